@@ -1,1 +1,3 @@
-return 0;
+using Plexus.Host.Cli;
+
+return await CommandRunner.RunAsync(args);

@@ -1,0 +1,147 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Plexus.Host.Composition;
+using Plexus.Host.Hosting;
+using Plexus.Host.Plugins;
+
+namespace Plexus.Host.Cli;
+
+/// <summary>Runs one command of the host executable and turns every failure into an exit code and one clear message.</summary>
+internal static class CommandRunner
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var stdout = Console.Out;
+        var stderr = Console.Error;
+        ParsedArguments parsed;
+        try
+        {
+            parsed = ParsedArguments.Parse(args);
+        }
+        catch (UsageException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}\n\n{Usage.General}");
+            return ExitCodes.Usage;
+        }
+
+        if (parsed.Command is "help" || parsed.Has("help") || parsed.Has("h"))
+        {
+            await stdout.WriteLineAsync(Usage.For(parsed.Command == "help" && parsed.Positional.Count > 0 ? parsed.Positional[0] : parsed.Command));
+            return ExitCodes.Ok;
+        }
+
+        try
+        {
+            return parsed.Command switch
+            {
+                "run" => await RunNodeAsync(parsed),
+                "call" => await CallAsync(parsed),
+                "plugins" => Plugins(parsed),
+                "instances" => await InstancesAsync(parsed),
+                _ => throw new UsageException($"Unknown command '{parsed.Command}'."),
+            };
+        }
+        catch (UsageException ex)
+        {
+            await stderr.WriteLineAsync($"error: {ex.Message}\n\n{Usage.For(parsed.Command)}");
+            return ExitCodes.Usage;
+        }
+        catch (PluginLoadException ex)
+        {
+            await stderr.WriteLineAsync(ex.Message);
+            return ExitCodes.PluginFailed;
+        }
+        catch (PlexusConfigurationException ex)
+        {
+            await stderr.WriteLineAsync($"Configuration error: {ex.Message}");
+            return ExitCodes.Configuration;
+        }
+        catch (OptionsValidationException ex)
+        {
+            foreach (var failure in ex.Failures)
+            {
+                await stderr.WriteLineAsync($"Configuration error: {failure}");
+            }
+
+            return ExitCodes.Configuration;
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is FormatException or InvalidOperationException { InnerException: FormatException })
+        {
+            // The configuration binder reports a value it cannot convert this way; its message names the key.
+            await stderr.WriteLineAsync($"Configuration error: {ex.Message}");
+            return ExitCodes.Configuration;
+        }
+    }
+
+    private static async Task<int> RunNodeAsync(ParsedArguments parsed)
+    {
+        parsed.Allow();
+        if (parsed.Positional.Count > 0)
+        {
+            throw new UsageException($"'run' takes no arguments; got '{parsed.Positional[0]}'.");
+        }
+
+        using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: false);
+        await host.RunAsync();
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> CallAsync(ParsedArguments parsed)
+    {
+        var request = CallCommand.Parse(parsed, Console.In);
+        bool? serve = parsed.Has("no-serve") ? false : parsed.Has("serve") ? true : null;
+        // With in-process discovery no other node can be found, so by default the caller serves its own endpoints.
+        using var host = PlexusHostFactory.Build(
+            [.. parsed.ConfigurationArgs],
+            quiet: true,
+            serve: configuration => serve ?? string.Equals(configuration["Plexus:Discovery:Provider"] ?? "memory", "memory", StringComparison.OrdinalIgnoreCase));
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            await host.StartAsync(cancel.Token);
+            using var stdout = Console.OpenStandardOutput();
+            var code = await CallCommand.RunAsync(host, request, stdout, Console.Error, cancel.Token);
+            await host.StopAsync(CancellationToken.None);
+            return code;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static int Plugins(ParsedArguments parsed)
+    {
+        parsed.Allow("json");
+        using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: true, serve: static _ => false);
+        return PluginsCommand.Run(host, parsed.Has("json"), Console.Out);
+    }
+
+    private static async Task<int> InstancesAsync(ParsedArguments parsed)
+    {
+        parsed.Allow("json");
+        EndpointAddress? endpoint = null;
+        if (parsed.Positional.Count > 1)
+        {
+            throw new UsageException("'instances' takes at most one endpoint.");
+        }
+
+        if (parsed.Positional.Count == 1)
+        {
+            endpoint = EndpointAddress.TryParse(parsed.Positional[0], out var e)
+                ? e
+                : throw new UsageException($"'{parsed.Positional[0]}' is not an endpoint: write namespace/component/endpoint.");
+        }
+
+        using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: true, serve: static _ => false);
+        host.Services.GetRequiredService<PlexusComposition>().Validate();
+        return await InstancesCommand.RunAsync(host, endpoint, parsed.Has("json"), Console.Out, CancellationToken.None);
+    }
+}

@@ -1,0 +1,19 @@
+namespace Plexus.Host.Cli;
+
+/// <summary>The host's exit codes.</summary>
+internal static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>A call failed; standard error says with which typed error.</summary>
+    public const int RequestFailed = 1;
+
+    /// <summary>The command line was wrong.</summary>
+    public const int Usage = 2;
+
+    /// <summary>A plugin listed in <c>Plexus:Plugins:Required</c> failed to load.</summary>
+    public const int PluginFailed = 3;
+
+    /// <summary>The configuration was invalid.</summary>
+    public const int Configuration = 4;
+}

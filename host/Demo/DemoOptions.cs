@@ -1,0 +1,14 @@
+namespace Plexus.Host.Demo;
+
+/// <summary><c>Plexus:Demo</c>: the demo endpoints a node serves out of the box.</summary>
+internal sealed class DemoOptions
+{
+    /// <summary>Whether the node serves <c>demo/echo/echo</c> and <c>demo/echo/generate</c>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How many generated tokens follow the prompt when the request sets no <c>max-tokens</c> header.</summary>
+    public int MaxTokens { get; set; } = 8;
+
+    /// <summary>The pause before each token, to make streaming visible.</summary>
+    public TimeSpan TokenDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Plexus.Host.Demo;
+using Plexus.Host.Plugins;
+
+namespace Plexus.Host.Hosting;
+
+/// <summary>Builds the generic host every command runs in.</summary>
+internal static class PlexusHostFactory
+{
+    /// <param name="configurationArgs">Command-line configuration overrides, such as <c>--Plexus:RequestPlane:Transport=tcp</c>.</param>
+    /// <param name="quiet">Log only warnings and errors, all to standard error, so that standard output carries data.</param>
+    /// <param name="serve">Decides <c>Plexus:Server:Enabled</c> from the assembled configuration; null keeps the configured value.</param>
+    public static IHost Build(string[] configurationArgs, bool quiet, Func<IConfiguration, bool>? serve = null)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = configurationArgs,
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = "Plexus.Host",
+        });
+
+        if (serve is not null)
+        {
+            var enabled = serve(builder.Configuration);
+            builder.Configuration.AddInMemoryCollection([new("Plexus:Server:Enabled", enabled ? "true" : "false")]);
+        }
+
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.IncludeScopes = false;
+        });
+        builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = quiet ? LogLevel.Trace : LogLevel.Warning);
+        if (quiet)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        }
+
+        var drain = builder.Configuration.GetValue("Plexus:Server:DrainTimeout", TimeSpan.FromSeconds(30));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(5));
+
+        using (var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddConfiguration(builder.Configuration.GetSection("Logging"))
+            .AddFilter(l => l >= (quiet ? LogLevel.Warning : LogLevel.Information))
+            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace)))
+        {
+            builder.Services.AddPlexusPlugins(builder.Configuration, loggers.CreateLogger("Plexus.Host.Plugins"));
+        }
+
+        builder.Services.AddPlexusRequestPlane(builder.Configuration);
+        builder.Services.AddDemoService(builder.Configuration);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs the Debian packages the tests need when they are missing, then runs
+# `dotnet test Plugins.sln` and ends with one summary line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests use; later transports add theirs here.
+#   gcc: compiles the native library of the plugin-loading test plugin.
+packages=(gcc libc6-dev)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing missing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
+fi
+
+command -v dotnet >/dev/null || { echo "dotnet is not on PATH: install the .NET 10 SDK." >&2; exit 1; }
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+set +e
+dotnet test Plugins.sln --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# Sum the per-assembly summaries ("Passed!  - Failed: 0, Passed: 42, Skipped: 0, Total: 42, ...").
+passed=0; failed=0; skipped=0
+while IFS= read -r line; do
+  f=$(sed -n 's/.*Failed: *\([0-9]\+\),.*/\1/p' <<<"$line")
+  p=$(sed -n 's/.*Passed: *\([0-9]\+\),.*/\1/p' <<<"$line")
+  s=$(sed -n 's/.*Skipped: *\([0-9]\+\),.*/\1/p' <<<"$line")
+  failed=$((failed + ${f:-0})); passed=$((passed + ${p:-0})); skipped=$((skipped + ${s:-0}))
+done < <(grep -E '^(Passed|Failed)! +- +Failed: ' "$log" || true)
+
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  # The build or a test host failed before any summary: count it as a failure.
+  failed=1
+fi
+echo
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+exit "$status"

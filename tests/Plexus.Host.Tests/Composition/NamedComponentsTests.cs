@@ -1,0 +1,46 @@
+using Plexus.Host.Composition;
+
+namespace Plexus.Host.Tests.Composition;
+
+public sealed class NamedComponentsTests
+{
+    private sealed record Named(string Name);
+
+    private sealed record OtherNamed(string Name);
+
+    [Fact]
+    public void Finds_by_name_ignoring_case()
+    {
+        var components = new NamedComponents<Named>([new Named("tcp"), new Named("memory")], n => n.Name, "transport", "Plexus:RequestPlane:Transport");
+
+        Assert.Equal("memory", components.Get("Memory").Name);
+        Assert.Equal(["memory", "tcp"], components.Names);
+    }
+
+    [Fact]
+    public void Unknown_name_lists_what_is_available_and_names_the_key()
+    {
+        var components = new NamedComponents<Named>([new Named("tcp"), new Named("memory")], n => n.Name, "transport", "Plexus:RequestPlane:Transport");
+
+        var ex = Assert.Throws<PlexusConfigurationException>(() => components.Get("quic"));
+        Assert.Contains("Plexus:RequestPlane:Transport", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'quic'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("memory, tcp", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Two_different_components_with_one_name_are_refused()
+    {
+        var ex = Assert.Throws<PlexusConfigurationException>(() =>
+            new NamedComponents<object>([new Named("tcp"), new OtherNamed("tcp")], o => o is Named n ? n.Name : ((OtherNamed)o).Name, "transport", "k"));
+        Assert.Contains("Two transports are named 'tcp'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_same_type_registered_twice_counts_once()
+    {
+        var components = new NamedComponents<Named>([new Named("tcp"), new Named("tcp")], n => n.Name, "transport", "k");
+
+        Assert.Single(components.Names);
+    }
+}
