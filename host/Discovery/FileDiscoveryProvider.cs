@@ -246,6 +246,8 @@ internal sealed class FileDiscoveryProvider : IDiscoveryProvider
             return result;
         }
 
+        // Readable again: a later failure deserves a new warning.
+        _warned.TryRemove(directory, out _);
         var now = TimeProvider.GetUtcNow();
         foreach (var path in files)
         {
