@@ -89,13 +89,14 @@ internal sealed class PluginLoadContext : AssemblyLoadContext
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
-        if (ResolvesFromHost(assemblyName))
+        // Null hands the request to the default context, which owns the host's copies and the framework.
+        if (IsSharedContract(assemblyName.Name) && host.Contains(assemblyName.Name!))
         {
-            // Null hands the request to the default context, which owns the host's copies and the framework.
             return null;
         }
 
-        return LoadFromAssemblyPath(FindPrivateAssembly(assemblyName)!);
+        string? path = FindPrivateAssembly(assemblyName);
+        return path is null ? null : LoadFromAssemblyPath(path);
     }
 
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)

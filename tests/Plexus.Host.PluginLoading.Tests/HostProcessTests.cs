@@ -69,6 +69,19 @@ public sealed class HostProcessTests
         Assert.Equal("99.0.0", byName["incompatible"].GetProperty("abstractionsVersion").GetString());
     }
 
+    [Fact]
+    public void The_plugins_shipped_beside_the_host_all_load()
+    {
+        string hostDirectory = Path.GetDirectoryName(HostDll())!;
+        Assert.True(Directory.Exists(Path.Combine(hostDirectory, "plugins")), "the host has no plugins/ folder");
+
+        var loaded = TestPlugins.Load(new PluginLoaderOptions(), baseDirectory: hostDirectory);
+
+        Assert.NotEmpty(loaded.Catalog.Plugins);
+        Assert.Empty(loaded.Catalog.Failures);
+        Assert.Contains(loaded.Catalog.Plugins, p => p.Name == "memory");
+    }
+
     private static string? ExpectedFailure(string pluginsPath, string name)
     {
         var loaded = TestPlugins.Load(new PluginLoaderOptions { Paths = [pluginsPath] });
@@ -77,8 +90,7 @@ public sealed class HostProcessTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunHostAsync(params string[] arguments)
     {
-        string hostDll = Path.Combine(RepositoryRoot(), "host", "bin", Configuration, "net10.0", "Plexus.Host.dll");
-        Assert.True(File.Exists(hostDll), $"{hostDll} is missing; build the host");
+        string hostDll = HostDll();
 
         var start = new ProcessStartInfo("dotnet")
         {
@@ -107,6 +119,13 @@ public sealed class HostProcessTests
         }
 
         return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string HostDll()
+    {
+        string hostDll = Path.Combine(RepositoryRoot(), "host", "bin", Configuration, "net10.0", "Plexus.Host.dll");
+        Assert.True(File.Exists(hostDll), $"{hostDll} is missing; build the host");
+        return hostDll;
     }
 
     private static string RepositoryRoot()
