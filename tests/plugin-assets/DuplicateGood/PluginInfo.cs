@@ -1,0 +1,2 @@
+// Claims the name of the GoodTransport plugin.
+[assembly: Plexus.PlexusPlugin("good")]

@@ -1,0 +1,1 @@
+[assembly: Plexus.PlexusPlugin("missing-dependency")]

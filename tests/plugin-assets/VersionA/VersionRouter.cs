@@ -1,0 +1,11 @@
+using Plexus.Test.SharedLib;
+
+namespace Plexus.Test.VersionA;
+
+internal sealed class VersionRouter : IRouterStrategy
+{
+    // Says which copy of the shared library this plugin sees.
+    public string Name => $"version-a:{Greeter.Greet()}:{typeof(Greeter).Assembly.GetName().Version}";
+
+    public int Pick(ReadOnlySpan<RouteCandidate> candidates, RouteContext context) => 0;
+}

@@ -1,0 +1,6 @@
+namespace Plexus;
+
+public interface ITransportFactory
+{
+    string Name { get; }
+}
