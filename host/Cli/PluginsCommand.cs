@@ -12,35 +12,14 @@ internal static class PluginsCommand
     {
         var catalog = host.Services.GetRequiredService<PluginCatalog>();
         // Creating the components runs their constructors, so a plugin that throws there shows as failed.
-        host.Services.GetRequiredService<Composition.PlexusComposition>().ActivateAll();
+        catalog.ActivateAll(host.Services);
         var plugins = catalog.Plugins;
         if (json)
         {
             using var stream = new MemoryStream();
             using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
             {
-                writer.WriteStartArray();
-                foreach (var plugin in plugins)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("name", plugin.Name);
-                    writer.WriteString("version", plugin.Version);
-                    writer.WriteStartArray("kinds");
-                    foreach (var kind in plugin.Kinds)
-                    {
-                        writer.WriteStringValue(kind);
-                    }
-
-                    writer.WriteEndArray();
-                    writer.WriteString("abstractionsVersion", plugin.AbstractionsVersion?.ToString());
-                    writer.WriteString("status", plugin.Status.ToString().ToLowerInvariant());
-                    writer.WriteBoolean("required", plugin.Required);
-                    writer.WriteString("folder", plugin.Folder);
-                    writer.WriteString("error", plugin.Error);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndArray();
+                catalog.WriteJson(writer);
             }
 
             output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));

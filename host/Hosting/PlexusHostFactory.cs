@@ -42,6 +42,9 @@ internal static class PlexusHostFactory
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
         }
 
+        // A failed start is reported once, as one line naming the key or plugin, by the command runner.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
         var drain = builder.Configuration.GetValue("Plexus:Server:DrainTimeout", TimeSpan.FromSeconds(30));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(5));
 
