@@ -27,7 +27,10 @@ internal static class CommandRunner
 
         if (parsed.Command is "help" || parsed.Has("help") || parsed.Has("h"))
         {
-            await stdout.WriteLineAsync(Usage.For(parsed.Command == "help" && parsed.Positional.Count > 0 ? parsed.Positional[0] : parsed.Command));
+            var topic = parsed.Command == "help"
+                ? (parsed.Positional.Count > 0 ? parsed.Positional[0] : "")
+                : (parsed.CommandGiven ? parsed.Command : "");
+            await stdout.WriteLineAsync(Usage.For(topic));
             return ExitCodes.Ok;
         }
 

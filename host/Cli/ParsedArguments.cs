@@ -17,6 +17,9 @@ internal sealed class ParsedArguments
 
     public string Command { get; }
 
+    /// <summary>Whether the command was written out, rather than taken as the default <c>run</c>.</summary>
+    public bool CommandGiven { get; private init; }
+
     public List<string> Positional { get; } = [];
 
     public List<string> ConfigurationArgs { get; } = [];
@@ -33,7 +36,7 @@ internal sealed class ParsedArguments
     public static ParsedArguments Parse(string[] args)
     {
         var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
-        var parsed = new ParsedArguments(command);
+        var parsed = new ParsedArguments(command) { CommandGiven = args.Length > 0 && !args[0].StartsWith('-') };
         for (var i = args.Length > 0 && !args[0].StartsWith('-') ? 1 : 0; i < args.Length; i++)
         {
             var arg = args[i];
