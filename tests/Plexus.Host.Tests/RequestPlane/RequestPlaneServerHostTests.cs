@@ -1,0 +1,130 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Moq;
+using Plexus.Host.Composition;
+using Plexus.Host.Hosting;
+using Plexus.Host.Plugins;
+using Plexus.Host.RequestPlane.Server;
+
+namespace Plexus.Host.Tests.RequestPlane;
+
+public sealed class RequestPlaneServerHostTests
+{
+    private static readonly EndpointAddress One = EndpointAddress.Parse("test/server/one");
+    private static readonly EndpointAddress Two = EndpointAddress.Parse("test/server/two");
+
+    private sealed class Handler : IEndpointHandler
+    {
+        public ValueTask HandleAsync(RequestContext request, IResponseWriter responses) => ValueTask.CompletedTask;
+    }
+
+    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(params (string, string)[] settings)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Plexus:Discovery:Provider"] = "memory",
+            ["Plexus:RequestPlane:Transport"] = "fake",
+            ["Plexus:Discovery:LeaseTtl"] = "00:00:00.300",
+            ["Plexus:Server:DrainTimeout"] = "00:00:00.500",
+        };
+        foreach (var (k, v) in settings)
+        {
+            values[k] = v;
+        }
+
+        var server = new Mock<IRequestPlaneServer>();
+        server.SetupGet(s => s.Address).Returns(new Uri("fake://node-1"));
+        var factory = new Mock<ITransportFactory>();
+        factory.SetupGet(f => f.Name).Returns("fake");
+        factory.Setup(f => f.CreateServer()).Returns(server.Object);
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(new PluginCatalog([], NullLogger.Instance));
+        services.AddSingleton(factory.Object);
+        services.AddPlexusRequestPlane(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+        services.AddPlexusEndpoint(One.ToString(), _ => new Handler());
+        services.AddPlexusEndpoint(Two.ToString(), _ => new Handler());
+        return (services.BuildServiceProvider(), server);
+    }
+
+    [Fact]
+    public async Task Start_serves_every_endpoint_on_one_server_and_registers_each_in_discovery()
+    {
+        var (services, server) = Build();
+        await using var _ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+        var discovery = services.GetRequiredService<PlexusComposition>().Discovery;
+
+        await host.StartAsync(CancellationToken.None);
+
+        server.Verify(s => s.StartAsync(It.IsAny<CancellationToken>()), Times.Once);
+        server.Verify(s => s.Register(One, It.IsAny<InstanceId>(), It.IsAny<IEndpointHandler>()), Times.Once);
+        server.Verify(s => s.Register(Two, It.IsAny<InstanceId>(), It.IsAny<IEndpointHandler>()), Times.Once);
+        var listed = await discovery.ListAsync(null, CancellationToken.None);
+        Assert.Equal(2, listed.Count);
+        Assert.All(listed, i => Assert.Equal(new Uri("fake://node-1"), i.Address));
+        Assert.All(listed, i => Assert.Equal("fake", i.Transport));
+        Assert.All(listed, i => Assert.False(string.IsNullOrEmpty(i.Metadata[InstanceMetadataKeys.Node])));
+
+        // Leases outlive several times their TTL because the host renews them.
+        await Task.Delay(1000);
+        Assert.Equal(2, (await discovery.ListAsync(null, CancellationToken.None)).Count);
+
+        await host.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Stop_leaves_discovery_before_draining_then_disposes()
+    {
+        var (services, server) = Build();
+        await using var _ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+        var discovery = services.GetRequiredService<PlexusComposition>().Discovery;
+        var order = new List<string>();
+        int listedDuringDrain = -1;
+        server.Setup(s => s.DrainAsync(It.IsAny<CancellationToken>()))
+            .Returns(async (CancellationToken _) =>
+            {
+                order.Add("drain");
+                listedDuringDrain = (await discovery.ListAsync(null, CancellationToken.None)).Count;
+            });
+        server.Setup(s => s.DisposeAsync()).Callback(() => order.Add("dispose")).Returns(ValueTask.CompletedTask);
+
+        await host.StartAsync(CancellationToken.None);
+        await host.StopAsync(CancellationToken.None);
+
+        Assert.Equal(["drain", "dispose"], order);
+        Assert.Equal(0, listedDuringDrain);
+        Assert.True(host.IsDraining);
+    }
+
+    [Fact]
+    public async Task A_drain_that_outlasts_the_grace_period_is_cut_short()
+    {
+        var (services, server) = Build();
+        await using var _ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+        server.Setup(s => s.DrainAsync(It.IsAny<CancellationToken>()))
+            .Returns((CancellationToken token) => new ValueTask(Task.Delay(Timeout.Infinite, token)));
+
+        await host.StartAsync(CancellationToken.None);
+        await host.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        server.Verify(s => s.DisposeAsync(), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_disabled_server_serves_nothing()
+    {
+        var (services, server) = Build(("Plexus:Server:Enabled", "false"));
+        await using var _ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+
+        await host.StartAsync(CancellationToken.None);
+
+        server.Verify(s => s.StartAsync(It.IsAny<CancellationToken>()), Times.Never);
+        Assert.Null(host.Address);
+    }
+}
