@@ -31,6 +31,7 @@ internal sealed class MemoryExchange
     private readonly ByteBudget _budget;
     private readonly CancellationTokenSource _aborted = new();
     private readonly Lock _gate = new();
+    private Timer? _deadlineTimer;
     private bool _ended;
     private PlexusException? _abortError;
     private PlexusException? _completionError;
@@ -53,10 +54,6 @@ internal sealed class MemoryExchange
         _budget = new ByteBudget(options.MaxBufferedBytes);
         Pool = pool;
         Deadline = deadline;
-
-        // Whatever fires the handler's token also ends the request for the client. Abort fires it itself; the only
-        // other source is the deadline timer, which is how a passed deadline becomes a Timeout.
-        _aborted.Token.UnsafeRegister(static state => ((MemoryExchange)state!).OnTokenFired(), this);
     }
 
     /// <summary>The pool response buffers come from.</summary>
@@ -97,6 +94,9 @@ internal sealed class MemoryExchange
             return;
         }
 
+        // The deadline goes through Abort like every other end, not through CancelAfter on the handler's token
+        // source: Abort records why the request ended before the token fires, so a handler that reacts to its token
+        // at once (even inline, on the timer's thread) can never make a Timeout look like a HandlerError.
         var remaining = deadline - DateTimeOffset.UtcNow;
         if (remaining <= TimeSpan.Zero)
         {
@@ -104,7 +104,13 @@ internal sealed class MemoryExchange
         }
         else if (remaining < LongestTimer)
         {
-            _aborted.CancelAfter(remaining);
+            var timer = new Timer(static state => ((MemoryExchange)state!).OnDeadline(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            lock (_gate)
+            {
+                _deadlineTimer = timer;
+            }
+
+            timer.Change(remaining, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -216,23 +222,24 @@ internal sealed class MemoryExchange
 
     private void Finish()
     {
-        // Nobody reads or writes any more. Stop the deadline timer (a source with no timer needs no Dispose, and not
-        // disposing means a late Abort from a stopping server can never touch a disposed source), and return the
-        // buffers of messages the client never read.
-        _aborted.CancelAfter(Timeout.InfiniteTimeSpan);
+        // Nobody reads or writes any more: stop the deadline clock and return the buffers of messages the client never
+        // read. The token source is not disposed: it has no timer or wait handle of its own to free, and leaving it
+        // undisposed means a late Abort (a server stopping at this very moment) can never touch a disposed source.
+        Timer? timer;
+        lock (_gate)
+        {
+            timer = _deadlineTimer;
+            _deadlineTimer = null;
+        }
+
+        timer?.Dispose();
         while (_messages.Reader.TryRead(out var message))
         {
             message.ReturnTo(Pool);
         }
     }
 
-    private void OnTokenFired()
-    {
-        if (!HasEnded)
-        {
-            Abort(DeadlinePassed());
-        }
-    }
+    private void OnDeadline() => Abort(DeadlinePassed());
 
     private PlexusException DeadlinePassed() => new(
         PlexusErrorCode.Timeout,

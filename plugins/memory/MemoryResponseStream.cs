@@ -15,6 +15,7 @@ internal sealed class MemoryResponseStream : IResponseStream
     private readonly CancellationTokenRegistration _requestTokenRegistration;
     private ResponseMessage _current;
     private bool _ended;
+    private Exception? _failure;
     private bool _disposed;
 
     /// <summary>Creates the stream of an accepted request.</summary>
@@ -40,8 +41,8 @@ internal sealed class MemoryResponseStream : IResponseStream
         ReleaseCurrent();
         if (_ended)
         {
-            ThrowIfFailed();
-            return false;
+            // Once over, the stream keeps saying how it ended.
+            return _failure is null ? false : throw _failure;
         }
 
         var messages = _exchange.Messages;
@@ -58,14 +59,20 @@ internal sealed class MemoryResponseStream : IResponseStream
             bool more;
             try
             {
+                // Abort from the canceller's own thread, not from this method's continuation: the handler's token
+                // then fires at once even when the thread pool is busy.
+                using var registration = cancellationToken.CanBeCanceled
+                    ? cancellationToken.UnsafeRegister(static state => ((MemoryExchange)state!).Abort(ClientCancelled()), _exchange)
+                    : default;
                 more = await messages.WaitToReadAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                // Giving up on the read gives up on the request: the handler's token fires.
+                // Giving up on the read gives up on the request. The registration above has usually aborted it already,
+                // but not when the channel ran this continuation inline during Cancel (the registration is then
+                // disposed before its turn came), so abort here as well; a second Abort does nothing.
                 _exchange.Abort(ClientCancelled());
-                _ended = true;
-                throw;
+                throw Fail(new OperationCanceledException("The read was cancelled, and with it the request.", cancellationToken));
             }
 
             if (!more)
@@ -75,7 +82,7 @@ internal sealed class MemoryResponseStream : IResponseStream
                 ThrowIfFailed();
                 if (_exchange.CompletionError is { } error)
                 {
-                    throw error;
+                    throw Fail(error);
                 }
 
                 return false;
@@ -113,15 +120,20 @@ internal sealed class MemoryResponseStream : IResponseStream
         // The caller's own token reads as the usual OperationCanceledException, not as a transport error.
         if (_requestToken.IsCancellationRequested)
         {
-            _ended = true;
-            throw new OperationCanceledException("The request was cancelled by the token given to SendAsync.", _requestToken);
+            throw Fail(new OperationCanceledException("The request was cancelled by the token given to SendAsync.", _requestToken));
         }
 
         if (_exchange.AbortError is { } error)
         {
-            _ended = true;
-            throw error;
+            throw Fail(error);
         }
+    }
+
+    private Exception Fail(Exception error)
+    {
+        _ended = true;
+        _failure = error;
+        return error;
     }
 
     private void ReleaseCurrent()

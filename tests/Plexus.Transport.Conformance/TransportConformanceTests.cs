@@ -241,7 +241,7 @@ public abstract class TransportConformanceTests : IAsyncLifetime
             var next = stream.MoveNextAsync().AsTask();
 
             var cancelledAt = Stopwatch.GetTimestamp();
-            await cancellation.CancelAsync();
+            cancellation.Cancel();
 
             AssertPrompt(cancelledAt, await handler.AbortedAt.Task.WaitAsync(AbortWait));
             AssertCancelled(await Record(next));
@@ -262,7 +262,7 @@ public abstract class TransportConformanceTests : IAsyncLifetime
             var next = stream.MoveNextAsync(cancellation.Token).AsTask();
 
             var cancelledAt = Stopwatch.GetTimestamp();
-            await cancellation.CancelAsync();
+            cancellation.Cancel();
 
             AssertPrompt(cancelledAt, await handler.AbortedAt.Task.WaitAsync(AbortWait));
             AssertCancelled(await Record(next));
@@ -300,15 +300,15 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     {
         var handler = new BlockingHandler();
         var (endpoint, instance) = Serve(handler);
-        var deadline = DateTimeOffset.UtcNow.AddMilliseconds(400);
+        var deadline = DateTimeOffset.UtcNow.AddMilliseconds(500);
 
         var stream = await SendAsync(NewRequest(endpoint, instance, "x"u8.ToArray(), deadline: deadline));
         await using (stream)
         {
-            await ReadReadyAsync(stream, handler);
-            var error = Assert.IsAssignableFrom<PlexusException>(await Record(stream.MoveNextAsync().AsTask()));
-
+            // The "ready" message may or may not make it before the deadline on a busy machine; the end must be Timeout.
+            var error = Assert.IsAssignableFrom<PlexusException>(await Record(ReadToEndAsync(stream)));
             Assert.Equal(PlexusErrorCode.Timeout, error.Code);
+
             var firedAt = await handler.AbortedAtWallClock.Task.WaitAsync(StepTimeout);
             Assert.True(
                 firedAt >= deadline.AddMilliseconds(-50),
@@ -612,20 +612,13 @@ public abstract class TransportConformanceTests : IAsyncLifetime
             Assert.Equal(PlexusErrorCode.Unavailable, first.Code);
 
             // What was already on its way may still arrive, but the stream must then fail, not hang or end cleanly.
-            var second = Assert.IsAssignableFrom<PlexusException>(await Record(DrainAsync(streaming), DeadPeerDetectedWithin));
+            var second = Assert.IsAssignableFrom<PlexusException>(await Record(ReadToEndAsync(streaming), DeadPeerDetectedWithin));
             Assert.Equal(PlexusErrorCode.Unavailable, second.Code);
         }
 
         var afterwards = await CallExpectingFailureAsync(NewRequest(quiet, quietInstance, "x"u8.ToArray()));
         Assert.Equal(PlexusErrorCode.Unavailable, afterwards.Code);
         Assert.True(afterwards.BeforeFirstByte);
-
-        static async Task DrainAsync(IResponseStream stream)
-        {
-            while (await stream.MoveNextAsync())
-            {
-            }
-        }
     }
 
     [Fact(Timeout = TestTimeoutMilliseconds)]
@@ -786,6 +779,13 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         Client.SendAsync(address ?? Server.Address, request, cancellationToken).AsTask().WaitAsync(StepTimeout);
 
     private Task<bool> MoveNextAsync(IResponseStream stream) => stream.MoveNextAsync().AsTask().WaitAsync(StepTimeout);
+
+    private static async Task ReadToEndAsync(IResponseStream stream)
+    {
+        while (await stream.MoveNextAsync())
+        {
+        }
+    }
 
     private async Task ReadReadyAsync(IResponseStream stream, BlockingHandler handler)
     {

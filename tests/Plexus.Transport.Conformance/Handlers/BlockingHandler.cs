@@ -19,7 +19,10 @@ internal sealed class BlockingHandler : IEndpointHandler
 
     public async ValueTask HandleAsync(RequestContext request, IResponseWriter responses)
     {
-        using var registration = request.RequestAborted.Register(() =>
+        // Deliberately not disposed when the handler returns. Cancellation runs callbacks newest first, so the
+        // Task.Delay below is woken before this callback runs, and its continuation may run inline; disposing the
+        // registration on the way out would then unregister this callback before its turn, and the moment be lost.
+        _ = request.RequestAborted.Register(() =>
         {
             AbortedAt.TrySetResult(Stopwatch.GetTimestamp());
             AbortedAtWallClock.TrySetResult(DateTimeOffset.UtcNow);
