@@ -45,6 +45,12 @@ internal sealed class MemoryResponseStream : IResponseStream
             return _failure is null ? false : throw _failure;
         }
 
+        if (cancellationToken.IsCancellationRequested)
+        {
+            _exchange.Abort(ClientCancelled());
+            throw Fail(new OperationCanceledException("The read was cancelled, and with it the request.", cancellationToken));
+        }
+
         var messages = _exchange.Messages;
         while (true)
         {
