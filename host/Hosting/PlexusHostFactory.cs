@@ -39,7 +39,8 @@ internal static class PlexusHostFactory
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = quiet ? LogLevel.Trace : LogLevel.Warning);
         if (quiet)
         {
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            // A provider rule outranks the configuration's Default level, so appsettings cannot make a command chatty.
+            builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
         }
 
         // A failed start is reported once, as one line naming the key or plugin, by the command runner.
