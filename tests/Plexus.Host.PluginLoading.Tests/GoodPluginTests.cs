@@ -19,7 +19,7 @@ public sealed class GoodPluginTests
         Assert.Null(good.Error);
         Assert.Equal("1.2.3", good.Version);
         Assert.Equal(PlexusAbstractions.Version, good.AbstractionsVersion);
-        Assert.Equal(["transport", "router"], good.Kinds);
+        Assert.Equal(["transport", "codec", "router"], good.Kinds);
         Assert.Equal(TestPlugins.Folder("good"), good.Folder);
         Assert.False(good.Required);
     }
@@ -34,7 +34,9 @@ public sealed class GoodPluginTests
         Assert.False(factory.IsPublic);
         Type router = Assert.Single(good.Components[typeof(IRouterStrategy)]);
         Assert.Equal("Plexus.Test.GoodTransport.GoodRouter", router.FullName);
-        Assert.False(good.Components.ContainsKey(typeof(IFrameCodec)));
+        Type codec = Assert.Single(good.Components[typeof(IFrameCodec)]);
+        Assert.Equal("Plexus.Test.GoodTransport.GoodCodec", codec.FullName);
+        Assert.False(good.Components.ContainsKey(typeof(IDiscoveryProvider)));
     }
 
     [Fact]

@@ -62,13 +62,31 @@ public sealed class RoundRobinRouterTests
     public void Stays_in_range_after_the_counter_wraps()
     {
         var router = new RoundRobinRouter();
-        var counter = typeof(RoundRobinRouter).GetField("_counter", BindingFlags.Instance | BindingFlags.NonPublic)!;
-        counter.SetValue(router, int.MaxValue - 2);
         var candidates = Candidates.Equal(3);
+        router.Pick(candidates, Candidates.Context());
+        var counters = (System.Collections.Concurrent.ConcurrentDictionary<EndpointAddress, System.Runtime.CompilerServices.StrongBox<int>>)
+            typeof(RoundRobinRouter).GetField("_counters", BindingFlags.Instance | BindingFlags.NonPublic)!.GetValue(router)!;
+        counters[Candidates.Context().Endpoint].Value = int.MaxValue - 2;
 
         for (var i = 0; i < 10; i++)
         {
             Assert.InRange(router.Pick(candidates, Candidates.Context()), 0, 2);
+        }
+    }
+
+    [Fact]
+    public void Each_endpoint_takes_its_own_turns()
+    {
+        var router = new RoundRobinRouter();
+        var candidates = Candidates.Equal(2);
+        var a = Candidates.Context() with { Endpoint = EndpointAddress.Parse("ns/comp/a") };
+        var b = Candidates.Context() with { Endpoint = EndpointAddress.Parse("ns/comp/b") };
+
+        // Interleaved calls to two endpoints: each still alternates 0, 1, 0, 1 over its own candidates.
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(i % 2, router.Pick(candidates, a));
+            Assert.Equal(i % 2, router.Pick(candidates, b));
         }
     }
 
