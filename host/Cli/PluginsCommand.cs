@@ -35,7 +35,7 @@ internal static class PluginsCommand
         output.WriteLine($"{"NAME",-16} {"VERSION",-12} {"KINDS",-24} {"ABSTRACTIONS",-12} STATUS");
         foreach (var plugin in plugins)
         {
-            output.WriteLine($"{plugin.Name,-16} {plugin.Version,-12} {string.Join(",", plugin.Kinds),-24} {plugin.AbstractionsVersion?.ToString() ?? "?",-12} {plugin.Status.ToString().ToLowerInvariant()}");
+            output.WriteLine($"{plugin.Name,-16} {plugin.Version,-12} {string.Join(",", plugin.Kinds),-24} {plugin.AbstractionsVersion?.ToString(3) ?? "?",-12} {plugin.Status.ToString().ToLowerInvariant()}");
             if (plugin.Error is not null)
             {
                 output.WriteLine($"  {plugin.Error}");

@@ -11,6 +11,13 @@ namespace Plexus.Host.Hosting;
 /// <summary>Builds the generic host every command runs in.</summary>
 internal static class PlexusHostFactory
 {
+    private static void ConsoleFormat(SimpleConsoleFormatterOptions options)
+    {
+        options.SingleLine = true;
+        options.TimestampFormat = "HH:mm:ss.fff ";
+        options.IncludeScopes = false;
+    }
+
     /// <param name="configurationArgs">Command-line configuration overrides, such as <c>--Plexus:RequestPlane:Transport=tcp</c>.</param>
     /// <param name="quiet">Log only warnings and errors, all to standard error, so that standard output carries data.</param>
     /// <param name="serve">Decides <c>Plexus:Server:Enabled</c> from the assembled configuration; null keeps the configured value.</param>
@@ -30,12 +37,7 @@ internal static class PlexusHostFactory
         }
 
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.IncludeScopes = false;
-        });
+        builder.Logging.AddSimpleConsole(ConsoleFormat);
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = quiet ? LogLevel.Trace : LogLevel.Warning);
         if (quiet)
         {
@@ -49,9 +51,17 @@ internal static class PlexusHostFactory
         var drain = builder.Configuration.GetValue("Plexus:Server:DrainTimeout", TimeSpan.FromSeconds(30));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(5));
 
-        using (var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddConfiguration(builder.Configuration.GetSection("Logging"))
-            .AddFilter(l => l >= (quiet ? LogLevel.Warning : LogLevel.Information))
-            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace)))
+        // Plugins load before the container exists, so they log through a factory of their own, formatted alike.
+        using (var loggers = LoggerFactory.Create(b =>
+        {
+            b.AddConfiguration(builder.Configuration.GetSection("Logging"));
+            b.AddSimpleConsole(ConsoleFormat);
+            b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = quiet ? LogLevel.Trace : LogLevel.Warning);
+            if (quiet)
+            {
+                b.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
+            }
+        }))
         {
             builder.Services.AddPlexusPlugins(builder.Configuration, loggers.CreateLogger("Plexus.Host.Plugins"));
         }

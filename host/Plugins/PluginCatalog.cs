@@ -171,12 +171,12 @@ internal sealed class PluginCatalog
                 plugin.MarkFailed(failure);
                 if (plugin.Required)
                 {
-                    logger.LogError("{PluginFailure}", failure);
+                    logger.LogError(PluginLogEvents.ActivationFailed, "{PluginFailure}", failure);
                     requiredFailures.Add(failure);
                 }
                 else
                 {
-                    logger.LogWarning("{PluginFailure}", failure);
+                    logger.LogWarning(PluginLogEvents.ActivationFailed, "{PluginFailure}", failure);
                 }
             }
         }

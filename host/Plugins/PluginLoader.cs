@@ -107,7 +107,7 @@ internal sealed class PluginLoader
             string path = Path.GetFullPath(configured);
             if (!Directory.Exists(path))
             {
-                logger.LogWarning("Plugin path {PluginPath} (Plexus:Plugins:Paths) does not exist; skipped.", path);
+                logger.LogWarning(PluginLogEvents.PathMissing, "Plugin path {PluginPath} (Plexus:Plugins:Paths) does not exist; skipped.", path);
                 continue;
             }
 
@@ -458,6 +458,7 @@ internal sealed class PluginLoader
             {
                 case PluginStatus.Loaded:
                     logger.LogInformation(
+                        PluginLogEvents.Loaded,
                         "Plugin {PluginName} {PluginVersion} loaded from {PluginFolder} ({PluginKinds}).",
                         plugin.Name,
                         plugin.Version,
@@ -465,13 +466,13 @@ internal sealed class PluginLoader
                         plugin.Kinds.Count == 0 ? "no components" : string.Join(", ", plugin.Kinds));
                     break;
                 case PluginStatus.Disabled:
-                    logger.LogInformation("Plugin {PluginName} in {PluginFolder} is disabled (Plexus:Plugins:Disabled).", plugin.Name, plugin.Folder);
+                    logger.LogInformation(PluginLogEvents.Disabled, "Plugin {PluginName} in {PluginFolder} is disabled (Plexus:Plugins:Disabled).", plugin.Name, plugin.Folder);
                     break;
                 case PluginStatus.Failed when plugin.Required:
-                    logger.LogError("{PluginFailure}", plugin.Error);
+                    logger.LogError(PluginLogEvents.Failed, "{PluginFailure}", plugin.Error);
                     break;
                 default:
-                    logger.LogWarning("{PluginFailure}", plugin.Error);
+                    logger.LogWarning(PluginLogEvents.Failed, "{PluginFailure}", plugin.Error);
                     break;
             }
         }
