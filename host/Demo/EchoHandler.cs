@@ -9,15 +9,7 @@ internal sealed class EchoHandler : IEndpointHandler
     {
         foreach (var segment in request.Payload)
         {
-            var span = segment.Span;
-            while (!span.IsEmpty)
-            {
-                var destination = responses.GetSpan(1);
-                var n = Math.Min(destination.Length, span.Length);
-                span[..n].CopyTo(destination);
-                responses.Advance(n);
-                span = span[n..];
-            }
+            responses.Write(segment.Span);
         }
 
         responses.EndMessage();
