@@ -27,6 +27,7 @@ internal static class PlexusServiceCollectionExtensions
         services.AddEmbeddedDiscovery(configuration);
 
         services.TryAddSingleton<PlexusComposition>();
+        services.TryAddSingleton<IFrameCodecs, ComposedFrameCodecs>();
         services.TryAddSingleton<NodeIdentity>();
         services.TryAddSingleton<PushRouter>();
         services.TryAddSingleton<RequestPlaneServerHost>();

@@ -59,3 +59,17 @@ public sealed class FrameCodecContractTests
         Assert.Equal(new FrameLimits(65536, 16777216), FrameLimits.Default);
     }
 }
+
+public sealed class FrameCodecSetContractTests
+{
+    [Fact]
+    public void A_codec_set_offers_its_default_and_finds_codecs_by_name_ignoring_case()
+    {
+        IFrameCodecs codecs = new Toys.SingleCodecSet(new Toys.LengthPrefixCodec());
+
+        Assert.Equal("length-prefix", codecs.Default.Name);
+        Assert.True(codecs.TryGet("LENGTH-PREFIX", out var found));
+        Assert.Same(codecs.Default, found);
+        Assert.False(codecs.TryGet("twopart", out _));
+    }
+}
