@@ -7,8 +7,6 @@ namespace Plexus.Host.Demo;
 /// <summary>Adds the demo service when <c>Plexus:Demo:Enabled</c> is true.</summary>
 internal static class DemoServiceCollectionExtensions
 {
-    public const string Echo = "demo/echo/echo";
-    public const string Generate = "demo/echo/generate";
 
     public static IServiceCollection AddDemoService(this IServiceCollection services, IConfiguration configuration)
     {
@@ -20,8 +18,15 @@ internal static class DemoServiceCollectionExtensions
             .ValidateOnStart();
         if (section.GetValue("Enabled", true))
         {
-            services.AddPlexusEndpoint<EchoHandler>(Echo);
-            services.AddPlexusEndpoint<GenerateHandler>(Generate);
+            var ns = section.GetValue("Namespace", "demo")!;
+            if (!EndpointAddress.TryParse($"{ns}/echo/echo", out _))
+            {
+                throw new Composition.PlexusConfigurationException($"Plexus:Demo:Namespace is '{ns}'; use 1 to 64 ASCII letters, digits, '-', '_' or '.'.");
+            }
+
+            services.AddPlexusEndpoint<EchoHandler>($"{ns}/echo/echo");
+            services.AddPlexusEndpoint<GenerateHandler>($"{ns}/echo/generate");
+            services.AddPlexusEndpoint<RelayHandler>($"{ns}/echo/relay");
         }
 
         return services;

@@ -53,6 +53,20 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Relay_calls_another_endpoint_through_the_request_plane()
+    {
+        var direct = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "relay me", "--Plexus:Demo:TokenDelay=00:00:00");
+        var relayed = await HostProcess.RunAsync(Timeout, "call", "demo/echo/relay", "--data", "relay me", "--header", "relay-to=demo/echo/generate", "--Plexus:Demo:TokenDelay=00:00:00");
+
+        Assert.True(relayed.ExitCode == 0, relayed.StandardError);
+        Assert.Equal(direct.StandardOutput, relayed.StandardOutput);
+
+        var missing = await HostProcess.RunAsync(Timeout, "call", "demo/echo/relay", "--data", "x");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("relay-to", missing.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Handler_error_exits_1_with_the_typed_error()
     {
         var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "x", "--header", "max-tokens=lots");

@@ -1,0 +1,33 @@
+using Plexus.Host.RequestPlane.Client;
+
+namespace Plexus.Host.Demo;
+
+/// <summary>
+/// <c>demo/echo/relay</c>: calls the endpoint named in the <c>relay-to</c> header with this request's payload and
+/// streams its responses back: one service calling another through the request plane.
+/// </summary>
+internal sealed class RelayHandler(PushRouter router) : IEndpointHandler
+{
+    public const string TargetHeader = "relay-to";
+
+    public async ValueTask HandleAsync(RequestContext request, IResponseWriter responses)
+    {
+        if (!request.Headers.TryGetValue(TargetHeader, out var target) || !EndpointAddress.TryParse(target, out var endpoint))
+        {
+            throw new ArgumentException($"Header {TargetHeader} must name the endpoint to relay to, as namespace/component/endpoint; it is '{target}'.");
+        }
+
+        var timeout = request.Deadline is DateTimeOffset deadline ? deadline - DateTimeOffset.UtcNow : (TimeSpan?)null;
+        await using var stream = await router.CallAsync(endpoint, request.Payload, new CallOptions(Timeout: timeout), request.RequestAborted);
+        while (await stream.MoveNextAsync(request.RequestAborted))
+        {
+            foreach (var segment in stream.Current)
+            {
+                System.Buffers.BuffersExtensions.Write(responses, segment.Span);
+            }
+
+            responses.EndMessage();
+            await responses.FlushAsync(request.RequestAborted);
+        }
+    }
+}
