@@ -10,6 +10,7 @@ using Plexus.Host.RequestPlane;
 using Plexus.Host.RequestPlane.Client;
 using Plexus.Host.RequestPlane.Server;
 using Plexus.Host.Routing;
+using Plexus.Host.Telemetry;
 
 namespace Plexus.Host.Hosting;
 
@@ -30,6 +31,8 @@ internal static class PlexusServiceCollectionExtensions
         services.TryAddSingleton<IFrameCodecs, ComposedFrameCodecs>();
         services.TryAddSingleton<NodeIdentity>();
         services.TryAddSingleton<PushRouter>();
+        services.AddMetrics();
+        services.TryAddSingleton<RequestPlaneMetrics>();
         services.TryAddSingleton<RequestPlaneServerHost>();
 
         // Validation runs first so that a bad name stops the start with the key that holds it.

@@ -22,9 +22,13 @@ internal sealed class EndpointInstances : IAsyncDisposable
         _endpoint = endpoint;
         _discovery = discovery;
         _logger = logger;
+        Name = endpoint.ToString();
     }
 
     public InstanceState[] Snapshot => Volatile.Read(ref _snapshot);
+
+    /// <summary>The endpoint as text, made once: it labels every request's metrics and spans.</summary>
+    public string Name { get; }
 
     public void Start() => _watch ??= Task.Run(WatchAsync);
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Plexus.Host.Composition;
 using Plexus.Host.Configuration;
+using Plexus.Host.Telemetry;
 
 namespace Plexus.Host.RequestPlane.Client;
 
@@ -20,14 +21,16 @@ internal sealed class PushRouter : IAsyncDisposable
     private readonly RouterOptions _router;
     private readonly RequestPlaneOptions _requestPlane;
     private readonly TimeProvider _time;
+    private readonly RequestPlaneMetrics _metrics;
     private readonly ILogger<PushRouter> _logger;
     private readonly ConcurrentDictionary<EndpointAddress, EndpointInstances> _endpoints = new();
     private readonly ConcurrentDictionary<string, IRequestPlaneClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly Random _random;
     private readonly Lock _randomGate = new();
 
-    public PushRouter(PlexusComposition composition, IOptions<PlexusOptions> options, TimeProvider time, ILogger<PushRouter> logger)
+    public PushRouter(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILogger<PushRouter> logger)
     {
+        _metrics = metrics;
         _composition = composition;
         _router = options.Value.Router;
         _requestPlane = options.Value.RequestPlane;
@@ -56,6 +59,9 @@ internal sealed class PushRouter : IAsyncDisposable
             deadline = _time.GetUtcNow() + timeoutAfter;
         }
 
+        var activity = PlexusActivity.Source.StartActivity("plexus.client.send", ActivityKind.Client);
+        activity?.SetTag("plexus.endpoint", instances.Name);
+        CallTelemetry? telemetry = null;
         try
         {
             if (!await instances.WaitForInstancesAsync(_router.DiscoveryWait, token))
@@ -65,13 +71,16 @@ internal sealed class PushRouter : IAsyncDisposable
                     $"No instance of {endpoint} is registered in discovery '{_composition.Discovery.Name}'. Start a node that serves it, or check that both nodes use the same Plexus:Discovery settings.");
             }
 
-            var request = new OutgoingRequest(endpoint, default, NewRequestId(), payload, WithTraceContext(options.Headers), deadline);
+            var request = new OutgoingRequest(endpoint, default, NewRequestId(), payload, WithTraceContext(options.Headers, activity), deadline);
+            activity?.SetTag("plexus.request_id", request.RequestId);
             var tried = new List<InstanceState>();
             PlexusException? last = null;
             for (var attempt = 0; attempt <= _router.MaxRetries; attempt++)
             {
                 var target = Pick(endpoint, instances.Snapshot, tried, options.Instance, request.RequestId, last);
                 tried.Add(target);
+                telemetry ??= new CallTelemetry(_metrics, _time, activity, instances.Name, target.Instance.Transport, payload.Length, server: false);
+                activity?.SetTag("plexus.instance", target.Instance.Id.ToString());
                 target.Enter();
                 IResponseStream? stream = null;
                 try
@@ -80,8 +89,9 @@ internal sealed class PushRouter : IAsyncDisposable
                     stream = await client.SendAsync(target.Instance.Address, request with { Instance = target.Instance.Id }, token);
                     var first = await stream.MoveNextAsync(token);
                     target.MarkHealthy();
-                    var routed = new RoutedResponseStream(stream, target, first, timeout, cancellationToken);
+                    var routed = new RoutedResponseStream(stream, target, first, timeout, cancellationToken, telemetry);
                     timeout = null;
+                    telemetry = null;
                     return routed;
                 }
                 catch (PlexusException ex) when (ex.BeforeFirstByte && attempt < _router.MaxRetries && !token.IsCancellationRequested)
@@ -109,21 +119,23 @@ internal sealed class PushRouter : IAsyncDisposable
                         Penalise(target, typed);
                     }
 
-                    var mapped = RoutedResponseStream.Translate(ex, timeout, cancellationToken);
-                    if (ReferenceEquals(mapped, ex))
-                    {
-                        throw;
-                    }
-
-                    throw mapped;
+                    throw;
                 }
             }
 
             throw last!;
         }
-        catch (OperationCanceledException ex) when (timeout is not null && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
-            throw RoutedResponseStream.Translate(ex, timeout, cancellationToken);
+            var mapped = RoutedResponseStream.Translate(ex, timeout, cancellationToken);
+            telemetry ??= new CallTelemetry(_metrics, _time, activity, instances.Name, "none", payload.Length, server: false);
+            telemetry.End(mapped);
+            if (ReferenceEquals(mapped, ex))
+            {
+                throw;
+            }
+
+            throw mapped;
         }
         finally
         {
@@ -252,9 +264,9 @@ internal sealed class PushRouter : IAsyncDisposable
 
     private static string NewRequestId() => Guid.NewGuid().ToString("N");
 
-    private static IReadOnlyDictionary<string, string> WithTraceContext(IReadOnlyDictionary<string, string>? headers)
+    private static IReadOnlyDictionary<string, string> WithTraceContext(IReadOnlyDictionary<string, string>? headers, Activity? span)
     {
-        var activity = Activity.Current;
+        var activity = span ?? Activity.Current;
         if (activity is null || activity.IdFormat != ActivityIdFormat.W3C || (headers?.ContainsKey(PlexusHeaders.TraceParent) ?? false))
         {
             return headers ?? Instance.EmptyMetadata;

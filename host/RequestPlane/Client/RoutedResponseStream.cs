@@ -1,4 +1,5 @@
 using System.Buffers;
+using Plexus.Host.Telemetry;
 
 namespace Plexus.Host.RequestPlane.Client;
 
@@ -17,17 +18,24 @@ internal sealed class RoutedResponseStream : IResponseStream
     private bool _prefetchedResult;
     private int _released;
 
-    public RoutedResponseStream(IResponseStream inner, InstanceState instance, bool firstResult, CancellationTokenSource? timeout, CancellationToken callerToken)
+    private readonly CallTelemetry _telemetry;
+
+    public RoutedResponseStream(IResponseStream inner, InstanceState instance, bool firstResult, CancellationTokenSource? timeout, CancellationToken callerToken, CallTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _inner = inner;
         _instance = instance;
         _prefetched = true;
         _prefetchedResult = firstResult;
         _timeout = timeout;
         _callerToken = callerToken;
-        if (!firstResult)
+        if (firstResult)
         {
-            Release();
+            telemetry.Message(inner.Current.Length);
+        }
+        else
+        {
+            Release(null);
         }
     }
 
@@ -46,17 +54,21 @@ internal sealed class RoutedResponseStream : IResponseStream
         try
         {
             var more = await _inner.MoveNextAsync(cancellationToken);
-            if (!more)
+            if (more)
             {
-                Release();
+                _telemetry.Message(_inner.Current.Length);
+            }
+            else
+            {
+                Release(null);
             }
 
             return more;
         }
         catch (Exception ex)
         {
-            Release();
             var mapped = Translate(ex, _timeout, _callerToken);
+            Release(mapped);
             if (ReferenceEquals(mapped, ex))
             {
                 throw;
@@ -68,7 +80,8 @@ internal sealed class RoutedResponseStream : IResponseStream
 
     public async ValueTask DisposeAsync()
     {
-        Release();
+        // Disposing before the end is the caller cancelling the rest of the stream.
+        Release(_released == 0 ? new OperationCanceledException("The caller disposed the response stream before its end.") : null);
         await _inner.DisposeAsync();
         _timeout?.Dispose();
     }
@@ -85,11 +98,12 @@ internal sealed class RoutedResponseStream : IResponseStream
         return ex;
     }
 
-    private void Release()
+    private void Release(Exception? error)
     {
         if (Interlocked.Exchange(ref _released, 1) == 0)
         {
             _instance.Leave();
+            _telemetry.End(error);
         }
     }
 }

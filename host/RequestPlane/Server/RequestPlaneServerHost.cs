@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Plexus.Host.Composition;
 using Plexus.Host.Configuration;
 using Plexus.Host.RequestPlane;
+using Plexus.Host.Telemetry;
 
 namespace Plexus.Host.RequestPlane.Server;
 
@@ -19,6 +20,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
     private readonly IEnumerable<EndpointRegistration> _registrations;
     private readonly PlexusOptions _options;
     private readonly NodeIdentity _node;
+    private readonly RequestPlaneMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<RequestPlaneServerHost> _logger;
     private readonly List<Lease> _leases = [];
@@ -33,6 +35,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         IEnumerable<EndpointRegistration> registrations,
         IOptions<PlexusOptions> options,
         NodeIdentity node,
+        RequestPlaneMetrics metrics,
         TimeProvider time,
         ILogger<RequestPlaneServerHost> logger)
     {
@@ -41,6 +44,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         _registrations = registrations;
         _options = options.Value;
         _node = node;
+        _metrics = metrics;
         _time = time;
         _logger = logger;
     }
@@ -86,7 +90,8 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         foreach (var registration in registrations)
         {
             var id = InstanceId.NewId();
-            _server.Register(registration.Endpoint, id, registration.CreateHandler(_services));
+            var handler = new InstrumentedHandler(registration.CreateHandler(_services), _metrics, _time, registration.Endpoint.ToString(), transport.Name);
+            _server.Register(registration.Endpoint, id, handler);
             var metadata = new Dictionary<string, string> { [InstanceMetadataKeys.Node] = _node.Id };
             var instance = new Instance(registration.Endpoint, id, transport.Name, _server.Address, metadata);
             var lease = await discovery.RegisterAsync(instance, _options.Discovery.LeaseTtl, cancellationToken);
