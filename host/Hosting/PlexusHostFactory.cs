@@ -30,6 +30,12 @@ internal static class PlexusHostFactory
             ApplicationName = "Plexus.Host",
         });
 
+        if (quiet)
+        {
+            // Commands that print data are short-lived clients; the status server belongs to a running node.
+            builder.Configuration.AddInMemoryCollection([new("Plexus:Status:Enabled", "false")]);
+        }
+
         if (serve is not null)
         {
             var enabled = serve(builder.Configuration);

@@ -10,6 +10,7 @@ using Plexus.Host.RequestPlane;
 using Plexus.Host.RequestPlane.Client;
 using Plexus.Host.RequestPlane.Server;
 using Plexus.Host.Routing;
+using Plexus.Host.Status;
 using Plexus.Host.Telemetry;
 
 namespace Plexus.Host.Hosting;
@@ -38,6 +39,12 @@ internal static class PlexusServiceCollectionExtensions
         // Validation runs first so that a bad name stops the start with the key that holds it.
         services.AddHostedService<CompositionValidator>();
         services.AddHostedService(static sp => sp.GetRequiredService<RequestPlaneServerHost>());
+
+        services.AddOptions<StatusOptions>().Bind(configuration.GetSection(StatusOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StatusOptions>, StatusOptionsValidator>());
+        services.TryAddSingleton<MetricsCollector>();
+        services.TryAddSingleton<StatusServer>();
+        services.AddHostedService(static sp => sp.GetRequiredService<StatusServer>());
         return services;
     }
 }

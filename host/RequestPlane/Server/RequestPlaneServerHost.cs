@@ -28,6 +28,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
     private IRequestPlaneServer? _server;
     private Task? _keepAlive;
     private volatile bool _draining;
+    private string? _discoveryProblem;
 
     public RequestPlaneServerHost(
         PlexusComposition composition,
@@ -51,6 +52,12 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
 
     /// <summary>The server's advertised address, once started.</summary>
     public Uri? Address => _server?.Address;
+
+    /// <summary>The serving transport's health, once started.</summary>
+    public TransportHealth? TransportHealth => _server?.Health;
+
+    /// <summary>Why the last discovery renewal failed, or null while renewals succeed.</summary>
+    public string? DiscoveryProblem => Volatile.Read(ref _discoveryProblem);
 
     /// <summary>Whether shutdown has begun.</summary>
     public bool IsDraining => _draining;
@@ -125,6 +132,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
                     try
                     {
                         await lease.Current.RenewAsync(stopping);
+                        Volatile.Write(ref _discoveryProblem, null);
                     }
                     catch (OperationCanceledException) when (stopping.IsCancellationRequested)
                     {
@@ -132,6 +140,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
                     }
                     catch (Exception ex)
                     {
+                        Volatile.Write(ref _discoveryProblem, $"renewing {lease.Current.Instance.Endpoint} failed: {ex.Message}");
                         LogLeaseLost(ex, lease.Current.Instance.Endpoint, lease.Current.Instance.Id);
                         await TryRegisterAgainAsync(lease, stopping);
                     }
