@@ -38,13 +38,16 @@ internal static class PlexusServiceCollectionExtensions
 
         // Validation runs first so that a bad name stops the start with the key that holds it.
         services.AddHostedService<CompositionValidator>();
-        services.AddHostedService(static sp => sp.GetRequiredService<RequestPlaneServerHost>());
 
+        // The status server starts before the request plane serves and stops after it drained, so that /health
+        // answers 503 for the whole drain.
         services.AddOptions<StatusOptions>().Bind(configuration.GetSection(StatusOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StatusOptions>, StatusOptionsValidator>());
         services.TryAddSingleton<MetricsCollector>();
         services.TryAddSingleton<StatusServer>();
         services.AddHostedService(static sp => sp.GetRequiredService<StatusServer>());
+        services.AddHostedService(static sp => sp.GetRequiredService<RequestPlaneServerHost>());
+
         return services;
     }
 }

@@ -6,7 +6,9 @@ namespace Plexus.Host.Telemetry;
 
 /// <summary>
 /// Listens to every meter whose name starts with <c>Plexus</c> (the request plane's and the transports') and keeps
-/// the aggregates that <c>/metrics</c> writes in the Prometheus text format.
+/// the aggregates that <c>/metrics</c> writes in the Prometheus text format. Meters made by another host's
+/// <see cref="IMeterFactory"/> in the same process are left out, so that two nodes in one process (as in tests)
+/// do not count each other's requests.
 /// </summary>
 internal sealed class MetricsCollector : IDisposable
 {
@@ -22,11 +24,12 @@ internal sealed class MetricsCollector : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<MetricKey, MetricSeries> _series = new();
 
-    public MetricsCollector()
+    public MetricsCollector(IMeterFactory? meters = null)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name.StartsWith("Plexus", StringComparison.Ordinal))
+            var scope = instrument.Meter.Scope;
+            if (instrument.Meter.Name.StartsWith("Plexus", StringComparison.Ordinal) && (scope is null || meters is null || ReferenceEquals(scope, meters)))
             {
                 listener.EnableMeasurementEvents(instrument);
             }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Plexus.Host.Telemetry;
@@ -107,5 +108,26 @@ public sealed class MetricsCollectorTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
+
+public sealed class MetricsCollectorScopeTests
+{
+    [Fact]
+    public void Meters_of_another_hosts_factory_are_left_out()
+    {
+        using var mine = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var theirs = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var myFactory = mine.GetRequiredService<IMeterFactory>();
+        var theirFactory = theirs.GetRequiredService<IMeterFactory>();
+        using var collector = new MetricsCollector(myFactory);
+
+        myFactory.Create("Plexus.Scoped").CreateCounter<long>("plexus.scoped.mine").Add(1);
+        theirFactory.Create("Plexus.Scoped").CreateCounter<long>("plexus.scoped.theirs").Add(1);
+
+        using var writer = new StringWriter();
+        collector.WriteTo(writer);
+        Assert.Contains("plexus_scoped_mine_total 1", writer.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("plexus_scoped_theirs", writer.ToString(), StringComparison.Ordinal);
     }
 }
