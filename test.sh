@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 
 # Debian packages the tests use; later transports add theirs here.
 #   gcc: compiles the native library of the plugin-loading test plugin.
-packages=(gcc libc6-dev)
+#   chromium: renders the status page in the browser test.
+packages=(gcc libc6-dev chromium)
 
 missing=()
 for p in "${packages[@]}"; do

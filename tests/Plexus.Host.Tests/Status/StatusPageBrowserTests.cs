@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Plexus.Host.Tests.Support;
+
+namespace Plexus.Host.Tests.Status;
+
+/// <summary>
+/// Opens a real node's status page in headless Chromium (Debian's <c>chromium</c>, installed by test.sh) and asserts
+/// on what the page's script rendered, not on the HTML the server sent.
+/// </summary>
+public sealed partial class StatusPageBrowserTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task The_status_page_renders_the_node_its_plugins_endpoints_and_instances()
+    {
+        await using var node = await NodeProcess.StartAsync(Timeout, "--Plexus:Status:Url=http://127.0.0.1:0", "--Plexus:NodeId=browser-node");
+        var url = StatusUrl().Match(node.Output).Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(url), node.Output);
+
+        var dom = await ChromiumAsync("--dump-dom", url);
+
+        Assert.Contains("data-loaded=\"true\"", dom, StringComparison.Ordinal);
+        Assert.Contains("browser-node", dom, StringComparison.Ordinal);
+        Assert.Matches(@"class=""badge healthy"" id=""health"">healthy<", dom);
+        Assert.Matches(@"<td>memory</td><td class=""mono"">1\.0\.0</td><td>transport</td>", dom);
+        foreach (var endpoint in new[] { "demo/echo/echo", "demo/echo/generate", "demo/echo/relay" })
+        {
+            // Once among the endpoints served here, once among the known instances.
+            Assert.Equal(2, Regex.Matches(dom, $"<code>{Regex.Escape(endpoint)}</code>").Count);
+        }
+
+        var screenshot = Path.Combine(Path.GetTempPath(), $"plexus-status-{Environment.ProcessId}.png");
+        await ChromiumAsync($"--screenshot={screenshot}", url, "--window-size=1280,900");
+        var png = await File.ReadAllBytesAsync(screenshot);
+        Assert.True(png.Length > 10_000, "the screenshot is not a rendered page");
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
+        if (Environment.GetEnvironmentVariable("PLEXUS_UPDATE_SCREENSHOT") == "1")
+        {
+            File.Copy(screenshot, Path.Combine(HostProcess.RepositoryRoot, "docs", "images", "status-page.png"), overwrite: true);
+        }
+
+        File.Delete(screenshot);
+    }
+
+    private static async Task<string> ChromiumAsync(string action, string url, params string[] more)
+    {
+        const string chromium = "/usr/bin/chromium";
+        Assert.True(File.Exists(chromium), "Chromium is not installed at /usr/bin/chromium: run ./test.sh, which installs Debian's chromium package.");
+        var profile = Directory.CreateTempSubdirectory("plexus-chromium-");
+        var start = new ProcessStartInfo(chromium)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", $"--user-data-dir={profile.FullName}", "--virtual-time-budget=5000", action,
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var arg in more)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.ArgumentList.Add(url);
+        try
+        {
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync().WaitAsync(Timeout);
+            Assert.True(process.ExitCode == 0, $"chromium exited with {process.ExitCode}: {await stderr}");
+            return await stdout;
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"\[1300\] Status server listening on (http://127\.0\.0\.1:\d+/)")]
+    private static partial Regex StatusUrl();
+}
