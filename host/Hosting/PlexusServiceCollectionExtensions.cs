@@ -38,6 +38,8 @@ internal static class PlexusServiceCollectionExtensions
 
         // Validation runs first so that a bad name stops the start with the key that holds it.
         services.AddHostedService<CompositionValidator>();
+        services.AddOptions<TracingOptions>().Bind(configuration.GetSection(TracingOptions.SectionName));
+        services.AddHostedService<ConsoleSpanWriter>();
 
         // The status server starts before the request plane serves and stops after it drained, so that /health
         // answers 503 for the whole drain.
