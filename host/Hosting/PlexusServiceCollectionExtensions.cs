@@ -49,6 +49,7 @@ internal static class PlexusServiceCollectionExtensions
         services.TryAddSingleton<StatusServer>();
         services.AddHostedService(static sp => sp.GetRequiredService<StatusServer>());
         services.AddHostedService(static sp => sp.GetRequiredService<RequestPlaneServerHost>());
+        services.AddHostedService<StartupSummary>();
 
         return services;
     }

@@ -457,7 +457,7 @@ internal sealed class PluginLoader
             switch (plugin.Status)
             {
                 case PluginStatus.Loaded:
-                    logger.LogInformation(
+                    logger.LogDebug(
                         PluginLogEvents.Loaded,
                         "Plugin {PluginName} {PluginVersion} loaded from {PluginFolder} ({PluginKinds}).",
                         plugin.Name,

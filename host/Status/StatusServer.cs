@@ -157,7 +157,7 @@ internal sealed partial class StatusServer(
         }
     }
 
-    [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Status server listening on {Address} (/health, /metrics, /api/*, status page at /).")]
+    [LoggerMessage(EventId = 1300, Level = LogLevel.Debug, Message = "Status server listening on {Address} (/health, /metrics, /api/*, status page at /).")]
     private partial void LogListening(Uri address);
 
     private sealed record LiveReport(string Status);

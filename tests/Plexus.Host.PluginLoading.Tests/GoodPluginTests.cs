@@ -84,11 +84,11 @@ public sealed class GoodPluginTests
     }
 
     [Fact]
-    public void Logs_a_loaded_plugin_without_warnings()
+    public void Logs_a_loaded_plugin_at_debug_without_warnings()
     {
         var loaded = TestPlugins.Load("good");
 
-        Assert.Contains(loaded.Logger.Entries, e => e.Level == LogLevel.Information && e.Message.Contains("good", StringComparison.Ordinal) && e.Message.Contains("1.2.3", StringComparison.Ordinal));
+        Assert.Contains(loaded.Logger.Entries, e => e.Level == LogLevel.Debug && e.Message.Contains("good", StringComparison.Ordinal) && e.Message.Contains("1.2.3", StringComparison.Ordinal));
         Assert.DoesNotContain(loaded.Logger.Entries, e => e.Level >= LogLevel.Warning);
     }
 

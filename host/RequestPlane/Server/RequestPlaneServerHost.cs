@@ -237,10 +237,10 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         public IDiscoveryLease Current { get; set; } = current;
     }
 
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Information, Message = "Serving {Count} endpoints over {Transport} at {Address}, registered in discovery '{Discovery}'.")]
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "Serving {Count} endpoints over {Transport} at {Address}, registered in discovery '{Discovery}'.")]
     private partial void LogServing(int count, string transport, Uri address, string discovery);
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "Not serving: {Reason}.")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Not serving: {Reason}.")]
     private partial void LogNotServing(string reason);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Discovery lease of {Endpoint} instance {Instance} was lost; registering again.")]

@@ -85,6 +85,6 @@ public sealed partial class StatusPageBrowserTests
         }
     }
 
-    [GeneratedRegex(@"\[1300\] Status server listening on (http://127\.0\.0\.1:\d+/)")]
+    [GeneratedRegex(@"\[1000\] Node .* status (http://127\.0\.0\.1:\d+/)")]
     private static partial Regex StatusUrl();
 }

@@ -28,7 +28,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    /// <summary>Starts a node and waits until it logs that it serves (event 1100).</summary>
+    /// <summary>Starts a node and waits for its start-up summary line (event 1000).</summary>
     public static async Task<NodeProcess> StartAsync(TimeSpan timeout, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -75,7 +75,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
             _output.AppendLine(line);
         }
 
-        if (line.Contains("[1100]", StringComparison.Ordinal))
+        if (line.Contains("[1000]", StringComparison.Ordinal))
         {
             _ready.TrySetResult();
         }

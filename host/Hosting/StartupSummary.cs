@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Plexus.Host.Composition;
+using Plexus.Host.Plugins;
+using Plexus.Host.RequestPlane;
+using Plexus.Host.RequestPlane.Server;
+using Plexus.Host.Status;
+
+namespace Plexus.Host.Hosting;
+
+/// <summary>Logs the one line an operator reads first, once the node is up: who it is, how it serves, what loaded.</summary>
+internal sealed partial class StartupSummary(
+    IHostApplicationLifetime lifetime,
+    NodeIdentity node,
+    PlexusComposition composition,
+    RequestPlaneServerHost server,
+    StatusServer status,
+    PluginCatalog plugins,
+    ILogger<StartupSummary> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        lifetime.ApplicationStarted.Register(Log);
+        return Task.CompletedTask;
+    }
+
+    private void Log()
+    {
+        var loaded = new List<string>();
+        var refused = new List<string>();
+        foreach (var plugin in plugins.Plugins)
+        {
+            (plugin.Status == PluginStatus.Loaded ? loaded : refused).Add(plugin.Name);
+        }
+
+        LogSummary(
+            node.Id,
+            server.Endpoints.Count,
+            composition.ServingTransport.Name,
+            server.Address?.ToString() ?? "(not serving)",
+            composition.Discovery.Name,
+            loaded.Count == 0 ? "none" : string.Join(", ", loaded),
+            refused.Count == 0 ? "none" : string.Join(", ", refused),
+            status.Address?.ToString() ?? "off");
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
+        Message = "Node {NodeId} up: {Endpoints} endpoints over {Transport} at {Address}; discovery {Discovery}; plugins loaded: {Loaded}; refused: {Refused}; status {Status}")]
+    private partial void LogSummary(string nodeId, int endpoints, string transport, string address, string discovery, string loaded, string refused, string status);
+}
