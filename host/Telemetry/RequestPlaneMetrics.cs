@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Plexus.Host.Plugins;
 
 namespace Plexus.Host.Telemetry;
 
@@ -20,16 +21,25 @@ internal sealed class RequestPlaneMetrics
     private readonly Counter<long> _bytesSent;
     private readonly Counter<long> _bytesReceived;
 
-    public RequestPlaneMetrics(IMeterFactory meters)
+    public RequestPlaneMetrics(IMeterFactory meters, PluginCatalog plugins)
     {
         var meter = meters.Create(MeterName);
+        meter.CreateObservableGauge("plexus.plugins", () => PluginMeasurements(plugins), "{plugin}", "Plugins found, by name and load result (1 per plugin).");
         _requests = meter.CreateCounter<long>("plexus.requests", "{request}", "Requests started.");
         _errors = meter.CreateCounter<long>("plexus.request.errors", "{request}", "Requests that ended with a typed error, by code.");
         _inFlight = meter.CreateUpDownCounter<long>("plexus.requests.in_flight", "{request}", "Requests started and not yet ended.");
         _duration = meter.CreateHistogram<double>("plexus.request.duration", "s", "From the start of a request to the end of its response stream.");
         _firstResponse = meter.CreateHistogram<double>("plexus.request.time_to_first_response", "s", "From the start of a request to its first response message.");
-        _bytesSent = meter.CreateCounter<long>("plexus.bytes.sent", "By", "Payload bytes sent: request payloads by clients, response messages by servers.");
-        _bytesReceived = meter.CreateCounter<long>("plexus.bytes.received", "By", "Payload bytes received: response messages by clients, request payloads by servers.");
+        _bytesSent = meter.CreateCounter<long>("plexus.payload.sent", "By", "Payload bytes sent: request payloads by clients, response messages by servers.");
+        _bytesReceived = meter.CreateCounter<long>("plexus.payload.received", "By", "Payload bytes received: response messages by clients, request payloads by servers.");
+    }
+
+    private static IEnumerable<Measurement<int>> PluginMeasurements(PluginCatalog plugins)
+    {
+        foreach (var plugin in plugins.Plugins)
+        {
+            yield return new Measurement<int>(1, new KeyValuePair<string, object?>("plugin", plugin.Name), new KeyValuePair<string, object?>("status", plugin.Status.ToString().ToLowerInvariant()));
+        }
     }
 
     public static TagList Tags(string endpoint, string transport, string side) =>

@@ -87,14 +87,16 @@ public sealed class StatusServerTests : IAsyncLifetime
 
         Assert.Equal(2, Value("plexus_requests_total", "demo/echo/echo", "client"));
         Assert.Equal(2, Value("plexus_requests_total", "demo/echo/echo", "server"));
-        Assert.Equal(8, Value("plexus_bytes_sent_bytes_total", "demo/echo/echo", "client"));
-        Assert.Equal(8, Value("plexus_bytes_sent_bytes_total", "demo/echo/echo", "server"));
+        Assert.Equal(8, Value("plexus_payload_sent_bytes_total", "demo/echo/echo", "client"));
+        Assert.Equal(8, Value("plexus_payload_sent_bytes_total", "demo/echo/echo", "server"));
         Assert.Equal(1, Value("plexus_request_errors_total", "demo/echo/generate", "client", "handler_error"));
         Assert.Equal(1, Value("plexus_request_errors_total", "demo/echo/generate", "server", "handler_error"));
         Assert.Equal(0, Value("plexus_requests_in_flight", "demo/echo/echo", "client"));
         Assert.Equal("histogram", families["plexus_request_duration_seconds"].Type);
         Assert.Equal("histogram", families["plexus_request_time_to_first_response_seconds"].Type);
         Assert.All(families["plexus_requests_total"].Samples, s => Assert.Equal("memory", s.Labels["transport"]));
+        var plugin = Assert.Single(families["plexus_plugins"].Samples, s => s.Labels["plugin"] == "memory");
+        Assert.Equal("loaded", plugin.Labels["status"]);
     }
 
     [Fact]
