@@ -49,6 +49,18 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
     /// <summary>The local end the listener is bound to, once started.</summary>
     public IPEndPoint? BoundEndPoint { get; private set; }
 
+    /// <summary>How many client connections are open.</summary>
+    public int SessionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
     /// <inheritdoc />
     public TransportHealth Health
     {
