@@ -80,9 +80,28 @@ internal sealed class ClientSession : IFrameReceiver
         var copy = first == total && total <= CopyThreshold;
         var buffer = _connection.Pool.Rent(headerLength + (copy ? first : 0));
         var endStream = first == total;
+        var exhausted = false;
         lock (_gate)
         {
-            if (_closed || _goingAway || _nextId > int.MaxValue)
+            if (_nextId > int.MaxValue)
+            {
+                // Out of stream ids: this connection takes no more; the next request opens a fresh one.
+                _closeWhenIdle = true;
+                exhausted = true;
+            }
+        }
+
+        if (exhausted)
+        {
+            _connection.Pool.Return(buffer);
+            _client.SessionClosed(this);
+            CloseIfIdle();
+            throw Unusable();
+        }
+
+        lock (_gate)
+        {
+            if (_closed || _goingAway || _closeWhenIdle)
             {
                 _connection.Pool.Return(buffer);
                 throw Unusable();

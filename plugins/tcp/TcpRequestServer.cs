@@ -322,8 +322,9 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             _listener = null;
         }
 
-        listener?.Dispose();
+        // Cancel first, so the accept loop reads the listener's end as a stop and not as a failure.
         _stopping.Cancel();
+        listener?.Dispose();
         foreach (var socket in _handshaking.Keys)
         {
             socket.Dispose();
