@@ -1,0 +1,436 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>
+/// One established connection (after the handshake), for either role: a writer loop that encodes queued frames of
+/// every stream into one <see cref="PipeWriter"/> and flushes when the queue runs dry (many frames, few system calls);
+/// a reader loop that parses frames from a <see cref="PipeReader"/> and hands stream frames to the role's
+/// <see cref="IFrameReceiver"/>; connection-level flow control; and keep-alive.
+/// </summary>
+internal sealed class FrameConnection
+{
+    // Flush before the queue is empty once this much is pending, so a long queue of large frames still streams out.
+    private const int FlushThreshold = 256 * 1024;
+
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly IFrameCodec _codec;
+    private readonly ArrayPool<byte> _pool;
+    private readonly ILogger _logger;
+    private readonly Channel<OutgoingFrame> _outgoing;
+    private readonly CancellationTokenSource _closing = new();
+    private readonly TaskCompletionSource _readerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _keepAliveIntervalMs;
+    private readonly long _keepAliveTimeoutMs;
+    private readonly int _returnThreshold;
+    private IFrameReceiver? _receiver;
+    private Timer? _keepAlive;
+    private long _lastReceived;
+    private long _receiveRemaining;
+    private long _pendingReturn;
+    private long _unflushed;
+    private int _closed;
+    private bool _graceful;
+    private PlexusException? _closeError;
+
+    public FrameConnection(
+        Socket socket,
+        Stream stream,
+        PipeReader input,
+        PipeWriter output,
+        IFrameCodec codec,
+        PeerSettings local,
+        PeerSettings peer,
+        TcpTransportOptions options,
+        ArrayPool<byte> pool,
+        ILogger logger,
+        string peerName)
+    {
+        _socket = socket;
+        _stream = stream;
+        _input = input;
+        _output = output;
+        _codec = codec;
+        _pool = pool;
+        _logger = logger;
+        Local = local;
+        Peer = peer;
+        PeerName = peerName;
+        SendWindow = new CreditWindow(peer.ConnectionWindowBytes);
+        _receiveRemaining = local.ConnectionWindowBytes;
+        _returnThreshold = local.ConnectionWindowBytes / 4;
+        _keepAliveIntervalMs = (long)options.KeepAliveInterval.TotalMilliseconds;
+        _keepAliveTimeoutMs = (long)options.KeepAliveTimeout.TotalMilliseconds;
+        _outgoing = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            AllowSynchronousContinuations = false,
+        });
+    }
+
+    /// <summary>This side's announced settings.</summary>
+    public PeerSettings Local { get; }
+
+    /// <summary>The peer's announced settings: the limits this side's frames must respect.</summary>
+    public PeerSettings Peer { get; }
+
+    /// <summary>The peer's address, for messages.</summary>
+    public string PeerName { get; }
+
+    /// <summary>Credit for REQUEST and DATA frames on the whole connection.</summary>
+    public CreditWindow SendWindow { get; }
+
+    /// <summary>The pool of every rented buffer on this connection.</summary>
+    public ArrayPool<byte> Pool => _pool;
+
+    /// <summary>Whether the connection has closed.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Why the connection closed, once it has.</summary>
+    public PlexusException? CloseError => Volatile.Read(ref _closeError);
+
+    /// <summary>Completes when both loops have ended.</summary>
+    public Task Completion => Task.WhenAll(_readerDone.Task, _writerDone.Task);
+
+    /// <summary>Starts the loops and keep-alive; frames go to <paramref name="receiver"/> from now on.</summary>
+    public void Start(IFrameReceiver receiver)
+    {
+        _receiver = receiver;
+        _lastReceived = Environment.TickCount64;
+        _ = Task.Run(WriteLoopAsync);
+        _ = Task.Run(ReadLoopAsync);
+        var period = TimeSpan.FromMilliseconds(Math.Max(5, Math.Min(_keepAliveIntervalMs, _keepAliveTimeoutMs / 4)));
+        _keepAlive = new Timer(static state => ((FrameConnection)state!).OnKeepAliveTick(), this, period, period);
+    }
+
+    /// <summary>Queues a frame for the writer loop.</summary>
+    /// <returns><see langword="false"/> when the connection is closing; the frame was dropped.</returns>
+    public bool Send(in OutgoingFrame frame)
+    {
+        if (_outgoing.Writer.TryWrite(frame))
+        {
+            return true;
+        }
+
+        // Not queued. Never return the buffer to the pool here: frames queued earlier may still point into it while
+        // the writer loop winds down, and a re-rented buffer must not leak onto the wire. The collector takes it.
+        frame.Observer?.OnFrameDone(false);
+        return false;
+    }
+
+    /// <summary>Gives back connection credit for REQUEST/DATA bytes this side has consumed (or discarded).</summary>
+    public void ReturnCredit(int credit)
+    {
+        if (credit <= 0)
+        {
+            return;
+        }
+
+        if (Interlocked.Add(ref _pendingReturn, credit) < _returnThreshold)
+        {
+            return;
+        }
+
+        var amount = Interlocked.Exchange(ref _pendingReturn, 0);
+        if (amount > 0)
+        {
+            Interlocked.Add(ref _receiveRemaining, amount);
+            Send(new OutgoingFrame(FrameType.Credit, 0, 0, value: (ulong)amount));
+        }
+    }
+
+    /// <summary>
+    /// Sends what is queued, then closes: the write side shuts down, and the socket closes once the peer closes its side
+    /// (or after a short grace), so that the peer reads every byte sent before the close.
+    /// </summary>
+    public void CloseGracefully(PlexusException reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeError, reason, null) is not null)
+        {
+            return;
+        }
+
+        _graceful = true;
+        _outgoing.Writer.TryComplete();
+        _ = AbortAfterGraceAsync(reason);
+    }
+
+    /// <summary>Closes at once: queued frames are dropped, the socket is closed, every stream ends with <paramref name="error"/>.</summary>
+    public void Abort(PlexusException error)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        Interlocked.CompareExchange(ref _closeError, error, null);
+        var reason = _closeError!;
+        _keepAlive?.Dispose();
+        _outgoing.Writer.TryComplete();
+        _closing.Cancel();
+        SendWindow.Close(reason);
+        try
+        {
+            // Closing the socket first unblocks any pending I/O in both loops.
+            _socket.Close(0);
+            _stream.Dispose();
+        }
+        catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException)
+        {
+            // Already broken: closing it is all that was wanted.
+        }
+
+        _receiver?.OnClosed(reason);
+    }
+
+    private async Task AbortAfterGraceAsync(PlexusException reason)
+    {
+        await _writerDone.Task.ConfigureAwait(false);
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+            await _readerDone.Task.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or TimeoutException)
+        {
+            // The peer did not close in time or the socket is gone; close regardless.
+        }
+
+        Abort(reason);
+    }
+
+    private void OnKeepAliveTick()
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+
+        var idle = Environment.TickCount64 - Volatile.Read(ref _lastReceived);
+        if (idle >= _keepAliveTimeoutMs)
+        {
+            TcpLog.PeerDead(_logger, PeerName, idle);
+            Abort(PlexusException.Unavailable(
+                $"Nothing was received from {PeerName} for {idle} ms, past {TcpTransportOptions.Key(nameof(TcpTransportOptions.KeepAliveTimeout))} ({_keepAliveTimeoutMs} ms); the peer is presumed dead and the connection was closed."));
+        }
+        else if (idle >= _keepAliveIntervalMs)
+        {
+            Send(new OutgoingFrame(FrameType.Ping, 0, 0, value: (ulong)Environment.TickCount64));
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    Write(frame);
+                    if (_unflushed >= FlushThreshold)
+                    {
+                        await FlushAsync().ConfigureAwait(false);
+                    }
+                }
+
+                await FlushAsync().ConfigureAwait(false);
+            }
+
+            if (_graceful && !IsClosed)
+            {
+                await _output.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Socket errors are expected here; anything else is a bug, but it too must end only this connection.
+            if (!IsClosed)
+            {
+                Abort(PlexusException.Unavailable($"Writing to {PeerName} failed: {exception.Message}"));
+            }
+        }
+        finally
+        {
+            // Frames left behind are dropped; their observers hear so. Their buffers go to the collector, not the pool
+            // (see Send).
+            while (reader.TryRead(out var frame))
+            {
+                frame.Observer?.OnFrameDone(false);
+            }
+
+            _writerDone.TrySetResult();
+        }
+    }
+
+    private ValueTask<FlushResult> FlushAsync()
+    {
+        _unflushed = 0;
+        return _output.FlushAsync(_closing.Token);
+    }
+
+    private void Write(in OutgoingFrame frame)
+    {
+        if (!frame.ReleaseOnly)
+        {
+            if (frame.EncodedHeaderLength > 0)
+            {
+                _codec.Write(frame.Buffer.AsSpan(0, frame.EncodedHeaderLength), frame.Body, _output);
+                _unflushed += frame.EncodedHeaderLength;
+            }
+            else
+            {
+                Span<byte> header = stackalloc byte[Wire.CommonHeaderLength + 8];
+                header[0] = (byte)frame.Type;
+                header[1] = frame.Flags;
+                BinaryPrimitives.WriteUInt32LittleEndian(header[2..], frame.StreamId);
+                var length = Wire.CommonHeaderLength;
+                switch (frame.Type)
+                {
+                    case FrameType.Error or FrameType.Cancel or FrameType.GoAway:
+                        header[length++] = frame.Code;
+                        break;
+                    case FrameType.Credit:
+                        BinaryPrimitives.WriteUInt32LittleEndian(header[length..], (uint)frame.Value);
+                        length += 4;
+                        break;
+                    case FrameType.Ping or FrameType.Pong:
+                        BinaryPrimitives.WriteUInt64LittleEndian(header[length..], frame.Value);
+                        length += 8;
+                        break;
+                }
+
+                _codec.Write(header[..length], frame.Body, _output);
+                _unflushed += length;
+            }
+
+            _unflushed += frame.Body.Length + Wire.FrameCharge;
+        }
+
+        if (frame.Buffer is not null)
+        {
+            _pool.Return(frame.Buffer);
+        }
+
+        frame.Observer?.OnFrameDone(true);
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            var limits = Local.FrameLimits;
+            while (true)
+            {
+                var result = await _input.ReadAsync(_closing.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    while (!IsClosed && _codec.TryRead(ref buffer, limits, out var frame))
+                    {
+                        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                        Dispatch(frame);
+                    }
+                }
+                finally
+                {
+                    if (!IsClosed)
+                    {
+                        _input.AdvanceTo(buffer.Start, buffer.End);
+                    }
+                }
+
+                if (result.IsCompleted || result.IsCanceled || IsClosed)
+                {
+                    if (!IsClosed)
+                    {
+                        Abort(PlexusException.Unavailable(
+                            buffer.IsEmpty
+                                ? $"{PeerName} closed the connection."
+                                : $"{PeerName} closed the connection in the middle of a frame ({buffer.Length} bytes unread)."));
+                    }
+
+                    return;
+                }
+            }
+        }
+        catch (PlexusException violation)
+        {
+            // Garbage or a broken rule: this connection ends; nothing else is touched.
+            TcpLog.ProtocolViolation(_logger, PeerName, violation.Message);
+            Abort(PlexusException.Unavailable($"The connection to {PeerName} was closed because of a protocol error: {violation.Message}"));
+        }
+        catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            if (!IsClosed)
+            {
+                Abort(PlexusException.Unavailable($"The connection to {PeerName} was lost: {exception.Message}"));
+            }
+        }
+        catch (Exception unexpected)
+        {
+            // A bug in frame handling must cost this connection only, never the process.
+            TcpLog.ProtocolViolation(_logger, PeerName, unexpected.ToString());
+            Abort(PlexusException.Unavailable($"The connection to {PeerName} was closed after an internal error: {unexpected.Message}"));
+        }
+        finally
+        {
+            _readerDone.TrySetResult();
+        }
+    }
+
+    private void Dispatch(in Frame frame)
+    {
+        var header = FrameHeader.Read(frame.Header);
+        switch (header.Type)
+        {
+            case FrameType.Ping:
+                RequireConnectionFrame(header);
+                Send(new OutgoingFrame(FrameType.Pong, 0, 0, value: header.Value));
+                return;
+            case FrameType.Pong:
+                RequireConnectionFrame(header);
+                return;
+            case FrameType.Credit when header.StreamId == 0:
+                if (header.Value == 0 || !SendWindow.Add((long)header.Value))
+                {
+                    throw PlexusException.Protocol($"A connection CREDIT frame of {header.Value} is zero or overflows the window.");
+                }
+
+                return;
+            case FrameType.Request or FrameType.Data:
+                if (header.StreamId == 0)
+                {
+                    throw PlexusException.Protocol($"A {header.Type} frame names stream 0, which is the connection.");
+                }
+
+                if (Interlocked.Add(ref _receiveRemaining, -(frame.Body.Length + Wire.FrameCharge)) < 0)
+                {
+                    throw PlexusException.Protocol($"{PeerName} sent more than the connection window allows ({Local.ConnectionWindowBytes} bytes of credit); flow control was not respected.");
+                }
+
+                break;
+        }
+
+        _receiver!.OnFrame(header, frame.Header, frame.Body);
+    }
+
+    private static void RequireConnectionFrame(in FrameHeader header)
+    {
+        if (header.StreamId != 0)
+        {
+            throw PlexusException.Protocol($"A {header.Type} frame names stream {header.StreamId}; it belongs to the connection (stream 0).");
+        }
+    }
+}

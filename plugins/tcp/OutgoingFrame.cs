@@ -1,0 +1,46 @@
+using System.Buffers;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>
+/// One frame waiting for the connection's writer loop. Simple headers are encoded by the writer from the fields; a
+/// REQUEST's header is encoded by the sender into <see cref="Buffer"/>. Whatever <see cref="Buffer"/> holds goes
+/// back to the pool once the frame is written (or dropped), and <see cref="Observer"/> then hears about it.
+/// </summary>
+internal readonly struct OutgoingFrame
+{
+    public OutgoingFrame(FrameType type, byte flags, uint streamId, byte code = 0, ulong value = 0)
+    {
+        Type = type;
+        Flags = flags;
+        StreamId = streamId;
+        Code = code;
+        Value = value;
+        Body = ReadOnlySequence<byte>.Empty;
+    }
+
+    public FrameType Type { get; }
+
+    public byte Flags { get; }
+
+    public uint StreamId { get; }
+
+    public byte Code { get; }
+
+    public ulong Value { get; }
+
+    /// <summary>The body: payload bytes, or an error message.</summary>
+    public ReadOnlySequence<byte> Body { get; init; }
+
+    /// <summary>A rented array to return to the pool after writing: the body's owner, or a REQUEST's encoded header.</summary>
+    public byte[]? Buffer { get; init; }
+
+    /// <summary>The length of the encoded header at the start of <see cref="Buffer"/>, for a REQUEST; 0 otherwise.</summary>
+    public int EncodedHeaderLength { get; init; }
+
+    /// <summary>Told when the frame was written or dropped, for a sender that lent its own memory.</summary>
+    public IFrameObserver? Observer { get; init; }
+
+    /// <summary>A frame that writes nothing and only returns <see cref="Buffer"/>, after every frame queued before it.</summary>
+    public bool ReleaseOnly { get; init; }
+}

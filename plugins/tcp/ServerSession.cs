@@ -1,0 +1,258 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>
+/// The server's side of one client connection: opens a <see cref="ServerStream"/> per REQUEST, routes DATA, CANCEL and
+/// CREDIT frames to it, refuses what it cannot serve (with BEFORE_FIRST_BYTE where no handler ran), and drains on
+/// GOAWAY: no new streams, close once the last one ends.
+/// </summary>
+internal sealed class ServerSession : IFrameReceiver
+{
+    private readonly TcpRequestServer _server;
+    private readonly FrameConnection _connection;
+    private readonly TcpTransportOptions _options;
+    private readonly ILogger _logger;
+    private readonly Dictionary<uint, ServerStream> _streams = [];
+    private readonly EndpointCache _endpoints = new();
+    private readonly Lock _gate = new();
+    private uint _lastStreamId;
+    private bool _goingAway;
+    private bool _closed;
+
+    public ServerSession(TcpRequestServer server, FrameConnection connection, TcpTransportOptions options, ILogger logger)
+    {
+        _server = server;
+        _connection = connection;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>The connection.</summary>
+    public FrameConnection Connection => _connection;
+
+    public void OnFrame(in FrameHeader header, in ReadOnlySequence<byte> rawHeader, in ReadOnlySequence<byte> body)
+    {
+        switch (header.Type)
+        {
+            case FrameType.Request:
+                OnRequest(header, rawHeader, body);
+                break;
+            case FrameType.Data:
+                var stream = Find(header.StreamId);
+                if (stream is null)
+                {
+                    // A stream that has ended (cancelled, refused, finished): its late frames are dropped, their credit returned.
+                    _connection.ReturnCredit((int)body.Length + Wire.FrameCharge);
+                }
+                else
+                {
+                    stream.OnPayload(body, (header.Flags & Wire.EndStream) != 0);
+                }
+
+                break;
+            case FrameType.Cancel:
+                Find(header.StreamId)?.Abort(
+                    header.Code == (byte)PlexusErrorCode.Timeout
+                        ? new PlexusException(PlexusErrorCode.Timeout, "The client's deadline passed.")
+                        : new PlexusException(PlexusErrorCode.Cancelled, "The client cancelled the request."),
+                    notifyClient: false);
+                break;
+            case FrameType.Credit:
+                if (header.Value == 0)
+                {
+                    throw PlexusException.Protocol($"A CREDIT frame for stream {header.StreamId} grants nothing.");
+                }
+
+                var target = Find(header.StreamId);
+                if (target is not null && !target.SendWindow.Add((long)header.Value))
+                {
+                    throw PlexusException.Protocol($"CREDIT frames for stream {header.StreamId} overflow its window.");
+                }
+
+                break;
+            default:
+                throw PlexusException.Protocol($"A client sent a {header.Type} frame, which only a server sends.");
+        }
+    }
+
+    public void OnClosed(PlexusException error)
+    {
+        ServerStream[] open;
+        lock (_gate)
+        {
+            _closed = true;
+            open = [.. _streams.Values];
+        }
+
+        foreach (var stream in open)
+        {
+            stream.Abort(error, notifyClient: false);
+        }
+
+        _server.SessionClosed(this);
+    }
+
+    /// <summary>Takes no new streams from now on, tells the client so, and closes once the open ones have ended.</summary>
+    public void GoAway()
+    {
+        bool idle;
+        lock (_gate)
+        {
+            if (_goingAway || _closed)
+            {
+                return;
+            }
+
+            _goingAway = true;
+            _connection.Send(Frames.GoAway(_lastStreamId, $"{_server.Address} is draining: it finishes the requests it has and takes no new ones."));
+            idle = _streams.Count == 0;
+        }
+
+        if (idle)
+        {
+            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} drained and closed the connection."));
+        }
+    }
+
+    /// <summary>Ends every open stream with <paramref name="error"/> (sent to the client), then closes.</summary>
+    public void AbortAll(PlexusException error)
+    {
+        ServerStream[] open;
+        lock (_gate)
+        {
+            _goingAway = true;
+            open = [.. _streams.Values];
+        }
+
+        foreach (var stream in open)
+        {
+            stream.Abort(error, notifyClient: true);
+        }
+
+        _connection.CloseGracefully(error);
+    }
+
+    /// <summary>A stream ended; called once per stream.</summary>
+    public void StreamFinished(ServerStream stream)
+    {
+        bool idle;
+        lock (_gate)
+        {
+            _streams.Remove(stream.Id);
+            idle = _goingAway && _streams.Count == 0;
+        }
+
+        _server.StreamFinished();
+        if (idle)
+        {
+            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} drained and closed the connection."));
+        }
+    }
+
+    private void OnRequest(in FrameHeader header, in ReadOnlySequence<byte> rawHeader, in ReadOnlySequence<byte> body)
+    {
+        var id = header.StreamId;
+        if (id <= _lastStreamId)
+        {
+            throw PlexusException.Protocol($"A REQUEST opened stream {id}, but stream ids must increase and {_lastStreamId} was already used.");
+        }
+
+        _lastStreamId = id;
+        var request = RequestHeaderCodec.Decode(rawHeader, _endpoints);
+        var charge = (int)body.Length + Wire.FrameCharge;
+        var refusal = Check(request, body);
+        if (refusal is not null)
+        {
+            _connection.ReturnCredit(charge);
+            TcpLog.StreamFailed(_logger, id, _connection.PeerName, refusal.Message);
+            _connection.Send(Frames.Error(id, refusal));
+            return;
+        }
+
+        if (!_server.TryGetHandler(request.Endpoint, out var registration))
+        {
+            _connection.ReturnCredit(charge);
+            _connection.Send(Frames.Error(id, Refused($"{request.Endpoint} is not served at {_server.Address}.")));
+            return;
+        }
+
+        if (registration.Instance != request.Instance)
+        {
+            _connection.ReturnCredit(charge);
+            _connection.Send(Frames.Error(id, Refused($"{_server.Address} serves {request.Endpoint} as instance {registration.Instance}, not {request.Instance}; the caller's instance list is stale.")));
+            return;
+        }
+
+        var stream = new ServerStream(this, _connection, id, registration.Handler, request, _options.MaxPayloadBytes);
+        lock (_gate)
+        {
+            if (_goingAway || _closed || !_server.TryStartStream())
+            {
+                _connection.ReturnCredit(charge);
+                _connection.Send(Frames.Error(id, Refused($"{_server.Address} is draining and takes no new requests.")));
+                return;
+            }
+
+            _streams.Add(id, stream);
+        }
+
+        stream.StartDeadline();
+        stream.OnPayload(body, (header.Flags & Wire.EndStream) != 0);
+    }
+
+    private PlexusException? Check(in DecodedRequest request, in ReadOnlySequence<byte> body)
+    {
+        if (request.PayloadLength > _options.MaxPayloadBytes)
+        {
+            return PlexusException.TooLarge("request payload", request.PayloadLength, _options.MaxPayloadBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+        }
+
+        if (body.Length > request.PayloadLength)
+        {
+            return PlexusException.Protocol($"The REQUEST declares a payload of {request.PayloadLength} bytes but its first frame carries {body.Length}.");
+        }
+
+        int open;
+        lock (_gate)
+        {
+            open = _streams.Count;
+        }
+
+        if (open >= _options.MaxConcurrentStreams)
+        {
+            return new PlexusException(
+                PlexusErrorCode.Overloaded,
+                $"{_server.Address} already has {open} requests open on this connection, the most {TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxConcurrentStreams))} allows; try again later or raise it.")
+            {
+                BeforeFirstByte = true,
+            };
+        }
+
+        return null;
+    }
+
+    private ServerStream? Find(uint id)
+    {
+        if (id == 0)
+        {
+            throw PlexusException.Protocol("A stream frame names stream 0, which is the connection.");
+        }
+
+        lock (_gate)
+        {
+            if (_streams.TryGetValue(id, out var stream))
+            {
+                return stream;
+            }
+        }
+
+        return id > _lastStreamId
+            ? throw PlexusException.Protocol($"A frame names stream {id}, which was never opened.")
+            : null;
+    }
+
+    private static PlexusException Refused(string message) =>
+        new(PlexusErrorCode.Unavailable, message) { BeforeFirstByte = true };
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>The TCP transport's log lines, with stable event ids so that operators can filter and alert on them.</summary>
+internal static partial class TcpLog
+{
+    [LoggerMessage(EventId = 3001, EventName = "TcpListening", Level = LogLevel.Information, Message = "TCP transport listening on {Bound}, advertised as {Address}")]
+    public static partial void Listening(ILogger logger, string bound, Uri address);
+
+    [LoggerMessage(EventId = 3002, EventName = "TcpHandshakeRefused", Level = LogLevel.Warning, Message = "Refused the connection from {Peer} at the handshake: {Reason}")]
+    public static partial void HandshakeRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 3003, EventName = "TcpProtocolViolation", Level = LogLevel.Warning, Message = "Closed the connection with {Peer}: {Reason}")]
+    public static partial void ProtocolViolation(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 3004, EventName = "TcpPeerDead", Level = LogLevel.Warning, Message = "Nothing received from {Peer} for {IdleMilliseconds} ms; closing the connection as dead")]
+    public static partial void PeerDead(ILogger logger, string peer, long idleMilliseconds);
+
+    [LoggerMessage(EventId = 3005, EventName = "TcpAcceptFailed", Level = LogLevel.Warning, Message = "Accepting a TCP connection failed: {Reason}")]
+    public static partial void AcceptFailed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3006, EventName = "TcpTlsRefused", Level = LogLevel.Warning, Message = "Refused the TLS connection from {Peer}: {Reason}")]
+    public static partial void TlsRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 3007, EventName = "TcpStreamFailed", Level = LogLevel.Debug, Message = "Stream {StreamId} from {Peer} failed: {Reason}")]
+    public static partial void StreamFailed(ILogger logger, uint streamId, string peer, string reason);
+}

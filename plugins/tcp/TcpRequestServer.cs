@@ -1,0 +1,520 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>
+/// The TCP transport's server: one listening socket (IPv4, IPv6 or both) shared by every endpoint of the process.
+/// Each accepted connection gets a handshake under a timeout (TLS first when configured), then a
+/// <see cref="ServerSession"/> that serves its streams.
+/// </summary>
+internal sealed class TcpRequestServer : IRequestPlaneServer
+{
+    private readonly TcpTransportOptions _options;
+    private readonly IFrameCodecs _codecs;
+    private readonly TlsMaterial _tls;
+    private readonly ArrayPool<byte> _pool;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<EndpointAddress, ServerRegistration> _endpoints = new();
+    private readonly HashSet<ServerSession> _sessions = [];
+    private readonly ConcurrentDictionary<Socket, byte> _handshaking = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _gate = new();
+    private Socket? _listener;
+    private ServerState _state;
+    private int _inFlight;
+
+    public TcpRequestServer(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
+    {
+        _options = options;
+        _codecs = codecs;
+        _tls = tls;
+        _pool = pool;
+        _logger = logger;
+        TcpEndpoints.TryParseHostPort(options.Bind, null, out var host, out var port, out _);
+        Address = TcpEndpoints.Format(host, port, tls.Enabled);
+    }
+
+    /// <inheritdoc />
+    public Uri Address { get; private set; }
+
+    /// <summary>The local end the listener is bound to, once started.</summary>
+    public IPEndPoint? BoundEndPoint { get; private set; }
+
+    /// <summary>How many client connections are open.</summary>
+    public int SessionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public TransportHealth Health
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state switch
+                {
+                    ServerState.Running => TransportHealth.Healthy,
+                    ServerState.Draining => new TransportHealth(HealthStatus.Degraded, $"{Address} is draining: it finishes in-flight requests and takes no new ones."),
+                    ServerState.Created => new TransportHealth(HealthStatus.Unhealthy, $"{Address} has not been started."),
+                    _ => new TransportHealth(HealthStatus.Unhealthy, $"{Address} has stopped."),
+                };
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask StartAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            switch (_state)
+            {
+                case ServerState.Closed:
+                    throw new ObjectDisposedException(nameof(TcpRequestServer), $"{Address} has stopped; create a new server.");
+                case ServerState.Running or ServerState.Draining:
+                    return;
+            }
+        }
+
+        if (_tls.Enabled && _tls.Certificate is null)
+        {
+            throw new InvalidOperationException(
+                $"{TcpTransportOptions.Key("Tls:Enabled")} is true but no certificate is configured; set {TcpTransportOptions.Key("Tls:CertificatePath")} (and {TcpTransportOptions.Key("Tls:KeyPath")} for a PEM key in its own file).");
+        }
+
+        TcpEndpoints.TryParseHostPort(_options.Bind, null, out var host, out var port, out _);
+        var ip = await ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+        var listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (ip.Equals(IPAddress.IPv6Any))
+            {
+                // [::] takes IPv4 clients too.
+                listener.DualMode = true;
+            }
+
+            listener.Bind(new IPEndPoint(ip, port));
+            listener.Listen(1024);
+        }
+        catch (SocketException exception)
+        {
+            listener.Dispose();
+            throw new InvalidOperationException(
+                $"The TCP transport could not listen on {_options.Bind} ({exception.SocketErrorCode}: {exception.Message}); change {TcpTransportOptions.Key(nameof(TcpTransportOptions.Bind))} or free the port.",
+                exception);
+        }
+
+        var bound = (IPEndPoint)listener.LocalEndPoint!;
+        string advertisedHost;
+        var advertisedPort = bound.Port;
+        if (!string.IsNullOrWhiteSpace(_options.AdvertisedAddress))
+        {
+            TcpEndpoints.TryParseHostPort(_options.AdvertisedAddress, 0, out advertisedHost, out var configuredPort, out _);
+            advertisedPort = configuredPort == 0 ? bound.Port : configuredPort;
+        }
+        else
+        {
+            advertisedHost = TcpEndpoints.DefaultAdvertisedHost(ip);
+        }
+
+        lock (_gate)
+        {
+            if (_state != ServerState.Created)
+            {
+                listener.Dispose();
+                return;
+            }
+
+            _listener = listener;
+            BoundEndPoint = bound;
+            Address = TcpEndpoints.Format(advertisedHost, advertisedPort, _tls.Enabled);
+            _state = ServerState.Running;
+        }
+
+        TcpLog.Listening(_logger, bound.ToString(), Address);
+        _ = Task.Run(AcceptLoopAsync, CancellationToken.None);
+    }
+
+    /// <inheritdoc />
+    public void Register(EndpointAddress endpoint, InstanceId instance, IEndpointHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!_endpoints.TryAdd(endpoint, new ServerRegistration(instance, handler)))
+        {
+            throw new InvalidOperationException($"{endpoint} is already registered on {Address}; unregister it first.");
+        }
+    }
+
+    /// <inheritdoc />
+    public bool Unregister(EndpointAddress endpoint) => _endpoints.TryRemove(endpoint, out _);
+
+    /// <inheritdoc />
+    public async ValueTask DrainAsync(CancellationToken cancellationToken)
+    {
+        ServerSession[] sessions;
+        lock (_gate)
+        {
+            switch (_state)
+            {
+                case ServerState.Created:
+                    _state = ServerState.Closed;
+                    return;
+                case ServerState.Closed:
+                    return;
+                case ServerState.Running:
+                    _state = ServerState.Draining;
+                    if (_inFlight == 0)
+                    {
+                        _drained.TrySetResult();
+                    }
+
+                    break;
+            }
+
+            sessions = [.. _sessions];
+        }
+
+        // New connections are refused from here; connections still in their handshake are turned away.
+        StopListening();
+        foreach (var session in sessions)
+        {
+            session.GoAway();
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Out of time: what is still running is aborted, and its clients told so.
+            var error = PlexusException.Unavailable($"{Address} stopped while draining before the request completed.");
+            lock (_gate)
+            {
+                sessions = [.. _sessions];
+            }
+
+            foreach (var session in sessions)
+            {
+                session.AbortAll(error);
+            }
+        }
+
+        // Connections close once their last stream has ended and its frames are on the wire.
+        await WaitForSessionsAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        Close(PlexusException.Unavailable($"{Address} has stopped."));
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        Close(PlexusException.Unavailable($"{Address} stopped while the request was in flight."));
+        return default;
+    }
+
+    /// <summary>Finds the handler of an endpoint.</summary>
+    public bool TryGetHandler(EndpointAddress endpoint, [NotNullWhen(true)] out ServerRegistration? registration) =>
+        _endpoints.TryGetValue(endpoint, out registration);
+
+    /// <summary>Counts a new stream in, unless the server no longer takes new work.</summary>
+    public bool TryStartStream()
+    {
+        lock (_gate)
+        {
+            if (_state != ServerState.Running)
+            {
+                return false;
+            }
+
+            _inFlight++;
+            return true;
+        }
+    }
+
+    /// <summary>Counts a stream out; the drain completes with the last one.</summary>
+    public void StreamFinished()
+    {
+        bool drained;
+        lock (_gate)
+        {
+            _inFlight--;
+            drained = _state != ServerState.Running && _inFlight == 0;
+        }
+
+        if (drained)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    /// <summary>A session's connection closed.</summary>
+    public void SessionClosed(ServerSession session)
+    {
+        lock (_gate)
+        {
+            _sessions.Remove(session);
+        }
+    }
+
+    private static async ValueTask<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(host, out var ip))
+        {
+            return ip;
+        }
+
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+            if (addresses.Length > 0)
+            {
+                return addresses[0];
+            }
+        }
+        catch (SocketException)
+        {
+            // Reported below with the setting to fix.
+        }
+
+        throw new InvalidOperationException($"{TcpTransportOptions.Key(nameof(TcpTransportOptions.Bind))} names host '{host}', which does not resolve; use an IP address such as 0.0.0.0 or [::].");
+    }
+
+    private async Task WaitForSessionsAsync(TimeSpan within)
+    {
+        var giveUp = Environment.TickCount64 + (long)within.TotalMilliseconds;
+        while (Environment.TickCount64 < giveUp)
+        {
+            lock (_gate)
+            {
+                if (_sessions.Count == 0)
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+    }
+
+    private void StopListening()
+    {
+        Socket? listener;
+        lock (_gate)
+        {
+            listener = _listener;
+            _listener = null;
+        }
+
+        // Cancel first, so the accept loop reads the listener's end as a stop and not as a failure.
+        _stopping.Cancel();
+        listener?.Dispose();
+        foreach (var socket in _handshaking.Keys)
+        {
+            socket.Dispose();
+        }
+    }
+
+    private void Close(PlexusException error)
+    {
+        ServerSession[] sessions;
+        lock (_gate)
+        {
+            _state = ServerState.Closed;
+            sessions = [.. _sessions];
+            _sessions.Clear();
+        }
+
+        StopListening();
+        foreach (var session in sessions)
+        {
+            session.Connection.Abort(error);
+        }
+
+        // Wakes a drain still waiting when the server is disposed under it.
+        _drained.TrySetResult();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket? listener;
+            lock (_gate)
+            {
+                listener = _listener;
+            }
+
+            if (listener is null)
+            {
+                return;
+            }
+
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException exception)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                // Out of descriptors or a connection reset before accept: keep listening, a little later.
+                TcpLog.AcceptFailed(_logger, $"{exception.SocketErrorCode}: {exception.Message}");
+                await Task.Delay(50).ConfigureAwait(false);
+                continue;
+            }
+
+            _ = Task.Run(() => AcceptConnectionAsync(socket));
+        }
+    }
+
+    private async Task AcceptConnectionAsync(Socket socket)
+    {
+        var peer = socket.RemoteEndPoint?.ToString() ?? "an unknown peer";
+        _handshaking.TryAdd(socket, 0);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        var refusal = new StrongBox<string?>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        timeout.CancelAfter(_options.HandshakeTimeout);
+        var handedOver = false;
+        try
+        {
+            socket.NoDelay = true;
+            if (_tls.Enabled)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                await ssl.AuthenticateAsServerAsync(_tls.ServerOptions(peer, refusal), timeout.Token).ConfigureAwait(false);
+            }
+
+            var input = PipeOptionsFactory.Reader(stream);
+            var output = PipeOptionsFactory.Writer(stream);
+            var hello = await Handshake.ReadAsync(input, timeout.Token).ConfigureAwait(false);
+            var refused = await CheckHelloAsync(hello, output, peer, timeout.Token).ConfigureAwait(false);
+            if (refused is not { } codec)
+            {
+                return;
+            }
+
+            var local = PeerSettings.From(_options, codec.Name, server: true);
+            var peerSettings = Handshake.ParseSettings(hello.Body);
+            Handshake.WriteSettings(output, Wire.Accept, local);
+            await output.FlushAsync(timeout.Token).ConfigureAwait(false);
+
+            var connection = new FrameConnection(socket, stream, input, output, codec, local, peerSettings, _options, _pool, _logger, peer);
+            var session = new ServerSession(this, connection, _options, _logger);
+            lock (_gate)
+            {
+                if (_state != ServerState.Running)
+                {
+                    return;
+                }
+
+                _sessions.Add(session);
+            }
+
+            handedOver = true;
+            connection.Start(session);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_stopping.IsCancellationRequested)
+        {
+            TcpLog.HandshakeRefused(_logger, peer, $"no complete handshake within {TcpTransportOptions.Key(nameof(TcpTransportOptions.HandshakeTimeout))} ({_options.HandshakeTimeout.TotalMilliseconds} ms); the connection was dropped.");
+        }
+        catch (AuthenticationException exception)
+        {
+            TcpLog.TlsRefused(_logger, peer, refusal.Value ?? exception.Message);
+        }
+        catch (PlexusException exception)
+        {
+            TcpLog.HandshakeRefused(_logger, peer, exception.Message);
+        }
+        catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            TcpLog.HandshakeRefused(_logger, peer, refusal.Value ?? $"the connection failed during the handshake: {exception.Message}");
+        }
+        finally
+        {
+            _handshaking.TryRemove(socket, out _);
+            if (!handedOver)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask<IFrameCodec?> CheckHelloAsync(HandshakeMessage hello, System.IO.Pipelines.PipeWriter output, string peer, CancellationToken cancellationToken)
+    {
+        string? message = null;
+        byte reason = 0;
+        IFrameCodec? codec = null;
+        if (hello.Version != Wire.Version)
+        {
+            reason = Wire.RejectVersion;
+            message = $"The client speaks Plexus TCP protocol version {hello.Version}; this server speaks version {Wire.Version}. Run the same Plexus TCP transport version on both sides.";
+        }
+        else if (hello.Kind != Wire.Hello)
+        {
+            reason = Wire.RejectMalformed;
+            message = $"The first handshake message must be a HELLO (kind {Wire.Hello}); it was kind {hello.Kind}.";
+        }
+        else
+        {
+            PeerSettings offered;
+            try
+            {
+                offered = Handshake.ParseSettings(hello.Body);
+            }
+            catch (PlexusException malformed)
+            {
+                offered = default;
+                reason = Wire.RejectMalformed;
+                message = malformed.Message;
+            }
+
+            if (message is null && !_codecs.TryGet(offered.CodecName, out codec))
+            {
+                reason = Wire.RejectCodec;
+                message = $"The client offers codec '{offered.CodecName}', which this server does not have (its codec is '{_codecs.Default.Name}'). Set Plexus:RequestPlane:Codec to the same codec on both sides, or add the codec's plugin to the server.";
+            }
+            else if (message is null && Health.Status != HealthStatus.Healthy)
+            {
+                reason = Wire.RejectDraining;
+                message = $"{Address} is draining and takes no new connections.";
+            }
+        }
+
+        if (message is null)
+        {
+            return codec;
+        }
+
+        TcpLog.HandshakeRefused(_logger, peer, message);
+        Handshake.WriteReject(output, reason, message);
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+}

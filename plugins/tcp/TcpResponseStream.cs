@@ -1,0 +1,414 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>
+/// The client's side of one request. The reader loop assembles response messages into pooled buffers and queues them;
+/// <see cref="MoveNextAsync"/> hands them out as views (<see cref="Current"/>) and returns their credit once the caller
+/// moves past them, which is what lets the server send more: a slow caller holds the handler in its FlushAsync.
+/// Waiting uses one reusable value-task source, so a steady stream allocates nothing per message.
+/// </summary>
+internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValueTaskSource<bool>
+{
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    private readonly ClientSession _session;
+    private readonly FrameConnection _connection;
+    private readonly ArrayPool<byte> _pool;
+    private readonly Queue<ReceivedMessage> _messages = new();
+    private readonly PayloadBuilder _assembly;
+    private readonly Lock _gate = new();
+    private readonly long _maxMessageBytes;
+    private readonly int _returnThreshold;
+    private ManualResetValueTaskSourceCore<bool> _signal = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _requestRegistration;
+    private Timer? _deadlineTimer;
+    private DateTimeOffset _deadline;
+    private ReceivedMessage _current;
+    private bool _hasCurrent;
+    private int _withheld;
+    private int _pendingReturn;
+    private long _receiveRemaining;
+    private bool _waiting;
+    private bool _ended;
+    private bool _disposed;
+    private Exception? _abortError;
+    private PlexusException? _endError;
+    private int _unwritten;
+    private TaskCompletionSource? _allWritten;
+
+    public TcpResponseStream(ClientSession session, FrameConnection connection, long maxMessageBytes)
+    {
+        _session = session;
+        _connection = connection;
+        _pool = connection.Pool;
+        _assembly = new PayloadBuilder(_pool);
+        _maxMessageBytes = maxMessageBytes;
+        _receiveRemaining = connection.Local.StreamWindowBytes;
+        _returnThreshold = connection.Local.StreamWindowBytes / 4;
+        SendWindow = new CreditWindow(connection.Peer.StreamWindowBytes);
+    }
+
+    /// <summary>The stream id, set when the REQUEST is queued.</summary>
+    public uint Id { get; set; }
+
+    /// <summary>Credit for this stream's request payload frames.</summary>
+    public CreditWindow SendWindow { get; }
+
+    /// <inheritdoc />
+    public ReadOnlySequence<byte> Current => _hasCurrent ? _current.Payload.ToSequence() : ReadOnlySequence<byte>.Empty;
+
+    /// <summary>Arms the request-wide token and the deadline once the REQUEST is queued.</summary>
+    public void Started(DateTimeOffset? deadline, CancellationToken requestToken)
+    {
+        if (requestToken.CanBeCanceled)
+        {
+            _requestRegistration = requestToken.UnsafeRegister(
+                static (state, token) => ((TcpResponseStream)state!).Abort(new OperationCanceledException("The request was cancelled by the token given to SendAsync.", token), PlexusErrorCode.Cancelled),
+                this);
+        }
+
+        if (deadline is { } at)
+        {
+            var remaining = at - DateTimeOffset.UtcNow;
+            if (remaining <= TimeSpan.Zero)
+            {
+                Abort(DeadlinePassed(at), PlexusErrorCode.Timeout);
+            }
+            else if (remaining < LongestTimer)
+            {
+                var timer = new Timer(static state => ((TcpResponseStream)state!).OnDeadline(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                lock (_gate)
+                {
+                    _deadlineTimer = timer;
+                    _deadline = at;
+                }
+
+                timer.Change(remaining, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ReleaseCurrent();
+        while (true)
+        {
+            short version;
+            lock (_gate)
+            {
+                if (_abortError is not null)
+                {
+                    throw _abortError;
+                }
+
+                if (_messages.TryDequeue(out var message))
+                {
+                    _current = message;
+                    _hasCurrent = true;
+                    return true;
+                }
+
+                if (_ended)
+                {
+                    return _endError is null ? false : throw _endError;
+                }
+
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    // Giving up on the read gives up on the request.
+                    AbortLocked(ReadCancelled(cancellationToken), PlexusErrorCode.Cancelled, out _);
+                    throw _abortError!;
+                }
+
+                _signal.Reset();
+                _waiting = true;
+                version = _signal.Version;
+            }
+
+            // Abort from the canceller's thread, so the CANCEL frame leaves at once even when the pool is busy.
+            using (cancellationToken.CanBeCanceled
+                ? cancellationToken.UnsafeRegister(static (state, token) => ((TcpResponseStream)state!).Abort(ReadCancelled(token), PlexusErrorCode.Cancelled), this)
+                : default)
+            {
+                await new ValueTask<bool>(this, version).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return default;
+        }
+
+        // Disposing before the end cancels the request on the server.
+        Abort(new ObjectDisposedException(nameof(TcpResponseStream), "The response stream was disposed."), PlexusErrorCode.Cancelled);
+        ReleaseCurrent();
+        Timer? timer;
+        lock (_gate)
+        {
+            _disposed = true;
+            timer = _deadlineTimer;
+            _deadlineTimer = null;
+            while (_messages.TryDequeue(out var message))
+            {
+                message.Payload.Return(_pool);
+                _connection.ReturnCredit(message.Credit);
+            }
+
+            _connection.ReturnCredit(_withheld);
+            _withheld = 0;
+        }
+
+        timer?.Dispose();
+        _requestRegistration.Dispose();
+        return default;
+    }
+
+    /// <summary>Payload bytes of a response message arrived; called on the reader loop.</summary>
+    /// <exception cref="PlexusException">The server broke flow control (a connection error).</exception>
+    public void OnData(in ReadOnlySequence<byte> body, bool endMessage)
+    {
+        var charge = (int)body.Length + Wire.FrameCharge;
+        PlexusException? tooLarge = null;
+        lock (_gate)
+        {
+            if (_ended || _disposed)
+            {
+                _connection.ReturnCredit(charge);
+                return;
+            }
+
+            _receiveRemaining -= charge;
+            if (_receiveRemaining < 0)
+            {
+                throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
+            }
+
+            var length = _assembly.Length + body.Length;
+            if (length > _maxMessageBytes)
+            {
+                tooLarge = PlexusException.TooLarge("response message", length, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+                _connection.ReturnCredit(charge);
+            }
+            else
+            {
+                _assembly.Append(body, _assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
+                if (endMessage)
+                {
+                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge));
+                    _withheld = 0;
+                    WakeLocked();
+                }
+                else if (_messages.Count == 0 && !_hasCurrent)
+                {
+                    // Nothing else to read: holding this credit could only stall a message larger than the window.
+                    ReturnLocked(charge);
+                }
+                else
+                {
+                    _withheld += charge;
+                }
+            }
+        }
+
+        if (tooLarge is not null)
+        {
+            Abort(tooLarge, PlexusErrorCode.Cancelled);
+        }
+    }
+
+    /// <summary>The server ended the stream (END, or ERROR with <paramref name="error"/>); queued messages are still read first.</summary>
+    public void OnEnd(PlexusException? error)
+    {
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            _ended = true;
+            _endError = error;
+            DiscardAssemblyLocked();
+            WakeLocked();
+        }
+
+        DisposeTimer();
+    }
+
+    /// <summary>
+    /// Ends the request early: the caller's next read fails with <paramref name="error"/> at once, and the server is told
+    /// with a CANCEL carrying <paramref name="reason"/> unless the connection is gone.
+    /// </summary>
+    public void Abort(Exception error, PlexusErrorCode reason)
+    {
+        bool cancel;
+        lock (_gate)
+        {
+            AbortLocked(error, reason, out cancel);
+        }
+
+        if (cancel)
+        {
+            DisposeTimer();
+        }
+    }
+
+    /// <summary>Counts a payload frame that borrows the caller's memory.</summary>
+    public void PayloadFrameQueued()
+    {
+        lock (_gate)
+        {
+            _unwritten++;
+        }
+    }
+
+    /// <inheritdoc />
+    public void OnFrameDone(bool written)
+    {
+        TaskCompletionSource? done = null;
+        lock (_gate)
+        {
+            if (--_unwritten == 0)
+            {
+                done = _allWritten;
+                _allWritten = null;
+            }
+        }
+
+        done?.TrySetResult();
+    }
+
+    /// <summary>Completes when no queued frame refers to the caller's payload any more.</summary>
+    public Task PayloadReleasedAsync()
+    {
+        lock (_gate)
+        {
+            if (_unwritten == 0)
+            {
+                return Task.CompletedTask;
+            }
+
+            _allWritten ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _allWritten.Task;
+        }
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _signal.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _signal.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _signal.OnCompleted(continuation, state, token, flags);
+
+    private static PlexusException DeadlinePassed(DateTimeOffset deadline) =>
+        new(PlexusErrorCode.Timeout, $"The request's deadline ({deadline.ToString("O", CultureInfo.InvariantCulture)}) passed before the response ended.");
+
+    private static OperationCanceledException ReadCancelled(CancellationToken token) =>
+        new("The read was cancelled, and with it the request.", token);
+
+    private void OnDeadline()
+    {
+        DateTimeOffset deadline;
+        lock (_gate)
+        {
+            deadline = _deadline;
+        }
+
+        Abort(DeadlinePassed(deadline), PlexusErrorCode.Timeout);
+    }
+
+    private void AbortLocked(Exception error, PlexusErrorCode reason, out bool cancelled)
+    {
+        cancelled = false;
+        if (_ended)
+        {
+            return;
+        }
+
+        _ended = true;
+        _abortError = error;
+        DiscardAssemblyLocked();
+        WakeLocked();
+        cancelled = true;
+        _session.Cancel(this, reason);
+    }
+
+    private void DiscardAssemblyLocked()
+    {
+        _assembly.Discard();
+        _connection.ReturnCredit(_withheld);
+        _withheld = 0;
+    }
+
+    private void WakeLocked()
+    {
+        if (_waiting)
+        {
+            _waiting = false;
+            _signal.SetResult(true);
+        }
+    }
+
+    private void ReturnLocked(int credit)
+    {
+        _connection.ReturnCredit(credit);
+        if (_ended)
+        {
+            return;
+        }
+
+        _pendingReturn += credit;
+        if (_pendingReturn >= _returnThreshold)
+        {
+            _receiveRemaining += _pendingReturn;
+            _connection.Send(new OutgoingFrame(FrameType.Credit, 0, Id, value: (ulong)_pendingReturn));
+            _pendingReturn = 0;
+        }
+    }
+
+    private void ReleaseCurrent()
+    {
+        if (!_hasCurrent)
+        {
+            return;
+        }
+
+        var current = _current;
+        _current = default;
+        current.Payload.Return(_pool);
+        lock (_gate)
+        {
+            _hasCurrent = false;
+            ReturnLocked(current.Credit);
+            if (_messages.Count == 0 && _withheld > 0)
+            {
+                // The caller has caught up; the message still arriving must be allowed to finish.
+                ReturnLocked(_withheld);
+                _withheld = 0;
+            }
+        }
+    }
+
+    private void DisposeTimer()
+    {
+        Timer? timer;
+        lock (_gate)
+        {
+            timer = _deadlineTimer;
+            _deadlineTimer = null;
+        }
+
+        timer?.Dispose();
+    }
+}

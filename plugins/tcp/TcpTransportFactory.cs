@@ -1,0 +1,54 @@
+using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>
+/// The TCP transport: a multiplexed, flow-controlled request plane over one TCP (or TLS) connection per client and
+/// server address. The wire protocol is docs/protocol/tcp.md.
+/// </summary>
+internal sealed class TcpTransportFactory : ITransportFactory
+{
+    private readonly TcpTransportOptions _options;
+    private readonly IFrameCodecs _codecs;
+    private readonly TlsMaterial _tls;
+    private readonly ArrayPool<byte> _pool;
+    private readonly ILoggerFactory _loggerFactory;
+
+    /// <summary>Creates the factory from bound options; the host's container uses this constructor.</summary>
+    /// <param name="options">The options bound from <c>Plexus:Transports:Tcp</c>.</param>
+    /// <param name="codecs">The host's codecs: the configured one is offered, the peer's is looked up by name.</param>
+    /// <param name="loggerFactory">Where connection problems are logged.</param>
+    public TcpTransportFactory(IOptions<TcpTransportOptions> options, IFrameCodecs codecs, ILoggerFactory loggerFactory)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), codecs, loggerFactory, ArrayPool<byte>.Shared)
+    {
+    }
+
+    /// <summary>Creates the factory without the host (tests, benchmarks).</summary>
+    internal TcpTransportFactory(TcpTransportOptions options, IFrameCodecs codecs, ILoggerFactory? loggerFactory = null, ArrayPool<byte>? pool = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(codecs);
+
+        // The host validates on start; a factory built by hand gets the same checks here.
+        options.ThrowIfInvalid();
+        _options = options;
+        _codecs = codecs;
+        _tls = TlsMaterial.Load(options.Tls ?? new TcpTlsOptions());
+        _pool = pool ?? ArrayPool<byte>.Shared;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+    }
+
+    /// <inheritdoc />
+    public string Name => TcpEndpoints.Scheme;
+
+    /// <inheritdoc />
+    public IRequestPlaneServer CreateServer() =>
+        new TcpRequestServer(_options, _codecs, _tls, _pool, _loggerFactory.CreateLogger("Plexus.Transport.Tcp.Server"));
+
+    /// <inheritdoc />
+    public IRequestPlaneClient CreateClient() =>
+        new TcpRequestClient(_options, _codecs, _tls, _pool, _loggerFactory.CreateLogger("Plexus.Transport.Tcp.Client"));
+}

@@ -1,0 +1,136 @@
+namespace Plexus.Transport.Tcp;
+
+/// <summary>
+/// Settings of the TCP transport, bound from <c>Plexus:Transports:Tcp</c>. Every rule lives in <see cref="Validate"/> so
+/// that the plugin entry (configuration) and the factory (direct construction) check the same things.
+/// </summary>
+internal sealed class TcpTransportOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Plexus:Transports:Tcp";
+
+    private const int KiB = 1024;
+    private const int MiB = 1024 * 1024;
+
+    /// <summary>Where the server listens: <c>host:port</c>, <c>[v6]:port</c>; port 0 picks a free port. Default <c>0.0.0.0:7400</c>.</summary>
+    public string Bind { get; set; } = "0.0.0.0:7400";
+
+    /// <summary>
+    /// What the server publishes as its address: <c>host</c> or <c>host:port</c> (the bound port when omitted). When
+    /// unset: the bound IP, or for <c>0.0.0.0</c>/<c>::</c> the first non-loopback address of an interface that is up.
+    /// </summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>The largest request payload, and the largest response message. Default 256 MiB.</summary>
+    public long MaxPayloadBytes { get; set; } = 256L * MiB;
+
+    /// <summary>The largest frame body this side accepts; payloads are chunked to the peer's value. Default 64 KiB.</summary>
+    public int MaxFrameBodyBytes { get; set; } = 64 * KiB;
+
+    /// <summary>The largest frame header this side accepts; bounds a request's endpoint, id and headers. Default 64 KiB.</summary>
+    public int MaxFrameHeaderBytes { get; set; } = 64 * KiB;
+
+    /// <summary>Credit bytes the peer may have outstanding per stream (flow control). Default 1 MiB.</summary>
+    public int StreamWindowBytes { get; set; } = MiB;
+
+    /// <summary>Credit bytes the peer may have outstanding per connection (flow control). Default 16 MiB.</summary>
+    public int ConnectionWindowBytes { get; set; } = 16 * MiB;
+
+    /// <summary>Streams one client connection may have open on the server at once; more are refused as Overloaded. Default 4096.</summary>
+    public int MaxConcurrentStreams { get; set; } = 4096;
+
+    /// <summary>How long a connection may take to complete its handshake (TLS included). Default 5 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long a client waits for a TCP connection to open. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After this long without receiving anything, a side sends a ping. Default 5 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>After this long without receiving anything, the peer is dead: the connection closes and its requests fail. Default 15 s.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>TLS and mutual TLS.</summary>
+    public TcpTlsOptions Tls { get; set; } = new();
+
+    /// <summary>The full configuration key of a setting, as errors name it.</summary>
+    /// <param name="name">The setting's name below the section, such as <c>MaxPayloadBytes</c> or <c>Tls:CaPath</c>.</param>
+    /// <returns>The key.</returns>
+    public static string Key(string name) => $"{SectionName}:{name}";
+
+    /// <summary>Every rule the settings break, each naming its key; empty when valid.</summary>
+    /// <returns>The problems.</returns>
+    public List<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!TcpEndpoints.TryParseHostPort(Bind, defaultPort: null, out _, out _, out var bindError))
+        {
+            errors.Add($"{Key(nameof(Bind))} is '{Bind}': {bindError}");
+        }
+
+        if (!string.IsNullOrWhiteSpace(AdvertisedAddress) && !TcpEndpoints.TryParseHostPort(AdvertisedAddress, defaultPort: 0, out _, out _, out var advertisedError))
+        {
+            errors.Add($"{Key(nameof(AdvertisedAddress))} is '{AdvertisedAddress}': {advertisedError}");
+        }
+
+        Check(errors, MaxPayloadBytes is > 0 and <= int.MaxValue, nameof(MaxPayloadBytes), MaxPayloadBytes, $"between 1 and {int.MaxValue}");
+        Check(errors, MaxFrameBodyBytes is >= KiB and <= 16 * MiB, nameof(MaxFrameBodyBytes), MaxFrameBodyBytes, $"between {KiB} and {16 * MiB}");
+        Check(errors, MaxFrameHeaderBytes is >= KiB and <= MiB, nameof(MaxFrameHeaderBytes), MaxFrameHeaderBytes, $"between {KiB} and {MiB}");
+        Check(errors, StreamWindowBytes is >= 64 * KiB and <= 1024 * MiB, nameof(StreamWindowBytes), StreamWindowBytes, $"between {64 * KiB} and {1024 * MiB}");
+        Check(errors, ConnectionWindowBytes >= StreamWindowBytes && ConnectionWindowBytes <= 1024 * MiB, nameof(ConnectionWindowBytes), ConnectionWindowBytes, $"at least {Key(nameof(StreamWindowBytes))} ({StreamWindowBytes}) and at most {1024 * MiB}");
+        Check(errors, MaxConcurrentStreams >= 1, nameof(MaxConcurrentStreams), MaxConcurrentStreams, "at least 1");
+        Check(errors, HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), HandshakeTimeout, "positive");
+        Check(errors, ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), ConnectTimeout, "positive");
+        Check(errors, KeepAliveInterval >= TimeSpan.FromMilliseconds(10), nameof(KeepAliveInterval), KeepAliveInterval, "at least 10 ms");
+        Check(errors, KeepAliveTimeout > KeepAliveInterval, nameof(KeepAliveTimeout), KeepAliveTimeout, $"longer than {Key(nameof(KeepAliveInterval))} ({KeepAliveInterval})");
+
+        var tls = Tls ?? new TcpTlsOptions();
+        CheckFile(errors, tls.CertificatePath, "Tls:CertificatePath");
+        CheckFile(errors, tls.KeyPath, "Tls:KeyPath");
+        CheckFile(errors, tls.CaPath, "Tls:CaPath");
+        if (tls.KeyPath is not null && tls.CertificatePath is null)
+        {
+            errors.Add($"{Key("Tls:KeyPath")} is set but {Key("Tls:CertificatePath")} is not; set the certificate the key belongs to.");
+        }
+
+        if (tls.ClientCertificateRequired && !tls.Enabled)
+        {
+            errors.Add($"{Key("Tls:ClientCertificateRequired")} is true but {Key("Tls:Enabled")} is false; client certificates need TLS, so enable it.");
+        }
+
+        if (tls.ClientCertificateRequired && tls.CaPath is null)
+        {
+            errors.Add($"{Key("Tls:ClientCertificateRequired")} is true but {Key("Tls:CaPath")} is not set; name the CA file that client certificates must chain to.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Throws with every broken rule; used when the factory is built without the host.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public void ThrowIfInvalid()
+    {
+        var errors = Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors));
+        }
+    }
+
+    private static void Check<T>(List<string> errors, bool valid, string name, T value, string rule)
+    {
+        if (!valid)
+        {
+            errors.Add($"{Key(name)} must be {rule}; it is {value}.");
+        }
+    }
+
+    private static void CheckFile(List<string> errors, string? path, string name)
+    {
+        if (path is not null && !File.Exists(path))
+        {
+            errors.Add($"{Key(name)} is '{path}', which does not exist; fix the path or remove the setting.");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+namespace Plexus.Transport.Tcp;
+
+/// <summary>Constants of the wire protocol (docs/protocol/tcp.md).</summary>
+internal static class Wire
+{
+    /// <summary>The protocol version this build speaks.</summary>
+    public const byte Version = 1;
+
+    /// <summary>Handshake kinds.</summary>
+    public const byte Hello = 1;
+
+    /// <summary>The server accepts the client's hello.</summary>
+    public const byte Accept = 2;
+
+    /// <summary>The server refuses the client's hello.</summary>
+    public const byte Reject = 3;
+
+    /// <summary>The fixed part of a handshake message: magic, version, kind, body length.</summary>
+    public const int HandshakePrefixLength = 8;
+
+    /// <summary>The largest handshake body.</summary>
+    public const int MaxHandshakeBody = 1024;
+
+    /// <summary>Reject reasons.</summary>
+    public const byte RejectVersion = 1;
+
+    /// <summary>The server has no codec of the offered name.</summary>
+    public const byte RejectCodec = 2;
+
+    /// <summary>The hello could not be read.</summary>
+    public const byte RejectMalformed = 3;
+
+    /// <summary>The server is draining.</summary>
+    public const byte RejectDraining = 4;
+
+    /// <summary>The common part of every frame header: type, flags, stream id.</summary>
+    public const int CommonHeaderLength = 6;
+
+    /// <summary>The fixed part of a REQUEST header before its endpoint.</summary>
+    public const int RequestFixedLength = CommonHeaderLength + 24;
+
+    /// <summary>The credit a REQUEST or DATA frame costs on top of its body, so that empty frames are not free.</summary>
+    public const int FrameCharge = 16;
+
+    /// <summary>A sender waits for at least this much body room (or the rest of the message), to avoid tiny frames.</summary>
+    public const int MinimumChunk = 4096;
+
+    /// <summary>The longest error or go-away message sent.</summary>
+    public const int MaxMessageBytes = 4096;
+
+    /// <summary>Flag: the frame carries the last request payload byte.</summary>
+    public const byte EndStream = 0x01;
+
+    /// <summary>Flag: the frame ends a response message.</summary>
+    public const byte EndMessage = 0x02;
+
+    /// <summary>Flag on ERROR: no handler ran; the request may be sent elsewhere.</summary>
+    public const byte BeforeFirstByte = 0x01;
+
+    /// <summary>The handshake magic, ASCII <c>PLXT</c>.</summary>
+    public static ReadOnlySpan<byte> Magic => "PLXT"u8;
+}

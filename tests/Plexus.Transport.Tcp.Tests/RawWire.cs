@@ -1,0 +1,87 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Plexus.Transport.Tcp.Tests;
+
+/// <summary>Builds protocol bytes by hand and talks over raw sockets, to play a broken or hostile peer.</summary>
+internal static class RawWire
+{
+    public static PeerSettings DefaultSettings(string codec = "twopart") =>
+        PeerSettings.From(new TcpTransportOptions(), codec, server: false);
+
+    public static byte[] Hello(byte version = Wire.Version, string codec = "twopart", byte kind = Wire.Hello)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        Handshake.WriteSettings(output, kind, DefaultSettings(codec), version);
+        return output.WrittenSpan.ToArray();
+    }
+
+    public static byte[] Frame(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        TestCodecs.NewTwoPart().Write(header, new ReadOnlySequence<byte>(body.ToArray()), output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    public static byte[] RequestFrame(uint streamId, OutgoingRequest request, bool endStream = true, long? declaredLength = null)
+    {
+        var header = new byte[RequestHeaderCodec.Measure(request)];
+        RequestHeaderCodec.Encode(header, streamId, endStream ? Wire.EndStream : (byte)0, request, declaredLength ?? request.Payload.Length);
+        return Frame(header, request.Payload.ToArray());
+    }
+
+    public static byte[] SimpleFrame(FrameType type, byte flags, uint streamId, params byte[] fields)
+    {
+        var header = new byte[Wire.CommonHeaderLength + fields.Length];
+        header[0] = (byte)type;
+        header[1] = flags;
+        BitConverter.TryWriteBytes(header.AsSpan(2), streamId);
+        fields.CopyTo(header, Wire.CommonHeaderLength);
+        return Frame(header, []);
+    }
+
+    public static async Task<Socket> ConnectAsync(IPEndPoint server)
+    {
+        var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(server).WaitAsync(Echo.Bound);
+        return socket;
+    }
+
+    /// <summary>Reads until the peer closes or <paramref name="within"/> passes; returns what arrived and whether it closed.</summary>
+    public static async Task<(byte[] Received, bool Closed)> ReadUntilClosedAsync(Socket socket, TimeSpan within)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            while (true)
+            {
+                var n = await socket.ReceiveAsync(buffer, timeout.Token);
+                if (n == 0)
+                {
+                    return (received.ToArray(), true);
+                }
+
+                received.AddRange(buffer.AsSpan(0, n));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return (received.ToArray(), false);
+        }
+        catch (SocketException)
+        {
+            return (received.ToArray(), true);
+        }
+    }
+
+    /// <summary>Reads one handshake message from raw bytes.</summary>
+    public static HandshakeMessage ParseHandshake(byte[] bytes)
+    {
+        Assert.True(bytes.Length >= Wire.HandshakePrefixLength, $"Only {bytes.Length} bytes of a handshake arrived.");
+        var length = BitConverter.ToUInt16(bytes, 6);
+        return new HandshakeMessage(bytes[4], bytes[5], bytes.AsSpan(Wire.HandshakePrefixLength, length).ToArray());
+    }
+}
