@@ -62,7 +62,7 @@ internal sealed partial class StatusServer(
         catch (IOException ex)
         {
             await app.DisposeAsync();
-            throw new PlexusConfigurationException($"The status server cannot listen on {options.Value.Url}: {ex.Message}. Set Plexus:Status:Url to a free port (port 0 picks one) or Plexus:Status:Enabled to false.");
+            throw new PlexusConfigurationException($"The status server cannot listen on {options.Value.Url}: {ex.Message.TrimEnd('.')}. Set Plexus:Status:Url to a free port (port 0 picks one) or Plexus:Status:Enabled to false.");
         }
 
         _app = app;

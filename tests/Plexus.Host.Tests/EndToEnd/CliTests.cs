@@ -8,10 +8,21 @@ public sealed class CliTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Runs the host with the in-process transport and discovery, so that a call serves the demo endpoints itself.
+    /// They go right after the command, so that a test's own settings, later on the line, win.
+    /// </summary>
+    private static Task<HostProcess.Result> Run(params string[] args)
+    {
+        string[] inProcess = ["--Plexus:RequestPlane:Transport=memory", "--Plexus:Discovery:Provider=memory"];
+        var command = args.Length > 0 && !args[0].StartsWith('-') ? 1 : 0;
+        return HostProcess.RunAsync(Timeout, [.. args[..command], .. inProcess, .. args[command..]]);
+    }
+
     [Fact]
     public async Task Call_generate_prints_the_stream_of_tokens()
     {
-        var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "hello", "--Plexus:Demo:TokenDelay=00:00:00");
+        var result = await Run("call", "demo/echo/generate", "--data", "hello", "--Plexus:Demo:TokenDelay=00:00:00");
 
         Assert.True(result.ExitCode == 0, result.StandardError);
         var text = result.StandardOutput.TrimEnd('\n');
@@ -22,11 +33,11 @@ public sealed class CliTests
     [Fact]
     public async Task Call_generate_with_lines_and_json_prints_one_message_each()
     {
-        var lines = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "a b", "--header", "max-tokens=3", "--lines", "--Plexus:Demo:TokenDelay=00:00:00");
+        var lines = await Run("call", "demo/echo/generate", "--data", "a b", "--header", "max-tokens=3", "--lines", "--Plexus:Demo:TokenDelay=00:00:00");
         Assert.True(lines.ExitCode == 0, lines.StandardError);
         Assert.Equal(5, lines.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
-        var json = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "a", "--header", "max-tokens=2", "--json", "--Plexus:Demo:TokenDelay=00:00:00");
+        var json = await Run("call", "demo/echo/generate", "--data", "a", "--header", "max-tokens=2", "--json", "--Plexus:Demo:TokenDelay=00:00:00");
         Assert.True(json.ExitCode == 0, json.StandardError);
         var messages = json.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, messages.Length);
@@ -42,7 +53,7 @@ public sealed class CliTests
         await File.WriteAllTextAsync(file, "{\"x\":1}\n");
         try
         {
-            var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/echo", "--data", "@" + file);
+            var result = await Run("call", "demo/echo/echo", "--data", "@" + file);
             Assert.True(result.ExitCode == 0, result.StandardError);
             Assert.Equal("{\"x\":1}\n", result.StandardOutput);
         }
@@ -55,13 +66,13 @@ public sealed class CliTests
     [Fact]
     public async Task Relay_calls_another_endpoint_through_the_request_plane()
     {
-        var direct = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "relay me", "--Plexus:Demo:TokenDelay=00:00:00");
-        var relayed = await HostProcess.RunAsync(Timeout, "call", "demo/echo/relay", "--data", "relay me", "--header", "relay-to=demo/echo/generate", "--Plexus:Demo:TokenDelay=00:00:00");
+        var direct = await Run("call", "demo/echo/generate", "--data", "relay me", "--Plexus:Demo:TokenDelay=00:00:00");
+        var relayed = await Run("call", "demo/echo/relay", "--data", "relay me", "--header", "relay-to=demo/echo/generate", "--Plexus:Demo:TokenDelay=00:00:00");
 
         Assert.True(relayed.ExitCode == 0, relayed.StandardError);
         Assert.Equal(direct.StandardOutput, relayed.StandardOutput);
 
-        var missing = await HostProcess.RunAsync(Timeout, "call", "demo/echo/relay", "--data", "x");
+        var missing = await Run("call", "demo/echo/relay", "--data", "x");
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("relay-to", missing.StandardError, StringComparison.Ordinal);
     }
@@ -69,7 +80,7 @@ public sealed class CliTests
     [Fact]
     public async Task Handler_error_exits_1_with_the_typed_error()
     {
-        var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "x", "--header", "max-tokens=lots");
+        var result = await Run("call", "demo/echo/generate", "--data", "x", "--header", "max-tokens=lots");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("HandlerError", result.StandardError, StringComparison.Ordinal);
@@ -79,7 +90,7 @@ public sealed class CliTests
     [Fact]
     public async Task Unknown_endpoint_exits_1_with_unavailable()
     {
-        var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/nothing", "--Plexus:Router:DiscoveryWait=00:00:00.2");
+        var result = await Run("call", "demo/echo/nothing", "--Plexus:Router:DiscoveryWait=00:00:00.2");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Unavailable", result.StandardError, StringComparison.Ordinal);
@@ -89,7 +100,7 @@ public sealed class CliTests
     [Fact]
     public async Task Timeout_exits_1_with_timeout()
     {
-        var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/generate", "--data", "x", "--timeout", "300ms", "--Plexus:Demo:TokenDelay=00:00:01");
+        var result = await Run("call", "demo/echo/generate", "--data", "x", "--timeout", "300ms", "--Plexus:Demo:TokenDelay=00:00:01");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("Timeout", result.StandardError, StringComparison.Ordinal);
@@ -98,7 +109,7 @@ public sealed class CliTests
     [Fact]
     public async Task Plugins_json_lists_the_memory_plugin()
     {
-        var result = await HostProcess.RunAsync(Timeout, "plugins", "--json");
+        var result = await Run("plugins", "--json");
 
         Assert.True(result.ExitCode == 0, result.StandardError);
         using var doc = JsonDocument.Parse(result.StandardOutput);
@@ -117,7 +128,7 @@ public sealed class CliTests
     [InlineData("plugins", "--bogus")]
     public async Task Wrong_arguments_print_usage_and_exit_2(params string[] args)
     {
-        var result = await HostProcess.RunAsync(Timeout, args);
+        var result = await Run(args);
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Usage:", result.StandardError, StringComparison.Ordinal);
@@ -126,7 +137,7 @@ public sealed class CliTests
     [Fact]
     public async Task Help_describes_every_command()
     {
-        var result = await HostProcess.RunAsync(Timeout, "--help");
+        var result = await Run("--help");
 
         Assert.Equal(0, result.ExitCode);
         foreach (var command in new[] { "run", "call", "instances", "plugins" })
@@ -138,7 +149,7 @@ public sealed class CliTests
     [Fact]
     public async Task Unknown_transport_name_exits_4_naming_the_key()
     {
-        var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/echo", "--Plexus:RequestPlane:Transport=carrier-pigeon");
+        var result = await Run("call", "demo/echo/echo", "--Plexus:RequestPlane:Transport=carrier-pigeon");
 
         Assert.Equal(4, result.ExitCode);
         Assert.Contains("Plexus:RequestPlane:Transport", result.StandardError, StringComparison.Ordinal);
@@ -148,7 +159,7 @@ public sealed class CliTests
     [Fact]
     public async Task Invalid_option_value_exits_4_naming_the_key()
     {
-        var result = await HostProcess.RunAsync(Timeout, "call", "demo/echo/echo", "--Plexus:Router:MaxRetries=-3");
+        var result = await Run("call", "demo/echo/echo", "--Plexus:Router:MaxRetries=-3");
 
         Assert.Equal(4, result.ExitCode);
         Assert.Contains("Plexus:Router:MaxRetries", result.StandardError, StringComparison.Ordinal);

@@ -26,6 +26,8 @@ public sealed class StatusServerTests : IAsyncLifetime
             [
                 $"--Plexus:Plugins:Paths:0={plugins}",
                 "--Plexus:Status:Url=http://127.0.0.1:0",
+                "--Plexus:RequestPlane:Transport=memory",
+                "--Plexus:Discovery:Provider=memory",
                 "--Plexus:Demo:TokenDelay=00:00:00.200",
                 "--Plexus:Server:DrainTimeout=00:00:20",
                 "--Logging:LogLevel:Default=Warning",
