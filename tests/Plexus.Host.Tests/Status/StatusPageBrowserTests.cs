@@ -15,20 +15,31 @@ public sealed partial class StatusPageBrowserTests
     [Fact]
     public async Task The_status_page_renders_the_node_its_plugins_endpoints_and_instances()
     {
-        await using var node = await NodeProcess.StartAsync(Timeout, "--Plexus:Status:Url=http://127.0.0.1:0", "--Plexus:NodeId=browser-node");
+        var discovery = Directory.CreateTempSubdirectory("plexus-browser-");
+        string[] settings = ["--Plexus:Discovery:Provider=file", $"--Plexus:Discovery:File:Directory={discovery.FullName}", "--Plexus:Transports:Tcp:Bind=127.0.0.1:0"];
+        await using var node = await NodeProcess.StartAsync(Timeout, ["--Plexus:Status:Url=http://127.0.0.1:0", "--Plexus:NodeId=browser-node", "--Plexus:Demo:TokenDelay=00:00:00", .. settings]);
         var url = StatusUrl().Match(node.Output).Groups[1].Value;
         Assert.False(string.IsNullOrEmpty(url), node.Output);
+
+        // Traffic from other processes over TCP, so that the page has request rates to show.
+        for (var i = 0; i < 3; i++)
+        {
+            var call = await HostProcess.RunAsync(Timeout, ["call", "demo/echo/generate", "--data", "rates", .. settings]);
+            Assert.True(call.ExitCode == 0, call.StandardError);
+        }
 
         var dom = await ChromiumAsync("--dump-dom", url);
 
         Assert.Contains("data-loaded=\"true\"", dom, StringComparison.Ordinal);
         Assert.Contains("browser-node", dom, StringComparison.Ordinal);
         Assert.Matches(@"class=""badge healthy"" id=""health"">healthy<", dom);
+        Assert.Matches(@"<td>tcp</td><td class=""mono"">1\.0\.0</td><td>transport</td>", dom);
         Assert.Matches(@"<td>memory</td><td class=""mono"">1\.0\.0</td><td>transport</td>", dom);
-        foreach (var endpoint in new[] { "demo/echo/echo", "demo/echo/generate", "demo/echo/relay" })
+        Assert.Matches(@"<tr><td><code>demo/echo/generate</code></td><td>server</td><td class=""num"">3</td><td class=""num"">[0-9.]+</td><td class=""num"">0\.0</td><td class=""num"">0</td></tr>", dom);
+        // Once among the endpoints served here and once among the known instances; generate also has a rate row.
+        foreach (var (endpoint, rows) in new[] { ("demo/echo/echo", 2), ("demo/echo/generate", 3), ("demo/echo/relay", 2) })
         {
-            // Once among the endpoints served here, once among the known instances.
-            Assert.Equal(2, Regex.Matches(dom, $"<code>{Regex.Escape(endpoint)}</code>").Count);
+            Assert.Equal(rows, Regex.Matches(dom, $"<code>{Regex.Escape(endpoint)}</code>").Count);
         }
 
         var screenshot = Path.Combine(Path.GetTempPath(), $"plexus-status-{Environment.ProcessId}.png");
@@ -42,6 +53,7 @@ public sealed partial class StatusPageBrowserTests
         }
 
         File.Delete(screenshot);
+        discovery.Delete(recursive: true);
     }
 
     private static async Task<string> ChromiumAsync(string action, string url, params string[] more)
