@@ -39,6 +39,8 @@ internal sealed class FrameConnection
     private long _pendingReturn;
     private long _unflushed;
     private int _closed;
+    private readonly bool _server;
+    private int _counted;
     private bool _graceful;
     private PlexusException? _closeError;
 
@@ -53,8 +55,10 @@ internal sealed class FrameConnection
         TcpTransportOptions options,
         ArrayPool<byte> pool,
         ILogger logger,
-        string peerName)
+        string peerName,
+        bool server)
     {
+        _server = server;
         _socket = socket;
         _stream = stream;
         _input = input;
@@ -105,6 +109,11 @@ internal sealed class FrameConnection
     /// <summary>Starts the loops and keep-alive; frames go to <paramref name="receiver"/> from now on.</summary>
     public void Start(IFrameReceiver receiver)
     {
+        if (Interlocked.Exchange(ref _counted, 1) == 0)
+        {
+            TcpMetrics.ConnectionOpened(_server);
+        }
+
         _receiver = receiver;
         _lastReceived = Environment.TickCount64;
         _ = Task.Run(WriteLoopAsync);
@@ -175,6 +184,11 @@ internal sealed class FrameConnection
 
         Interlocked.CompareExchange(ref _closeError, error, null);
         var reason = _closeError!;
+        if (Volatile.Read(ref _counted) == 1)
+        {
+            TcpMetrics.ConnectionClosed(_server);
+        }
+
         _keepAlive?.Dispose();
         _outgoing.Writer.TryComplete();
         _closing.Cancel();

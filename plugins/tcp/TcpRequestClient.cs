@@ -22,6 +22,7 @@ internal sealed class TcpRequestClient : IRequestPlaneClient
     private readonly ILogger _logger;
     private readonly Dictionary<Uri, Task<ClientSession>> _sessions = [];
     private readonly Lock _gate = new();
+    private readonly HashSet<Uri> _connectedBefore = [];
     private volatile bool _disposed;
 
     public TcpRequestClient(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
@@ -251,10 +252,18 @@ internal sealed class TcpRequestClient : IRequestPlaneClient
                 };
             }
 
-            var connection = new FrameConnection(socket, stream, input, output, codec, local, peer, _options, _pool, _logger, address.Authority);
+            var connection = new FrameConnection(socket, stream, input, output, codec, local, peer, _options, _pool, _logger, address.Authority, server: false);
             var session = new ClientSession(this, address, connection, _options);
             connection.Start(session);
             stream = null;
+            lock (_gate)
+            {
+                if (!_connectedBefore.Add(address))
+                {
+                    TcpMetrics.Reconnected();
+                }
+            }
+
             return session;
         }
         catch (PlexusException)

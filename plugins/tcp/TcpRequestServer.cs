@@ -425,7 +425,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             Handshake.WriteSettings(output, Wire.Accept, local);
             await output.FlushAsync(timeout.Token).ConfigureAwait(false);
 
-            var connection = new FrameConnection(socket, stream, input, output, codec, local, peerSettings, _options, _pool, _logger, peer);
+            var connection = new FrameConnection(socket, stream, input, output, codec, local, peerSettings, _options, _pool, _logger, peer, server: true);
             var session = new ServerSession(this, connection, _options, _logger);
             lock (_gate)
             {
