@@ -71,13 +71,25 @@ internal sealed class BenchRunner
             await _progress.WriteLineAsync($"bench: {subject.Name} {label}: {Describe(measurement)}");
             return measurement;
         }
-        catch (Exception ex) when (limit.IsCancellationRequested && !cancellationToken.IsCancellationRequested && ex is not BenchFailedException)
+        catch (Exception ex) when (ex is not BenchFailedException)
         {
-            throw new BenchFailedException($"{subject.Name} {label} did not finish within {budget.TotalSeconds:0.#}s (warm-up, duration and {OperationGrace.TotalSeconds:0}s for the last request): it hangs or is far slower than the others.", ex);
-        }
-        catch (Exception ex) when (ex is PlexusException or IOException or SocketException or HttpRequestException or InvalidDataException)
-        {
-            throw new BenchFailedException($"{subject.Name} {label} failed: {ex.GetType().Name}: {ex.Message}", ex);
+            // Ctrl+C ends the run as cancelled, whatever the subject made of the cancellation on its way out.
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException("The bench was cancelled.", ex, cancellationToken);
+            }
+
+            if (limit.IsCancellationRequested)
+            {
+                throw new BenchFailedException($"{subject.Name} {label} did not finish within {budget.TotalSeconds:0.#}s (warm-up, duration and {OperationGrace.TotalSeconds:0}s for the last request): it hangs or is far slower than the others.", ex);
+            }
+
+            if (ex is PlexusException or IOException or SocketException or HttpRequestException or InvalidDataException)
+            {
+                throw new BenchFailedException($"{subject.Name} {label} failed: {ex.GetType().Name}: {ex.Message}", ex);
+            }
+
+            throw;
         }
     }
 
@@ -170,6 +182,7 @@ internal sealed class BenchRunner
                 return operations;
             }
 
+            cancellationToken.ThrowIfCancellationRequested();
             await caller.CallAsync(cancellationToken);
             recorder?.Record(Stopwatch.GetTimestamp() - before);
             operations++;
@@ -204,6 +217,7 @@ internal sealed class BenchRunner
         long items = 0;
         do
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var got = scenario == BenchScenario.Stream
                 ? await subject.StreamOnceAsync(cancellationToken)
                 : await subject.BulkOnceAsync(cancellationToken);

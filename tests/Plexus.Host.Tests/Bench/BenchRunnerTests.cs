@@ -83,4 +83,14 @@ public sealed class BenchRunnerTests
         Assert.Contains("bench: fake stream: ", progress.ToString(), StringComparison.Ordinal);
         Assert.Contains("msg/s", progress.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Cancelling_ends_the_run_as_cancelled_not_as_failed()
+    {
+        using var cancel = new CancellationTokenSource();
+        await cancel.CancelAsync();
+        var runner = new BenchRunner(Options(BenchScenario.Unary, BenchScenario.Stream), TextWriter.Null);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => runner.RunAsync([new FakeSubject("fake")], cancel.Token));
+    }
 }
