@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace Plexus.Host.Bench;
 
@@ -8,6 +9,7 @@ internal static class RawSockets
     /// <summary>Fills <paramref name="buffer"/> completely.</summary>
     /// <returns><see langword="false"/> when the peer closed before the first byte (a clean end between messages).</returns>
     /// <exception cref="IOException">The peer closed in the middle of the buffer.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<bool> ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         var filled = 0;
@@ -26,6 +28,7 @@ internal static class RawSockets
     }
 
     /// <summary>Sends all of <paramref name="buffer"/>, however many calls the kernel needs.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public static async ValueTask SendAllAsync(Socket socket, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
         while (!buffer.IsEmpty)
