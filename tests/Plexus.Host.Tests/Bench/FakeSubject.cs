@@ -11,12 +11,15 @@ internal sealed class FakeSubject(string name, long streamMessages = BenchSizes.
 
     public int UnaryCallersDisposed { get; private set; }
 
+    // The runner opens and disposes callers from one loop, never concurrently.
+    public void CallerDisposed() => UnaryCallersDisposed++;
+
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public ValueTask<IUnaryCaller> OpenUnaryAsync(CancellationToken cancellationToken)
     {
         UnaryCallersOpened++;
-        return ValueTask.FromResult<IUnaryCaller>(new Caller(this));
+        return ValueTask.FromResult<IUnaryCaller>(new FakeUnaryCaller(this));
     }
 
     public async ValueTask<long> StreamOnceAsync(CancellationToken cancellationToken)
@@ -32,19 +35,4 @@ internal sealed class FakeSubject(string name, long streamMessages = BenchSizes.
     }
 
     public ValueTask DisposeAsync() => default;
-
-    private sealed class Caller(FakeSubject owner) : IUnaryCaller
-    {
-        public async ValueTask CallAsync(CancellationToken cancellationToken) => await Task.Yield();
-
-        public ValueTask DisposeAsync()
-        {
-            lock (owner)
-            {
-                owner.UnaryCallersDisposed++;
-            }
-
-            return default;
-        }
-    }
 }
