@@ -50,7 +50,7 @@ internal static class BenchCommand
         {
             foreach (var subject in subjects)
             {
-                await subject.StartAsync(cancellationToken);
+                await StartAsync(subject, cancellationToken);
             }
 
             measurements = await new BenchRunner(options, progress).RunAsync(subjects, cancellationToken);
@@ -77,5 +77,26 @@ internal static class BenchCommand
 
         await output.FlushAsync(CancellationToken.None);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>How long a subject may take to start listening before the run gives up on it.</summary>
+    public static TimeSpan StartTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    private static async Task StartAsync(IBenchSubject subject, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(StartTimeout);
+        try
+        {
+            await subject.StartAsync(limit.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchFailedException($"{subject.Name} did not start within {StartTimeout.TotalSeconds:0} s.", ex);
+        }
+        catch (Exception ex) when (ex is PlexusException or IOException or System.Net.Sockets.SocketException)
+        {
+            throw new BenchFailedException($"{subject.Name} could not start: {ex.Message}", ex);
+        }
     }
 }

@@ -119,7 +119,14 @@ internal sealed class TransportSubject : IBenchSubject
                 // Aborted in-flight work; DisposeAsync below stops the rest.
             }
 
-            await _server.DisposeAsync();
+            try
+            {
+                await _server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                // A transport that cannot stop is its own bug; the bench still ends and prints what it measured.
+            }
         }
     }
 
