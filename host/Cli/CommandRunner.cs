@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Plexus.Host.Bench;
 using Plexus.Host.Composition;
 using Plexus.Host.Hosting;
 using Plexus.Host.Plugins;
@@ -42,6 +43,7 @@ internal static class CommandRunner
                 "call" => await CallAsync(parsed),
                 "plugins" => Plugins(parsed),
                 "instances" => await InstancesAsync(parsed),
+                "bench" => await BenchAsync(parsed),
                 _ => throw new UsageException($"Unknown command '{parsed.Command}'."),
             };
         }
@@ -49,6 +51,11 @@ internal static class CommandRunner
         {
             await stderr.WriteLineAsync($"error: {ex.Message}\n\n{Usage.For(parsed.Command)}");
             return ExitCodes.Usage;
+        }
+        catch (BenchFailedException ex)
+        {
+            await stderr.WriteLineAsync($"error: bench: {ex.Message}");
+            return ExitCodes.RequestFailed;
         }
         catch (PluginLoadException ex)
         {
@@ -125,6 +132,32 @@ internal static class CommandRunner
         parsed.Allow("json");
         using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: true, serve: static _ => false);
         return PluginsCommand.Run(host, parsed.Has("json"), Console.Out);
+    }
+
+    private static async Task<int> BenchAsync(ParsedArguments parsed)
+    {
+        var options = BenchOptions.Parse(parsed);
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            using var stdout = Console.OpenStandardOutput();
+            return await BenchCommand.RunAsync(options, parsed.ConfigurationArgs, stdout, Console.Error, cancel.Token);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            await Console.Error.WriteLineAsync("error: bench: cancelled.");
+            return ExitCodes.RequestFailed;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 
     private static async Task<int> InstancesAsync(ParsedArguments parsed)

@@ -1,0 +1,11 @@
+namespace Plexus.Host.Bench;
+
+/// <summary>What the transport under test is compared with in the same run.</summary>
+internal enum BenchBaseline
+{
+    /// <summary>Plain sockets, length-prefixed: the floor.</summary>
+    RawTcp,
+
+    /// <summary>Kestrel over HTTP/2 (h2c) with <c>HttpClient</c>: what a .NET user would pick instead.</summary>
+    KestrelH2,
+}

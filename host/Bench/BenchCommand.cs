@@ -1,0 +1,102 @@
+using Microsoft.Extensions.DependencyInjection;
+using Plexus.Host.Cli;
+using Plexus.Host.Composition;
+using Plexus.Host.Hosting;
+
+namespace Plexus.Host.Bench;
+
+/// <summary>
+/// <c>bench</c>: measures a transport's server and client in this process over loopback, and the baselines in the
+/// same run, and prints each figure with its ratio to the baselines.
+/// </summary>
+internal static class BenchCommand
+{
+    /// <param name="options">What to measure.</param>
+    /// <param name="configurationArgs">Configuration overrides, passed to the host that loads the transport plugins.</param>
+    /// <param name="output">Where the table or the JSON goes.</param>
+    /// <param name="progress">Where progress lines go.</param>
+    /// <param name="cancellationToken">Stops the run (Ctrl+C).</param>
+    /// <exception cref="UsageException">No transport of the given name is loaded.</exception>
+    /// <exception cref="BenchFailedException">A measurement failed.</exception>
+    public static async Task<int> RunAsync(BenchOptions options, IReadOnlyList<string> configurationArgs, Stream output, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(configurationArgs);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(progress);
+
+        // The host is only built, not started: it loads the plugins and composes the transports, and nothing else
+        // runs (no discovery, no router, no node serving).
+        using var host = PlexusHostFactory.Build([.. configurationArgs], quiet: true, serve: static _ => false);
+        var transports = host.Services.GetRequiredService<PlexusComposition>().Transports;
+        if (!transports.TryGet(options.Transport, out var factory))
+        {
+            var loaded = transports.Names.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", transports.Names);
+            throw new UsageException($"--transport '{options.Transport}': no transport of that name is loaded ({loaded}). Fix: name one of those, or add the plugin that provides it to the plugins folder.");
+        }
+
+        var subjects = new List<IBenchSubject> { new TransportSubject(factory) };
+        foreach (var baseline in options.Baselines)
+        {
+            subjects.Add(baseline switch
+            {
+                BenchBaseline.RawTcp => new RawTcpSubject(),
+                _ => new KestrelH2Subject(),
+            });
+        }
+
+        IReadOnlyList<BenchMeasurement> measurements;
+        try
+        {
+            foreach (var subject in subjects)
+            {
+                await StartAsync(subject, cancellationToken);
+            }
+
+            measurements = await new BenchRunner(options, progress).RunAsync(subjects, cancellationToken);
+        }
+        finally
+        {
+            foreach (var subject in subjects)
+            {
+                await subject.DisposeAsync();
+            }
+        }
+
+        var report = new BenchReport(options, factory.Name, [.. options.Baselines.Select(BenchNames.Of)], measurements);
+        if (options.Json)
+        {
+            BenchJson.Write(report, BenchEnvironment.Current, output);
+            output.WriteByte((byte)'\n');
+        }
+        else
+        {
+            using var text = new StreamWriter(output, leaveOpen: true);
+            BenchTable.Write(report, BenchEnvironment.Current, text);
+        }
+
+        await output.FlushAsync(CancellationToken.None);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>How long a subject may take to start listening before the run gives up on it.</summary>
+    public static TimeSpan StartTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    private static async Task StartAsync(IBenchSubject subject, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(StartTimeout);
+        try
+        {
+            await subject.StartAsync(limit.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchFailedException($"{subject.Name} did not start within {StartTimeout.TotalSeconds:0} s.", ex);
+        }
+        catch (Exception ex) when (ex is PlexusException or IOException or System.Net.Sockets.SocketException)
+        {
+            throw new BenchFailedException($"{subject.Name} could not start: {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,15 @@
+using Plexus.Host.Bench;
+
+namespace Plexus.Host.Tests.Bench;
+
+/// <summary>A unary caller of <see cref="FakeSubject"/> that answers at once (after a yield, as a real call would).</summary>
+internal sealed class FakeUnaryCaller(FakeSubject owner) : IUnaryCaller
+{
+    public async ValueTask CallAsync(CancellationToken cancellationToken) => await Task.Yield();
+
+    public ValueTask DisposeAsync()
+    {
+        owner.CallerDisposed();
+        return default;
+    }
+}
