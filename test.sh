@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 
 # Debian packages the tests use; later transports add theirs here.
 #   gcc: compiles the native library of the plugin-loading test plugin.
-packages=(gcc libc6-dev)
+#   nats-server: the NATS transport tests start a real one on a free loopback port.
+packages=(gcc libc6-dev nats-server)
 
 missing=()
 for p in "${packages[@]}"; do
