@@ -252,6 +252,12 @@ internal sealed class NatsConnection : IAsyncDisposable
         return PublishAfterRoomAsync(room, subject, replyTo, headers, payload);
     }
 
+    /// <summary>Waits while too much is waiting to be written; fails when disconnected with a full reconnect buffer.</summary>
+    /// <param name="bytes">The size about to be published.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when there is room.</returns>
+    public ValueTask WaitForRoomAsync(long bytes, CancellationToken cancellationToken) => _outbox.WaitForRoomAsync(bytes, cancellationToken);
+
     /// <summary>Sends a request and waits for one reply, through one shared inbox subscription.</summary>
     /// <param name="subject">The subject.</param>
     /// <param name="headers">The header block, or empty.</param>
@@ -495,6 +501,7 @@ internal sealed class NatsConnection : IAsyncDisposable
             {
                 var result = await reader.ReadAsync(link.Cancellation.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
+                var length = buffer.Length;
                 try
                 {
                     // Everything appended since the last round: one write per segment, one flush for all of it.
@@ -509,7 +516,7 @@ internal sealed class NatsConnection : IAsyncDisposable
                 {
                     // On failure the batch is dropped: it may have reached the old server, and NATS is at-most-once.
                     reader.AdvanceTo(buffer.End);
-                    _outbox.Sent(buffer.Length);
+                    _outbox.Sent(length);
                 }
 
                 if (result.IsCompleted)
