@@ -208,7 +208,9 @@ internal sealed class NatsServerExchange
     /// <returns>A task that completes when every frame is appended to the connection.</returns>
     public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
-        var maxChunk = (int)Math.Min(int.MaxValue, _connection.MaxPayload - HeaderRoom);
+        // A frame costs at most a quarter of the window: the requester grants credit in quarter-window steps, so a
+        // sender whose frames were as large as the window could wait for a grant that is never due.
+        var maxChunk = (int)Math.Min(Math.Min(int.MaxValue, _connection.MaxPayload - HeaderRoom), Math.Max(1024, (_window / 4) - NatsWire.FrameCost));
         if (message.Length <= maxChunk)
         {
             await SendFrameAsync(message, chunked: false, total: message.Length, cancellationToken).ConfigureAwait(false);
