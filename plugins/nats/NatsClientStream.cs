@@ -166,6 +166,7 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
         long grant = -1;
         var sendPendingCancel = false;
         var endedNow = false;
+        var gap = false;
         lock (_gate)
         {
             if (_ended)
@@ -198,7 +199,7 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
                     sendPendingCancel = _cancelWhenKnown;
                 }
 
-                failure = Apply(header, message.Payload, ref grant);
+                failure = Apply(header, message.Payload, ref grant, ref gap);
                 endedNow = _ended;
             }
         }
@@ -209,7 +210,7 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
             return;
         }
 
-        if (sendPendingCancel)
+        if (sendPendingCancel || gap)
         {
             SendControl(NatsWire.Kind.Cancel, NatsWire.ErrorCode, (long)PlexusErrorCode.Cancelled);
         }
@@ -433,7 +434,7 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
     }
 
     // Under the lock. Returns an error that ends the request, or null; sets grant to a credit to send.
-    private PlexusException? Apply(FrameHeader header, ReadOnlySequence<byte> payload, ref long grant)
+    private PlexusException? Apply(FrameHeader header, ReadOnlySequence<byte> payload, ref long grant, ref bool gap)
     {
         switch (header.Kind)
         {
@@ -442,8 +443,15 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
             case FrameKind.Data or FrameKind.Part or FrameKind.End or FrameKind.Error:
                 if (header.Seq != _expectedSeq)
                 {
-                    return PlexusException.Protocol(
+                    // Orderly: the messages before the gap are whole and still delivered; then the gap is reported.
+                    _ended = true;
+                    _completionError = PlexusException.Protocol(
                         $"Response frame {_expectedSeq} of a request to {Endpoint} never arrived (frame {header.Seq} came instead); the stream is incomplete.");
+                    ReturnAssembly();
+                    TakeTimer();
+                    Wake();
+                    gap = true;
+                    return null;
                 }
 
                 _expectedSeq++;
