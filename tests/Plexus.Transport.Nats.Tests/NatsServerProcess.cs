@@ -142,6 +142,7 @@ public sealed class NatsServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
+            WorkingDirectory = Directory,
         };
         var process = Process.Start(start) ?? throw new InvalidOperationException("nats-server did not start.");
         process.OutputDataReceived += (_, e) => Append(e.Data);
