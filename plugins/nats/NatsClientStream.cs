@@ -104,6 +104,13 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
     public void Started(CancellationToken requestToken)
     {
         _requestToken = requestToken;
+        lock (_gate)
+        {
+            // The keep-alive clock starts when the head is out; a ping before the server could answer would make a
+            // "no responders" for the head look like one for the ping.
+            _lastSent = _lastReceived = Environment.TickCount64;
+        }
+
         if (_deadline is { } deadline)
         {
             var remaining = deadline - DateTimeOffset.UtcNow;
@@ -275,7 +282,7 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
             {
                 credit = -2;
             }
-            else if (_control is not null && now - _lastSent >= _keepAliveMs)
+            else if (_control is not null && now - _lastSent >= (_receivedAny ? _keepAliveMs : 2 * _keepAliveMs))
             {
                 credit = _consumed > _granted ? _consumed : -1;
                 if (credit >= 0)

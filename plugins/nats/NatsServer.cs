@@ -389,6 +389,23 @@ internal sealed class NatsServer : IRequestPlaneServer, INatsMessageHandler
         }
 
         AbortInFlight($"{Address} stopped while the request was in flight.", notifyClient: true);
+
+        // Unsubscribe and wait for the NATS server to confirm (one round trip, bounded): once this returns, a request
+        // to this server gets "no responders" at once instead of vanishing into a closing socket.
+        foreach (var listener in _endpoints.Values)
+        {
+            UnsubscribeListener(listener);
+        }
+
+        try
+        {
+            await _connection.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NatsException or TimeoutException)
+        {
+            // Not connected: nothing is subscribed on the NATS server anyway.
+        }
+
         await CloseAsync(drain: false).ConfigureAwait(false);
     }
 

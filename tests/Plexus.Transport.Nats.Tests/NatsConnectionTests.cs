@@ -178,11 +178,11 @@ public sealed class NatsConnectionTests(NatsServerFixture nats) : IClassFixture<
     [Fact(Timeout = 30_000)]
     public async Task ServerPings_AreAnswered_SoTheConnectionStays()
     {
-        await using var server = await NatsServerProcess.StartAsync("ping_interval: \"200ms\"\nping_max: 2");
+        await using var server = await NatsServerProcess.StartAsync("ping_interval: \"250ms\"\nping_max: 4");
         await using var connection = new NatsConnection(new NatsConnectionOptions { Servers = [server.Url], AllowReconnect = false });
         await connection.ConnectAsync(CancellationToken.None).WaitAsync(Step);
 
-        await Task.Delay(2000);
+        await Task.Delay(2500);
 
         Assert.True(connection.State == NatsConnectionState.Connected, $"{connection.State}: {connection.LastError}\n{server.Log}");
         await connection.FlushAsync(CancellationToken.None).WaitAsync(Step);

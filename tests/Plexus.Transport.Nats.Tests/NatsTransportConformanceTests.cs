@@ -25,7 +25,7 @@ public sealed class NatsTransportConformanceTests(NatsServerFixture nats) : Tran
             {
                 Url = nats.Server.Url.ToString(),
                 WindowBytes = Window,
-                KeepAliveInterval = TimeSpan.FromMilliseconds(500),
+                KeepAliveInterval = TimeSpan.FromSeconds(1),
             },
             ArrayPool<byte>.Shared));
 

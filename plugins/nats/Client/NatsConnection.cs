@@ -155,7 +155,7 @@ internal sealed class NatsConnection : IAsyncDisposable
         {
             try
             {
-                var link = await NatsLink.ConnectAsync(server, _options, [.. _subscriptions.Values], HandleFrame, cancellationToken).ConfigureAwait(false);
+                var link = await NatsLink.ConnectAsync(server, _options, ActiveSubscriptions(), HandleFrame, cancellationToken).ConfigureAwait(false);
                 if (Activate(link))
                 {
                     return;
@@ -205,17 +205,46 @@ internal sealed class NatsConnection : IAsyncDisposable
     public void Unsubscribe(NatsSubscription subscription)
     {
         ArgumentNullException.ThrowIfNull(subscription);
-        if (_subscriptions.TryRemove(subscription.Sid, out _))
+        lock (_gate)
         {
-            try
+            if (subscription.Retired || !_subscriptions.ContainsKey(subscription.Sid))
             {
-                _outbox.Unsubscribe(subscription.Sid);
+                return;
             }
-            catch (NatsException)
-            {
-                // Closed: the server forgets every subscription with the connection anyway.
-            }
+
+            subscription.Retired = true;
         }
+
+        try
+        {
+            _outbox.Unsubscribe(subscription.Sid);
+        }
+        catch (NatsException)
+        {
+            // Closed: the server forgets every subscription with the connection anyway.
+        }
+
+        // Messages already on their way still reach the handler until the server confirms it processed the UNSUB.
+        Task confirmed;
+        try
+        {
+            confirmed = FlushAsync(CancellationToken.None);
+        }
+        catch (NatsException)
+        {
+            confirmed = Task.CompletedTask;
+        }
+
+        confirmed.ContinueWith(
+            static (done, state) =>
+            {
+                var (subscriptions, sid) = ((ConcurrentDictionary<long, NatsSubscription>, long))state!;
+                subscriptions.TryRemove(sid, out var removed);
+            },
+            (_subscriptions, subscription.Sid),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     /// <summary>Publishes without waiting for room: for small control messages, and from message handlers.</summary>
@@ -306,7 +335,7 @@ internal sealed class NatsConnection : IAsyncDisposable
             _state = _state == NatsConnectionState.Connected ? NatsConnectionState.Draining : _state;
         }
 
-        foreach (var subscription in _subscriptions.Values)
+        foreach (var subscription in ActiveSubscriptions())
         {
             Unsubscribe(subscription);
         }
@@ -359,6 +388,20 @@ internal sealed class NatsConnection : IAsyncDisposable
     public async ValueTask DisposeAsync() => await CloseAsync(graceful: true).ConfigureAwait(false);
 
     internal void RaiseLameDuckForTest() => OnLameDuck(_link!);
+
+    private List<NatsSubscription> ActiveSubscriptions()
+    {
+        var active = new List<NatsSubscription>(_subscriptions.Count);
+        foreach (var subscription in _subscriptions.Values)
+        {
+            if (!subscription.Retired)
+            {
+                active.Add(subscription);
+            }
+        }
+
+        return active;
+    }
 
     private static int Jitter(TimeSpan jitter) =>
         jitter <= TimeSpan.Zero ? 0 : Random.Shared.Next((int)Math.Min(int.MaxValue, jitter.TotalMilliseconds) + 1);
@@ -738,7 +781,7 @@ internal sealed class NatsConnection : IAsyncDisposable
             {
                 await Task.Delay(delay, token).ConfigureAwait(false);
                 var server = _pool.Next();
-                var link = await NatsLink.ConnectAsync(server, _options, [.. _subscriptions.Values], HandleFrame, token).ConfigureAwait(false);
+                var link = await NatsLink.ConnectAsync(server, _options, ActiveSubscriptions(), HandleFrame, token).ConfigureAwait(false);
                 if (!Activate(link))
                 {
                     link.Dispose();

@@ -27,4 +27,10 @@ internal sealed class NatsSubscription
 
     /// <summary>Where messages go.</summary>
     public INatsMessageHandler Handler { get; }
+
+    /// <summary>
+    /// Unsubscribed, but messages the server sent before it processed the UNSUB still reach the handler (so a server
+    /// can refuse them instead of losing them); not restored on reconnect.
+    /// </summary>
+    public bool Retired { get; set; }
 }
