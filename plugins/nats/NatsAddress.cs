@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Plexus.Transport.Nats;
 
@@ -86,9 +85,4 @@ internal sealed record NatsAddress(string Authority, string Prefix, string? Serv
 
         return new NatsAddress(address.Authority, parts[0], serverId);
     }
-
-    /// <summary>Writes a subject into a span as UTF-8; for keys of lookups that must not allocate.</summary>
-    /// <param name="subject">The subject.</param>
-    /// <returns>The bytes.</returns>
-    public static byte[] Bytes(string subject) => Encoding.UTF8.GetBytes(subject);
 }

@@ -387,8 +387,6 @@ internal sealed class NatsConnection : IAsyncDisposable
     /// <returns>A task that completes when closed.</returns>
     public async ValueTask DisposeAsync() => await CloseAsync(graceful: true).ConfigureAwait(false);
 
-    internal void RaiseLameDuckForTest() => OnLameDuck(_link!);
-
     private List<NatsSubscription> ActiveSubscriptions()
     {
         var active = new List<NatsSubscription>(_subscriptions.Count);
