@@ -7,7 +7,8 @@ cd "$(dirname "$0")"
 # Debian packages the tests use; later transports add theirs here.
 #   gcc: compiles the native library of the plugin-loading test plugin.
 #   chromium: renders the status page in the browser test.
-packages=(gcc libc6-dev chromium)
+#   nats-server: the NATS transport tests start a real one on a free loopback port.
+packages=(gcc libc6-dev chromium nats-server)
 
 missing=()
 for p in "${packages[@]}"; do

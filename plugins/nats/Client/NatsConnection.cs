@@ -1,0 +1,825 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Plexus.Transport.Nats.Client;
+
+/// <summary>
+/// A NATS connection that survives the loss of its server: subscriptions are restored on every new link before any
+/// other traffic, publishes are buffered (within a bound) while disconnected, and a keep-alive ping detects a silent
+/// server. Thread-safe. Message handlers run on the read loop.
+/// </summary>
+internal sealed class NatsConnection : IAsyncDisposable
+{
+    private static readonly EventId DisconnectedEvent = new(3101, "NatsDisconnected");
+    private static readonly EventId ReconnectedEvent = new(3102, "NatsReconnected");
+    private static readonly EventId ReconnectFailedEvent = new(3103, "NatsReconnectFailed");
+    private static readonly EventId ServerErrorEvent = new(3104, "NatsServerError");
+    private static readonly EventId LameDuckEvent = new(3105, "NatsLameDuck");
+    private static readonly EventId HandlerFailedEvent = new(3106, "NatsHandlerFailed");
+
+    private readonly NatsConnectionOptions _options;
+    private readonly ILogger _logger;
+    private readonly NatsOutbox _outbox;
+    private readonly NatsServerPool _pool;
+    private readonly ConcurrentDictionary<long, NatsSubscription> _subscriptions = new();
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Lock _gate = new();
+    private readonly Timer _pingTimer;
+    private readonly Lazy<NatsRequester> _requester;
+    private long _nextSid;
+    private NatsLink? _link;
+    private NatsConnectionState _state;
+    private NatsServerInfo? _info;
+    private string _lastError = string.Empty;
+    private Task _reconnecting = Task.CompletedTask;
+
+    /// <summary>Creates a connection; <see cref="ConnectAsync"/> makes the first link.</summary>
+    /// <param name="options">Servers, credentials, TLS, timeouts.</param>
+    /// <param name="logger">Where connection events are logged.</param>
+    public NatsConnection(NatsConnectionOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _outbox = new NatsOutbox(options.MaxPendingBytes, options.ReconnectBufferBytes);
+        _pool = new NatsServerPool(options.Servers, options.TlsRequired);
+        _pingTimer = new Timer(static state => ((NatsConnection)state!).OnPingTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _requester = new Lazy<NatsRequester>(() => new NatsRequester(this), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>Raised (on the thread pool) when the link is lost; the argument says why.</summary>
+    public event Action<string>? Disconnected;
+
+    /// <summary>Raised (on the thread pool) when a new link is up and subscriptions are restored.</summary>
+    public event Action? Reconnected;
+
+    /// <summary>Raised (on the thread pool) when the server announces lame-duck mode.</summary>
+    public event Action? LameDuck;
+
+    /// <summary>Where the connection is in its life.</summary>
+    public NatsConnectionState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The server's latest INFO, once connected.</summary>
+    public NatsServerInfo? ServerInfo
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _info;
+            }
+        }
+    }
+
+    /// <summary>The largest message (headers and payload) the server accepts.</summary>
+    public long MaxPayload => ServerInfo?.MaxPayload ?? 1024 * 1024;
+
+    /// <summary>Why the last link died or the last attempt failed; empty when none did.</summary>
+    public string LastError
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastError;
+            }
+        }
+    }
+
+    /// <summary>The server currently connected to, if any.</summary>
+    public Uri? ConnectedServer
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == NatsConnectionState.Connected ? _link?.Server : null;
+            }
+        }
+    }
+
+    /// <summary>The servers known: configured, then discovered.</summary>
+    public IReadOnlyList<Uri> KnownServers => _pool.Servers;
+
+    /// <summary>Bytes appended and not yet written to the socket.</summary>
+    public long PendingBytes => _outbox.Pending;
+
+    /// <summary>A fresh inbox prefix, unique to this process: <c>_INBOX.&lt;22 random characters&gt;</c>.</summary>
+    /// <returns>The prefix.</returns>
+    public static string NewInbox()
+    {
+        const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        Span<byte> random = stackalloc byte[22];
+        RandomNumberGenerator.Fill(random);
+        Span<char> chars = stackalloc char[22];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = Alphabet[random[i] % Alphabet.Length];
+        }
+
+        return $"_INBOX.{chars}";
+    }
+
+    /// <summary>Connects to the first server that answers, trying each configured one once.</summary>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    /// <returns>A task that completes when connected.</returns>
+    /// <exception cref="NatsException">No server could be connected to; the message has each server's reason.</exception>
+    public async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_state == NatsConnectionState.Closed, this);
+            if (_state != NatsConnectionState.Created)
+            {
+                throw new InvalidOperationException("The connection was already started.");
+            }
+
+            _state = NatsConnectionState.Connecting;
+        }
+
+        var errors = new List<string>();
+        NatsException? last = null;
+        foreach (var server in _pool.Servers)
+        {
+            try
+            {
+                var link = await NatsLink.ConnectAsync(server, _options, ActiveSubscriptions(), HandleFrame, cancellationToken).ConfigureAwait(false);
+                if (Activate(link))
+                {
+                    return;
+                }
+
+                link.Dispose();
+                throw new ObjectDisposedException(nameof(NatsConnection));
+            }
+            catch (NatsException exception)
+            {
+                last = exception;
+                errors.Add(exception.Message);
+                if (exception.Kind == NatsErrorKind.Authorization)
+                {
+                    // Every server of a cluster checks the same credentials; trying the rest only delays the answer.
+                    break;
+                }
+            }
+        }
+
+        lock (_gate)
+        {
+            _state = NatsConnectionState.Created;
+            _lastError = string.Join(" ", errors);
+        }
+
+        throw new NatsException(last?.Kind ?? NatsErrorKind.Connection, string.Join(" ", errors), last);
+    }
+
+    /// <summary>Subscribes; the subscription is restored after every reconnect until unsubscribed.</summary>
+    /// <param name="subject">The subject, wildcards allowed.</param>
+    /// <param name="queueGroup">A queue group, or <see langword="null"/>.</param>
+    /// <param name="handler">Where messages go.</param>
+    /// <returns>The subscription.</returns>
+    public NatsSubscription Subscribe(string subject, string? queueGroup, INatsMessageHandler handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        ArgumentNullException.ThrowIfNull(handler);
+        var subscription = new NatsSubscription(Interlocked.Increment(ref _nextSid), subject, queueGroup, handler);
+        _subscriptions[subscription.Sid] = subscription;
+        _outbox.Subscribe(subject, queueGroup, subscription.Sid);
+        return subscription;
+    }
+
+    /// <summary>Unsubscribes; messages already on their way are dropped.</summary>
+    /// <param name="subscription">The subscription.</param>
+    public void Unsubscribe(NatsSubscription subscription)
+    {
+        ArgumentNullException.ThrowIfNull(subscription);
+        lock (_gate)
+        {
+            if (subscription.Retired || !_subscriptions.ContainsKey(subscription.Sid))
+            {
+                return;
+            }
+
+            subscription.Retired = true;
+        }
+
+        try
+        {
+            _outbox.Unsubscribe(subscription.Sid);
+        }
+        catch (NatsException)
+        {
+            // Closed: the server forgets every subscription with the connection anyway.
+        }
+
+        // Messages already on their way still reach the handler until the server confirms it processed the UNSUB.
+        Task confirmed;
+        try
+        {
+            confirmed = FlushAsync(CancellationToken.None);
+        }
+        catch (NatsException)
+        {
+            confirmed = Task.CompletedTask;
+        }
+
+        confirmed.ContinueWith(
+            static (done, state) =>
+            {
+                var (subscriptions, sid) = ((ConcurrentDictionary<long, NatsSubscription>, long))state!;
+                subscriptions.TryRemove(sid, out var removed);
+            },
+            (_subscriptions, subscription.Sid),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>Publishes without waiting for room: for small control messages, and from message handlers.</summary>
+    /// <param name="subject">The subject.</param>
+    /// <param name="replyTo">The reply subject, or <see langword="null"/>.</param>
+    /// <param name="headers">The header block (from <see cref="NatsHeaderWriter"/>), or empty.</param>
+    /// <param name="payload">The payload.</param>
+    /// <exception cref="NatsException">Closed, or disconnected with a full reconnect buffer, or over max_payload.</exception>
+    public void Publish(string subject, string? replyTo, ReadOnlySpan<byte> headers, in ReadOnlySequence<byte> payload)
+    {
+        CheckSize(headers.Length + payload.Length);
+        _outbox.Publish(subject, replyTo, headers, payload);
+    }
+
+    /// <summary>Publishes, first waiting while too much is waiting to be written (back-pressure).</summary>
+    /// <param name="subject">The subject.</param>
+    /// <param name="replyTo">The reply subject, or <see langword="null"/>.</param>
+    /// <param name="headers">The header block, or empty.</param>
+    /// <param name="payload">The payload; copied before the task completes.</param>
+    /// <param name="cancellationToken">Cancels the wait for room.</param>
+    /// <returns>A task that completes when the message is appended.</returns>
+    public ValueTask PublishAsync(string subject, string? replyTo, ReadOnlyMemory<byte> headers, ReadOnlySequence<byte> payload, CancellationToken cancellationToken)
+    {
+        var size = headers.Length + payload.Length;
+        CheckSize(size);
+        var room = _outbox.WaitForRoomAsync(size, cancellationToken);
+        if (room.IsCompletedSuccessfully)
+        {
+            room.GetAwaiter().GetResult();
+            _outbox.Publish(subject, replyTo, headers.Span, payload);
+            return default;
+        }
+
+        return PublishAfterRoomAsync(room, subject, replyTo, headers, payload);
+    }
+
+    /// <summary>Waits while too much is waiting to be written; fails when disconnected with a full reconnect buffer.</summary>
+    /// <param name="bytes">The size about to be published.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when there is room.</returns>
+    public ValueTask WaitForRoomAsync(long bytes, CancellationToken cancellationToken) => _outbox.WaitForRoomAsync(bytes, cancellationToken);
+
+    /// <summary>Sends a request and waits for one reply, through one shared inbox subscription.</summary>
+    /// <param name="subject">The subject.</param>
+    /// <param name="headers">The header block, or empty.</param>
+    /// <param name="payload">The payload.</param>
+    /// <param name="timeout">How long to wait for the reply.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>The reply.</returns>
+    /// <exception cref="NatsException">No responders (fails at once), a timeout, or the connection failed.</exception>
+    public Task<NatsReply> RequestAsync(string subject, ReadOnlyMemory<byte> headers, ReadOnlySequence<byte> payload, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _requester.Value.RequestAsync(subject, headers, payload, timeout, cancellationToken);
+
+    /// <summary>Round trip to the server: completes when everything appended before it has been processed by the server.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes on PONG.</returns>
+    /// <exception cref="NatsException">Not connected, or the link died before PONG.</exception>
+    public Task FlushAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_gate)
+        {
+            if (_state != NatsConnectionState.Connected && _state != NatsConnectionState.Draining || _link is null)
+            {
+                throw new NatsException(NatsErrorKind.Connection, $"Not connected to NATS ({_state}); cannot flush.");
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _link.PongWaiters.Enqueue(waiter);
+            _outbox.Control("PING\r\n"u8);
+        }
+
+        return waiter.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Drains: unsubscribes everything, waits until the server has processed it and everything buffered is written, then closes.</summary>
+    /// <param name="cancellationToken">When it fires, the connection closes at once.</param>
+    /// <returns>A task that completes when closed.</returns>
+    public async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_state is NatsConnectionState.Closed or NatsConnectionState.Draining)
+            {
+                return;
+            }
+
+            _state = _state == NatsConnectionState.Connected ? NatsConnectionState.Draining : _state;
+        }
+
+        foreach (var subscription in ActiveSubscriptions())
+        {
+            Unsubscribe(subscription);
+        }
+
+        try
+        {
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NatsException or OperationCanceledException)
+        {
+            // Not connected or out of time: close without the round trip.
+        }
+
+        await CloseAsync(graceful: !cancellationToken.IsCancellationRequested).ConfigureAwait(false);
+    }
+
+    /// <summary>Closes abruptly, as a crashed process would: no unsubscribe, no flush, the socket reset.</summary>
+    public void Abort()
+    {
+        NatsLink? link;
+        lock (_gate)
+        {
+            if (_state == NatsConnectionState.Closed)
+            {
+                return;
+            }
+
+            _state = NatsConnectionState.Closed;
+            link = _link;
+            _link = null;
+        }
+
+        _closing.Cancel();
+        _pingTimer.Dispose();
+        link?.Abort();
+        _outbox.Close();
+        if (link is not null)
+        {
+            FailWaiters(link, "The connection was aborted.");
+        }
+
+        if (_requester.IsValueCreated)
+        {
+            _requester.Value.FailAll(new NatsException(NatsErrorKind.Closed, "The NATS connection was closed."));
+        }
+    }
+
+    /// <summary>Closes: what is already buffered is written (briefly waited for), then the socket closes.</summary>
+    /// <returns>A task that completes when closed.</returns>
+    public async ValueTask DisposeAsync() => await CloseAsync(graceful: true).ConfigureAwait(false);
+
+    private List<NatsSubscription> ActiveSubscriptions()
+    {
+        var active = new List<NatsSubscription>(_subscriptions.Count);
+        foreach (var subscription in _subscriptions.Values)
+        {
+            if (!subscription.Retired)
+            {
+                active.Add(subscription);
+            }
+        }
+
+        return active;
+    }
+
+    private static int Jitter(TimeSpan jitter) =>
+        jitter <= TimeSpan.Zero ? 0 : Random.Shared.Next((int)Math.Min(int.MaxValue, jitter.TotalMilliseconds) + 1);
+
+    private async ValueTask PublishAfterRoomAsync(ValueTask room, string subject, string? replyTo, ReadOnlyMemory<byte> headers, ReadOnlySequence<byte> payload)
+    {
+        await room.ConfigureAwait(false);
+        _outbox.Publish(subject, replyTo, headers.Span, payload);
+    }
+
+    private void CheckSize(long size)
+    {
+        var max = MaxPayload;
+        if (size > max)
+        {
+            throw new NatsException(NatsErrorKind.PayloadTooLarge, $"A message of {size} bytes exceeds the server's max_payload of {max} bytes.");
+        }
+    }
+
+    private async Task CloseAsync(bool graceful)
+    {
+        NatsLink? link;
+        lock (_gate)
+        {
+            if (_state == NatsConnectionState.Closed)
+            {
+                return;
+            }
+
+            _state = NatsConnectionState.Closed;
+            link = _link;
+            _link = null;
+        }
+
+        _pingTimer.Dispose();
+
+        // Closing the outbox lets the write loop finish what is buffered, then end.
+        _outbox.Close();
+        if (link is not null && graceful)
+        {
+            try
+            {
+                await link.WriteLoop.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+
+        _closing.Cancel();
+        if (link is not null)
+        {
+            link.Dispose();
+            FailWaiters(link, "The connection was closed.");
+        }
+
+        try
+        {
+            await _reconnecting.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (_requester.IsValueCreated)
+        {
+            _requester.Value.FailAll(new NatsException(NatsErrorKind.Closed, "The NATS connection was closed."));
+        }
+    }
+
+    private bool Activate(NatsLink link)
+    {
+        lock (_gate)
+        {
+            if (_state is NatsConnectionState.Closed)
+            {
+                return false;
+            }
+
+            _link = link;
+            _info = link.Info;
+            _state = NatsConnectionState.Connected;
+        }
+
+        _pool.ConnectedTo(link.Server);
+        _pool.AddDiscovered(link.Info.ConnectUrls);
+        _outbox.SetConnected(true);
+        link.ReadLoop = Task.Run(() => ReadLoopAsync(link));
+        link.WriteLoop = Task.Run(() => WriteLoopAsync(link));
+        try
+        {
+            _pingTimer.Change(_options.PingInterval, _options.PingInterval);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        return true;
+    }
+
+    private async Task ReadLoopAsync(NatsLink link)
+    {
+        var reader = link.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(link.Cancellation.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    while (link.Parser.TryRead(ref buffer, out var frame))
+                    {
+                        HandleFrame(link, frame);
+                    }
+                }
+                finally
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted)
+                {
+                    throw new NatsException(NatsErrorKind.Connection, $"The NATS server at {NatsLink.Display(link.Server)} closed the connection.");
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            LinkFailed(link, exception);
+        }
+    }
+
+    private async Task WriteLoopAsync(NatsLink link)
+    {
+        var reader = _outbox.Reader;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(link.Cancellation.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                var length = buffer.Length;
+                try
+                {
+                    // Everything appended since the last round: one write per segment, one flush for all of it.
+                    foreach (var segment in buffer)
+                    {
+                        await link.Stream.WriteAsync(segment, link.Cancellation.Token).ConfigureAwait(false);
+                    }
+
+                    await link.Stream.FlushAsync(link.Cancellation.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // On failure the batch is dropped: it may have reached the old server, and NATS is at-most-once.
+                    reader.AdvanceTo(buffer.End);
+                    _outbox.Sent(length);
+                }
+
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            LinkFailed(link, exception);
+        }
+    }
+
+    private void HandleFrame(NatsLink link, NatsFrame frame)
+    {
+        switch (frame.Op)
+        {
+            case NatsOp.Msg or NatsOp.HMsg:
+                if (_subscriptions.TryGetValue(frame.Sid, out var subscription))
+                {
+                    try
+                    {
+                        subscription.Handler.OnMessage(new NatsMessage(subscription, frame.Subject, frame.ReplyTo, frame.Headers, frame.Payload));
+                    }
+                    catch (Exception exception) when (exception is not NatsProtocolException)
+                    {
+                        // A failing handler loses its message, not everybody's connection.
+                        _logger.LogError(HandlerFailedEvent, exception, "A NATS message handler for {Subject} failed.", subscription.Subject);
+                    }
+                }
+
+                break;
+            case NatsOp.Ping:
+                _outbox.Control("PONG\r\n"u8);
+                break;
+            case NatsOp.Pong:
+                TaskCompletionSource? waiter = null;
+                lock (_gate)
+                {
+                    link.PingsOutstanding = 0;
+                    if (link.PongWaiters.Count > 0)
+                    {
+                        waiter = link.PongWaiters.Dequeue();
+                    }
+                }
+
+                waiter?.TrySetResult();
+                break;
+            case NatsOp.Info:
+                var info = NatsServerInfo.Parse(frame.Payload);
+                link.Info = info;
+                link.Parser.MaxPayload = info.MaxPayload;
+                lock (_gate)
+                {
+                    if (ReferenceEquals(_link, link))
+                    {
+                        _info = info;
+                    }
+                }
+
+                _pool.AddDiscovered(info.ConnectUrls);
+                if (info.LameDuckMode)
+                {
+                    OnLameDuck(link);
+                }
+
+                break;
+            case NatsOp.Err:
+                var text = System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, frame.Payload);
+                if (text.StartsWith("Permissions Violation", StringComparison.OrdinalIgnoreCase))
+                {
+                    // The server keeps the connection; only that publish or subscription was refused.
+                    _logger.LogWarning(ServerErrorEvent, "The NATS server refused an operation: {Error}", text);
+                    break;
+                }
+
+                throw new NatsException(NatsErrorKind.Server, $"The NATS server at {NatsLink.Display(link.Server)} reported an error: '{text}'.");
+        }
+    }
+
+    private void OnLameDuck(NatsLink link)
+    {
+        // The server will close this link soon; reconnects go to another server first when there is one.
+        _pool.MarkLameDuck(link.Server);
+        _logger.LogWarning(LameDuckEvent, "The NATS server at {Server} entered lame-duck mode; reconnects will prefer another server.", NatsLink.Display(link.Server));
+        var handler = LameDuck;
+        if (handler is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static h => h(), handler, preferLocal: false);
+        }
+    }
+
+    private void OnPingTimer()
+    {
+        NatsLink? stale = null;
+        lock (_gate)
+        {
+            if (_state != NatsConnectionState.Connected || _link is null)
+            {
+                return;
+            }
+
+            if (_link.PingsOutstanding >= _options.MaxPingsOutstanding)
+            {
+                stale = _link;
+            }
+            else
+            {
+                _link.PingsOutstanding++;
+                _link.PongWaiters.Enqueue(null);
+                _outbox.Control("PING\r\n"u8);
+            }
+        }
+
+        if (stale is not null)
+        {
+            LinkFailed(stale, new NatsException(NatsErrorKind.Connection, $"The NATS server at {NatsLink.Display(stale.Server)} did not answer {_options.MaxPingsOutstanding} pings in a row; the connection is considered dead."));
+        }
+    }
+
+    private void LinkFailed(NatsLink link, Exception exception)
+    {
+        bool reconnect;
+        lock (_gate)
+        {
+            if (link.Dead)
+            {
+                return;
+            }
+
+            link.Dead = true;
+            if (!ReferenceEquals(_link, link) || _state is NatsConnectionState.Closed)
+            {
+                // A link that was already replaced or a connection being closed: nothing to recover.
+                reconnect = false;
+            }
+            else
+            {
+                _link = null;
+                reconnect = _options.AllowReconnect && _state != NatsConnectionState.Draining;
+                _state = reconnect ? NatsConnectionState.Reconnecting : NatsConnectionState.Closed;
+                _lastError = exception is OperationCanceledException ? "The connection was cancelled." : exception.Message;
+            }
+        }
+
+        link.Abort();
+        FailWaiters(link, $"The connection to {NatsLink.Display(link.Server)} was lost.");
+        var reason = exception is NatsException or IOException ? exception.Message : $"The connection to {NatsLink.Display(link.Server)} failed: {exception.Message}";
+        if (!reconnect)
+        {
+            lock (_gate)
+            {
+                if (_state == NatsConnectionState.Closed)
+                {
+                    _outbox.Close();
+                }
+            }
+
+            return;
+        }
+
+        _outbox.SetConnected(false);
+        _logger.LogWarning(DisconnectedEvent, "Lost the NATS connection: {Reason} Reconnecting.", reason);
+        var disconnected = Disconnected;
+        if (disconnected is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Handler(state.Reason), (Handler: disconnected, Reason: reason), preferLocal: false);
+        }
+
+        if (_requester.IsValueCreated)
+        {
+            _requester.Value.FailAll(new NatsException(NatsErrorKind.Connection, reason));
+        }
+
+        lock (_gate)
+        {
+            _reconnecting = Task.Run(() => ReconnectAsync(link));
+        }
+    }
+
+    private void FailWaiters(NatsLink link, string reason)
+    {
+        TaskCompletionSource?[] waiters;
+        lock (_gate)
+        {
+            waiters = [.. link.PongWaiters];
+            link.PongWaiters.Clear();
+        }
+
+        foreach (var waiter in waiters)
+        {
+            waiter?.TrySetException(new NatsException(NatsErrorKind.Connection, reason));
+        }
+    }
+
+    private async Task ReconnectAsync(NatsLink dead)
+    {
+        // The old loops must be gone before a new write loop reads the outbox.
+        try
+        {
+            await Task.WhenAll(dead.ReadLoop, dead.WriteLoop).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        var attempts = 0;
+        var token = _closing.Token;
+        while (!token.IsCancellationRequested)
+        {
+            var backoff = attempts == 0
+                ? TimeSpan.Zero
+                : TimeSpan.FromMilliseconds(Math.Min(
+                    _options.MaxReconnectWait.TotalMilliseconds,
+                    _options.ReconnectWait.TotalMilliseconds * Math.Pow(2, Math.Min(attempts - 1, 16))));
+            var delay = backoff + TimeSpan.FromMilliseconds(Jitter(_options.ReconnectJitter));
+            try
+            {
+                await Task.Delay(delay, token).ConfigureAwait(false);
+                var server = _pool.Next();
+                var link = await NatsLink.ConnectAsync(server, _options, ActiveSubscriptions(), HandleFrame, token).ConfigureAwait(false);
+                if (!Activate(link))
+                {
+                    link.Dispose();
+                    return;
+                }
+
+                _logger.LogInformation(ReconnectedEvent, "Reconnected to the NATS server at {Server}; {Count} subscriptions restored.", NatsLink.Display(server), _subscriptions.Count);
+                var reconnected = Reconnected;
+                if (reconnected is not null)
+                {
+                    ThreadPool.UnsafeQueueUserWorkItem(static h => h(), reconnected, preferLocal: false);
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (NatsException exception)
+            {
+                attempts++;
+                lock (_gate)
+                {
+                    _lastError = exception.Message;
+                }
+
+                _logger.LogDebug(ReconnectFailedEvent, "Reconnect attempt {Attempt} failed: {Reason}", attempts, exception.Message);
+                if (_options.MaxReconnectAttempts >= 0 && attempts >= _options.MaxReconnectAttempts)
+                {
+                    _logger.LogWarning(ReconnectFailedEvent, "Gave up reconnecting to NATS after {Attempts} attempts: {Reason}", attempts, exception.Message);
+                    lock (_gate)
+                    {
+                        _state = NatsConnectionState.Closed;
+                    }
+
+                    _outbox.Close();
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+namespace Plexus.Transport.Nats;
+
+/// <summary>The kinds of transport frames (the <c>Plexus-Frame</c> header).</summary>
+internal enum FrameKind
+{
+    /// <summary>No <c>Plexus-Frame</c> header: a request head, or a NATS status message.</summary>
+    None,
+
+    /// <summary>One whole response message.</summary>
+    Data,
+
+    /// <summary>A chunk of a payload too large for one NATS message.</summary>
+    Part,
+
+    /// <summary>The end of the response stream.</summary>
+    End,
+
+    /// <summary>The response stream failed.</summary>
+    Error,
+
+    /// <summary>A queued request was taken.</summary>
+    Accept,
+
+    /// <summary>The answer to a ping.</summary>
+    Pong,
+
+    /// <summary>More credit from the requester.</summary>
+    Credit,
+
+    /// <summary>The requester stops the request.</summary>
+    Cancel,
+
+    /// <summary>The requester is still there.</summary>
+    Ping,
+
+    /// <summary>A frame kind this version does not know.</summary>
+    Unknown,
+}

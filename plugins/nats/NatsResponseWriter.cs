@@ -1,0 +1,151 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+
+namespace Plexus.Transport.Nats;
+
+/// <summary>
+/// The handler's side of a response stream. Each message is written into a rented array; flushing sends the ended
+/// messages as frames (chunked when larger than a NATS message), waiting for the requester's credit, then returns the
+/// arrays. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
+/// </summary>
+internal sealed class NatsResponseWriter : IResponseWriter, IDisposable
+{
+    private const int MinimumBufferSize = 4096;
+
+    private readonly NatsServerExchange _exchange;
+    private readonly ArrayPool<byte> _pool;
+    private readonly long _maxMessageBytes;
+    private readonly Queue<ReceivedMessage> _ended = new();
+    private byte[]? _buffer;
+    private int _written;
+    private bool _disposed;
+
+    /// <summary>Creates the writer of one request.</summary>
+    /// <param name="exchange">The request.</param>
+    /// <param name="pool">Where message buffers come from.</param>
+    /// <param name="maxMessageBytes">The largest message allowed.</param>
+    public NatsResponseWriter(NatsServerExchange exchange, ArrayPool<byte> pool, long maxMessageBytes)
+    {
+        _exchange = exchange;
+        _pool = pool;
+        _maxMessageBytes = maxMessageBytes;
+    }
+
+    /// <inheritdoc />
+    public void Advance(int count)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count > (_buffer?.Length ?? 0) - _written)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), "Advanced past the end of the buffer GetSpan/GetMemory returned.");
+        }
+
+        ThrowIfOverLimit((long)_written + count);
+        _written += count;
+    }
+
+    /// <inheritdoc />
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        EnsureRoom(sizeHint);
+        return _buffer.AsMemory(_written);
+    }
+
+    /// <inheritdoc />
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        EnsureRoom(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
+
+    /// <inheritdoc />
+    public void EndMessage()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_written == 0)
+        {
+            _ended.Enqueue(default);
+            return;
+        }
+
+        _ended.Enqueue(new ReceivedMessage(_buffer, _written, Credited: false));
+        _buffer = null;
+        _written = 0;
+    }
+
+    /// <inheritdoc />
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _ended.Count == 0 ? default : FlushEndedAsync(cancellationToken);
+    }
+
+    /// <summary>Returns every buffer the writer still holds; called when the handler is done.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        while (_ended.TryDequeue(out var message))
+        {
+            message.ReturnTo(_pool);
+        }
+
+        if (_buffer is not null)
+        {
+            _pool.Return(_buffer);
+            _buffer = null;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushEndedAsync(CancellationToken cancellationToken)
+    {
+        while (_ended.TryPeek(out var message))
+        {
+            var bytes = message.Buffer is null ? ReadOnlyMemory<byte>.Empty : message.Buffer.AsMemory(0, message.Length);
+            await _exchange.SendAsync(bytes, cancellationToken).ConfigureAwait(false);
+
+            // Appended to the connection (a copy): the array can go back.
+            _ended.Dequeue();
+            message.ReturnTo(_pool);
+        }
+    }
+
+    private void EnsureRoom(int sizeHint)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+        var needed = Math.Max(sizeHint, 1);
+        if (_buffer is not null && _buffer.Length - _written >= needed)
+        {
+            return;
+        }
+
+        // The limit is checked before anything is rented.
+        var required = (long)_written + needed;
+        ThrowIfOverLimit(required);
+        var size = Math.Max(required, Math.Max(MinimumBufferSize, 2L * (_buffer?.Length ?? 0)));
+        size = Math.Min(size, Math.Max(required, _maxMessageBytes));
+        var bigger = _pool.Rent((int)size);
+        if (_buffer is not null)
+        {
+            _buffer.AsSpan(0, _written).CopyTo(bigger);
+            _pool.Return(_buffer);
+        }
+
+        _buffer = bigger;
+    }
+
+    private void ThrowIfOverLimit(long size)
+    {
+        if (size > _maxMessageBytes)
+        {
+            throw PlexusException.TooLarge("response message", size, _maxMessageBytes, NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxPayloadBytes)));
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using Plexus.Transport.Nats.Client;
+
+namespace Plexus.Transport.Nats;
+
+/// <summary>
+/// Settings of the NATS transport, bound from <c>Plexus:Transports:Nats</c>. Every rule lives here so that the plugin
+/// entry (configuration) and the factory (direct construction in tests) check the same things.
+/// </summary>
+internal sealed class NatsTransportOptions
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string SectionName = "Plexus:Transports:Nats";
+
+    /// <summary>The NATS servers, comma-separated (<c>nats://host:port</c>, <c>tls://host:port</c>, credentials allowed in the URL).</summary>
+    public string Url { get; set; } = "nats://127.0.0.1:4222";
+
+    /// <summary>The first token(s) of every subject the transport uses. Default <c>plexus</c>.</summary>
+    public string SubjectPrefix { get; set; } = "plexus";
+
+    /// <summary>When set, every endpoint is also served on <c>&lt;prefix&gt;.&lt;ns&gt;.&lt;component&gt;.&lt;endpoint&gt;</c> in this queue group, for broker-side balancing.</summary>
+    public string QueueGroup { get; set; } = string.Empty;
+
+    /// <summary>The connection name the NATS server shows; <c>plexus</c> when empty.</summary>
+    public string Name { get; set; } = string.Empty;
+
+    /// <summary>The address authority servers advertise (<c>nats://host:port</c>); the first of <see cref="Url"/> when empty.</summary>
+    public string AdvertisedUrl { get; set; } = string.Empty;
+
+    /// <summary>A token to authenticate with.</summary>
+    public string Token { get; set; } = string.Empty;
+
+    /// <summary>A user to authenticate as.</summary>
+    public string User { get; set; } = string.Empty;
+
+    /// <summary>The user's password.</summary>
+    public string Password { get; set; } = string.Empty;
+
+    /// <summary>TLS settings.</summary>
+    public NatsTlsOptions Tls { get; set; } = new();
+
+    /// <summary>How long one connection attempt may take. Default 5 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the client pings the NATS server. Default 30 s.</summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Unanswered pings after which the NATS connection is dropped. Default 2.</summary>
+    public int MaxPingsOutstanding { get; set; } = 2;
+
+    /// <summary>The first back-off between reconnect attempts; doubles up to <see cref="MaxReconnectWait"/>. Default 250 ms.</summary>
+    public TimeSpan ReconnectWait { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest back-off between reconnect attempts. Default 5 s.</summary>
+    public TimeSpan MaxReconnectWait { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Random time added to each back-off. Default 100 ms.</summary>
+    public TimeSpan ReconnectJitter { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Reconnect attempts in a row before giving up; -1 for no limit. Default -1.</summary>
+    public int MaxReconnectAttempts { get; set; } = -1;
+
+    /// <summary>Bytes of publishes kept while disconnected. Default 8 MiB.</summary>
+    public long ReconnectBufferBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>Bytes waiting for the socket above which senders wait. Default 8 MiB.</summary>
+    public long MaxPendingBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>The largest request payload or response message. Default 256 MiB.</summary>
+    public long MaxPayloadBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>The response credit one request grants: bytes the server may send ahead of the reader. Default 4 MiB.</summary>
+    public long WindowBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>How often each side of a quiet request shows it is alive; silence for three intervals fails the request. Default 1 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The full key of a setting, for messages.</summary>
+    /// <param name="name">The setting's name.</param>
+    /// <returns>The key.</returns>
+    public static string Key(string name) => $"{SectionName}:{name}";
+
+    /// <summary>The servers of <see cref="Url"/>.</summary>
+    /// <returns>The URLs.</returns>
+    public IReadOnlyList<Uri> Servers()
+    {
+        var servers = new List<Uri>();
+        foreach (var part in Url.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Uri.TryCreate(part, UriKind.Absolute, out var uri) && uri.Scheme is "nats" or "tls" && !string.IsNullOrEmpty(uri.Host))
+            {
+                servers.Add(uri);
+            }
+        }
+
+        return servers;
+    }
+
+    /// <summary>Every rule the settings break, each naming its key; empty when valid.</summary>
+    /// <returns>The problems.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        var parts = Url.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0 || Servers().Count != parts.Length)
+        {
+            problems.Add($"{Key(nameof(Url))} is '{Url}'; it must be one or more comma-separated URLs such as nats://127.0.0.1:4222 or tls://nats.example:4222.");
+        }
+
+        if (!IsSubjectPrefix(SubjectPrefix))
+        {
+            problems.Add($"{Key(nameof(SubjectPrefix))} is '{SubjectPrefix}'; it must be one or more dot-separated tokens of letters, digits, '-' or '_'.");
+        }
+
+        if (QueueGroup.Length > 0 && !IsToken(QueueGroup, allowDots: true))
+        {
+            problems.Add($"{Key(nameof(QueueGroup))} is '{QueueGroup}'; it must be letters, digits, '-', '_' or '.', or empty to turn broker-side balancing off.");
+        }
+
+        if (AdvertisedUrl.Length > 0 && !(Uri.TryCreate(AdvertisedUrl, UriKind.Absolute, out var advertised) && advertised.Scheme is "nats" or "tls"))
+        {
+            problems.Add($"{Key(nameof(AdvertisedUrl))} is '{AdvertisedUrl}'; it must be a nats:// URL such as nats://10.0.0.5:4222, or empty.");
+        }
+
+        if (!string.IsNullOrEmpty(Token) && !string.IsNullOrEmpty(User))
+        {
+            problems.Add($"{Key(nameof(Token))} and {Key(nameof(User))} are both set; a NATS server takes one kind of credential: set one of them.");
+        }
+
+        if (string.IsNullOrEmpty(Tls.CertFile) != string.IsNullOrEmpty(Tls.KeyFile))
+        {
+            problems.Add($"{Key("Tls:CertFile")} and {Key("Tls:KeyFile")} go together: set both or neither.");
+        }
+
+        foreach (var (name, path) in new[] { ("Tls:CaFile", Tls.CaFile), ("Tls:CertFile", Tls.CertFile), ("Tls:KeyFile", Tls.KeyFile) })
+        {
+            if (path.Length > 0 && !File.Exists(path))
+            {
+                problems.Add($"{Key(name)} is '{path}', which does not exist.");
+            }
+        }
+
+        Positive(problems, nameof(ConnectTimeout), ConnectTimeout);
+        Positive(problems, nameof(PingInterval), PingInterval);
+        Positive(problems, nameof(ReconnectWait), ReconnectWait);
+        Positive(problems, nameof(KeepAliveInterval), KeepAliveInterval);
+        if (MaxReconnectWait < ReconnectWait)
+        {
+            problems.Add($"{Key(nameof(MaxReconnectWait))} is {MaxReconnectWait}; it must be at least {Key(nameof(ReconnectWait))} ({ReconnectWait}).");
+        }
+
+        if (ReconnectJitter < TimeSpan.Zero)
+        {
+            problems.Add($"{Key(nameof(ReconnectJitter))} is {ReconnectJitter}; it must not be negative.");
+        }
+
+        if (MaxPingsOutstanding < 1)
+        {
+            problems.Add($"{Key(nameof(MaxPingsOutstanding))} is {MaxPingsOutstanding}; it must be at least 1.");
+        }
+
+        if (MaxReconnectAttempts < -1)
+        {
+            problems.Add($"{Key(nameof(MaxReconnectAttempts))} is {MaxReconnectAttempts}; it must be -1 (no limit) or more.");
+        }
+
+        if (ReconnectBufferBytes < 0)
+        {
+            problems.Add($"{Key(nameof(ReconnectBufferBytes))} is {ReconnectBufferBytes}; it must not be negative.");
+        }
+
+        if (MaxPendingBytes < 64 * 1024)
+        {
+            problems.Add($"{Key(nameof(MaxPendingBytes))} is {MaxPendingBytes}; it must be at least 65536.");
+        }
+
+        if (MaxPayloadBytes < 1 || MaxPayloadBytes > Array.MaxLength)
+        {
+            problems.Add($"{Key(nameof(MaxPayloadBytes))} is {MaxPayloadBytes}; it must be between 1 and {Array.MaxLength} bytes.");
+        }
+
+        if (WindowBytes < 64 * 1024)
+        {
+            problems.Add($"{Key(nameof(WindowBytes))} is {WindowBytes}; it must be at least 65536 bytes.");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Throws with every broken rule; used when the factory is built without the host.</summary>
+    /// <exception cref="ArgumentException">A setting is invalid.</exception>
+    public void ThrowIfInvalid()
+    {
+        var problems = Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems));
+        }
+    }
+
+    /// <summary>The client settings these options stand for.</summary>
+    /// <returns>The connection options.</returns>
+    public NatsConnectionOptions ToConnectionOptions() => new()
+    {
+        Servers = Servers(),
+        Name = string.IsNullOrEmpty(Name) ? "plexus" : Name,
+        Token = NullIfEmpty(Token),
+        User = NullIfEmpty(User),
+        Password = NullIfEmpty(Password),
+        TlsRequired = Tls.Enabled,
+        TlsCaFile = NullIfEmpty(Tls.CaFile),
+        TlsCertFile = NullIfEmpty(Tls.CertFile),
+        TlsKeyFile = NullIfEmpty(Tls.KeyFile),
+        TlsServerName = NullIfEmpty(Tls.ServerName),
+        ConnectTimeout = ConnectTimeout,
+        PingInterval = PingInterval,
+        MaxPingsOutstanding = MaxPingsOutstanding,
+        ReconnectWait = ReconnectWait,
+        MaxReconnectWait = MaxReconnectWait,
+        ReconnectJitter = ReconnectJitter,
+        MaxReconnectAttempts = MaxReconnectAttempts,
+        ReconnectBufferBytes = ReconnectBufferBytes,
+        MaxPendingBytes = MaxPendingBytes,
+    };
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrEmpty(value) ? null : value;
+
+    private static void Positive(List<string> problems, string name, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            problems.Add($"{Key(name)} is {value}; it must be more than zero.");
+        }
+    }
+
+    private static bool IsSubjectPrefix(string prefix)
+    {
+        if (string.IsNullOrEmpty(prefix))
+        {
+            return false;
+        }
+
+        foreach (var token in prefix.Split('.'))
+        {
+            if (!IsToken(token, allowDots: false))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsToken(string token, bool allowDots)
+    {
+        if (token.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in token)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' || (allowDots && c == '.')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
