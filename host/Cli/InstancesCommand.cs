@@ -48,12 +48,22 @@ internal static class InstancesCommand
             return ExitCodes.Ok;
         }
 
-        output.WriteLine($"{"ENDPOINT",-36} {"INSTANCE",-16} {"TRANSPORT",-10} ADDRESS");
+        var rows = new List<Spectre.Console.Rendering.IRenderable[]>(instances.Count);
         foreach (var instance in instances)
         {
-            output.WriteLine($"{instance.Endpoint,-36} {instance.Id,-16} {instance.Transport,-10} {instance.Address}");
+            rows.Add(
+            [
+                ConsoleTable.Text(instance.Endpoint.ToString(), "bold"),
+                ConsoleTable.Text(instance.Id.ToString()),
+                ConsoleTable.Text(instance.Metadata.TryGetValue(InstanceMetadataKeys.Node, out var node) ? node : string.Empty),
+                ConsoleTable.Text(instance.Transport),
+                ConsoleTable.Text(instance.Address.ToString()),
+                ConsoleTable.Text(instance.Load.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)),
+                ConsoleTable.Text(instance.IsBusy ? "busy" : string.Empty, "yellow"),
+            ]);
         }
 
+        ConsoleTable.Write(output, ["Endpoint", "Instance", "Node", "Transport", "Address", "Load", ""], rows);
         return ExitCodes.Ok;
     }
 }

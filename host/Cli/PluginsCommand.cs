@@ -32,16 +32,27 @@ internal static class PluginsCommand
             return ExitCodes.Ok;
         }
 
-        output.WriteLine($"{"NAME",-16} {"VERSION",-12} {"KINDS",-24} {"ABSTRACTIONS",-12} STATUS");
+        var rows = new List<Spectre.Console.Rendering.IRenderable[]>(plugins.Count);
         foreach (var plugin in plugins)
         {
-            output.WriteLine($"{plugin.Name,-16} {plugin.Version,-12} {string.Join(",", plugin.Kinds),-24} {plugin.AbstractionsVersion?.ToString(3) ?? "?",-12} {plugin.Status.ToString().ToLowerInvariant()}");
-            if (plugin.Error is not null)
+            var status = plugin.Status.ToString().ToLowerInvariant();
+            var style = plugin.Status switch
             {
-                output.WriteLine($"  {plugin.Error}");
-            }
+                PluginStatus.Loaded => "green",
+                PluginStatus.Failed => "red",
+                _ => "grey",
+            };
+            rows.Add(
+            [
+                ConsoleTable.Text(plugin.Name, "bold"),
+                ConsoleTable.Text(plugin.Version),
+                ConsoleTable.Text(string.Join(", ", plugin.Kinds)),
+                ConsoleTable.Text(plugin.AbstractionsVersion?.ToString(3) ?? "?"),
+                ConsoleTable.Text(plugin.Error is null ? status : $"{status}: {plugin.Error}", style),
+            ]);
         }
 
+        ConsoleTable.Write(output, ["Name", "Version", "Kinds", "Abstractions", "Status"], rows);
         return ExitCodes.Ok;
     }
 }

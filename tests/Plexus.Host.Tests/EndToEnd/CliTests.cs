@@ -120,6 +120,27 @@ public sealed class CliTests
         Assert.False(string.IsNullOrEmpty(memory.GetProperty("version").GetString()));
     }
 
+    [Fact]
+    public async Task Plugins_and_instances_print_tables_for_people()
+    {
+        var plugins = await Run("plugins");
+        Assert.True(plugins.ExitCode == 0, plugins.StandardError);
+        Assert.Matches(@"│ tcp +│ 1\.0\.0 +│ transport +│ 1\.0\.0 +│ loaded +│", plugins.StandardOutput);
+        Assert.Contains("│ Name ", plugins.StandardOutput, StringComparison.Ordinal);
+
+        var discovery = Directory.CreateTempSubdirectory("plexus-cli-");
+        try
+        {
+            var none = await HostProcess.RunAsync(Timeout, "instances", "--Plexus:Discovery:Provider=file", $"--Plexus:Discovery:File:Directory={discovery.FullName}");
+            Assert.True(none.ExitCode == 0, none.StandardError);
+            Assert.Contains("No instances registered in discovery 'file'", none.StandardOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            discovery.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("call")]
     [InlineData("call", "not-an-endpoint")]
