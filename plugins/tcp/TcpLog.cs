@@ -5,7 +5,7 @@ namespace Plexus.Transport.Tcp;
 /// <summary>The TCP transport's log lines, with stable event ids so that operators can filter and alert on them.</summary>
 internal static partial class TcpLog
 {
-    [LoggerMessage(EventId = 3001, EventName = "TcpListening", Level = LogLevel.Information, Message = "TCP transport listening on {Bound}, advertised as {Address}")]
+    [LoggerMessage(EventId = 3001, EventName = "TcpListening", Level = LogLevel.Debug, Message = "TCP transport listening on {Bound}, advertised as {Address}")]
     public static partial void Listening(ILogger logger, string bound, Uri address);
 
     [LoggerMessage(EventId = 3002, EventName = "TcpHandshakeRefused", Level = LogLevel.Warning, Message = "Refused the connection from {Peer} at the handshake: {Reason}")]

@@ -11,6 +11,19 @@ public sealed class NatsRestartTests
     [Fact(Timeout = 90_000)]
     public async Task ServerRestart_FailsInFlightRequests_ThenNewRequestsSucceed()
     {
+        // The transport's meter is process-wide, so this only asserts that reconnects were counted, not how many.
+        long reconnects = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Plexus.Transport.Nats" && instrument.Name == "plexus.transport.reconnects")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref reconnects, value));
+        listener.Start();
+
         await using var nats = await NatsServerProcess.StartAsync();
         var options = new NatsTransportOptions
         {
@@ -52,6 +65,9 @@ public sealed class NatsRestartTests
             payload[0] = (byte)i;
             Assert.Equal(payload, Assert.Single(await harness.CallAsync(TransportHarness.Request(echo, instance, payload))));
         }
+
+        // Both the client's and the server's connection came back.
+        Assert.True(Interlocked.Read(ref reconnects) >= 2, $"reconnects counted: {reconnects}");
     }
 
     [Fact(Timeout = 90_000)]

@@ -368,6 +368,11 @@ internal sealed class NatsConnection : IAsyncDisposable
             _link = null;
         }
 
+        if (link is not null)
+        {
+            NatsMetrics.ConnectionClosed();
+        }
+
         _closing.Cancel();
         _pingTimer.Dispose();
         link?.Abort();
@@ -434,6 +439,11 @@ internal sealed class NatsConnection : IAsyncDisposable
             _link = null;
         }
 
+        if (link is not null)
+        {
+            NatsMetrics.ConnectionClosed();
+        }
+
         _pingTimer.Dispose();
 
         // Closing the outbox lets the write loop finish what is buffered, then end.
@@ -483,6 +493,8 @@ internal sealed class NatsConnection : IAsyncDisposable
             _info = link.Info;
             _state = NatsConnectionState.Connected;
         }
+
+        NatsMetrics.ConnectionOpened();
 
         _pool.ConnectedTo(link.Server);
         _pool.AddDiscovered(link.Info.ConnectUrls);
@@ -698,6 +710,7 @@ internal sealed class NatsConnection : IAsyncDisposable
             else
             {
                 _link = null;
+                NatsMetrics.ConnectionClosed();
                 reconnect = _options.AllowReconnect && _state != NatsConnectionState.Draining;
                 _state = reconnect ? NatsConnectionState.Reconnecting : NatsConnectionState.Closed;
                 _lastError = exception is OperationCanceledException ? "The connection was cancelled." : exception.Message;
@@ -786,6 +799,7 @@ internal sealed class NatsConnection : IAsyncDisposable
                     return;
                 }
 
+                NatsMetrics.Reconnected();
                 _logger.LogInformation(ReconnectedEvent, "Reconnected to the NATS server at {Server}; {Count} subscriptions restored.", NatsLink.Display(server), _subscriptions.Count);
                 var reconnected = Reconnected;
                 if (reconnected is not null)
