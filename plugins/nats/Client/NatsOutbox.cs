@@ -19,7 +19,6 @@ internal sealed class NatsOutbox
         pauseWriterThreshold: 0,
         resumeWriterThreshold: 0,
         minimumSegmentSize: 64 * 1024,
-        readerScheduler: LocalPipeScheduler.Instance,
         useSynchronizationContext: false));
 
     private readonly Lock _gate = new();
