@@ -480,7 +480,14 @@ internal sealed class NatsServer : IRequestPlaneServer, INatsMessageHandler
         var writer = new NatsResponseWriter(exchange, _pool, _options.MaxPayloadBytes);
         try
         {
-            await handler.HandleAsync(context, writer).ConfigureAwait(false);
+            var handling = handler.HandleAsync(context, writer);
+            if (!handling.IsCompleted)
+            {
+                // Past its first await: a message held back for the end frame must not wait for the handler.
+                exchange.EndDeferral();
+            }
+
+            await handling.ConfigureAwait(false);
             await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             exchange.Finish(null);
         }
