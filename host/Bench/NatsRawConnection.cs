@@ -41,12 +41,13 @@ internal sealed class NatsRawConnection : IDisposable
     /// <exception cref="BenchFailedException">The server wants TLS, or refused the connection (<c>-ERR</c>).</exception>
     public static async Task<NatsRawConnection> ConnectAsync(Uri server, int receiveBufferBytes, string setup, CancellationToken cancellationToken)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // Only loopback gets here (BenchNatsServer checks): an IP literal, or localhost.
+        var port = server.Port > 0 ? server.Port : 4222;
+        var endPoint = new IPEndPoint(IPAddress.TryParse(server.IdnHost, out var ip) ? ip : IPAddress.Loopback, port);
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var connection = new NatsRawConnection(socket, receiveBufferBytes);
         try
         {
-            var port = server.Port > 0 ? server.Port : 4222;
-            var endPoint = IPAddress.TryParse(server.IdnHost, out var ip) ? (EndPoint)new IPEndPoint(ip, port) : new IPEndPoint(IPAddress.Loopback, port);
             await socket.ConnectAsync(endPoint, cancellationToken);
             var info = await connection.ReadLineAsync(cancellationToken);
             if (!info.StartsWith("INFO ", StringComparison.Ordinal))
