@@ -1,8 +1,11 @@
 namespace Plexus.Host.Bench;
 
-/// <summary>What the transport under test is compared with in the same run.</summary>
+/// <summary>What the transport under test is compared with in the same run, in table order.</summary>
 internal enum BenchBaseline
 {
+    /// <summary>The NATS text protocol on plain sockets through the same nats-server: the floor of a transport over NATS.</summary>
+    NatsRaw,
+
     /// <summary>Plain sockets, length-prefixed: the floor.</summary>
     RawTcp,
 

@@ -27,27 +27,53 @@ internal static class BenchCommand
 
         // The host is only built, not started: it loads the plugins and composes the transports, and nothing else
         // runs (no discovery, no router, no node serving).
-        using var host = PlexusHostFactory.Build([.. configurationArgs], quiet: true, serve: static _ => false);
-        var transports = host.Services.GetRequiredService<PlexusComposition>().Transports;
-        if (!transports.TryGet(options.Transport, out var factory))
+        var natsTransport = string.Equals(options.Transport, BenchNames.NatsTransport, StringComparison.OrdinalIgnoreCase);
+        var needsNats = natsTransport || options.Baselines.Contains(BenchBaseline.NatsRaw);
+        string? configuredNatsUrl = null;
+        var host = PlexusHostFactory.Build([.. configurationArgs], quiet: true, serve: configuration =>
         {
-            var loaded = transports.Names.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", transports.Names);
-            throw new UsageException($"--transport '{options.Transport}': no transport of that name is loaded ({loaded}). Fix: name one of those, or add the plugin that provides it to the plugins folder.");
-        }
-
-        var subjects = new List<IBenchSubject> { new TransportSubject(factory) };
-        foreach (var baseline in options.Baselines)
-        {
-            subjects.Add(baseline switch
-            {
-                BenchBaseline.RawTcp => new RawTcpSubject(),
-                _ => new KestrelH2Subject(),
-            });
-        }
-
+            configuredNatsUrl = configuration[BenchNatsServer.UrlKey];
+            return false;
+        });
+        BenchNatsServer? nats = null;
+        var subjects = new List<IBenchSubject>();
         IReadOnlyList<BenchMeasurement> measurements;
+        ITransportFactory factory;
         try
         {
+            factory = FindTransport(host, options.Transport);
+            if (needsNats)
+            {
+                if (string.IsNullOrWhiteSpace(configuredNatsUrl))
+                {
+                    // No server named: one of our own on a free loopback port, for this run only. The transport's
+                    // options are bound when the host is built, so the host is built again pointing at it.
+                    nats = await BenchNatsServer.StartAsync(cancellationToken);
+                    await progress.WriteLineAsync($"bench: started nats-server on {nats.Url.Authority} for this run");
+                    if (natsTransport)
+                    {
+                        host.Dispose();
+                        host = PlexusHostFactory.Build([.. configurationArgs, $"--{BenchNatsServer.UrlKey}={nats.Url}"], quiet: true, serve: static _ => false);
+                        factory = FindTransport(host, options.Transport);
+                    }
+                }
+                else
+                {
+                    nats = BenchNatsServer.Configured(configuredNatsUrl);
+                }
+            }
+
+            subjects.Add(new TransportSubject(factory));
+            foreach (var baseline in options.Baselines)
+            {
+                subjects.Add(baseline switch
+                {
+                    BenchBaseline.RawTcp => new RawTcpSubject(),
+                    BenchBaseline.NatsRaw => new NatsRawSubject(nats!.Url),
+                    _ => new KestrelH2Subject(),
+                });
+            }
+
             foreach (var subject in subjects)
             {
                 await StartAsync(subject, cancellationToken);
@@ -61,6 +87,13 @@ internal static class BenchCommand
             {
                 await subject.DisposeAsync();
             }
+
+            if (nats is not null)
+            {
+                await nats.DisposeAsync();
+            }
+
+            host.Dispose();
         }
 
         var report = new BenchReport(options, factory.Name, [.. options.Baselines.Select(BenchNames.Of)], measurements);
@@ -77,6 +110,18 @@ internal static class BenchCommand
 
         await output.FlushAsync(CancellationToken.None);
         return ExitCodes.Ok;
+    }
+
+    private static ITransportFactory FindTransport(Microsoft.Extensions.Hosting.IHost host, string name)
+    {
+        var transports = host.Services.GetRequiredService<PlexusComposition>().Transports;
+        if (!transports.TryGet(name, out var factory))
+        {
+            var loaded = transports.Names.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", transports.Names);
+            throw new UsageException($"--transport '{name}': no transport of that name is loaded ({loaded}). Fix: name one of those, or add the plugin that provides it to the plugins folder.");
+        }
+
+        return factory;
     }
 
     /// <summary>How long a subject may take to start listening before the run gives up on it.</summary>

@@ -7,6 +7,11 @@ internal static class BenchNames
 
     public const string KestrelH2 = "kestrel-h2";
 
+    public const string NatsRaw = "nats-raw";
+
+    /// <summary>The transport whose runs include <see cref="NatsRaw"/> in <c>--baseline all</c> and the default.</summary>
+    public const string NatsTransport = "nats";
+
     public static string Of(BenchScenario scenario) => scenario switch
     {
         BenchScenario.Unary => "unary",
@@ -19,6 +24,7 @@ internal static class BenchNames
     {
         BenchBaseline.RawTcp => RawTcp,
         BenchBaseline.KestrelH2 => KestrelH2,
+        BenchBaseline.NatsRaw => NatsRaw,
         _ => throw new ArgumentOutOfRangeException(nameof(baseline), baseline, null),
     };
 }

@@ -43,13 +43,14 @@ internal sealed record BenchOptions(
             throw new UsageException("--transport needs the name of a loaded transport, such as tcp or memory.");
         }
 
+        transport = transport.Trim();
         return new BenchOptions(
-            transport.Trim(),
+            transport,
             ParseScenarios(args.Values("scenario")),
             ParseConcurrencies(args.Values("concurrency")),
             ParseDuration("duration", args.Value("duration"), DefaultDuration, allowZero: false),
             ParseDuration("warmup", args.Value("warmup"), DefaultWarmup, allowZero: true),
-            ParseBaselines(args.Values("baseline")),
+            ParseBaselines(args.Values("baseline"), transport),
             args.Has("json"));
     }
 
@@ -143,8 +144,11 @@ internal sealed record BenchOptions(
         return duration;
     }
 
-    private static List<BenchBaseline> ParseBaselines(IReadOnlyList<string> values)
+    // nats-raw needs a nats-server, so `all` (and the default) include it only when the transport is nats; named
+    // explicitly it is measured with any transport.
+    private static List<BenchBaseline> ParseBaselines(IReadOnlyList<string> values, string transport)
     {
+        var nats = string.Equals(transport, BenchNames.NatsTransport, StringComparison.OrdinalIgnoreCase);
         var baselines = new List<BenchBaseline>();
         var none = false;
         var any = false;
@@ -159,7 +163,15 @@ internal sealed record BenchOptions(
                 case BenchNames.KestrelH2:
                     Add(BenchBaseline.KestrelH2);
                     break;
+                case BenchNames.NatsRaw:
+                    Add(BenchBaseline.NatsRaw);
+                    break;
                 case "all":
+                    if (nats)
+                    {
+                        Add(BenchBaseline.NatsRaw);
+                    }
+
                     Add(BenchBaseline.RawTcp);
                     Add(BenchBaseline.KestrelH2);
                     break;
@@ -167,7 +179,7 @@ internal sealed record BenchOptions(
                     none = true;
                     break;
                 default:
-                    throw new UsageException($"--baseline '{item}' is not a baseline: write raw-tcp, kestrel-h2, all or none.");
+                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, raw-tcp, kestrel-h2, all or none.");
             }
         }
 
@@ -178,6 +190,11 @@ internal sealed record BenchOptions(
 
         if (!any)
         {
+            if (nats)
+            {
+                baselines.Add(BenchBaseline.NatsRaw);
+            }
+
             baselines.AddRange([BenchBaseline.RawTcp, BenchBaseline.KestrelH2]);
         }
 

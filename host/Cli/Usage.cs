@@ -73,8 +73,12 @@ internal static class Usage
           --concurrency <n>        Concurrent unary callers; repeat or separate with commas (default: 1 and 64).
           --duration <duration>    How long each measurement runs: 500ms, 10s, 2m (default: 10s).
           --warmup <duration>      How long each subject runs before it is measured (default: 2s; 0 for none).
-          --baseline <b>           raw-tcp, kestrel-h2, all or none; repeat or separate with commas (default: all).
+          --baseline <b>           nats-raw, raw-tcp, kestrel-h2, all or none; repeat or separate with commas (default: all;
+                                   all includes nats-raw only with --transport nats).
           --json                   Print the result as one JSON object instead of a table.
+
+        NATS (--transport nats or --baseline nats-raw): the bench starts nats-server on a free 127.0.0.1 port for the
+        run and stops it after, unless --Plexus:Transports:Nats:Url names one (on loopback).
 
         Progress goes to standard error. A default run takes under three minutes. Exits 1 when a measurement fails.
         """;

@@ -15,6 +15,9 @@ internal enum FrameKind
     /// <summary>The end of the response stream.</summary>
     End,
 
+    /// <summary>One whole response message and the end of the stream, in one frame.</summary>
+    Last,
+
     /// <summary>The response stream failed.</summary>
     Error,
 

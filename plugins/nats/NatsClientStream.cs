@@ -447,7 +447,7 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
         {
             case FrameKind.Accept or FrameKind.Pong:
                 return null;
-            case FrameKind.Data or FrameKind.Part or FrameKind.End or FrameKind.Error:
+            case FrameKind.Data or FrameKind.Last or FrameKind.Part or FrameKind.End or FrameKind.Error:
                 if (header.Seq != _expectedSeq)
                 {
                     // Orderly: the messages before the gap are whole and still delivered; then the gap is reported.
@@ -470,7 +470,7 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
 
         switch (header.Kind)
         {
-            case FrameKind.Data:
+            case FrameKind.Data or FrameKind.Last:
                 if (_assembly is not null)
                 {
                     return PlexusException.Protocol($"The server started a new message for a request to {Endpoint} before finishing a chunked one.");
@@ -488,6 +488,12 @@ internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
                 }
 
                 _queue.Enqueue(new ReceivedMessage(buffer, (int)payload.Length, Credited: false));
+                if (header.Kind == FrameKind.Last)
+                {
+                    _ended = true;
+                    TakeTimer();
+                }
+
                 Wake();
                 return null;
             case FrameKind.Part:

@@ -78,6 +78,13 @@ internal sealed class NatsResponseWriter : IResponseWriter, IDisposable
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_ended.Count == 1 && _ended.Peek() is var message && _exchange.TryDefer(message.Buffer, message.Length, _pool))
+        {
+            // The exchange sends it: with the end of the stream, or when the handler first awaits.
+            _ended.Dequeue();
+            return default;
+        }
+
         return _ended.Count == 0 ? default : FlushEndedAsync(cancellationToken);
     }
 

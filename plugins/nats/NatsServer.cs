@@ -467,8 +467,12 @@ internal sealed class NatsServer : IRequestPlaneServer, INatsMessageHandler
             exchange.RequestAborted);
         exchange.StartDeadline();
 
-        // Off the read loop: a handler that blocks before its first await must not stop the connection.
-        _ = Task.Run(() => RunAsync(exchange, handler, context));
+        // Off the read loop: a handler that blocks before its first await must not stop the connection. Queued to
+        // this worker's own queue, so that it usually runs right after the read loop yields, without waking a thread.
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static run => _ = run.Server.RunAsync(run.Exchange, run.Handler, run.Context),
+            (Server: this, Exchange: exchange, Handler: handler, Context: context),
+            preferLocal: true);
     }
 
     private async Task RunAsync(NatsServerExchange exchange, IEndpointHandler handler, RequestContext context)
@@ -476,7 +480,14 @@ internal sealed class NatsServer : IRequestPlaneServer, INatsMessageHandler
         var writer = new NatsResponseWriter(exchange, _pool, _options.MaxPayloadBytes);
         try
         {
-            await handler.HandleAsync(context, writer).ConfigureAwait(false);
+            var handling = handler.HandleAsync(context, writer);
+            if (!handling.IsCompleted)
+            {
+                // Past its first await: a message held back for the end frame must not wait for the handler.
+                exchange.EndDeferral();
+            }
+
+            await handling.ConfigureAwait(false);
             await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             exchange.Finish(null);
         }

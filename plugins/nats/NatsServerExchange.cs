@@ -36,6 +36,13 @@ internal sealed class NatsServerExchange
     private Timer? _deadlineTimer;
     private int _claimed;
 
+    // One whole message the handler flushed before its first await, held back so that a handler that ends right
+    // after it (a unary call) answers with one `last` frame instead of `data` and `end`: one NATS message less.
+    private volatile bool _deferAllowed = true;
+    private byte[]? _deferred;
+    private int _deferredLength;
+    private ArrayPool<byte>? _deferredPool;
+
     /// <summary>Creates the exchange of a request whose head arrived.</summary>
     /// <param name="connection">The server's connection.</param>
     /// <param name="control">The server's control subject (the reply-to of its frames).</param>
@@ -210,7 +217,8 @@ internal sealed class NatsServerExchange
     {
         // A frame costs at most a quarter of the window: the requester grants credit in quarter-window steps, so a
         // sender whose frames were as large as the window could wait for a grant that is never due.
-        var maxChunk = (int)Math.Min(Math.Min(int.MaxValue, _connection.MaxPayload - HeaderRoom), Math.Max(1024, (_window / 4) - NatsWire.FrameCost));
+        _deferAllowed = false;
+        var maxChunk = MaxChunk();
         if (message.Length <= maxChunk)
         {
             await SendFrameAsync(message, chunked: false, total: message.Length, cancellationToken).ConfigureAwait(false);
@@ -226,6 +234,59 @@ internal sealed class NatsServerExchange
         }
     }
 
+    /// <summary>
+    /// Takes a flushed message to send later, with the end of the stream when the handler ends before its first
+    /// await (<see cref="EndDeferral"/> sends it otherwise). Only the first message of a request, only when it fits
+    /// one frame, the credit and the outbox right now.
+    /// </summary>
+    /// <param name="buffer">The message's rented array (null when empty); the exchange returns it to <paramref name="pool"/>.</param>
+    /// <param name="length">The message's length.</param>
+    /// <param name="pool">Where the array goes back.</param>
+    /// <returns>True when the exchange took the message.</returns>
+    public bool TryDefer(byte[]? buffer, int length, ArrayPool<byte> pool)
+    {
+        if (!_deferAllowed)
+        {
+            return false;
+        }
+
+        var cost = length + NatsWire.FrameCost;
+        if (length > MaxChunk() || !HasRoom(length + HeaderRoom))
+        {
+            _deferAllowed = false;
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (!_deferAllowed || _ended || !Fits(cost))
+            {
+                _deferAllowed = false;
+                return false;
+            }
+
+            _deferAllowed = false;
+            _sent += cost;
+            _deferred = buffer ?? [];
+            _deferredLength = length;
+            _deferredPool = pool;
+            return true;
+        }
+    }
+
+    /// <summary>The handler awaits something: a held-back message goes out now, and nothing more is held back.</summary>
+    public void EndDeferral()
+    {
+        _deferAllowed = false;
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                PublishDeferredLocked(NatsWire.Kind.Data);
+            }
+        }
+    }
+
     /// <summary>Ends the request in order: the end frame, or the error frame after the messages already sent.</summary>
     /// <param name="error">The handler's error, or <see langword="null"/>.</param>
     public void Finish(PlexusException? error)
@@ -238,12 +299,17 @@ internal sealed class NatsServerExchange
             }
 
             _ended = true;
+            _deferAllowed = false;
             if (error is null)
             {
-                PublishLocked(NatsWire.Kind.End, ReadOnlySpan<byte>.Empty);
+                if (!PublishDeferredLocked(NatsWire.Kind.Last))
+                {
+                    PublishLocked(NatsWire.Kind.End, ReadOnlySpan<byte>.Empty);
+                }
             }
             else
             {
+                PublishDeferredLocked(NatsWire.Kind.Data);
                 PublishErrorLocked(error);
             }
         }
@@ -269,12 +335,19 @@ internal sealed class NatsServerExchange
             }
 
             _ended = true;
+            _deferAllowed = false;
             _abortError = error;
             wake = _creditWaiter;
             _creditWaiter = null;
             if (notifyClient)
             {
+                // What the handler flushed goes first, as it would have without being held back.
+                PublishDeferredLocked(NatsWire.Kind.Data);
                 PublishErrorLocked(error);
+            }
+            else
+            {
+                ReturnDeferredLocked();
             }
         }
 
@@ -350,6 +423,7 @@ internal sealed class NatsServerExchange
                 throw ErrorForHandler();
             }
 
+            PublishDeferredLocked(NatsWire.Kind.Data);
             var payload = new ReadOnlySequence<byte>(bytes);
             if (!chunked)
             {
@@ -412,6 +486,58 @@ internal sealed class NatsServerExchange
                 throw ErrorForHandler();
             }
         }
+    }
+
+    // A frame costs at most a quarter of the window: the requester grants credit in quarter-window steps, so a
+    // sender whose frames were as large as the window could wait for a grant that is never due.
+    private int MaxChunk() => (int)Math.Min(Math.Min(int.MaxValue, _connection.MaxPayload - HeaderRoom), Math.Max(1024, (_window / 4) - NatsWire.FrameCost));
+
+    // Room in the outbox right now; a wait that would be needed is left to run out on its own.
+    private bool HasRoom(long bytes)
+    {
+        ValueTask room;
+        try
+        {
+            room = _connection.WaitForRoomAsync(bytes, CancellationToken.None);
+        }
+        catch (NatsException)
+        {
+            return false;
+        }
+
+        if (room.IsCompletedSuccessfully)
+        {
+            return true;
+        }
+
+        room.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        return false;
+    }
+
+    // Under the lock: sends the held-back message as a frame of the given kind; false when there is none.
+    private bool PublishDeferredLocked(ReadOnlySpan<byte> kind)
+    {
+        if (_deferred is not { } buffer)
+        {
+            return false;
+        }
+
+        PublishLocked(kind, default, 0, new ReadOnlySequence<byte>(buffer, 0, _deferredLength));
+
+        // Appended to the connection (a copy): the array can go back.
+        ReturnDeferredLocked();
+        return true;
+    }
+
+    private void ReturnDeferredLocked()
+    {
+        if (_deferred is { Length: > 0 } buffer)
+        {
+            _deferredPool?.Return(buffer);
+        }
+
+        _deferred = null;
+        _deferredPool = null;
     }
 
     // Under the lock: numbers the frame and appends it, so numbers and order always agree.

@@ -56,6 +56,9 @@ internal static class NatsWire
         /// <summary>Server: the end of the stream.</summary>
         public static ReadOnlySpan<byte> End => "end"u8;
 
+        /// <summary>One whole message that also ends the stream: <c>data</c> and <c>end</c> in one NATS message.</summary>
+        public static ReadOnlySpan<byte> Last => "last"u8;
+
         /// <summary>Server: the stream failed; the payload is the message.</summary>
         public static ReadOnlySpan<byte> Error => "error"u8;
 

@@ -87,6 +87,51 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task OneMessageAnswer_TravelsAsOneLastFrame()
+    {
+        // A spy on every inbox sees the frames the server sends back.
+        await using var spy = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Server.Url] });
+        await spy.ConnectAsync(CancellationToken.None).WaitAsync(Step);
+        var frames = new CollectingHandler();
+        spy.Subscribe("_INBOX.>", null, frames);
+        await spy.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var endpoint = new EndpointAddress("tests", "last", Guid.NewGuid().ToString("N")[..12]);
+        var instance = InstanceId.NewId();
+        harness.Server.Register(endpoint, instance, new FixedHandler("only"));
+
+        var messages = await harness.CallAsync(TransportHarness.Request(endpoint, instance, "x"u8.ToArray()));
+
+        Assert.Equal("only", Encoding.UTF8.GetString(Assert.Single(messages)));
+        var frame = await frames.NextAsync();
+        Assert.Equal("last", frame.Headers["Plexus-Frame"]);
+        Assert.Equal("0", frame.Headers["Plexus-Seq"]);
+        Assert.Equal("only", frame.Text);
+        await spy.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        Assert.False(frames.TryNext(out var more), $"a second frame: {more?.Headers.GetValueOrDefault("Plexus-Frame")}");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task MessageFlushedBeforeAnAwait_ArrivesWhileTheHandlerWaits()
+    {
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var endpoint = new EndpointAddress("tests", "held", Guid.NewGuid().ToString("N")[..12]);
+        var instance = InstanceId.NewId();
+        var handler = new TwoStepHandler();
+        harness.Server.Register(endpoint, instance, handler);
+
+        await using var stream = await harness.Client.SendAsync(harness.Server.Address, TransportHarness.Request(endpoint, instance, "x"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step);
+
+        // The first message cannot wait for the end: the handler ends only after the test has read it.
+        Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(Step));
+        Assert.Equal("first", Encoding.UTF8.GetString(stream.Current.ToArray()));
+        handler.Release.SetResult();
+        Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(Step));
+        Assert.Equal("second", Encoding.UTF8.GetString(stream.Current.ToArray()));
+        Assert.False(await stream.MoveNextAsync().AsTask().WaitAsync(Step));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task MissingFrame_IsReportedAsAGap()
     {
         // A hand-made "server" that skips frame 1: the client must say so, not deliver a stream with a hole.
@@ -187,6 +232,20 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
     {
         public ValueTask HandleAsync(RequestContext request, IResponseWriter responses) =>
             responses.WriteMessageAsync(Encoding.UTF8.GetBytes(reply), request.RequestAborted);
+    }
+
+    private sealed class TwoStepHandler : IEndpointHandler
+    {
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async ValueTask HandleAsync(RequestContext request, IResponseWriter responses)
+        {
+            responses.WriteMessage("first"u8);
+            await responses.FlushAsync(request.RequestAborted);
+            await Release.Task.WaitAsync(request.RequestAborted);
+            responses.WriteMessage("second"u8);
+            await responses.FlushAsync(request.RequestAborted);
+        }
     }
 
     private sealed class GappyServer(NatsConnection connection) : INatsMessageHandler

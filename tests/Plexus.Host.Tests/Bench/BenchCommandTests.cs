@@ -48,6 +48,36 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task A_short_run_over_nats_starts_a_server_and_measures_nats_raw_beside_it()
+    {
+        var result = await HostProcess.RunAsync(Timeout, "bench", "--transport", "nats", "--concurrency", "1,4", "--duration", "100ms", "--warmup", "0", "--json");
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Contains("bench: started nats-server on 127.0.0.1:", result.StandardError, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(result.StandardOutput);
+        var root = json.RootElement;
+        Assert.Equal("nats", root.GetProperty("transport").GetString());
+        Assert.Equal(["nats-raw", "raw-tcp", "kestrel-h2"], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
+
+        var measurements = root.GetProperty("measurements").EnumerateArray().ToList();
+        Assert.Equal(4 * 4, measurements.Count);
+        Assert.All(measurements, m => Assert.True(m.GetProperty("operationsPerSecond").GetDouble() > 0, m.GetProperty("subject").GetString()));
+
+        var p50 = root.GetProperty("figures").EnumerateArray().Single(f => f.GetProperty("key").GetString() == "unary.c1.p50Us");
+        Assert.True(p50.GetProperty("ratios").GetProperty("nats-raw").GetDouble() > 0);
+    }
+
+    [Fact]
+    public async Task A_nats_server_off_loopback_is_refused_before_anything_is_sent()
+    {
+        var result = await HostProcess.RunAsync(Timeout, "bench", "--transport", "nats", "--duration", "50ms", "--Plexus:Transports:Nats:Url=nats://10.0.0.5:4222");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("not on loopback", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal("", result.StandardOutput);
+    }
+
+    [Fact]
     public async Task The_table_names_the_transport_and_its_ratios()
     {
         var result = await HostProcess.RunAsync(Timeout, "bench", "--transport", "memory", "--scenario", "stream", "--duration", "50ms", "--warmup", "0", "--baseline", "raw-tcp");

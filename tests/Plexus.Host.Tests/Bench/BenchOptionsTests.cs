@@ -51,6 +51,31 @@ public sealed class BenchOptionsTests
         Assert.Empty(Parse("--baseline", "none").Baselines);
     }
 
+    [Fact]
+    public void The_nats_transport_is_measured_against_nats_raw_first_by_default_and_with_all()
+    {
+        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", "nats").Baselines);
+        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", "NATS", "--baseline", "all").Baselines);
+        Assert.Equal([BenchBaseline.NatsRaw], Parse("--transport", "nats", "--baseline", "nats-raw").Baselines);
+    }
+
+    [Fact]
+    public void Nats_raw_is_measured_with_other_transports_only_when_named()
+    {
+        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", "tcp", "--baseline", "all").Baselines);
+        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.RawTcp], Parse("--transport", "tcp", "--baseline", "raw-tcp,nats-raw").Baselines);
+        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--baseline", "all", "--baseline", "nats-raw").Baselines);
+    }
+
+    [Theory]
+    [InlineData("--baseline", "nats", "nats-raw, raw-tcp")]
+    [InlineData("--baseline", "none,nats-raw", "--baseline none")]
+    public void Wrong_nats_baselines_are_usage_errors(string option, string value, string expected)
+    {
+        var ex = Assert.Throws<UsageException>(() => Parse("--transport", "nats", option, value));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--scenario", "sideways", "--scenario 'sideways'")]
     [InlineData("--concurrency", "0", "--concurrency '0'")]
