@@ -15,6 +15,9 @@ internal sealed class ClientSession : IFrameReceiver
     private readonly FrameConnection _connection;
     private readonly TcpTransportOptions _options;
     private readonly Dictionary<uint, TcpResponseStream> _streams = [];
+
+    // Streams with a waiting caller that got messages during the current read; touched by the reader loop only.
+    private readonly List<TcpResponseStream> _toWake = [];
     private readonly Lock _gate = new();
     private uint _nextId = 1;
     private bool _goingAway;
@@ -253,6 +256,19 @@ internal sealed class ClientSession : IFrameReceiver
             default:
                 throw PlexusException.Protocol($"A server sent a {header.Type} frame, which only a client sends.");
         }
+    }
+
+    /// <summary>Wakes <paramref name="stream"/>'s caller at the end of the current read; called on the reader loop.</summary>
+    public void ScheduleWake(TcpResponseStream stream) => _toWake.Add(stream);
+
+    public void OnReadComplete()
+    {
+        for (var i = 0; i < _toWake.Count; i++)
+        {
+            _toWake[i].WakeScheduled();
+        }
+
+        _toWake.Clear();
     }
 
     public void OnClosed(PlexusException error)

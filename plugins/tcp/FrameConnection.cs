@@ -351,10 +351,18 @@ internal sealed class FrameConnection
                 var buffer = result.Buffer;
                 try
                 {
+                    var any = false;
                     while (!IsClosed && _codec.TryRead(ref buffer, limits, out var frame))
                     {
-                        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                        any = true;
                         Dispatch(frame);
+                    }
+
+                    if (any)
+                    {
+                        // Once per read, not per frame: a read of many small frames costs one clock read and one round of wake-ups.
+                        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                        _receiver!.OnReadComplete();
                     }
                 }
                 finally

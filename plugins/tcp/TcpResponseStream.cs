@@ -7,13 +7,19 @@ namespace Plexus.Transport.Tcp;
 
 /// <summary>
 /// The client's side of one request. The reader loop assembles response messages into pooled buffers and queues them;
+/// small messages are packed back to back into a shared block, so a stream of them rents nothing per message.
 /// <see cref="MoveNextAsync"/> hands them out as views (<see cref="Current"/>) and returns their credit once the caller
 /// moves past them, which is what lets the server send more: a slow caller holds the handler in its FlushAsync.
-/// Waiting uses one reusable value-task source, so a steady stream allocates nothing per message.
+/// A waiting caller is woken once per read from the socket, not once per message, and waiting uses one reusable
+/// value-task source, so a steady stream allocates nothing per message.
 /// </summary>
 internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValueTaskSource<bool>
 {
     private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    // Messages up to this size go into a shared block; larger ones are worth an array of their own.
+    private const int SmallMessageBytes = 1024;
+    private const int BlockBytes = 16 * 1024;
 
     private readonly ClientSession _session;
     private readonly FrameConnection _connection;
@@ -29,6 +35,9 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     private DateTimeOffset _deadline;
     private ReceivedMessage _current;
     private bool _hasCurrent;
+    private MessageBlock? _block;
+    private MessageBlock? _spare;
+    private bool _wakeScheduled;
     private int _withheld;
     private int _pendingReturn;
     private long _receiveRemaining;
@@ -59,7 +68,7 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     public CreditWindow SendWindow { get; }
 
     /// <inheritdoc />
-    public ReadOnlySequence<byte> Current => _hasCurrent ? _current.Payload.ToSequence() : ReadOnlySequence<byte>.Empty;
+    public ReadOnlySequence<byte> Current => _hasCurrent ? _current.ToSequence() : ReadOnlySequence<byte>.Empty;
 
     /// <summary>Arms the request-wide token and the deadline once the REQUEST is queued.</summary>
     public void Started(DateTimeOffset? deadline, CancellationToken requestToken)
@@ -97,14 +106,16 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ReleaseCurrent();
         while (true)
         {
             short version;
             lock (_gate)
             {
+                // Moving on releases the message read before, in the same lock as taking the next.
+                ReleaseCurrentLocked();
                 if (_abortError is not null)
                 {
+                    ReleaseBlocksLocked();
                     throw _abortError;
                 }
 
@@ -117,6 +128,7 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
 
                 if (_ended)
                 {
+                    ReleaseBlocksLocked();
                     return _endError is null ? false : throw _endError;
                 }
 
@@ -152,19 +164,20 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
 
         // Disposing before the end cancels the request on the server.
         Abort(new ObjectDisposedException(nameof(TcpResponseStream), "The response stream was disposed."), PlexusErrorCode.Cancelled);
-        ReleaseCurrent();
         Timer? timer;
         lock (_gate)
         {
+            ReleaseCurrentLocked();
             _disposed = true;
             timer = _deadlineTimer;
             _deadlineTimer = null;
             while (_messages.TryDequeue(out var message))
             {
-                message.Payload.Return(_pool);
+                ReleaseMessageLocked(message);
                 _connection.ReturnCredit(message.Credit);
             }
 
+            ReleaseBlocksLocked();
             _connection.ReturnCredit(_withheld);
             _withheld = 0;
         }
@@ -200,14 +213,20 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
                 tooLarge = PlexusException.TooLarge("response message", length, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
                 _connection.ReturnCredit(charge);
             }
+            else if (endMessage && _assembly.IsEmpty && body.Length <= SmallMessageBytes)
+            {
+                _messages.Enqueue(AppendSmallLocked(body, _withheld + charge));
+                _withheld = 0;
+                ScheduleWakeLocked();
+            }
             else
             {
                 _assembly.Append(body, _assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
                 if (endMessage)
                 {
-                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge));
+                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), null, 0, 0, _withheld + charge));
                     _withheld = 0;
-                    WakeLocked();
+                    ScheduleWakeLocked();
                 }
                 else if (_messages.Count == 0 && !_hasCurrent)
                 {
@@ -224,6 +243,16 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
         if (tooLarge is not null)
         {
             Abort(tooLarge, PlexusErrorCode.Cancelled);
+        }
+    }
+
+    /// <summary>Wakes the caller if messages queued during this read are waiting for it; called on the reader loop.</summary>
+    public void WakeScheduled()
+    {
+        _wakeScheduled = false;
+        lock (_gate)
+        {
+            WakeLocked();
         }
     }
 
@@ -377,7 +406,7 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
         }
     }
 
-    private void ReleaseCurrent()
+    private void ReleaseCurrentLocked()
     {
         if (!_hasCurrent)
         {
@@ -386,17 +415,87 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
 
         var current = _current;
         _current = default;
-        current.Payload.Return(_pool);
-        lock (_gate)
+        _hasCurrent = false;
+        ReleaseMessageLocked(current);
+        ReturnLocked(current.Credit);
+        if (_messages.Count == 0 && _withheld > 0)
         {
-            _hasCurrent = false;
-            ReturnLocked(current.Credit);
-            if (_messages.Count == 0 && _withheld > 0)
+            // The caller has caught up; the message still arriving must be allowed to finish.
+            ReturnLocked(_withheld);
+            _withheld = 0;
+        }
+    }
+
+    // The reader loop wakes a waiting caller once it has parsed everything it read, so a burst costs one wake-up.
+    private void ScheduleWakeLocked()
+    {
+        if (_waiting && !_wakeScheduled)
+        {
+            _wakeScheduled = true;
+            _session.ScheduleWake(this);
+        }
+    }
+
+    private ReceivedMessage AppendSmallLocked(in ReadOnlySequence<byte> body, int credit)
+    {
+        var length = (int)body.Length;
+        var block = _block;
+        if (block is not null && block.Messages == 0)
+        {
+            // Everything in it has been read: start again at the front.
+            block.Used = 0;
+        }
+
+        if (block is null || block.Array.Length - block.Used < length)
+        {
+            // A full block stays with its unread messages and is recycled when the last of them is released.
+            block = _spare ?? new MessageBlock(_pool.Rent(BlockBytes));
+            _spare = null;
+            block.Used = 0;
+            _block = block;
+        }
+
+        body.CopyTo(block.Array.AsSpan(block.Used));
+        var message = new ReceivedMessage(default, block, block.Used, length, credit);
+        block.Used += length;
+        block.Messages++;
+        return message;
+    }
+
+    private void ReleaseMessageLocked(in ReceivedMessage message)
+    {
+        if (message.Block is not { } block)
+        {
+            message.Payload.Return(_pool);
+            return;
+        }
+
+        if (--block.Messages == 0 && block != _block)
+        {
+            if (_spare is null)
             {
-                // The caller has caught up; the message still arriving must be allowed to finish.
-                ReturnLocked(_withheld);
-                _withheld = 0;
+                _spare = block;
             }
+            else
+            {
+                _pool.Return(block.Array);
+            }
+        }
+    }
+
+    // The stream will take no more messages: blocks nothing points into go back to the pool.
+    private void ReleaseBlocksLocked()
+    {
+        if (_block is { Messages: 0 } block)
+        {
+            _pool.Return(block.Array);
+        }
+
+        _block = null;
+        if (_spare is not null)
+        {
+            _pool.Return(_spare.Array);
+            _spare = null;
         }
     }
 
