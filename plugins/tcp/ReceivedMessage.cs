@@ -1,15 +1,8 @@
-using System.Buffers;
-
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
-/// A complete response message waiting for the caller, with the credit to return once the caller is past it. A small
-/// message lives in a shared <see cref="MessageBlock"/> (at <see cref="Offset"/>, <see cref="Length"/> bytes); any
-/// other has its own <see cref="Payload"/>.
+/// What a response stream queues for its caller: a complete large message in its own <see cref="Payload"/> with the
+/// credit to return once the caller is past it, or (when <see cref="Block"/> is set) the start of a run of small
+/// messages at <see cref="Offset"/> in that block, each of which carries its own credit (its length + the frame charge).
 /// </summary>
-internal readonly record struct ReceivedMessage(PooledPayload Payload, MessageBlock? Block, int Offset, int Length, int Credit)
-{
-    /// <summary>The message's bytes.</summary>
-    public ReadOnlySequence<byte> ToSequence() =>
-        Block is null ? Payload.ToSequence() : new ReadOnlySequence<byte>(Block.Array, Offset, Length);
-}
+internal readonly record struct ReceivedMessage(PooledPayload Payload, int Credit, MessageBlock? Block, int Offset);

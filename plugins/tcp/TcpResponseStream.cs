@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
@@ -35,7 +36,18 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     private DateTimeOffset _deadline;
     private ReceivedMessage _current;
     private bool _hasCurrent;
+
+    // The small message being read (when _current is not a large one), and the run it comes from.
+    private MessageBlock? _currentBlock;
+    private int _currentOffset;
+    private int _currentLength;
+    private MessageBlock? _run;
+    private int _runOffset;
+
+    // The block the reader loop appends small messages to, whether the last queued entry is its open run, and one
+    // idle block kept for reuse.
     private MessageBlock? _block;
+    private bool _runOpen;
     private MessageBlock? _spare;
     private bool _wakeScheduled;
     private int _withheld;
@@ -68,7 +80,9 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     public CreditWindow SendWindow { get; }
 
     /// <inheritdoc />
-    public ReadOnlySequence<byte> Current => _hasCurrent ? _current.ToSequence() : ReadOnlySequence<byte>.Empty;
+    public ReadOnlySequence<byte> Current => !_hasCurrent
+        ? ReadOnlySequence<byte>.Empty
+        : _currentBlock is not null ? new ReadOnlySequence<byte>(_currentBlock.Array, _currentOffset, _currentLength) : _current.Payload.ToSequence();
 
     /// <summary>Arms the request-wide token and the deadline once the REQUEST is queued.</summary>
     public void Started(DateTimeOffset? deadline, CancellationToken requestToken)
@@ -115,19 +129,17 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
                 ReleaseCurrentLocked();
                 if (_abortError is not null)
                 {
-                    ReleaseBlocksLocked();
                     throw _abortError;
                 }
 
-                if (_messages.TryDequeue(out var message))
+                if (TryTakeLocked())
                 {
-                    _current = message;
-                    _hasCurrent = true;
                     return true;
                 }
 
                 if (_ended)
                 {
+                    // Nothing is left to read: the blocks can go.
                     ReleaseBlocksLocked();
                     return _endError is null ? false : throw _endError;
                 }
@@ -171,10 +183,23 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
             _disposed = true;
             timer = _deadlineTimer;
             _deadlineTimer = null;
+            if (_run is not null)
+            {
+                DiscardRunLocked(_run, _runOffset);
+                _run = null;
+            }
+
             while (_messages.TryDequeue(out var message))
             {
-                ReleaseMessageLocked(message);
-                _connection.ReturnCredit(message.Credit);
+                if (message.Block is { } block)
+                {
+                    DiscardRunLocked(block, message.Offset);
+                }
+                else
+                {
+                    message.Payload.Return(_pool);
+                    _connection.ReturnCredit(message.Credit);
+                }
             }
 
             ReleaseBlocksLocked();
@@ -213,10 +238,10 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
                 tooLarge = PlexusException.TooLarge("response message", length, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
                 _connection.ReturnCredit(charge);
             }
-            else if (endMessage && _assembly.IsEmpty && body.Length <= SmallMessageBytes)
+            else if (endMessage && _assembly.IsEmpty && _withheld == 0 && body.Length <= SmallMessageBytes)
             {
-                _messages.Enqueue(AppendSmallLocked(body, _withheld + charge));
-                _withheld = 0;
+                // Its credit is its length + the frame charge, which the caller works out again when moving past it.
+                AppendSmallLocked(body);
                 ScheduleWakeLocked();
             }
             else
@@ -224,11 +249,12 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
                 _assembly.Append(body, _assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
                 if (endMessage)
                 {
-                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), null, 0, 0, _withheld + charge));
+                    CloseRunLocked();
+                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge, null, 0));
                     _withheld = 0;
                     ScheduleWakeLocked();
                 }
-                else if (_messages.Count == 0 && !_hasCurrent)
+                else if (NothingToReadLocked())
                 {
                     // Nothing else to read: holding this credit could only stall a message larger than the window.
                     ReturnLocked(charge);
@@ -416,9 +442,18 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
         var current = _current;
         _current = default;
         _hasCurrent = false;
-        ReleaseMessageLocked(current);
-        ReturnLocked(current.Credit);
-        if (_messages.Count == 0 && _withheld > 0)
+        if (_currentBlock is not null)
+        {
+            _currentBlock = null;
+            ReturnLocked(_currentLength + Wire.FrameCharge);
+        }
+        else
+        {
+            current.Payload.Return(_pool);
+            ReturnLocked(current.Credit);
+        }
+
+        if (NothingToReadLocked() && _withheld > 0)
         {
             // The caller has caught up; the message still arriving must be allowed to finish.
             ReturnLocked(_withheld);
@@ -436,62 +471,162 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
         }
     }
 
-    private ReceivedMessage AppendSmallLocked(in ReadOnlySequence<byte> body, int credit)
+    // Whether the caller has read everything that arrived complete.
+    private bool NothingToReadLocked() =>
+        !_hasCurrent && _messages.Count == 0 && (_run is null || _runOffset == _run.Used);
+
+    // Takes the next message, small or large, as the current one.
+    private bool TryTakeLocked()
     {
-        var length = (int)body.Length;
-        var block = _block;
-        if (block is not null && block.Messages == 0)
+        while (true)
         {
-            // Everything in it has been read: start again at the front.
-            block.Used = 0;
-        }
+            if (_run is { } run)
+            {
+                if (_runOffset == run.Used)
+                {
+                    // Caught up with the open run: nothing else is queued behind it.
+                    return false;
+                }
 
-        if (block is null || block.Array.Length - block.Used < length)
-        {
-            // A full block stays with its unread messages and is recycled when the last of them is released.
-            block = _spare ?? new MessageBlock(_pool.Rent(BlockBytes));
-            _spare = null;
-            block.Used = 0;
-            _block = block;
-        }
+                var length = BinaryPrimitives.ReadInt32LittleEndian(run.Array.AsSpan(_runOffset));
+                if (length != MessageBlock.EndOfRun)
+                {
+                    _currentBlock = run;
+                    _currentOffset = _runOffset + MessageBlock.PrefixBytes;
+                    _currentLength = length;
+                    _runOffset = _currentOffset + length;
+                    _hasCurrent = true;
+                    return true;
+                }
 
-        body.CopyTo(block.Array.AsSpan(block.Used));
-        var message = new ReceivedMessage(default, block, block.Used, length, credit);
-        block.Used += length;
-        block.Messages++;
-        return message;
+                FinishRunLocked(run);
+                _run = null;
+            }
+
+            if (!_messages.TryDequeue(out var message))
+            {
+                return false;
+            }
+
+            if (message.Block is { } block)
+            {
+                _run = block;
+                _runOffset = message.Offset;
+                continue;
+            }
+
+            _current = message;
+            _hasCurrent = true;
+            return true;
+        }
     }
 
-    private void ReleaseMessageLocked(in ReceivedMessage message)
+    private void AppendSmallLocked(in ReadOnlySequence<byte> body)
     {
-        if (message.Block is not { } block)
+        var length = (int)body.Length;
+
+        // Room for the message and for the end-of-run mark that may follow it.
+        var needed = length + (2 * MessageBlock.PrefixBytes);
+        if (!_runOpen || _block!.Array.Length - _block.Used < needed)
         {
-            message.Payload.Return(_pool);
+            CloseRunLocked();
+            var block = _block;
+            if (block is not null && block.Runs == 0)
+            {
+                // Everything in it has been read: start again at the front.
+                block.Used = 0;
+            }
+
+            if (block is null || block.Array.Length - block.Used < needed)
+            {
+                if (block is not null && block.Runs == 0)
+                {
+                    Recycle(block);
+                }
+
+                // A full block with unread runs stays with them; the caller recycles it after the last one.
+                block = _spare ?? new MessageBlock(_pool.Rent(BlockBytes));
+                _spare = null;
+                block.Used = 0;
+                _block = block;
+            }
+
+            block.Runs++;
+            _messages.Enqueue(new ReceivedMessage(default, 0, block, block.Used));
+            _runOpen = true;
+        }
+
+        var target = _block!;
+        BinaryPrimitives.WriteInt32LittleEndian(target.Array.AsSpan(target.Used), length);
+        body.CopyTo(target.Array.AsSpan(target.Used + MessageBlock.PrefixBytes));
+        target.Used += MessageBlock.PrefixBytes + length;
+    }
+
+    // Ends the open run, so that what is queued after it is read after it.
+    private void CloseRunLocked()
+    {
+        if (!_runOpen)
+        {
             return;
         }
 
-        if (--block.Messages == 0 && block != _block)
+        var block = _block!;
+        BinaryPrimitives.WriteInt32LittleEndian(block.Array.AsSpan(block.Used), MessageBlock.EndOfRun);
+        block.Used += MessageBlock.PrefixBytes;
+        _runOpen = false;
+    }
+
+    private void FinishRunLocked(MessageBlock block)
+    {
+        if (--block.Runs == 0 && block != _block)
         {
-            if (_spare is null)
-            {
-                _spare = block;
-            }
-            else
-            {
-                _pool.Return(block.Array);
-            }
+            Recycle(block);
         }
     }
 
-    // The stream will take no more messages: blocks nothing points into go back to the pool.
-    private void ReleaseBlocksLocked()
+    // Returns the connection credit of the unread messages of a run that will never be read, and finishes it.
+    private void DiscardRunLocked(MessageBlock block, int offset)
     {
-        if (_block is { Messages: 0 } block)
+        var credit = 0;
+        while (offset < block.Used)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(block.Array.AsSpan(offset));
+            if (length == MessageBlock.EndOfRun)
+            {
+                break;
+            }
+
+            credit += length + Wire.FrameCharge;
+            offset += MessageBlock.PrefixBytes + length;
+        }
+
+        _connection.ReturnCredit(credit);
+        FinishRunLocked(block);
+    }
+
+    private void Recycle(MessageBlock block)
+    {
+        if (_spare is null)
+        {
+            _spare = block;
+        }
+        else
         {
             _pool.Return(block.Array);
         }
+    }
 
-        _block = null;
+    // Called once nothing will be read any more: the blocks go back to the pool.
+    private void ReleaseBlocksLocked()
+    {
+        if (_block is not null)
+        {
+            _pool.Return(_block.Array);
+            _block = null;
+            _runOpen = false;
+        }
+
+        _run = null;
         if (_spare is not null)
         {
             _pool.Return(_spare.Array);

@@ -160,7 +160,10 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
 
                     if (!_stream.SendData(frame))
                     {
-                        // Not queued: the stream ended under us. The buffer is dropped, not returned (see FrameConnection.Send).
+                        // Not queued: the stream ended under us. The connection credit it took goes back, or every
+                        // stream cancelled at this moment would shrink the connection's window for good. The buffer is
+                        // dropped, not returned (see FrameConnection.Send).
+                        _connection.SendWindow.Add(credit);
                         index++;
                         throw _stream.EndedError();
                     }
