@@ -15,8 +15,9 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal sealed class FrameConnection
 {
-    // Flush before the queue is empty once this much is pending, so a long queue of large frames still streams out.
-    private const int FlushThreshold = 256 * 1024;
+    // Flush before the queue is empty once this much is pending, so a long queue of large frames still streams out;
+    // about one pipe segment (see PipeOptionsFactory), so each flush is one or two writes to the socket.
+    private const int FlushThreshold = 1024 * 1024;
 
     private readonly Socket _socket;
     private readonly Stream _stream;
