@@ -147,12 +147,11 @@ internal sealed class ServerStream : IThreadPoolWorkItem
     /// <returns><see langword="false"/> when the frame was not queued.</returns>
     public bool SendData(in OutgoingFrame frame)
     {
-        lock (_gate)
+        // A plain read suffices: the frame is queued outside any lock either way, so a lock here would order nothing;
+        // a DATA frame that crosses an ERROR is dropped by the client, its credit returned.
+        if (Volatile.Read(ref _responseEnded))
         {
-            if (_responseEnded)
-            {
-                return false;
-            }
+            return false;
         }
 
         return _connection.Send(frame);
