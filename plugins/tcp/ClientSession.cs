@@ -15,6 +15,15 @@ internal sealed class ClientSession : IFrameReceiver
     private readonly FrameConnection _connection;
     private readonly TcpTransportOptions _options;
     private readonly Dictionary<uint, TcpResponseStream> _streams = [];
+
+    // Streams with a waiting caller that got messages during the current read; touched by the reader loop only.
+    private readonly List<TcpResponseStream> _toWake = [];
+
+    // The stream of the last DATA frame, so that a run of frames for one stream skips the lock and the lookup; reader
+    // loop only. A stream given up elsewhere may linger here, which is harmless: it drops late bytes and returns their
+    // credit, as for a stream not found.
+    private TcpResponseStream? _lastStream;
+    private uint _lastStreamId;
     private readonly Lock _gate = new();
     private uint _nextId = 1;
     private bool _goingAway;
@@ -214,7 +223,7 @@ internal sealed class ClientSession : IFrameReceiver
         switch (header.Type)
         {
             case FrameType.Data:
-                var stream = Find(header.StreamId, remove: false);
+                var stream = _lastStream is not null && _lastStreamId == header.StreamId ? _lastStream : Find(header.StreamId, remove: false);
                 if (stream is null)
                 {
                     // A stream already given up: drop the bytes, keep the connection's credit flowing.
@@ -222,6 +231,8 @@ internal sealed class ClientSession : IFrameReceiver
                 }
                 else
                 {
+                    _lastStream = stream;
+                    _lastStreamId = header.StreamId;
                     stream.OnData(body, (header.Flags & Wire.EndMessage) != 0);
                 }
 
@@ -253,6 +264,19 @@ internal sealed class ClientSession : IFrameReceiver
             default:
                 throw PlexusException.Protocol($"A server sent a {header.Type} frame, which only a client sends.");
         }
+    }
+
+    /// <summary>Wakes <paramref name="stream"/>'s caller at the end of the current read; called on the reader loop.</summary>
+    public void ScheduleWake(TcpResponseStream stream) => _toWake.Add(stream);
+
+    public void OnReadComplete()
+    {
+        for (var i = 0; i < _toWake.Count; i++)
+        {
+            _toWake[i].WakeScheduled();
+        }
+
+        _toWake.Clear();
     }
 
     public void OnClosed(PlexusException error)
@@ -308,6 +332,11 @@ internal sealed class ClientSession : IFrameReceiver
 
     private TcpResponseStream? Find(uint id, bool remove)
     {
+        if (remove && id == _lastStreamId)
+        {
+            _lastStream = null;
+        }
+
         lock (_gate)
         {
             if (remove ? _streams.Remove(id, out var stream) : _streams.TryGetValue(id, out stream))

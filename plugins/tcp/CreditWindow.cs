@@ -3,13 +3,16 @@ namespace Plexus.Transport.Tcp;
 /// <summary>
 /// Send credit granted by the peer, for one stream or a whole connection. A sender takes credit before it queues a
 /// frame and waits while there is not enough; CREDIT frames from the peer add to it. Waiters are served in order, so
-/// one stream cannot starve another on the connection window. The path that does not wait allocates nothing.
+/// one stream cannot starve another on the connection window. The path that does not wait allocates nothing and,
+/// while nobody waits, takes no lock (a streaming handler takes credit for every message): the count is changed
+/// with interlocked operations everywhere, and the lock only orders the waiters against <see cref="Add"/>.
 /// </summary>
 internal sealed class CreditWindow
 {
     private readonly Lock _gate = new();
     private readonly Queue<Waiter> _waiters = new();
     private long _available;
+    private int _waiting;
     private Exception? _closed;
 
     public CreditWindow(long initial)
@@ -18,22 +21,20 @@ internal sealed class CreditWindow
     }
 
     /// <summary>The credit available now.</summary>
-    public long Available
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _available;
-            }
-        }
-    }
+    public long Available => Volatile.Read(ref _available);
 
     /// <summary>Takes between <paramref name="minimum"/> and <paramref name="maximum"/> credit, waiting until at least the minimum is there.</summary>
     /// <returns>The credit taken.</returns>
     /// <exception cref="PlexusException">The window was closed (the stream or connection ended).</exception>
     public ValueTask<int> TakeAsync(int minimum, int maximum, CancellationToken cancellationToken)
     {
+        // Nobody queued ahead: take without the lock. A taker racing with one that is just queueing may get ahead of
+        // it once; the queue keeps the order from then on.
+        if (Volatile.Read(ref _waiting) == 0 && Volatile.Read(ref _closed) is null && TryTake(minimum, maximum, out var quick))
+        {
+            return new ValueTask<int>(quick);
+        }
+
         Waiter waiter;
         lock (_gate)
         {
@@ -42,15 +43,21 @@ internal sealed class CreditWindow
                 return ValueTask.FromException<int>(_closed);
             }
 
-            if (_waiters.Count == 0 && _available >= minimum)
+            while (_waiters.TryPeek(out var head) && head.Completion.Task.IsCompleted)
             {
-                var taken = (int)Math.Min(_available, maximum);
-                _available -= taken;
+                // Cancelled while queued: it must not hold up those behind it.
+                _waiters.Dequeue();
+            }
+
+            if (_waiters.Count == 0 && TryTake(minimum, maximum, out var taken))
+            {
                 return new ValueTask<int>(taken);
             }
 
+            // Added under the lock, and Add looks at the queue under the lock: no credit can arrive unseen.
             waiter = new Waiter(minimum, maximum);
             _waiters.Enqueue(waiter);
+            Volatile.Write(ref _waiting, _waiters.Count);
         }
 
         return WaitAsync(waiter, cancellationToken);
@@ -63,12 +70,13 @@ internal sealed class CreditWindow
         List<(Waiter, int)>? wake = null;
         lock (_gate)
         {
-            if (_available + credit > int.MaxValue)
+            // Takers outside the lock only ever lower the count, so this check cannot pass wrongly.
+            if (Volatile.Read(ref _available) + credit > int.MaxValue)
             {
                 return false;
             }
 
-            _available += credit;
+            Interlocked.Add(ref _available, credit);
             while (_waiters.TryPeek(out var head))
             {
                 if (head.Completion.Task.IsCompleted)
@@ -78,16 +86,16 @@ internal sealed class CreditWindow
                     continue;
                 }
 
-                if (_available < head.Minimum)
+                if (!TryTake(head.Minimum, head.Maximum, out var taken))
                 {
                     break;
                 }
 
                 _waiters.Dequeue();
-                var taken = (int)Math.Min(_available, head.Maximum);
-                _available -= taken;
                 (wake ??= []).Add((head, taken));
             }
+
+            Volatile.Write(ref _waiting, _waiters.Count);
         }
 
         if (wake is not null)
@@ -116,15 +124,36 @@ internal sealed class CreditWindow
                 return;
             }
 
-            _closed = error;
+            Volatile.Write(ref _closed, error);
             waiting = _waiters.ToArray();
             _waiters.Clear();
+            Volatile.Write(ref _waiting, 0);
         }
 
         foreach (var waiter in waiting)
         {
             waiter.Completion.TrySetException(error);
         }
+    }
+
+    // Takes between minimum and maximum when at least minimum is there, racing other takers with compare-and-swap.
+    private bool TryTake(int minimum, int maximum, out int taken)
+    {
+        var available = Volatile.Read(ref _available);
+        while (available >= minimum)
+        {
+            taken = (int)Math.Min(available, maximum);
+            var seen = Interlocked.CompareExchange(ref _available, available - taken, available);
+            if (seen == available)
+            {
+                return true;
+            }
+
+            available = seen;
+        }
+
+        taken = 0;
+        return false;
     }
 
     private static async ValueTask<int> WaitAsync(Waiter waiter, CancellationToken cancellationToken)

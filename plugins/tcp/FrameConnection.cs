@@ -15,8 +15,9 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal sealed class FrameConnection
 {
-    // Flush before the queue is empty once this much is pending, so a long queue of large frames still streams out.
-    private const int FlushThreshold = 256 * 1024;
+    // Flush before the queue is empty once this much is pending, so a long queue of large frames still streams out;
+    // about one pipe segment (see PipeOptionsFactory), so each flush is one or two writes to the socket.
+    private const int FlushThreshold = 1024 * 1024;
 
     private readonly Socket _socket;
     private readonly Stream _stream;
@@ -351,10 +352,18 @@ internal sealed class FrameConnection
                 var buffer = result.Buffer;
                 try
                 {
+                    var any = false;
                     while (!IsClosed && _codec.TryRead(ref buffer, limits, out var frame))
                     {
-                        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                        any = true;
                         Dispatch(frame);
+                    }
+
+                    if (any)
+                    {
+                        // Once per read, not per frame: a read of many small frames costs one clock read and one round of wake-ups.
+                        Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                        _receiver!.OnReadComplete();
                     }
                 }
                 finally

@@ -77,6 +77,11 @@ internal sealed class ServerSession : IFrameReceiver
         }
     }
 
+    public void OnReadComplete()
+    {
+        // Handlers are started per stream as their payload completes; nothing waits for the end of a read.
+    }
+
     public void OnClosed(PlexusException error)
     {
         ServerStream[] open;

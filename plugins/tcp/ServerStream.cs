@@ -147,12 +147,11 @@ internal sealed class ServerStream : IThreadPoolWorkItem
     /// <returns><see langword="false"/> when the frame was not queued.</returns>
     public bool SendData(in OutgoingFrame frame)
     {
-        lock (_gate)
+        // A plain read suffices: the frame is queued outside any lock either way, so a lock here would order nothing;
+        // a DATA frame that crosses an ERROR is dropped by the client, its credit returned.
+        if (Volatile.Read(ref _responseEnded))
         {
-            if (_responseEnded)
-            {
-                return false;
-            }
+            return false;
         }
 
         return _connection.Send(frame);
@@ -243,6 +242,7 @@ internal sealed class ServerStream : IThreadPoolWorkItem
         var context = new RequestContext(_request.Endpoint, _request.RequestId, payload.ToSequence(), _request.Headers, _request.Deadline, _aborted.Token);
         var writer = new TcpResponseWriter(this, _connection, _maxPayloadBytes);
         PlexusException? failure = null;
+        byte[]? trailing = null;
         try
         {
             await _handler.HandleAsync(context, writer).ConfigureAwait(false);
@@ -256,7 +256,7 @@ internal sealed class ServerStream : IThreadPoolWorkItem
         }
         finally
         {
-            writer.Dispose();
+            trailing = writer.Complete();
             payload.Return(_connection.Pool);
         }
 
@@ -264,9 +264,17 @@ internal sealed class ServerStream : IThreadPoolWorkItem
         {
             if (!_responseEnded)
             {
+                // The last frame carries the writer's buffer back to the pool, behind the DATA frames that point into it.
                 _responseEnded = true;
-                _connection.Send(failure is null ? new OutgoingFrame(FrameType.End, 0, Id) : Frames.Error(Id, failure));
+                var last = failure is null ? new OutgoingFrame(FrameType.End, 0, Id) : Frames.Error(Id, failure);
+                _connection.Send(last with { Buffer = trailing });
+                trailing = null;
             }
+        }
+
+        if (trailing is not null)
+        {
+            _connection.Send(new OutgoingFrame(FrameType.Data, 0, Id) { Buffer = trailing, ReleaseOnly = true });
         }
 
         Finish();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
@@ -7,13 +8,19 @@ namespace Plexus.Transport.Tcp;
 
 /// <summary>
 /// The client's side of one request. The reader loop assembles response messages into pooled buffers and queues them;
+/// small messages are packed back to back into a shared block, so a stream of them rents nothing per message.
 /// <see cref="MoveNextAsync"/> hands them out as views (<see cref="Current"/>) and returns their credit once the caller
 /// moves past them, which is what lets the server send more: a slow caller holds the handler in its FlushAsync.
-/// Waiting uses one reusable value-task source, so a steady stream allocates nothing per message.
+/// A waiting caller is woken once per read from the socket, not once per message, and waiting uses one reusable
+/// value-task source, so a steady stream allocates nothing per message.
 /// </summary>
 internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValueTaskSource<bool>
 {
     private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    // Messages up to this size go into a shared block; larger ones are worth an array of their own.
+    private const int SmallMessageBytes = 1024;
+    private const int BlockBytes = 16 * 1024;
 
     private readonly ClientSession _session;
     private readonly FrameConnection _connection;
@@ -29,6 +36,20 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     private DateTimeOffset _deadline;
     private ReceivedMessage _current;
     private bool _hasCurrent;
+
+    // The small message being read (when _current is not a large one), and the run it comes from.
+    private MessageBlock? _currentBlock;
+    private int _currentOffset;
+    private int _currentLength;
+    private MessageBlock? _run;
+    private int _runOffset;
+
+    // The block the reader loop appends small messages to, whether the last queued entry is its open run, and one
+    // idle block kept for reuse.
+    private MessageBlock? _block;
+    private bool _runOpen;
+    private MessageBlock? _spare;
+    private bool _wakeScheduled;
     private int _withheld;
     private int _pendingReturn;
     private long _receiveRemaining;
@@ -59,7 +80,9 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     public CreditWindow SendWindow { get; }
 
     /// <inheritdoc />
-    public ReadOnlySequence<byte> Current => _hasCurrent ? _current.Payload.ToSequence() : ReadOnlySequence<byte>.Empty;
+    public ReadOnlySequence<byte> Current => !_hasCurrent
+        ? ReadOnlySequence<byte>.Empty
+        : _currentBlock is not null ? new ReadOnlySequence<byte>(_currentBlock.Array, _currentOffset, _currentLength) : _current.Payload.ToSequence();
 
     /// <summary>Arms the request-wide token and the deadline once the REQUEST is queued.</summary>
     public void Started(DateTimeOffset? deadline, CancellationToken requestToken)
@@ -97,26 +120,27 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
     public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ReleaseCurrent();
         while (true)
         {
             short version;
             lock (_gate)
             {
+                // Moving on releases the message read before, in the same lock as taking the next.
+                ReleaseCurrentLocked();
                 if (_abortError is not null)
                 {
                     throw _abortError;
                 }
 
-                if (_messages.TryDequeue(out var message))
+                if (TryTakeLocked())
                 {
-                    _current = message;
-                    _hasCurrent = true;
                     return true;
                 }
 
                 if (_ended)
                 {
+                    // Nothing is left to read: the blocks can go.
+                    ReleaseBlocksLocked();
                     return _endError is null ? false : throw _endError;
                 }
 
@@ -152,19 +176,33 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
 
         // Disposing before the end cancels the request on the server.
         Abort(new ObjectDisposedException(nameof(TcpResponseStream), "The response stream was disposed."), PlexusErrorCode.Cancelled);
-        ReleaseCurrent();
         Timer? timer;
         lock (_gate)
         {
+            ReleaseCurrentLocked();
             _disposed = true;
             timer = _deadlineTimer;
             _deadlineTimer = null;
-            while (_messages.TryDequeue(out var message))
+            if (_run is not null)
             {
-                message.Payload.Return(_pool);
-                _connection.ReturnCredit(message.Credit);
+                DiscardRunLocked(_run, _runOffset);
+                _run = null;
             }
 
+            while (_messages.TryDequeue(out var message))
+            {
+                if (message.Block is { } block)
+                {
+                    DiscardRunLocked(block, message.Offset);
+                }
+                else
+                {
+                    message.Payload.Return(_pool);
+                    _connection.ReturnCredit(message.Credit);
+                }
+            }
+
+            ReleaseBlocksLocked();
             _connection.ReturnCredit(_withheld);
             _withheld = 0;
         }
@@ -200,16 +238,23 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
                 tooLarge = PlexusException.TooLarge("response message", length, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
                 _connection.ReturnCredit(charge);
             }
+            else if (endMessage && _assembly.IsEmpty && _withheld == 0 && body.Length <= SmallMessageBytes)
+            {
+                // Its credit is its length + the frame charge, which the caller works out again when moving past it.
+                AppendSmallLocked(body);
+                ScheduleWakeLocked();
+            }
             else
             {
                 _assembly.Append(body, _assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
                 if (endMessage)
                 {
-                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge));
+                    CloseRunLocked();
+                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge, null, 0));
                     _withheld = 0;
-                    WakeLocked();
+                    ScheduleWakeLocked();
                 }
-                else if (_messages.Count == 0 && !_hasCurrent)
+                else if (NothingToReadLocked())
                 {
                     // Nothing else to read: holding this credit could only stall a message larger than the window.
                     ReturnLocked(charge);
@@ -224,6 +269,16 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
         if (tooLarge is not null)
         {
             Abort(tooLarge, PlexusErrorCode.Cancelled);
+        }
+    }
+
+    /// <summary>Wakes the caller if messages queued during this read are waiting for it; called on the reader loop.</summary>
+    public void WakeScheduled()
+    {
+        _wakeScheduled = false;
+        lock (_gate)
+        {
+            WakeLocked();
         }
     }
 
@@ -377,7 +432,7 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
         }
     }
 
-    private void ReleaseCurrent()
+    private void ReleaseCurrentLocked()
     {
         if (!_hasCurrent)
         {
@@ -386,17 +441,196 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
 
         var current = _current;
         _current = default;
-        current.Payload.Return(_pool);
-        lock (_gate)
+        _hasCurrent = false;
+        if (_currentBlock is not null)
         {
-            _hasCurrent = false;
+            _currentBlock = null;
+            ReturnLocked(_currentLength + Wire.FrameCharge);
+        }
+        else
+        {
+            current.Payload.Return(_pool);
             ReturnLocked(current.Credit);
-            if (_messages.Count == 0 && _withheld > 0)
+        }
+
+        if (NothingToReadLocked() && _withheld > 0)
+        {
+            // The caller has caught up; the message still arriving must be allowed to finish.
+            ReturnLocked(_withheld);
+            _withheld = 0;
+        }
+    }
+
+    // The reader loop wakes a waiting caller once it has parsed everything it read, so a burst costs one wake-up.
+    private void ScheduleWakeLocked()
+    {
+        if (_waiting && !_wakeScheduled)
+        {
+            _wakeScheduled = true;
+            _session.ScheduleWake(this);
+        }
+    }
+
+    // Whether the caller has read everything that arrived complete.
+    private bool NothingToReadLocked() =>
+        !_hasCurrent && _messages.Count == 0 && (_run is null || _runOffset == _run.Used);
+
+    // Takes the next message, small or large, as the current one.
+    private bool TryTakeLocked()
+    {
+        while (true)
+        {
+            if (_run is { } run)
             {
-                // The caller has caught up; the message still arriving must be allowed to finish.
-                ReturnLocked(_withheld);
-                _withheld = 0;
+                if (_runOffset == run.Used)
+                {
+                    // Caught up with the open run: nothing else is queued behind it.
+                    return false;
+                }
+
+                var length = BinaryPrimitives.ReadInt32LittleEndian(run.Array.AsSpan(_runOffset));
+                if (length != MessageBlock.EndOfRun)
+                {
+                    _currentBlock = run;
+                    _currentOffset = _runOffset + MessageBlock.PrefixBytes;
+                    _currentLength = length;
+                    _runOffset = _currentOffset + length;
+                    _hasCurrent = true;
+                    return true;
+                }
+
+                FinishRunLocked(run);
+                _run = null;
             }
+
+            if (!_messages.TryDequeue(out var message))
+            {
+                return false;
+            }
+
+            if (message.Block is { } block)
+            {
+                _run = block;
+                _runOffset = message.Offset;
+                continue;
+            }
+
+            _current = message;
+            _hasCurrent = true;
+            return true;
+        }
+    }
+
+    private void AppendSmallLocked(in ReadOnlySequence<byte> body)
+    {
+        var length = (int)body.Length;
+
+        // Room for the message and for the end-of-run mark that may follow it.
+        var needed = length + (2 * MessageBlock.PrefixBytes);
+        if (!_runOpen || _block!.Array.Length - _block.Used < needed)
+        {
+            CloseRunLocked();
+            var block = _block;
+            if (block is not null && block.Runs == 0)
+            {
+                // Everything in it has been read: start again at the front.
+                block.Used = 0;
+            }
+
+            if (block is null || block.Array.Length - block.Used < needed)
+            {
+                if (block is not null && block.Runs == 0)
+                {
+                    Recycle(block);
+                }
+
+                // A full block with unread runs stays with them; the caller recycles it after the last one.
+                block = _spare ?? new MessageBlock(_pool.Rent(BlockBytes));
+                _spare = null;
+                block.Used = 0;
+                _block = block;
+            }
+
+            block.Runs++;
+            _messages.Enqueue(new ReceivedMessage(default, 0, block, block.Used));
+            _runOpen = true;
+        }
+
+        var target = _block!;
+        BinaryPrimitives.WriteInt32LittleEndian(target.Array.AsSpan(target.Used), length);
+        body.CopyTo(target.Array.AsSpan(target.Used + MessageBlock.PrefixBytes));
+        target.Used += MessageBlock.PrefixBytes + length;
+    }
+
+    // Ends the open run, so that what is queued after it is read after it.
+    private void CloseRunLocked()
+    {
+        if (!_runOpen)
+        {
+            return;
+        }
+
+        var block = _block!;
+        BinaryPrimitives.WriteInt32LittleEndian(block.Array.AsSpan(block.Used), MessageBlock.EndOfRun);
+        block.Used += MessageBlock.PrefixBytes;
+        _runOpen = false;
+    }
+
+    private void FinishRunLocked(MessageBlock block)
+    {
+        if (--block.Runs == 0 && block != _block)
+        {
+            Recycle(block);
+        }
+    }
+
+    // Returns the connection credit of the unread messages of a run that will never be read, and finishes it.
+    private void DiscardRunLocked(MessageBlock block, int offset)
+    {
+        var credit = 0;
+        while (offset < block.Used)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(block.Array.AsSpan(offset));
+            if (length == MessageBlock.EndOfRun)
+            {
+                break;
+            }
+
+            credit += length + Wire.FrameCharge;
+            offset += MessageBlock.PrefixBytes + length;
+        }
+
+        _connection.ReturnCredit(credit);
+        FinishRunLocked(block);
+    }
+
+    private void Recycle(MessageBlock block)
+    {
+        if (_spare is null)
+        {
+            _spare = block;
+        }
+        else
+        {
+            _pool.Return(block.Array);
+        }
+    }
+
+    // Called once nothing will be read any more: the blocks go back to the pool.
+    private void ReleaseBlocksLocked()
+    {
+        if (_block is not null)
+        {
+            _pool.Return(_block.Array);
+            _block = null;
+            _runOpen = false;
+        }
+
+        _run = null;
+        if (_spare is not null)
+        {
+            _pool.Return(_spare.Array);
+            _spare = null;
         }
     }
 

@@ -4,15 +4,18 @@ using System.Runtime.CompilerServices;
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
-/// The handler's side of a response stream on the server. Messages are written into rented buffers, several per
-/// buffer; <see cref="FlushAsync"/> turns the ended messages into DATA frames (chunked to the client's frame limit),
-/// each sent only once the stream and connection windows have credit for it, so a slow client holds the handler here.
-/// Frames point into the buffers (no copy); the last frame from a buffer returns it to the pool once written.
+/// The handler's side of a response stream on the server. Messages are written into rented buffers, many per
+/// buffer, and a buffer outlives flushes: a handler that flushes every small message keeps appending to the same
+/// array instead of renting one per message. <see cref="FlushAsync"/> turns the ended messages into DATA frames
+/// (chunked to the client's frame limit), each sent only once the stream and connection windows have credit for it,
+/// so a slow client holds the handler here. Frames point into the buffers (no copy); a full buffer goes back to the
+/// pool behind the last frame that points into it (that frame carries it, or a release-only frame queued after it).
 /// Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
 internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
 {
-    private const int MinimumBufferSize = 4096;
+    // Room for a few hundred small messages; larger messages get a buffer of their own size.
+    private const int MinimumBufferSize = 8192;
 
     private readonly ServerStream _stream;
     private readonly FrameConnection _connection;
@@ -22,6 +25,9 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
     private byte[]? _buffer;
     private int _start;
     private int _position;
+
+    // Whether a queued frame points into _buffer, so that it may only go back to the pool behind that frame.
+    private bool _bufferQueued;
     private bool _disposed;
 
     public TcpResponseWriter(ServerStream stream, FrameConnection connection, long maxMessageBytes)
@@ -77,35 +83,49 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
             return default;
         }
 
-        // The current buffer leaves with these messages; the next message starts in a fresh one.
-        RetireBuffer();
         return SendEndedAsync(cancellationToken);
     }
 
-    /// <summary>Returns every buffer that no queued frame refers to; called when the handler is done.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Ends the writer: every buffer goes back to the pool, except the current one when a queued frame still points
+    /// into it; that one is returned to the caller, to travel behind the stream's last frame (END or ERROR).
+    /// </summary>
+    public byte[]? Complete()
     {
         if (_disposed)
         {
-            return;
+            return null;
         }
 
         _disposed = true;
 
-        // Ended but never flushed: no frame points into these.
+        // Ended but never flushed. Earlier frames may still point into their buffers, so they go back behind them.
         foreach (var chunk in _ended)
         {
             if (chunk.ReturnsBuffer && chunk.Buffer is not null)
             {
-                _pool.Return(chunk.Buffer);
+                Release(chunk.Buffer, queued: true);
             }
         }
 
         _ended.Clear();
-        if (_buffer is not null)
+        var buffer = _buffer;
+        _buffer = null;
+        if (buffer is not null && !_bufferQueued)
         {
-            _pool.Return(_buffer);
-            _buffer = null;
+            _pool.Return(buffer);
+            return null;
+        }
+
+        return buffer;
+    }
+
+    /// <summary>Ends the writer when no last frame can carry its buffer (see <see cref="Complete"/>).</summary>
+    public void Dispose()
+    {
+        if (Complete() is { } buffer)
+        {
+            Release(buffer, queued: true);
         }
     }
 
@@ -133,9 +153,17 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
                         Body = chunk.Buffer is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(chunk.Buffer, offset, n),
                         Buffer = last && chunk.ReturnsBuffer ? chunk.Buffer : null,
                     };
+                    if (chunk.Buffer is not null && chunk.Buffer == _buffer)
+                    {
+                        _bufferQueued = true;
+                    }
+
                     if (!_stream.SendData(frame))
                     {
-                        // Not queued: the stream ended under us. The buffer is dropped, not returned (see FrameConnection.Send).
+                        // Not queued: the stream ended under us. The connection credit it took goes back, or every
+                        // stream cancelled at this moment would shrink the connection's window for good. The buffer is
+                        // dropped, not returned (see FrameConnection.Send).
+                        _connection.SendWindow.Add(credit);
                         index++;
                         throw _stream.EndedError();
                     }
@@ -164,35 +192,18 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
         _ended.Clear();
     }
 
-    private void RetireBuffer()
+    // A buffer no ended message still needs: straight back to the pool, or behind the frames that point into it.
+    private void Release(byte[] buffer, bool queued)
     {
-        if (_buffer is null)
+        if (!queued || !_connection.Send(new OutgoingFrame(FrameType.Data, 0, _stream.Id) { Buffer = buffer, ReleaseOnly = true }))
         {
-            return;
-        }
+            if (!queued)
+            {
+                _pool.Return(buffer);
+            }
 
-        var pending = _position - _start;
-        var last = _ended.Count - 1;
-        if (_ended[last].Buffer != _buffer)
-        {
-            // No ended message lives in this buffer; it only holds the message being written.
-            return;
+            // Not queued while frames may still point into it: the collector takes it (see FrameConnection.Send).
         }
-
-        _ended[last] = _ended[last] with { ReturnsBuffer = true };
-        if (pending == 0)
-        {
-            _buffer = null;
-            _start = _position = 0;
-            return;
-        }
-
-        // A message is half written: it moves to a fresh buffer.
-        var fresh = _pool.Rent(Math.Max(MinimumBufferSize, pending));
-        _buffer.AsSpan(_start, pending).CopyTo(fresh);
-        _buffer = fresh;
-        _start = 0;
-        _position = pending;
     }
 
     private void EnsureRoom(int sizeHint)
@@ -219,15 +230,17 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
             var holdsEnded = _ended.Count > 0 && _ended[^1].Buffer == _buffer;
             if (holdsEnded)
             {
+                // The last frame of that message carries the buffer back, after every earlier frame from it.
                 _ended[^1] = _ended[^1] with { ReturnsBuffer = true };
             }
             else
             {
-                _pool.Return(_buffer);
+                Release(_buffer, _bufferQueued);
             }
         }
 
         _buffer = bigger;
+        _bufferQueued = false;
         _start = 0;
         _position = message;
     }

@@ -1,0 +1,119 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Plexus.Transport.Tcp.Tests;
+
+/// <summary>
+/// Response streams that mix small messages (packed together on the client) with large ones (one buffer each), read
+/// at different speeds, and given up half way: order, content and returned credit must hold in every case.
+/// </summary>
+public sealed class StreamingTests
+{
+    // Small, at the small/large boundary, large, empty, multi-frame: every path a message can take.
+    private static readonly int[] Sizes = [16, 0, 1, 1024, 1025, 16, 3000, 200, 70_000, 16, 16, 900];
+
+    [Theory(Timeout = 60_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task MixedSmallAndLargeMessages_ArriveIntactAndInOrder(bool flushEach)
+    {
+        var factory = new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart());
+        await using var server = factory.CreateServer();
+        await server.StartAsync(CancellationToken.None);
+        await using var client = factory.CreateClient();
+        var target = ServeMixed(server, count: 6000, flushEach);
+
+        await using var stream = await client.SendAsync(server.Address, Echo.Request(target, [0]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound);
+        var index = 0;
+        while (await stream.MoveNextAsync().AsTask().WaitAsync(Echo.Bound))
+        {
+            AssertMessage(index, stream.Current);
+            index++;
+            if (index % 1500 == 0)
+            {
+                // Fall behind now and then, so that messages pile up across several blocks and runs.
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal(6000, index);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StreamsGivenUpHalfWay_ReturnTheirCredit_AndTheConnectionKeepsFlowing()
+    {
+        // The smallest windows: credit leaked by a few abandoned streams would stall every later one.
+        var options = TestOptions.Loopback();
+        options.StreamWindowBytes = 64 * 1024;
+        options.ConnectionWindowBytes = 64 * 1024;
+        var factory = new TcpTransportFactory(options, TestCodecs.TwoPart());
+        await using var server = (TcpRequestServer)factory.CreateServer();
+        await server.StartAsync(CancellationToken.None);
+        await using var client = factory.CreateClient();
+        var target = ServeMixed(server, count: 3000, flushEach: true);
+
+        for (var round = 0; round < 40; round++)
+        {
+            await using var stream = await client.SendAsync(server.Address, Echo.Request(target, [0]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound);
+            for (var i = 0; i < round % 7; i++)
+            {
+                Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(Echo.Bound));
+                AssertMessage(i, stream.Current);
+            }
+
+            // Let the server fill the window before giving up, so that queued messages are thrown away with their credit.
+            await Task.Delay(round % 3 == 0 ? 20 : 0);
+        }
+
+        var messages = await Echo.CallAsync(client, server.Address, Echo.Request(target, [0]));
+        Assert.Equal(3000, messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            AssertMessage(i, new ReadOnlySequence<byte>(messages[i]));
+        }
+
+        Assert.Equal(1, server.SessionCount);
+    }
+
+    private static (EndpointAddress Endpoint, InstanceId Instance) ServeMixed(IRequestPlaneServer server, int count, bool flushEach)
+    {
+        var endpoint = new EndpointAddress("tcp", "tests", "mixed");
+        var instance = InstanceId.NewId();
+        server.Register(endpoint, instance, new DelegateHandler(async (request, responses) =>
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var size = Sizes[i % Sizes.Length];
+                var span = responses.GetSpan(size)[..size];
+                Fill(i, span);
+                responses.Advance(size);
+                responses.EndMessage();
+                if (flushEach || i % 37 == 0)
+                {
+                    await responses.FlushAsync(request.RequestAborted);
+                }
+            }
+        }));
+        return (endpoint, instance);
+    }
+
+    private static void Fill(int index, Span<byte> message)
+    {
+        for (var i = 0; i < message.Length; i++)
+        {
+            message[i] = (byte)(index + (i * 7));
+        }
+
+        if (message.Length >= sizeof(int))
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(message, index);
+        }
+    }
+
+    private static void AssertMessage(int index, ReadOnlySequence<byte> actual)
+    {
+        var expected = new byte[Sizes[index % Sizes.Length]];
+        Fill(index, expected);
+        Assert.Equal(expected, actual.ToArray());
+    }
+}
