@@ -1,3 +1,4 @@
+using Spectre.Console;
 using Microsoft.Extensions.DependencyInjection;
 using Plexus.Host.Cli;
 using Plexus.Host.Composition;
@@ -18,7 +19,8 @@ internal static class BenchCommand
     /// <param name="cancellationToken">Stops the run (Ctrl+C).</param>
     /// <exception cref="UsageException">No transport of the given name is loaded.</exception>
     /// <exception cref="BenchFailedException">A measurement failed.</exception>
-    public static async Task<int> RunAsync(BenchOptions options, IReadOnlyList<string> configurationArgs, Stream output, TextWriter progress, CancellationToken cancellationToken)
+    /// <param name="interactive">Standard error and output are a terminal: show a progress bar and a drawn table.</param>
+    public static async Task<int> RunAsync(BenchOptions options, IReadOnlyList<string> configurationArgs, Stream output, TextWriter progress, CancellationToken cancellationToken, bool interactive = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(configurationArgs);
@@ -79,7 +81,23 @@ internal static class BenchCommand
                 await StartAsync(subject, cancellationToken);
             }
 
-            measurements = await new BenchRunner(options, progress).RunAsync(subjects, cancellationToken);
+            if (interactive)
+            {
+                var console = Cli.ConsoleTable.For(progress, redirected: false);
+                IReadOnlyList<BenchMeasurement>? done = null;
+                await console.Progress()
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                    .StartAsync(async context =>
+                    {
+                        var task = context.AddTask("starting", maxValue: BenchRunner.CountMeasurements(options, subjects.Count));
+                        done = await new BenchRunner(options, new BarBenchProgress(task)).RunAsync(subjects, cancellationToken);
+                    });
+                measurements = done!;
+            }
+            else
+            {
+                measurements = await new BenchRunner(options, progress).RunAsync(subjects, cancellationToken);
+            }
         }
         finally
         {
@@ -105,7 +123,14 @@ internal static class BenchCommand
         else
         {
             using var text = new StreamWriter(output, leaveOpen: true);
-            BenchTable.Write(report, BenchEnvironment.Current, text);
+            if (interactive)
+            {
+                BenchTable.WriteRich(report, BenchEnvironment.Current, Cli.ConsoleTable.For(text, redirected: false));
+            }
+            else
+            {
+                BenchTable.Write(report, BenchEnvironment.Current, text);
+            }
         }
 
         await output.FlushAsync(CancellationToken.None);

@@ -11,17 +11,36 @@ namespace Plexus.Host.Bench;
 internal sealed class BenchRunner
 {
     private readonly BenchOptions _options;
-    private readonly TextWriter _progress;
+    private readonly IBenchProgress _progress;
     private LatencyRecorder? _recorder;
 
     /// <param name="options">What to measure and for how long.</param>
-    /// <param name="progress">Where a line per measurement goes while the run is on (standard error, so standard output stays data).</param>
+    /// <param name="progress">Where each measurement is reported while the run is on (standard error, so standard output stays data).</param>
     public BenchRunner(BenchOptions options, TextWriter progress)
+        : this(options, new LineBenchProgress(progress))
+    {
+    }
+
+    /// <param name="options">What to measure and for how long.</param>
+    /// <param name="progress">Where each measurement is reported while the run is on.</param>
+    public BenchRunner(BenchOptions options, IBenchProgress progress)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
         _options = options;
         _progress = progress;
+    }
+
+    /// <summary>How many measurements a run of <paramref name="subjects"/> subjects makes.</summary>
+    public static int CountMeasurements(BenchOptions options, int subjects)
+    {
+        var perSubject = 0;
+        foreach (var scenario in options.Scenarios)
+        {
+            perSubject += scenario == BenchScenario.Unary ? options.Concurrencies.Count : 1;
+        }
+
+        return perSubject * subjects;
     }
 
     /// <summary>How long one operation may take beyond the planned time before the measurement is declared hung.</summary>
@@ -64,11 +83,12 @@ internal sealed class BenchRunner
         var budget = _options.Warmup + _options.Duration + OperationGrace;
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(budget);
-        await _progress.WriteLineAsync($"bench: {subject.Name} {label} ...");
+        var what = $"{subject.Name} {label}";
+        await _progress.StartedAsync(what);
         try
         {
             var measurement = await measure(limit.Token);
-            await _progress.WriteLineAsync($"bench: {subject.Name} {label}: {Describe(measurement)}");
+            await _progress.FinishedAsync(what, Describe(measurement));
             return measurement;
         }
         catch (Exception ex) when (ex is not BenchFailedException)

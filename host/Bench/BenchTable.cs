@@ -1,4 +1,5 @@
 using System.Globalization;
+using Spectre.Console;
 
 namespace Plexus.Host.Bench;
 
@@ -61,6 +62,54 @@ internal static class BenchTable
         {
             output.WriteLine($"{report.Subject}/<baseline> = the {report.Subject} figure divided by the baseline's from this run. Latency: lower is better; throughput: higher is better.");
         }
+    }
+
+    /// <summary>Draws the same table for a terminal: aligned columns, ratios coloured by whether they favour the transport.</summary>
+    public static void WriteRich(BenchReport report, BenchEnvironment environment, IAnsiConsole console)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(console);
+        var against = report.Baselines.Count == 0 ? "no baseline" : string.Join(", ", report.Baselines);
+        var table = new Table()
+            .Border(TableBorder.Rounded)
+            .Title(Markup.Escape($"{report.Subject} against {against}, over loopback"))
+            .Caption(Markup.Escape(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{environment.Runtime}, {environment.ProcessorCount} CPUs; {Seconds(report.Options.Duration)} per measurement after {Seconds(report.Options.Warmup)} warm-up; ratio = {report.Subject} / baseline, same run")));
+        table.AddColumn("figure");
+        table.AddColumn(new TableColumn($"[bold]{Markup.Escape(report.Subject)}[/]").RightAligned());
+        foreach (var baseline in report.Baselines)
+        {
+            table.AddColumn(new TableColumn(Markup.Escape(baseline)).RightAligned());
+            table.AddColumn(new TableColumn("ratio").RightAligned());
+        }
+
+        foreach (var figure in report.Figures)
+        {
+            var cells = new List<string>
+            {
+                Markup.Escape($"{figure.Label} ({figure.Unit})"),
+                $"[bold]{Format(figure.ValueOf(report.Subject), figure.Unit)}[/]",
+            };
+            foreach (var baseline in report.Baselines)
+            {
+                cells.Add(Format(figure.ValueOf(baseline), figure.Unit));
+                if (figure.Ratio(report.Subject, baseline) is { } ratio)
+                {
+                    var better = figure.LowerIsBetter ? ratio <= 1 : ratio >= 1;
+                    cells.Add($"[{(better ? "green" : "yellow")}]{ratio.ToString("0.00", CultureInfo.InvariantCulture)}x[/]");
+                }
+                else
+                {
+                    cells.Add("-");
+                }
+            }
+
+            table.AddRow([.. cells]);
+        }
+
+        console.Write(table);
     }
 
     public static string Format(double? value, string unit) => value switch

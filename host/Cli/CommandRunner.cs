@@ -147,7 +147,8 @@ internal static class CommandRunner
         try
         {
             using var stdout = Console.OpenStandardOutput();
-            return await BenchCommand.RunAsync(options, parsed.ConfigurationArgs, stdout, Console.Error, cancel.Token);
+            var interactive = !options.Json && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
+            return await BenchCommand.RunAsync(options, parsed.ConfigurationArgs, stdout, Console.Error, cancel.Token, interactive);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {

@@ -6,15 +6,17 @@ namespace Plexus.Host.Cli;
 /// <summary>Tables for people on a terminal (Spectre.Console); plain, uncoloured text when output is redirected.</summary>
 internal static class ConsoleTable
 {
-    public static IAnsiConsole For(TextWriter output)
+    public static IAnsiConsole For(TextWriter output) =>
+        For(output, ReferenceEquals(output, Console.Out) ? Console.IsOutputRedirected : true);
+
+    public static IAnsiConsole For(TextWriter output, bool redirected)
     {
-        var redirected = ReferenceEquals(output, Console.Out) ? Console.IsOutputRedirected : true;
         var console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(output),
             Ansi = redirected ? AnsiSupport.No : AnsiSupport.Detect,
             ColorSystem = redirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-            Interactive = InteractionSupport.No,
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Yes,
         });
         if (redirected)
         {

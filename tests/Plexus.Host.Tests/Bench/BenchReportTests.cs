@@ -128,3 +128,21 @@ public sealed class BenchReportTests
         Assert.Contains("against no baseline", text.ToString(), StringComparison.Ordinal);
     }
 }
+
+public sealed class BenchRichOutputTests
+{
+    [Fact]
+    public async Task Progress_reports_every_measurement_and_counts_them_up_front()
+    {
+        var options = BenchOptions.Parse(Plexus.Host.Cli.ParsedArguments.Parse(["bench", "--scenario", "unary,stream,bulk", "--concurrency", "1,8,64"]));
+
+        // Three unary concurrencies plus stream and bulk, for each of three subjects.
+        Assert.Equal(15, BenchRunner.CountMeasurements(options, subjects: 3));
+
+        var lines = new StringWriter();
+        IBenchProgress progress = new LineBenchProgress(lines);
+        await progress.StartedAsync("tcp unary c=1");
+        await progress.FinishedAsync("tcp unary c=1", "10 req/s");
+        Assert.Equal($"bench: tcp unary c=1 ...{Environment.NewLine}bench: tcp unary c=1: 10 req/s{Environment.NewLine}", lines.ToString());
+    }
+}
