@@ -234,6 +234,13 @@ internal sealed class FrameConnection
         var idle = Environment.TickCount64 - Volatile.Read(ref _lastReceived);
         if (idle >= _keepAliveTimeoutMs)
         {
+            if (HasUnreadBytes())
+            {
+                // The peer did send: its bytes wait in the socket for this side's reader, which is behind because the
+                // thread pool is busy (this timer runs ahead of queued work). A busy process keeps its connections.
+                return;
+            }
+
             TcpLog.PeerDead(_logger, PeerName, idle);
             Abort(PlexusException.Unavailable(
                 $"Nothing was received from {PeerName} for {idle} ms, past {TcpTransportOptions.Key(nameof(TcpTransportOptions.KeepAliveTimeout))} ({_keepAliveTimeoutMs} ms); the peer is presumed dead and the connection was closed."));
@@ -241,6 +248,18 @@ internal sealed class FrameConnection
         else if (idle >= _keepAliveIntervalMs)
         {
             Send(new OutgoingFrame(FrameType.Ping, 0, 0, value: (ulong)Environment.TickCount64));
+        }
+    }
+
+    private bool HasUnreadBytes()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            return false;
         }
     }
 

@@ -298,6 +298,8 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
             WakeLocked();
         }
 
+        // The server grants no more credit for an ended stream: a sender still waiting for some must fail, not hang.
+        SendWindow.Close(error ?? PlexusException.Unavailable($"Stream {Id} has ended; it takes no more request payload."));
         DisposeTimer();
     }
 
@@ -395,6 +397,9 @@ internal sealed class TcpResponseStream : IResponseStream, IFrameObserver, IValu
         _abortError = error;
         DiscardAssemblyLocked();
         WakeLocked();
+
+        // A cancelled stream gets no more credit either; a sender waiting for it stops here.
+        SendWindow.Close(error);
         cancelled = true;
         _session.Cancel(this, reason);
     }

@@ -479,7 +479,11 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         var calls = new Task[Count];
         for (var i = 0; i < Count; i++)
         {
-            calls[i] = OneAsync(i);
+            // Callers run on the thread pool, not on xunit's synchronization context: that context starts a new thread
+            // for every continuation posted to it, and a thousand callers would put thousands of thread starts ahead
+            // of the transport's own work on a small machine.
+            var index = i;
+            calls[i] = Task.Run(() => OneAsync(index));
         }
 
         await Task.WhenAll(calls).WaitAsync(StepTimeout);

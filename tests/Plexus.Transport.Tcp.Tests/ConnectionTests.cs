@@ -139,7 +139,9 @@ public sealed class ConnectionTests
         var calls = new Task[200];
         for (var i = 0; i < calls.Length; i++)
         {
-            calls[i] = Echo.CallAsync(client, server.Address, Echo.Request(echo, [(byte)i]));
+            // On the thread pool: xunit's synchronization context starts a thread per continuation posted to it.
+            var request = Echo.Request(echo, [(byte)i]);
+            calls[i] = Task.Run(() => Echo.CallAsync(client, server.Address, request));
         }
 
         await Task.WhenAll(calls).WaitAsync(Echo.Bound);
@@ -181,6 +183,26 @@ public sealed class ConnectionTests
         }
 
         Assert.Equal(20, count);
+        Assert.Equal([5], Assert.Single(await Echo.CallAsync(client, server.Address, Echo.Request(echo, [5]))));
+        Assert.Equal(1, server.SessionCount);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task PayloadOverTheServersLimit_LargerThanTheStreamWindow_FailsWithoutWaitingForCredit()
+    {
+        var small = TestOptions.Loopback();
+        small.MaxPayloadBytes = 100_000;
+        await using var server = (TcpRequestServer)new TcpTransportFactory(small, TestCodecs.TwoPart()).CreateServer();
+        await server.StartAsync(CancellationToken.None);
+        await using var client = new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateClient();
+        var echo = Echo.Serve(server);
+
+        // Several stream windows: the refused stream never gets more credit, so the sender must stop at the refusal.
+        var payload = new byte[3 * new TcpTransportOptions().StreamWindowBytes];
+        var error = await Assert.ThrowsAsync<PlexusException>(() => Echo.CallAsync(client, server.Address, Echo.Request(echo, payload)));
+
+        Assert.Equal(PlexusErrorCode.PayloadTooLarge, error.Code);
+        Assert.Contains("Plexus:Transports:Tcp:MaxPayloadBytes", error.Message, StringComparison.Ordinal);
         Assert.Equal([5], Assert.Single(await Echo.CallAsync(client, server.Address, Echo.Request(echo, [5]))));
         Assert.Equal(1, server.SessionCount);
     }
