@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -129,6 +130,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task UnaryEcho_ReturnsThePayloadAsOneMessage()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new EchoHandler());
         var payload = "hello, plexus"u8.ToArray();
 
@@ -140,6 +143,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task CallersBuffer_IsFreeOnceSendAsyncCompletes()
     {
+        await LeaveTestContext();
+
         var handler = new GatedHandler();
         var (endpoint, instance) = Serve(handler);
         var buffer = Pattern(64 * 1024, seed: 7);
@@ -161,6 +166,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task StreamOfTenThousandMessages_ArrivesCompleteAndInOrder()
     {
+        await LeaveTestContext();
+
         const int Count = 10_000;
         var (endpoint, instance) = Serve(new CounterStreamHandler());
         var countPayload = new byte[4];
@@ -204,6 +211,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task EmptyPayload_IsEchoedAsOneEmptyMessage()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new EchoHandler());
 
         var messages = await CallAsync(NewRequest(endpoint, instance, ReadOnlyMemory<byte>.Empty));
@@ -214,6 +223,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task EmptyMessages_ArriveAsMessages_AndAStreamMayHaveNone()
     {
+        await LeaveTestContext();
+
         var (emptyMessages, emptyInstance) = Serve(new EmptyMessagesHandler(), "empty-messages");
         var (silent, silentInstance) = Serve(new SilentHandler(), "silent");
 
@@ -230,6 +241,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task CancellingTheSendToken_ReachesTheHandlerPromptly()
     {
+        await LeaveTestContext();
+
         var handler = new BlockingHandler();
         var (endpoint, instance) = Serve(handler);
         using var cancellation = new CancellationTokenSource();
@@ -251,6 +264,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task CancellingTheMoveNextToken_ReachesTheHandlerPromptly()
     {
+        await LeaveTestContext();
+
         var handler = new BlockingHandler();
         var (endpoint, instance) = Serve(handler);
         using var cancellation = new CancellationTokenSource();
@@ -272,6 +287,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task DisposingTheStreamBeforeItsEnd_ReachesTheHandlerPromptly()
     {
+        await LeaveTestContext();
+
         var handler = new BlockingHandler();
         var (endpoint, instance) = Serve(handler);
 
@@ -287,6 +304,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task DeadlineInThePast_FailsWithTimeout()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new BlockingHandler());
 
         var error = await CallExpectingFailureAsync(
@@ -298,6 +317,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task ShortDeadline_FiresTheHandlersToken_AndTheClientGetsTimeout()
     {
+        await LeaveTestContext();
+
         var handler = new BlockingHandler();
         var (endpoint, instance) = Serve(handler);
         var deadline = DateTimeOffset.UtcNow.AddMilliseconds(500);
@@ -319,6 +340,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlerException_BecomesHandlerErrorWithItsMessage_AndTheConnectionSurvives()
     {
+        await LeaveTestContext();
+
         var (failing, failingInstance) = Serve(new ThrowingHandler(new InvalidOperationException("the model ran out of tokens")), "failing");
         var (echo, echoInstance) = Serve(new EchoHandler(), "echo");
 
@@ -336,6 +359,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlerException_AfterMessages_DeliversTheMessagesFirst()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new ThrowingHandler(new InvalidOperationException("failed half way"), messagesBefore: 3));
 
         var stream = await SendAsync(NewRequest(endpoint, instance, "x"u8.ToArray()));
@@ -356,6 +381,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlerThrowingPlexusException_KeepsItsCode()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new ThrowingHandler(new PlexusException(PlexusErrorCode.Overloaded, "12 requests queued; try later")));
 
         var error = await CallExpectingFailureAsync(NewRequest(endpoint, instance, "x"u8.ToArray()));
@@ -367,6 +394,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task UnknownEndpoint_IsUnavailableBeforeFirstByte()
     {
+        await LeaveTestContext();
+
         var (_, instance) = Serve(new EchoHandler(), "echo");
 
         var error = await CallExpectingFailureAsync(NewRequest(NewEndpoint("not-registered"), instance, "x"u8.ToArray()));
@@ -378,6 +407,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task WrongInstanceId_IsUnavailableBeforeFirstByte()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new EchoHandler());
         var other = new InstanceId(instance.Value ^ 0x5555);
 
@@ -390,6 +421,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task StoppedServer_IsUnavailableBeforeFirstByte()
     {
+        await LeaveTestContext();
+
         var stopped = await StartServerAsync();
         var endpoint = NewEndpoint();
         var instance = InstanceId.NewId();
@@ -405,6 +438,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task LargePayload_EchoedAsAStreamOfChunks_ArrivesIntact()
     {
+        await LeaveTestContext();
+
         const int Chunk = MiB;
         var (endpoint, instance) = Serve(new ChunkedEchoHandler(Chunk));
         var payload = Pattern(LargePayloadBytes, seed: 11);
@@ -436,6 +471,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task LargePayload_EchoedAsOneMessage_ArrivesIntact()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new EchoHandler());
         var payload = Pattern(LargePayloadBytes, seed: 13);
         var expected = SHA256.HashData(payload);
@@ -459,6 +496,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task PayloadOverTheLimit_IsRefusedWithPayloadTooLarge_AndTheClientKeepsWorking()
     {
+        await LeaveTestContext();
+
         var (endpoint, instance) = Serve(new EchoHandler());
 
         // One 1 MiB block repeated: the oversized payload costs the test almost nothing to offer.
@@ -473,17 +512,15 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task ThousandConcurrentRequests_AllGetTheirOwnAnswer()
     {
+        await LeaveTestContext();
+
         const int Count = 1000;
         var (endpoint, instance) = Serve(new EchoHandler());
 
         var calls = new Task[Count];
         for (var i = 0; i < Count; i++)
         {
-            // Callers run on the thread pool, not on xunit's synchronization context: that context starts a new thread
-            // for every continuation posted to it, and a thousand callers would put thousands of thread starts ahead
-            // of the transport's own work on a small machine.
-            var index = i;
-            calls[i] = Task.Run(() => OneAsync(index));
+            calls[i] = OneAsync(i);
         }
 
         await Task.WhenAll(calls).WaitAsync(StepTimeout);
@@ -499,6 +536,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task SlowConsumer_BoundsWhatTheHandlerCanGetAhead()
     {
+        await LeaveTestContext();
+
         const int MessageBytes = 16 * 1024;
         var handler = new SlowWriterHandler(MessageBytes);
         var (endpoint, instance) = Serve(handler);
@@ -540,6 +579,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task Drain_RefusesNewRequests_FinishesInFlightOnes_ThenCompletes()
     {
+        await LeaveTestContext();
+
         var gated = new GatedHandler();
         var (slow, slowInstance) = Serve(gated, "slow");
         var (echo, echoInstance) = Serve(new EchoHandler(), "echo");
@@ -570,6 +611,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task Drain_WhenItsTokenFires_AbortsWhatIsStillInFlight()
     {
+        await LeaveTestContext();
+
         var handler = new BlockingHandler();
         var (endpoint, instance) = Serve(handler);
 
@@ -596,6 +639,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task KilledServer_FailsInFlightRequestsWithUnavailable_Promptly()
     {
+        await LeaveTestContext();
+
         var blocking = new BlockingHandler();
         var writer = new SlowWriterHandler(4096);
         var (quiet, quietInstance) = Serve(blocking, "quiet");
@@ -628,6 +673,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task TwoEndpointsOnOneServer_EachReachesItsOwnHandler()
     {
+        await LeaveTestContext();
+
         var (alpha, alphaInstance) = Serve(new FixedReplyHandler("alpha"u8.ToArray()), "alpha");
         var (beta, betaInstance) = Serve(new FixedReplyHandler("beta"u8.ToArray()), "beta");
 
@@ -639,6 +686,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task Unregister_RefusesNewRequests_LetsInFlightOnesFinish_AndAllowsRegisteringAgain()
     {
+        await LeaveTestContext();
+
         var gated = new GatedHandler();
         var (endpoint, instance) = Serve(gated);
 
@@ -666,6 +715,8 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task RequestContext_CarriesEndpointRequestIdHeadersDeadlineAndPayloadIntact()
     {
+        await LeaveTestContext();
+
         var withAll = new CapturingHandler();
         var withNothing = new CapturingHandler();
         var (full, fullInstance) = Serve(withAll, "full");
@@ -706,6 +757,14 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         Assert.Null(bareSeen.Deadline);
         Assert.Empty(bareSeen.Payload);
     }
+
+    /// <summary>
+    /// Moves the rest of a test onto the thread pool. xunit's synchronization context starts a new thread for every
+    /// continuation posted to it; on a busy machine those thread starts hold the pool threads the transport needs and
+    /// delay its frames, which the prompt-cancellation bounds would count against the transport.
+    /// </summary>
+    /// <returns>An awaitable that always yields, and not to the captured context.</returns>
+    protected static ConfiguredTaskAwaitable LeaveTestContext() => Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 
     /// <summary>A fresh endpoint address in the kit's namespace.</summary>
     /// <param name="name">The endpoint segment.</param>
