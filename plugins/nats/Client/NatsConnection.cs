@@ -355,22 +355,9 @@ internal sealed class NatsConnection : IAsyncDisposable
     /// <summary>Closes abruptly, as a crashed process would: no unsubscribe, no flush, the socket reset.</summary>
     public void Abort()
     {
-        NatsLink? link;
-        lock (_gate)
+        if (!TryMarkClosed(out var link))
         {
-            if (_state == NatsConnectionState.Closed)
-            {
-                return;
-            }
-
-            _state = NatsConnectionState.Closed;
-            link = _link;
-            _link = null;
-        }
-
-        if (link is not null)
-        {
-            NatsMetrics.ConnectionClosed();
+            return;
         }
 
         _closing.Cancel();
@@ -391,6 +378,30 @@ internal sealed class NatsConnection : IAsyncDisposable
     /// <summary>Closes: what is already buffered is written (briefly waited for), then the socket closes.</summary>
     /// <returns>A task that completes when closed.</returns>
     public async ValueTask DisposeAsync() => await CloseAsync(graceful: true).ConfigureAwait(false);
+
+    /// <summary>Moves to Closed once, detaching the live link (if any); false when already closed.</summary>
+    private bool TryMarkClosed(out NatsLink? link)
+    {
+        lock (_gate)
+        {
+            link = null;
+            if (_state == NatsConnectionState.Closed)
+            {
+                return false;
+            }
+
+            _state = NatsConnectionState.Closed;
+            link = _link;
+            _link = null;
+        }
+
+        if (link is not null)
+        {
+            NatsMetrics.ConnectionClosed();
+        }
+
+        return true;
+    }
 
     private List<NatsSubscription> ActiveSubscriptions()
     {
@@ -426,22 +437,9 @@ internal sealed class NatsConnection : IAsyncDisposable
 
     private async Task CloseAsync(bool graceful)
     {
-        NatsLink? link;
-        lock (_gate)
+        if (!TryMarkClosed(out var link))
         {
-            if (_state == NatsConnectionState.Closed)
-            {
-                return;
-            }
-
-            _state = NatsConnectionState.Closed;
-            link = _link;
-            _link = null;
-        }
-
-        if (link is not null)
-        {
-            NatsMetrics.ConnectionClosed();
+            return;
         }
 
         _pingTimer.Dispose();
