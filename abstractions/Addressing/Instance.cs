@@ -26,17 +26,29 @@ public sealed record Instance(
     /// <summary>An empty metadata map.</summary>
     public static IReadOnlyDictionary<string, string> EmptyMetadata { get; } = new Dictionary<string, string>();
 
+    // Parsed once per metadata map, not on every routing decision; keyed by the map so that `with` copies re-parse.
+    private MetadataFacts? _facts;
+
     /// <summary>The load the instance last reported in <see cref="InstanceMetadataKeys.Load"/>, or 0.</summary>
-    public double Load =>
-        Metadata.TryGetValue(InstanceMetadataKeys.Load, out var text)
-        && double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var load)
-            ? load
-            : 0;
+    public double Load => Facts.Load;
 
     /// <summary>Whether the instance last reported itself busy in <see cref="InstanceMetadataKeys.Busy"/>.</summary>
-    public bool IsBusy =>
-        Metadata.TryGetValue(InstanceMetadataKeys.Busy, out var text)
-        && string.Equals(text, "true", StringComparison.OrdinalIgnoreCase);
+    public bool IsBusy => Facts.Busy;
+
+    private MetadataFacts Facts
+    {
+        get
+        {
+            var facts = Volatile.Read(ref _facts);
+            if (facts is null || !ReferenceEquals(facts.Source, Metadata))
+            {
+                facts = new MetadataFacts(Metadata);
+                Volatile.Write(ref _facts, facts);
+            }
+
+            return facts;
+        }
+    }
 
     /// <inheritdoc />
     public bool Equals(Instance? other) =>
@@ -71,5 +83,24 @@ public sealed record Instance(
         }
 
         return true;
+    }
+
+    private sealed class MetadataFacts
+    {
+        public MetadataFacts(IReadOnlyDictionary<string, string> source)
+        {
+            Source = source;
+            Load = source.TryGetValue(InstanceMetadataKeys.Load, out var load)
+                && double.TryParse(load, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                    ? value
+                    : 0;
+            Busy = source.TryGetValue(InstanceMetadataKeys.Busy, out var busy) && string.Equals(busy, "true", StringComparison.OrdinalIgnoreCase);
+        }
+
+        public IReadOnlyDictionary<string, string> Source { get; }
+
+        public double Load { get; }
+
+        public bool Busy { get; }
     }
 }

@@ -93,6 +93,20 @@ public sealed class InstanceTests
         Assert.Equal(3, candidate.InFlight);
     }
 
+    [Fact]
+    public void A_copy_with_new_metadata_reports_the_new_load_and_busy_flag()
+    {
+        var idle = Make(new Dictionary<string, string> { ["load"] = "0.25" });
+        Assert.Equal(0.25, idle.Load);
+        Assert.False(idle.IsBusy);
+
+        var busy = idle with { Metadata = new Dictionary<string, string> { ["load"] = "0.9", ["busy"] = "true" } };
+
+        Assert.Equal(0.9, busy.Load);
+        Assert.True(busy.IsBusy);
+        Assert.Equal(0.25, idle.Load);
+    }
+
     private static Instance Make(IReadOnlyDictionary<string, string> metadata) =>
         new(Endpoint, new InstanceId(1), "tcp", new Uri("tcp://10.0.0.1:7400"), metadata);
 }
