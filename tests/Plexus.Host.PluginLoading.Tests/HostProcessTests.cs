@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Plexus.Host.Plugins;
+using Plexus.Host.Tests.Support;
 
 namespace Plexus.Host.PluginLoading.Tests;
 
@@ -10,12 +10,6 @@ namespace Plexus.Host.PluginLoading.Tests;
 /// </summary>
 public sealed class HostProcessTests
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
     [Fact]
     public async Task Required_failing_plugin_stops_the_host_with_exit_code_3_and_its_line()
     {
@@ -90,54 +84,9 @@ public sealed class HostProcessTests
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunHostAsync(params string[] arguments)
     {
-        string hostDll = HostDll();
-
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(hostDll);
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        var result = await HostProcess.RunAsync(TimeSpan.FromSeconds(60), arguments);
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 
-    private static string HostDll()
-    {
-        string hostDll = Path.Combine(RepositoryRoot(), "host", "bin", Configuration, "net10.0", "Plexus.Host.dll");
-        Assert.True(File.Exists(hostDll), $"{hostDll} is missing; build the host");
-        return hostDll;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Plugins.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Plugins.sln above {AppContext.BaseDirectory}");
-    }
+    private static string HostDll() => HostProcess.HostDll;
 }

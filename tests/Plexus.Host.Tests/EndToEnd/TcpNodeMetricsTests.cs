@@ -1,11 +1,10 @@
-using System.Text.RegularExpressions;
 using Plexus.Host.Tests.Support;
 using Plexus.Host.Tests.Telemetry;
 
 namespace Plexus.Host.Tests.EndToEnd;
 
 /// <summary>A node serving over TCP exposes the request plane's and the transport's meters on /metrics.</summary>
-public sealed partial class TcpNodeMetricsTests
+public sealed class TcpNodeMetricsTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
@@ -17,7 +16,7 @@ public sealed partial class TcpNodeMetricsTests
         {
             string[] settings = ["--Plexus:Discovery:Provider=file", $"--Plexus:Discovery:File:Directory={discovery.FullName}", "--Plexus:Transports:Tcp:Bind=127.0.0.1:0"];
             await using var node = await NodeProcess.StartAsync(Timeout, ["--Plexus:Status:Url=http://127.0.0.1:0", .. settings]);
-            var status = new Uri(StatusUrl().Match(node.Output).Groups[1].Value);
+            var status = node.StatusUrl;
             for (var i = 0; i < 2; i++)
             {
                 var call = await HostProcess.RunAsync(Timeout, ["call", "demo/echo/echo", "--data", "0123456789", .. settings]);
@@ -39,7 +38,4 @@ public sealed partial class TcpNodeMetricsTests
             discovery.Delete(recursive: true);
         }
     }
-
-    [GeneratedRegex(@"\[1000\] Node .* status (http://127\.0\.0\.1:\d+/)")]
-    private static partial Regex StatusUrl();
 }

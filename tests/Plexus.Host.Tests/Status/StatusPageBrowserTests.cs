@@ -8,7 +8,7 @@ namespace Plexus.Host.Tests.Status;
 /// Opens a real node's status page in headless Chromium (Debian's <c>chromium</c>, installed by test.sh) and asserts
 /// on what the page's script rendered, not on the HTML the server sent.
 /// </summary>
-public sealed partial class StatusPageBrowserTests
+public sealed class StatusPageBrowserTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
@@ -18,8 +18,7 @@ public sealed partial class StatusPageBrowserTests
         var discovery = Directory.CreateTempSubdirectory("plexus-browser-");
         string[] settings = ["--Plexus:Discovery:Provider=file", $"--Plexus:Discovery:File:Directory={discovery.FullName}", "--Plexus:Transports:Tcp:Bind=127.0.0.1:0"];
         await using var node = await NodeProcess.StartAsync(Timeout, ["--Plexus:Status:Url=http://127.0.0.1:0", "--Plexus:NodeId=browser-node", "--Plexus:Demo:TokenDelay=00:00:00", .. settings]);
-        var url = StatusUrl().Match(node.Output).Groups[1].Value;
-        Assert.False(string.IsNullOrEmpty(url), node.Output);
+        var url = node.StatusUrl.ToString();
 
         // Traffic from other processes over TCP, so that the page has request rates to show.
         for (var i = 0; i < 3; i++)
@@ -96,7 +95,4 @@ public sealed partial class StatusPageBrowserTests
             profile.Delete(recursive: true);
         }
     }
-
-    [GeneratedRegex(@"\[1000\] Node .* status (http://127\.0\.0\.1:\d+/)")]
-    private static partial Regex StatusUrl();
 }

@@ -28,6 +28,16 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>The status server's address, as the start-up summary line (event 1000) gives it.</summary>
+    public Uri StatusUrl
+    {
+        get
+        {
+            var match = StatusUrlInSummary().Match(Output);
+            return match.Success ? new Uri(match.Groups[1].Value) : throw new InvalidOperationException($"The node's summary line names no status address. Its output:\n{Output}");
+        }
+    }
+
     /// <summary>Starts a node and waits for its start-up summary line (event 1000).</summary>
     public static async Task<NodeProcess> StartAsync(TimeSpan timeout, params string[] args)
     {
@@ -105,6 +115,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     private const int SigTerm = 15;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[1000\] Node .* status (http://127\.0\.0\.1:\d+/)")]
+    private static partial System.Text.RegularExpressions.Regex StatusUrlInSummary();
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
