@@ -6,7 +6,7 @@ namespace Plexus.Host.Cli;
 /// </summary>
 internal sealed class ParsedArguments
 {
-    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "json", "help", "h", "quiet", "lines", "no-serve", "serve" };
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "json", "help", "h", "lines", "no-serve", "serve" };
 
     private readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
 

@@ -6,7 +6,7 @@ namespace Plexus.Host.Demo;
 /// <c>demo/echo/relay</c>: calls the endpoint named in the <c>relay-to</c> header with this request's payload and
 /// streams its responses back: one service calling another through the request plane.
 /// </summary>
-internal sealed class RelayHandler(PushRouter router) : IEndpointHandler
+internal sealed class RelayHandler(PushRouter router, TimeProvider time) : IEndpointHandler
 {
     public const string TargetHeader = "relay-to";
 
@@ -17,7 +17,17 @@ internal sealed class RelayHandler(PushRouter router) : IEndpointHandler
             throw new ArgumentException($"Header {TargetHeader} must name the endpoint to relay to, as namespace/component/endpoint; it is '{target}'.");
         }
 
-        var timeout = request.Deadline is DateTimeOffset deadline ? deadline - DateTimeOffset.UtcNow : (TimeSpan?)null;
+        // The relayed call may take only what is left of this request's own deadline.
+        TimeSpan? timeout = null;
+        if (request.Deadline is DateTimeOffset deadline)
+        {
+            timeout = deadline - time.GetUtcNow();
+            if (timeout <= TimeSpan.Zero)
+            {
+                throw new PlexusException(PlexusErrorCode.Timeout, $"The request's deadline passed before it could be relayed to {endpoint}.");
+            }
+        }
+
         await using var stream = await router.CallAsync(endpoint, request.Payload, new CallOptions(Timeout: timeout), request.RequestAborted);
         while (await stream.MoveNextAsync(request.RequestAborted))
         {
