@@ -16,7 +16,7 @@ internal sealed class MemoryTransportFactory : ITransportFactory
     /// <summary>Creates the factory from bound options; the host's container uses this constructor.</summary>
     /// <param name="options">The options bound from <c>Plexus:Transports:Memory</c>.</param>
     public MemoryTransportFactory(IOptions<MemoryTransportOptions> options)
-        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), ArrayPool<byte>.Shared)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), BoundedArrayPool.Instance)
     {
     }
 

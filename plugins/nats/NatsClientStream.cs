@@ -15,7 +15,7 @@ namespace Plexus.Transport.Nats;
 internal sealed class NatsClientStream : IResponseStream, IValueTaskSource<bool>
 {
     private readonly NatsClient _client;
-    private readonly ArrayPool<byte> _pool = ArrayPool<byte>.Shared;
+    private readonly ArrayPool<byte> _pool = BoundedArrayPool.Instance;
     private readonly Lock _gate = new();
     private readonly Queue<ReceivedMessage> _queue = new();
     private readonly TaskCompletionSource<string> _controlKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);

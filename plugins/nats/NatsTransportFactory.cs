@@ -22,7 +22,7 @@ internal sealed class NatsTransportFactory : ITransportFactory
     /// <param name="options">The options bound from <c>Plexus:Transports:Nats</c>.</param>
     /// <param name="loggers">Where connection events are logged.</param>
     public NatsTransportFactory(IOptions<NatsTransportOptions> options, ILoggerFactory? loggers = null)
-        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), ArrayPool<byte>.Shared, loggers)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), BoundedArrayPool.Instance, loggers)
     {
     }
 

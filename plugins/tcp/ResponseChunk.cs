@@ -1,7 +1,8 @@
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
-/// One ended response message in the writer: where its bytes are, and whether it is the last message in its buffer
-/// (its last frame then carries the buffer back to the pool).
+/// One run of response bytes in the writer: a whole ended message, or a piece of a large message that outgrew its
+/// buffer (<paramref name="EndsMessage"/> false). <paramref name="ReturnsBuffer"/> says it is the last run in its
+/// buffer, so its last frame carries the buffer back to the pool.
 /// </summary>
-internal record struct ResponseChunk(byte[]? Buffer, int Offset, int Length, bool ReturnsBuffer);
+internal record struct ResponseChunk(byte[]? Buffer, int Offset, int Length, bool ReturnsBuffer, bool EndsMessage = true);

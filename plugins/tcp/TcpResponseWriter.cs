@@ -17,6 +17,11 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
     // Room for a few hundred small messages; larger messages get a buffer of their own size.
     private const int MinimumBufferSize = 8192;
 
+    // A message that outgrows this continues in a new buffer instead of a bigger copy: no array larger than this is
+    // rented for a message written in pieces, so a 100 MiB message neither copies itself while it grows nor leaves
+    // 64 and 128 MiB arrays in the shared pool after it is gone.
+    private const int MaximumBufferSize = 1024 * 1024;
+
     private readonly ServerStream _stream;
     private readonly FrameConnection _connection;
     private readonly ArrayPool<byte> _pool;
@@ -26,9 +31,15 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
     private int _start;
     private int _position;
 
+    // Bytes of the message being written that sit in earlier buffers, already queued as pieces.
+    private long _messageBefore;
+
     // Whether a queued frame points into _buffer, so that it may only go back to the pool behind that frame.
     private bool _bufferQueued;
     private bool _disposed;
+
+    // Set when a message that already had pieces queued went over the limit: the stream cannot go on after it.
+    private PlexusException? _broken;
 
     public TcpResponseWriter(ServerStream stream, FrameConnection connection, long maxMessageBytes)
     {
@@ -41,14 +52,14 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
     /// <inheritdoc />
     public void Advance(int count)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfUnusable();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         if (count > (_buffer?.Length ?? 0) - _position)
         {
             throw new ArgumentOutOfRangeException(nameof(count), "Advanced past the end of the buffer GetSpan/GetMemory returned.");
         }
 
-        ThrowIfOverLimit((long)_position - _start + count);
+        ThrowIfOverLimit(_messageBefore + _position - _start + count);
         _position += count;
     }
 
@@ -69,15 +80,16 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
     /// <inheritdoc />
     public void EndMessage()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfUnusable();
         _ended.Add(new ResponseChunk(_buffer, _start, _position - _start, ReturnsBuffer: false));
         _start = _position;
+        _messageBefore = 0;
     }
 
     /// <inheritdoc />
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfUnusable();
         if (_ended.Count == 0)
         {
             return default;
@@ -148,7 +160,7 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
                     var credit = await Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, minimum, Wire.FrameCharge + wanted, cancellationToken).ConfigureAwait(false);
                     var n = credit - Wire.FrameCharge;
                     var last = n == remaining;
-                    var frame = new OutgoingFrame(FrameType.Data, last ? Wire.EndMessage : (byte)0, _stream.Id)
+                    var frame = new OutgoingFrame(FrameType.Data, last && chunk.EndsMessage ? Wire.EndMessage : (byte)0, _stream.Id)
                     {
                         Body = chunk.Buffer is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(chunk.Buffer, offset, n),
                         Buffer = last && chunk.ReturnsBuffer ? chunk.Buffer : null,
@@ -208,7 +220,7 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
 
     private void EnsureRoom(int sizeHint)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ThrowIfUnusable();
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
         var needed = Math.Max(sizeHint, 1);
         if (_buffer is not null && _buffer.Length - _position >= needed)
@@ -219,10 +231,22 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
         // The limit is checked before anything is rented: an oversized message fails without the memory it would take.
         var message = _position - _start;
         var required = (long)message + needed;
-        ThrowIfOverLimit(required);
+        ThrowIfOverLimit(_messageBefore + required);
+
+        if (message > 0 && required > MaximumBufferSize && needed <= MaximumBufferSize)
+        {
+            // The bytes so far become a piece of their own (the last run in this buffer) and the message goes on in a
+            // fresh buffer: pieces are sent as frames without the end-of-message flag.
+            _ended.Add(new ResponseChunk(_buffer, _start, message, ReturnsBuffer: true, EndsMessage: false));
+            _messageBefore += message;
+            _buffer = _pool.Rent(MaximumBufferSize);
+            _bufferQueued = false;
+            _start = _position = 0;
+            return;
+        }
 
         var size = Math.Max(required, Math.Max(MinimumBufferSize, 2L * message));
-        size = Math.Min(size, Math.Max(required, _maxMessageBytes));
+        size = Math.Min(size, Math.Max(required, Math.Min(_maxMessageBytes, MaximumBufferSize)));
         var bigger = _pool.Rent((int)size);
         if (_buffer is not null)
         {
@@ -249,7 +273,23 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
     {
         if (size > _maxMessageBytes)
         {
-            throw PlexusException.TooLarge("response message", size, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+            var error = PlexusException.TooLarge("response message", size, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+            if (_messageBefore > 0)
+            {
+                // Pieces of this message may be on the wire already; no later message may follow them.
+                _broken = error;
+            }
+
+            throw error;
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_broken is not null)
+        {
+            throw _broken;
         }
     }
 }

@@ -22,7 +22,7 @@ internal sealed class TcpTransportFactory : ITransportFactory
     /// <param name="codecs">The host's codecs: the configured one is offered, the peer's is looked up by name.</param>
     /// <param name="loggerFactory">Where connection problems are logged.</param>
     public TcpTransportFactory(IOptions<TcpTransportOptions> options, IFrameCodecs codecs, ILoggerFactory loggerFactory)
-        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), codecs, loggerFactory, ArrayPool<byte>.Shared)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), codecs, loggerFactory, BoundedArrayPool.Instance)
     {
     }
 
@@ -37,7 +37,7 @@ internal sealed class TcpTransportFactory : ITransportFactory
         _options = options;
         _codecs = codecs;
         _tls = TlsMaterial.Load(options.Tls ?? new TcpTlsOptions());
-        _pool = pool ?? ArrayPool<byte>.Shared;
+        _pool = pool ?? BoundedArrayPool.Instance;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
     }
 

@@ -115,7 +115,8 @@ public sealed class FileDiscoveryProviderTests : DiscoveryProviderBehaviour
     [Fact]
     public async Task A_reader_never_sees_a_partial_file()
     {
-        var lease = await RegisterAsync(NewInstance(Workers, 1));
+        // A lease long enough for 150 large writes on a busy machine: this test is about torn files, not expiry.
+        var lease = await RegisterAsync(NewInstance(Workers, 1), TimeSpan.FromMinutes(2));
         var path = InstancePath(Workers, 1);
         const int valueLength = 200_000;
         var writer = Task.Run(async () =>
