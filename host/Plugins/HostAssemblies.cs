@@ -31,6 +31,30 @@ internal sealed class HostAssemblies
     /// <returns>True when it is trusted or already loaded there.</returns>
     public bool Contains(string simpleName) => trusted.ContainsKey(simpleName) || FindLoaded(simpleName) is not null;
 
+    /// <summary>The shared contracts the default context supplies: Plexus.Abstractions and Microsoft.Extensions.*.</summary>
+    /// <returns>Their simple names.</returns>
+    public IEnumerable<string> SharedContractNames()
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string name in trusted.Keys)
+        {
+            if (PluginLoadContext.IsSharedContract(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        foreach (Assembly assembly in AssemblyLoadContext.Default.Assemblies)
+        {
+            if (assembly.GetName().Name is { } name && PluginLoadContext.IsSharedContract(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        return names;
+    }
+
     /// <summary>The version the default context would supply, read from metadata; null when it has none.</summary>
     /// <param name="simpleName">The assembly's simple name.</param>
     /// <returns>The version, or null.</returns>

@@ -1,47 +1,63 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.Loader;
+using McMaster.NETCore.Plugins;
+using PackageLoader = McMaster.NETCore.Plugins.PluginLoader;
 
 namespace Plexus.Host.Plugins;
 
 /// <summary>
-/// The load context of one plugin folder. Resolution rules, in order:
+/// The load context of one plugin folder: a McMaster.NETCore.Plugins loader (which reads the plugin's
+/// <c>.deps.json</c>, resolves its managed and native assets and gives it its own <see cref="AssemblyLoadContext"/>)
+/// set up with Plexus's resolution rules, in order:
 /// <list type="number">
-/// <item>Shared contracts (<c>Plexus.Abstractions</c> and every <c>Microsoft.Extensions.*</c>) come from the default
-/// context whenever the host has them, even if the plugin carries its own copy: a plugin's <c>ITransportFactory</c>
-/// or <c>IServiceCollection</c> must be the host's type.</item>
-/// <item>Everything else comes from the plugin's folder when the plugin carries it (its <c>.deps.json</c>, then a
-/// <c>&lt;name&gt;.dll</c> beside the main assembly), so two plugins may use two versions of one library. This also
-/// holds for libraries the host happens to carry or have loaded (Scrutor, say): those never cross the contract
-/// boundary, and letting them win would make a plugin's library versions depend on the host's.</item>
+/// <item>Shared contracts (<c>Plexus.Abstractions</c> and every <c>Microsoft.Extensions.*</c> the host carries) come
+/// from the default context, even if the plugin carries its own copy: a plugin's <c>ITransportFactory</c> or
+/// <c>IServiceCollection</c> must be the host's type.</item>
+/// <item>Everything else comes from the plugin's folder when the plugin carries it, so two plugins may use two
+/// versions of one library, including libraries the host happens to carry (Scrutor, say).</item>
 /// <item>What the plugin does not carry falls back to the default context: the framework, and host libraries a
 /// plugin chose not to ship.</item>
 /// </list>
-/// Native libraries: the <c>.deps.json</c> first, then <c>runtimes/&lt;rid&gt;/native/</c> for the current RID and its
-/// fallbacks and the plugin folder, then the system search.
+/// Native libraries: the <c>.deps.json</c> and the plugin folder first (the package), then
+/// <c>runtimes/&lt;rid&gt;/native/</c> for the current RID's fallbacks (Plexus), then the system search; a name nothing
+/// found is remembered so that the failure line can name it.
 /// </summary>
-internal sealed class PluginLoadContext : AssemblyLoadContext
+internal sealed class PluginLoadContext
 {
     private const string AbstractionsName = "Plexus.Abstractions";
 
     private readonly AssemblyDependencyResolver resolver;
     private readonly HostAssemblies host;
+    private readonly PackageLoader loader;
     private readonly ConcurrentQueue<string> unresolvedNativeLibraries = new();
 
-    public PluginLoadContext(string pluginName, string mainAssemblyPath, HostAssemblies host)
-        : base($"Plexus plugin '{pluginName}'", isCollectible: false)
+    public PluginLoadContext(string mainAssemblyPath, HostAssemblies host)
     {
         MainAssemblyPath = mainAssemblyPath;
         Folder = Path.GetDirectoryName(mainAssemblyPath) ?? ".";
         this.host = host;
+
+        // Read before the loader exists, so a manifest naming missing files is refused before anything loads.
         resolver = new AssemblyDependencyResolver(mainAssemblyPath);
+        var config = new PluginConfig(mainAssemblyPath) { PreferSharedTypes = false, IsUnloadable = false };
+        foreach (string shared in host.SharedContractNames())
+        {
+            config.SharedAssemblies.Add(new AssemblyName(shared));
+        }
+
+        loader = new PackageLoader(config);
+        loader.LoadContext.ResolvingUnmanagedDll += ResolveNative;
     }
 
     public string MainAssemblyPath { get; }
 
     public string Folder { get; }
 
-    /// <summary>Native library names this context could not find in the plugin (the system search was left to try).</summary>
+    /// <summary>The assembly load context the plugin's assemblies live in.</summary>
+    public AssemblyLoadContext Context => loader.LoadContext;
+
+    /// <summary>Native library names nothing could find for this plugin, neither the plugin nor the system.</summary>
     public IReadOnlyCollection<string> UnresolvedNativeLibraries => unresolvedNativeLibraries;
 
     /// <summary>Whether an assembly always resolves to the host's copy when the host has one.</summary>
@@ -87,27 +103,25 @@ internal sealed class PluginLoadContext : AssemblyLoadContext
         return FindPrivateAssembly(assemblyName) is null;
     }
 
-    protected override Assembly? Load(AssemblyName assemblyName)
+    /// <summary>Loads the plugin's main assembly into its context.</summary>
+    /// <returns>The assembly.</returns>
+    public Assembly LoadMainAssembly() => loader.LoadDefaultAssembly();
+
+    // Called after the package's own lookup and the system search both failed.
+    private IntPtr ResolveNative(Assembly requester, string unmanagedDllName)
     {
-        // Null hands the request to the default context, which owns the host's copies and the framework.
-        if (IsSharedContract(assemblyName.Name) && host.Contains(assemblyName.Name!))
+        try
         {
-            return null;
+            if (NativeLibraryProbe.Find(Folder, unmanagedDllName) is { } path)
+            {
+                return System.Runtime.InteropServices.NativeLibrary.Load(path);
+            }
+        }
+        catch (DllNotFoundException)
+        {
+            // A file of that name that would not load (wrong architecture, missing dependency) counts as not found.
         }
 
-        string? path = FindPrivateAssembly(assemblyName);
-        return path is null ? null : LoadFromAssemblyPath(path);
-    }
-
-    protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
-    {
-        string? path = resolver.ResolveUnmanagedDllToPath(unmanagedDllName) ?? NativeLibraryProbe.Find(Folder, unmanagedDllName);
-        if (path is not null)
-        {
-            return LoadUnmanagedDllFromPath(path);
-        }
-
-        // Remembered so a later DllNotFoundException can name the library; the system search comes next.
         unresolvedNativeLibraries.Enqueue(unmanagedDllName);
         return IntPtr.Zero;
     }

@@ -193,7 +193,7 @@ internal sealed class PluginLoader
         PluginLoadContext context;
         try
         {
-            context = new PluginLoadContext(info.Name, main.Path, host);
+            context = new PluginLoadContext(main.Path, host);
         }
         catch (InvalidOperationException ex)
         {
@@ -377,7 +377,7 @@ internal sealed class PluginLoader
         Dictionary<Type, IReadOnlyList<Type>> components;
         try
         {
-            assembly = context.LoadFromAssemblyPath(info.MainAssemblyPath!);
+            assembly = context.LoadMainAssembly();
 
             // Scanned into a scratch collection first, to learn which types came from this plugin.
             var scanned = new ServiceCollection();

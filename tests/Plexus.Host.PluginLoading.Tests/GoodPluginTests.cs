@@ -64,7 +64,9 @@ public sealed class GoodPluginTests
         ITransportFactory factory = Assert.Single(loaded.Catalog.Activate<ITransportFactory>(provider));
 
         Assert.Equal("good", factory.Name);
-        Assert.IsType<PluginLoadContext>(AssemblyLoadContext.GetLoadContext(factory.GetType().Assembly));
+        PluginInfo good = Assert.Single(loaded.Catalog.Plugins, p => p.Name == "good");
+        Assert.Same(good.LoadContext!.Context, AssemblyLoadContext.GetLoadContext(factory.GetType().Assembly));
+        Assert.NotSame(AssemblyLoadContext.Default, good.LoadContext.Context);
         Assert.Same(typeof(IEndpointHandler).Assembly, ReadAssembly(factory, "HandlerContractAssembly"));
 
         // The plugin ships its own Microsoft.Extensions.DependencyInjection.Abstractions; the host's must still win.
