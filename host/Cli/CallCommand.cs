@@ -15,6 +15,7 @@ internal static class CallCommand
     /// once the payload limit is known, so that a file over it is refused before a byte of it is read.</param>
     public sealed record Request(EndpointAddress Endpoint, string? Data, Dictionary<string, string> Headers, TimeSpan? Timeout, InstanceId? Instance, bool Lines, bool Json);
 
+    // Every built-in transport's default MaxPayloadBytes.
     private const long DefaultMaxPayloadBytes = 256L * 1024 * 1024;
 
     public static Request Parse(ParsedArguments args)

@@ -120,10 +120,12 @@ internal static class CommandRunner
         }
         catch (OperationCanceledException) when (signals.Received)
         {
+            // The signal came while the host was starting, before the request was sent.
+            await Console.Error.WriteLineAsync($"error: {PlexusErrorCode.Cancelled}: the call was cancelled by {signals.SignalName} before it was sent.");
             code = ExitCodes.RequestFailed;
         }
 
-        // Stopping sends nothing new, and disposing the host closes the connections after the cancellation went out.
+        // A cancelled stream has already told the server when RunAsync returns; stopping the host closes the connection.
         await host.StopAsync(CancellationToken.None);
         if (signals.Received && code != ExitCodes.Ok)
         {
