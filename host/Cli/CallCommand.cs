@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Plexus.Host.RequestPlane.Client;
@@ -10,9 +11,14 @@ namespace Plexus.Host.Cli;
 /// <summary><c>call</c>: sends one request and prints the response stream as it arrives.</summary>
 internal static class CallCommand
 {
-    public sealed record Request(EndpointAddress Endpoint, byte[] Payload, Dictionary<string, string> Headers, TimeSpan? Timeout, InstanceId? Instance, bool Lines, bool Json);
+    /// <param name="Data">The <c>--data</c> value as given (text, <c>@file</c> or <c>@-</c>); read by <see cref="ReadPayload"/>
+    /// once the payload limit is known, so that a file over it is refused before a byte of it is read.</param>
+    public sealed record Request(EndpointAddress Endpoint, string? Data, Dictionary<string, string> Headers, TimeSpan? Timeout, InstanceId? Instance, bool Lines, bool Json);
 
-    public static Request Parse(ParsedArguments args, TextReader stdin)
+    // Every built-in transport's default MaxPayloadBytes.
+    private const long DefaultMaxPayloadBytes = 256L * 1024 * 1024;
+
+    public static Request Parse(ParsedArguments args)
     {
         args.Allow("data", "header", "timeout", "instance", "lines", "json", "serve", "no-serve");
         if (args.Positional.Count != 1)
@@ -44,10 +50,29 @@ internal static class CallCommand
         }
 
         var timeout = args.Value("timeout") is string t ? DurationParser.Parse("timeout", t) : (TimeSpan?)null;
-        return new Request(endpoint, ReadPayload(args.Value("data"), stdin), headers, timeout, instance, args.Has("lines"), args.Has("json"));
+        var data = args.Value("data");
+        if (data is not null && data.StartsWith('@') && data != "@-" && !File.Exists(data[1..]))
+        {
+            throw new UsageException($"--data {data}: file '{Path.GetFullPath(data[1..])}' does not exist.");
+        }
+
+        return new Request(endpoint, data, headers, timeout, instance, args.Has("lines"), args.Has("json"));
     }
 
-    private static byte[] ReadPayload(string? data, TextReader stdin)
+    /// <summary>
+    /// The largest payload the call may send, and the setting that raises it: <c>MaxPayloadBytes</c> of the transport
+    /// this node is configured with (<c>Plexus:RequestPlane:Transport</c>), as every built-in transport names it.
+    /// </summary>
+    public static (long Limit, string Key) PayloadLimit(IConfiguration configuration)
+    {
+        var transport = configuration["Plexus:RequestPlane:Transport"] is { Length: > 0 } name ? name : "memory";
+        var key = $"Plexus:Transports:{char.ToUpperInvariant(transport[0])}{transport[1..]}:MaxPayloadBytes";
+        return (configuration.GetValue<long?>(key) ?? DefaultMaxPayloadBytes, key);
+    }
+
+    /// <summary>Reads the payload <c>--data</c> names, refusing one over <paramref name="limit"/> before reading it whole.</summary>
+    /// <exception cref="UsageException">A file or standard input holds more than the limit.</exception>
+    public static byte[] ReadPayload(string? data, Func<Stream> stdin, long limit, string limitKey)
     {
         if (data is null)
         {
@@ -56,24 +81,51 @@ internal static class CallCommand
 
         if (data == "@-")
         {
-            return Encoding.UTF8.GetBytes(stdin.ReadToEnd());
+            using var input = stdin();
+            return ReadAtMost(input, limit, () => new UsageException($"--data @-: standard input holds more than {limit} bytes, the limit {limitKey} sets; send less, or raise {limitKey}.", showUsage: false));
         }
 
         if (data.StartsWith('@'))
         {
-            var path = data[1..];
-            if (!File.Exists(path))
+            var path = Path.GetFullPath(data[1..]);
+            var size = new FileInfo(path).Length;
+            if (size > limit)
             {
-                throw new UsageException($"--data {data}: file '{Path.GetFullPath(path)}' does not exist.");
+                throw TooLarge(path, $"{size} bytes", limit, limitKey);
             }
 
-            return File.ReadAllBytes(path);
+            // The size can change between the look and the read, and some files (pipes, /proc) report none: the read
+            // stops one byte past the limit whatever the file says.
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1);
+            return ReadAtMost(file, limit, () => TooLarge(path, $"more than {limit} bytes", limit, limitKey), size);
         }
 
-        return Encoding.UTF8.GetBytes(data);
+        var text = Encoding.UTF8.GetBytes(data);
+        return text.Length <= limit ? text : throw new UsageException($"--data is {text.Length} bytes, over the limit of {limit} bytes that {limitKey} sets; send less, or raise {limitKey}.", showUsage: false);
     }
 
-    public static async Task<int> RunAsync(IHost host, Request request, Stream output, TextWriter error, CancellationToken cancellationToken)
+    private static UsageException TooLarge(string path, string size, long limit, string limitKey) =>
+        new($"--data @{path}: the file is {size}, over the limit of {limit} bytes that {limitKey} sets; send a smaller file, or raise {limitKey} (on the nodes that serve the endpoint too).", showUsage: false);
+
+    private static byte[] ReadAtMost(Stream input, long limit, Func<UsageException> tooLarge, long expected = 0)
+    {
+        using var buffer = new MemoryStream((int)Math.Min(expected, int.MaxValue));
+        var chunk = new byte[81920];
+        int read;
+        while ((read = input.Read(chunk, 0, chunk.Length)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                throw tooLarge();
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static async Task<int> RunAsync(IHost host, Request request, byte[] payload, Stream output, TextWriter error, CancellationToken cancellationToken)
     {
         var router = host.Services.GetRequiredService<PushRouter>();
         var index = 0;
@@ -82,7 +134,7 @@ internal static class CallCommand
         {
             await using var stream = await router.CallAsync(
                 request.Endpoint,
-                new ReadOnlySequence<byte>(request.Payload),
+                new ReadOnlySequence<byte>(payload),
                 new CallOptions(request.Headers, request.Timeout, request.Instance),
                 cancellationToken);
             while (await stream.MoveNextAsync(cancellationToken))

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -49,7 +50,7 @@ internal static class CommandRunner
         }
         catch (UsageException ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}\n\n{Usage.For(parsed.Command)}");
+            await stderr.WriteLineAsync(ex.ShowUsage ? $"error: {ex.Message}\n\n{Usage.For(parsed.Command)}" : $"error: {ex.Message}");
             return ExitCodes.Usage;
         }
         catch (BenchFailedException ex)
@@ -76,10 +77,9 @@ internal static class CommandRunner
 
             return ExitCodes.Configuration;
         }
-        catch (InvalidOperationException ex) when (ex.InnerException is FormatException or InvalidOperationException { InnerException: FormatException })
+        catch (InvalidOperationException ex) when (ConfigurationBindingError.TryDescribe(ex, out var line))
         {
-            // The configuration binder reports a value it cannot convert this way; its message names the key.
-            await stderr.WriteLineAsync($"Configuration error: {ex.Message}");
+            await stderr.WriteLineAsync($"Configuration error: {line}");
             return ExitCodes.Configuration;
         }
     }
@@ -99,32 +99,40 @@ internal static class CommandRunner
 
     private static async Task<int> CallAsync(ParsedArguments parsed)
     {
-        var request = CallCommand.Parse(parsed, Console.In);
+        var request = CallCommand.Parse(parsed);
+
+        // Registered before anything slow, so that SIGTERM or Ctrl+C at any point ends the call promptly.
+        using var signals = new SignalCancellation();
         bool? serve = parsed.Has("no-serve") ? false : parsed.Has("serve") ? true : null;
         // With in-process discovery no other node can be found, so by default the caller serves its own endpoints.
         using var host = PlexusHostFactory.Build(
             [.. parsed.ConfigurationArgs],
             quiet: true,
             serve: configuration => serve ?? string.Equals(configuration["Plexus:Discovery:Provider"] ?? "memory", "memory", StringComparison.OrdinalIgnoreCase));
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        var (limit, limitKey) = CallCommand.PayloadLimit(host.Services.GetRequiredService<IConfiguration>());
+        var payload = CallCommand.ReadPayload(request.Data, Console.OpenStandardInput, limit, limitKey);
+        int code;
         try
         {
-            await host.StartAsync(cancel.Token);
+            await host.StartAsync(signals.Token);
             using var stdout = Console.OpenStandardOutput();
-            var code = await CallCommand.RunAsync(host, request, stdout, Console.Error, cancel.Token);
-            await host.StopAsync(CancellationToken.None);
-            return code;
+            code = await CallCommand.RunAsync(host, request, payload, stdout, Console.Error, signals.Token);
         }
-        finally
+        catch (OperationCanceledException) when (signals.Received)
         {
-            Console.CancelKeyPress -= onCancel;
+            // The signal came while the host was starting, before the request was sent.
+            await Console.Error.WriteLineAsync($"error: {PlexusErrorCode.Cancelled}: the call was cancelled by {signals.SignalName} before it was sent.");
+            code = ExitCodes.RequestFailed;
         }
+
+        // A cancelled stream has already told the server when RunAsync returns; stopping the host closes the connection.
+        await host.StopAsync(CancellationToken.None);
+        if (signals.Received && code != ExitCodes.Ok)
+        {
+            return signals.ExitCode;
+        }
+
+        return code;
     }
 
     private static int Plugins(ParsedArguments parsed)
@@ -137,27 +145,17 @@ internal static class CommandRunner
     private static async Task<int> BenchAsync(ParsedArguments parsed)
     {
         var options = BenchOptions.Parse(parsed);
-        using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) =>
-        {
-            e.Cancel = true;
-            cancel.Cancel();
-        };
-        Console.CancelKeyPress += onCancel;
+        using var signals = new SignalCancellation();
         try
         {
             using var stdout = Console.OpenStandardOutput();
             var interactive = !options.Json && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
-            return await BenchCommand.RunAsync(options, parsed.ConfigurationArgs, stdout, Console.Error, cancel.Token, interactive);
+            return await BenchCommand.RunAsync(options, parsed.ConfigurationArgs, stdout, Console.Error, signals.Token, interactive);
         }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (signals.Received)
         {
-            await Console.Error.WriteLineAsync("error: bench: cancelled.");
-            return ExitCodes.RequestFailed;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
+            await Console.Error.WriteLineAsync($"error: bench: cancelled by {signals.SignalName}.");
+            return signals.ExitCode;
         }
     }
 

@@ -16,4 +16,10 @@ internal static class ExitCodes
 
     /// <summary>The configuration was invalid.</summary>
     public const int Configuration = 4;
+
+    /// <summary>A command was cancelled by SIGINT (Ctrl+C): 128 + 2, as shells report it.</summary>
+    public const int Interrupted = 130;
+
+    /// <summary>A command was cancelled by SIGTERM: 128 + 15, as shells and service managers report it.</summary>
+    public const int Terminated = 143;
 }

@@ -19,21 +19,26 @@ internal static class Usage
         Any option with a ':' in its name sets configuration, for example
           --Plexus:RequestPlane:Transport=memory  --Plexus:Discovery:Provider=file
 
-        Exit codes: 0 ok, 1 call or bench failed, 2 wrong arguments, 3 required plugin failed, 4 invalid configuration.
+        Durations, here and in configuration: 500ms, 10s, 2m, 1h or 00:00:10 (a bare number has no unit and is refused).
+
+        Exit codes: 0 ok, 1 call or bench failed, 2 wrong arguments, 3 required plugin failed, 4 invalid configuration,
+        130 / 143 call or bench cancelled by SIGINT (Ctrl+C) / SIGTERM. 'run' drains on either signal and exits 0.
         """;
 
     public const string Run = """
         Usage: Plexus.Host run [--Plexus:Key=value ...]
 
         Runs a node: loads plugins, serves the registered endpoints over the configured transport, registers
-        them in discovery, and drains on Ctrl+C.
+        them in discovery, and on Ctrl+C or SIGTERM leaves discovery, drains in-flight requests for up to
+        Plexus:Server:DrainTimeout, and exits 0. A Bind address that is invalid or in use exits 4.
         """;
 
     public const string Call = """
         Usage: Plexus.Host call <namespace/component/endpoint> [options]
 
         Options:
-          --data <text>|@<file>   The request payload (default: empty). @- reads standard input.
+          --data <text>|@<file>   The request payload (default: empty). @- reads standard input. A file larger than
+                                  the transport's MaxPayloadBytes is refused (exit 2) before it is read.
           --header <k=v>          A request header; repeat for more.
           --timeout <duration>    Give up after this long: 500ms, 10s, 2m or 00:00:10 (default: none).
           --instance <id>         Send to this instance only (16 hex digits, see 'instances').
@@ -43,6 +48,7 @@ internal static class Usage
                                   discovery is in-process, where no other node could be found).
 
         Prints the messages as they arrive. On failure prints the typed error to standard error and exits 1.
+        SIGINT (Ctrl+C) or SIGTERM cancels the call (the server's handler is cancelled too) and exits 130 or 143.
         """;
 
     public const string Instances = """

@@ -5,6 +5,9 @@ namespace Plexus.Host.Configuration;
 /// <summary>Checks the <c>Plexus</c> section at start; each failure names the key and what to write instead.</summary>
 internal sealed class PlexusOptionsValidator : IValidateOptions<PlexusOptions>
 {
+    // The longest wait a timer takes (CancellationTokenSource.CancelAfter).
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(49);
+
     public ValidateOptionsResult Validate(string? name, PlexusOptions options)
     {
         var failures = new List<string>();
@@ -14,12 +17,12 @@ internal sealed class PlexusOptionsValidator : IValidateOptions<PlexusOptions>
         RequireName(failures, "Plexus:Router:Strategy", options.Router.Strategy, "a router strategy such as 'round-robin'");
         if (options.RequestPlane.DefaultTimeout < TimeSpan.Zero)
         {
-            failures.Add($"Plexus:RequestPlane:DefaultTimeout is {options.RequestPlane.DefaultTimeout}; it must be zero (no limit) or positive, such as 00:00:30.");
+            failures.Add($"Plexus:RequestPlane:DefaultTimeout is {options.RequestPlane.DefaultTimeout}; it must be zero (no limit) or positive, such as 30s.");
         }
 
         if (options.Discovery.LeaseTtl < TimeSpan.FromMilliseconds(100))
         {
-            failures.Add($"Plexus:Discovery:LeaseTtl is {options.Discovery.LeaseTtl}; it must be at least 00:00:00.1, such as 00:00:10.");
+            failures.Add($"Plexus:Discovery:LeaseTtl is {options.Discovery.LeaseTtl}; it must be at least 100ms, such as 10s.");
         }
 
         if (options.Router.MaxInFlightPerInstance < 0)
@@ -35,6 +38,11 @@ internal sealed class PlexusOptionsValidator : IValidateOptions<PlexusOptions>
         if (options.Router.UnhealthyFor < TimeSpan.Zero || options.Router.BusyFor < TimeSpan.Zero || options.Router.DiscoveryWait < TimeSpan.Zero)
         {
             failures.Add("Plexus:Router:UnhealthyFor, BusyFor and DiscoveryWait must not be negative.");
+        }
+
+        if (options.Router.DiscoveryAnswerWait <= TimeSpan.Zero || options.Router.DiscoveryAnswerWait > MaxWait)
+        {
+            failures.Add($"Plexus:Router:DiscoveryAnswerWait is {options.Router.DiscoveryAnswerWait}; it must be more than zero and at most {MaxWait.TotalDays:0} days, such as 30s.");
         }
 
         if (options.Server.DrainTimeout < TimeSpan.Zero)

@@ -18,8 +18,14 @@ internal sealed class RouterOptions
     /// <summary>How long an instance that answered "overloaded" counts as busy.</summary>
     public TimeSpan BusyFor { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long a call waits for discovery to show a first instance of its endpoint.</summary>
+    /// <summary>How long a call waits for an instance to appear once discovery has answered that its endpoint has none.</summary>
     public TimeSpan DiscoveryWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a call without a timeout of its own waits for discovery's first answer about its endpoint; a call with a
+    /// timeout waits as long as that allows. Long, because a busy machine can take seconds to answer.
+    /// </summary>
+    public TimeSpan DiscoveryAnswerWait { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Seeds the router's random source, for reproducible routing; random when empty.</summary>
     public int? Seed { get; set; }

@@ -37,7 +37,7 @@ internal sealed class FileDiscoveryOptionsValidator : IValidateOptions<FileDisco
 
         if (options.PollInterval < MinPollInterval || options.PollInterval > MaxPollInterval)
         {
-            failures.Add($"{pollKey} is {options.PollInterval}; set it between {MinPollInterval} and {MaxPollInterval}, written as a time span such as 00:00:00.250.");
+            failures.Add($"{pollKey} is {options.PollInterval}; set it between {MinPollInterval} and {MaxPollInterval}, such as 250ms.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -51,8 +51,17 @@ internal static class PlexusHostFactory
             builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
         }
 
-        // A failed start is reported once, as one line naming the key or plugin, by the command runner.
+        // A failed start is reported once, as one line naming the key or plugin, by the command runner. The provider
+        // rule too, because in quiet mode the provider-wide rule above would outrank a rule without a provider.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        builder.Logging.AddFilter<ConsoleLoggerProvider>("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+
+        if (quiet)
+        {
+            // Short-lived commands handle SIGINT and SIGTERM themselves (SignalCancellation); the console lifetime would
+            // swallow both to stop a host that nothing waits on, leaving the command running.
+            builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        }
 
         var drain = builder.Configuration.GetValue("Plexus:Server:DrainTimeout", TimeSpan.FromSeconds(30));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(5));

@@ -10,6 +10,15 @@ internal static class Handshake
 {
     private const int SettingsLength = 24;
 
+    // The protocol's minimums (docs/protocol/tcp.md), and the most this side uses of each announced limit: the upper
+    // bounds of TcpTransportOptions, so that a peer's limits are never taken past what our own side could be set to.
+    private const int MinFrameHeaderBytes = 1024;
+    private const int MinFrameBodyBytes = 1024;
+    private const int MinWindowBytes = 64 * 1024;
+    private const int MaxFrameHeaderBytes = 1024 * 1024;
+    private const int MaxFrameBodyBytes = 16 * 1024 * 1024;
+    private const int MaxWindowBytes = 1024 * 1024 * 1024;
+
     /// <summary>Writes a HELLO or ACCEPT carrying <paramref name="settings"/>.</summary>
     public static void WriteSettings(IBufferWriter<byte> output, byte kind, in PeerSettings settings, byte version = Wire.Version)
     {
@@ -87,23 +96,33 @@ internal static class Handshake
 
         var codec = Encoding.ASCII.GetString(body, 1, codecLength);
         var fields = body.AsSpan(1 + codecLength);
-        var settings = new PeerSettings(
-            codec,
-            BinaryPrimitives.ReadInt32LittleEndian(fields),
-            BinaryPrimitives.ReadInt32LittleEndian(fields[4..]),
-            BinaryPrimitives.ReadInt32LittleEndian(fields[8..]),
-            BinaryPrimitives.ReadInt32LittleEndian(fields[12..]),
-            BinaryPrimitives.ReadInt32LittleEndian(fields[16..]),
-            BinaryPrimitives.ReadInt32LittleEndian(fields[20..]));
-        if (settings.MaxFrameHeaderBytes < 1024 || settings.MaxFrameBodyBytes < 1024
-            || settings.StreamWindowBytes < 64 * 1024 || settings.ConnectionWindowBytes < 64 * 1024 || settings.MaxConcurrentStreams < 0)
+
+        // The fields are u32. Each is checked against the protocol's minimum as read, then capped at the most this
+        // side can use (the upper bounds of its own options): a peer may announce up to 4 GiB, and a limit above what
+        // we would ever send is the same to us as that most.
+        var header = BinaryPrimitives.ReadUInt32LittleEndian(fields);
+        var frameBody = BinaryPrimitives.ReadUInt32LittleEndian(fields[4..]);
+        var streamWindow = BinaryPrimitives.ReadUInt32LittleEndian(fields[8..]);
+        var connectionWindow = BinaryPrimitives.ReadUInt32LittleEndian(fields[12..]);
+        var streams = BinaryPrimitives.ReadUInt32LittleEndian(fields[16..]);
+        var keepAlive = BinaryPrimitives.ReadUInt32LittleEndian(fields[20..]);
+        if (header < MinFrameHeaderBytes || frameBody < MinFrameBodyBytes || streamWindow < MinWindowBytes || connectionWindow < MinWindowBytes)
         {
             throw PlexusException.Protocol(
-                $"A handshake announces limits below the protocol's minimums (frame header {settings.MaxFrameHeaderBytes}, frame body {settings.MaxFrameBodyBytes}, stream window {settings.StreamWindowBytes}, connection window {settings.ConnectionWindowBytes}).");
+                $"A handshake announces limits below the protocol's minimums (frame header {header}, frame body {frameBody}, stream window {streamWindow}, connection window {connectionWindow}; the least allowed are {MinFrameHeaderBytes}, {MinFrameBodyBytes}, {MinWindowBytes} and {MinWindowBytes}).");
         }
 
-        return settings;
+        return new PeerSettings(
+            codec,
+            Cap(header, MaxFrameHeaderBytes),
+            Cap(frameBody, MaxFrameBodyBytes),
+            Cap(streamWindow, MaxWindowBytes),
+            Cap(connectionWindow, MaxWindowBytes),
+            Cap(streams, int.MaxValue),
+            Cap(keepAlive, int.MaxValue));
     }
+
+    private static int Cap(uint value, int most) => value > (uint)most ? most : (int)value;
 
     /// <summary>Reads a REJECT body: the reason and the message.</summary>
     public static (byte Reason, string Message) ParseReject(byte[] body) =>

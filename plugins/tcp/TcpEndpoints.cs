@@ -59,6 +59,19 @@ internal static class TcpEndpoints
             return false;
         }
 
+        if (text.StartsWith('[') && !(IPAddress.TryParse(host, out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6))
+        {
+            error = $"'{host}' in brackets is not an IPv6 address; write one such as [::1] or [::].";
+            return false;
+        }
+
+        if (LooksLikeIPv4(host) && !IsIPv4(host))
+        {
+            // Digits and dots are never a host name, and the resolver's "does not resolve" would hide the typo.
+            error = $"'{host}' is not an IPv4 address; write four numbers from 0 to 255, such as 127.0.0.1 or 0.0.0.0.";
+            return false;
+        }
+
         if (portText is null)
         {
             if (defaultPort is not { } fallback)
@@ -76,6 +89,38 @@ internal static class TcpEndpoints
         }
 
         error = string.Empty;
+        return true;
+    }
+
+    private static bool LooksLikeIPv4(string host)
+    {
+        foreach (var c in host)
+        {
+            if (!char.IsAsciiDigit(c) && c != '.')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsIPv4(string host)
+    {
+        var parts = host.Split('.');
+        if (parts.Length != 4)
+        {
+            return false;
+        }
+
+        foreach (var part in parts)
+        {
+            if (part.Length is 0 or > 3 || !int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value > 255)
+            {
+                return false;
+            }
+        }
+
         return true;
     }
 

@@ -100,7 +100,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
         }
 
         TcpEndpoints.TryParseHostPort(_options.Bind, null, out var host, out var port, out _);
-        var ip = await ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+        var ip = await ResolveAsync(host, _options.Bind, cancellationToken).ConfigureAwait(false);
         var listener = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
@@ -116,9 +116,13 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
         catch (SocketException exception)
         {
             listener.Dispose();
-            throw new InvalidOperationException(
-                $"The TCP transport could not listen on {_options.Bind} ({exception.SocketErrorCode}: {exception.Message}); change {TcpTransportOptions.Key(nameof(TcpTransportOptions.Bind))} or free the port.",
-                exception);
+            throw TcpTransportOptions.Unusable(nameof(TcpTransportOptions.Bind), _options.Bind, exception.SocketErrorCode switch
+            {
+                SocketError.AddressAlreadyInUse => $"the address is in use: another socket already listens on port {port}; choose another port (0 picks a free one) or stop the process that holds it.",
+                SocketError.AddressNotAvailable => $"no network interface of this machine has the address {ip}; use one it has, or 0.0.0.0 or [::] for all of them.",
+                SocketError.AccessDenied => $"permission to listen on port {port} was denied; ports below 1024 need privileges, so use a higher port.",
+                _ => $"the TCP transport could not listen there ({exception.SocketErrorCode}: {exception.Message}).",
+            });
         }
 
         var bound = (IPEndPoint)listener.LocalEndPoint!;
@@ -273,7 +277,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
         }
     }
 
-    private static async ValueTask<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
+    private static async ValueTask<IPAddress> ResolveAsync(string host, string bind, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(host, out var ip))
         {
@@ -293,7 +297,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             // Reported below with the setting to fix.
         }
 
-        throw new InvalidOperationException($"{TcpTransportOptions.Key(nameof(TcpTransportOptions.Bind))} names host '{host}', which does not resolve; use an IP address such as 0.0.0.0 or [::].");
+        throw TcpTransportOptions.Unusable(nameof(TcpTransportOptions.Bind), bind, $"host '{host}' does not resolve; use an IP address such as 0.0.0.0 or [::].");
     }
 
     private async Task WaitForSessionsAsync(TimeSpan within)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
@@ -106,6 +108,18 @@ internal sealed class TcpTransportOptions
 
         return errors;
     }
+
+    /// <summary>
+    /// The error for a setting that passed validation but cannot be used, found when the server starts (an address in
+    /// use, a host that does not resolve). It is an options validation failure, so the host reports it as a
+    /// configuration error: one line, exit code 4.
+    /// </summary>
+    /// <param name="name">The setting's name below the section, such as <c>Bind</c>.</param>
+    /// <param name="value">Its value.</param>
+    /// <param name="problem">What is wrong with it and what to do.</param>
+    /// <returns>The error to throw.</returns>
+    public static OptionsValidationException Unusable(string name, string? value, string problem) =>
+        new(Options.DefaultName, typeof(TcpTransportOptions), [$"{Key(name)} is '{value}': {problem}"]);
 
     /// <summary>Throws with every broken rule; used when the factory is built without the host.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>

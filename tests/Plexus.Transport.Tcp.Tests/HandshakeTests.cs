@@ -126,6 +126,95 @@ public sealed class HandshakeTests
         Assert.Contains("not speaking the Plexus TCP protocol", await log.WaitForAsync("TcpHandshakeRefused", Echo.Bound), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LimitsAnnouncedAsTheLargestU32_AreReadAsUnsigned_AndCappedAtWhatThisSideUses()
+    {
+        var message = RawWire.ParseHandshake(AllOnesSettings(Wire.Hello));
+
+        var settings = Handshake.ParseSettings(message.Body);
+
+        Assert.Equal(1024 * 1024, settings.MaxFrameHeaderBytes);
+        Assert.Equal(16 * 1024 * 1024, settings.MaxFrameBodyBytes);
+        Assert.Equal(1024 * 1024 * 1024, settings.StreamWindowBytes);
+        Assert.Equal(1024 * 1024 * 1024, settings.ConnectionWindowBytes);
+        Assert.Equal(int.MaxValue, settings.MaxConcurrentStreams);
+        Assert.Equal(int.MaxValue, settings.KeepAliveMilliseconds);
+    }
+
+    [Fact]
+    public void LimitsBelowTheMinimums_AreStillRefused_NamingThemUnsigned()
+    {
+        var hello = RawWire.Hello();
+        var fieldsAt = Wire.HandshakePrefixLength + 1 + "twopart".Length;
+        BitConverter.TryWriteBytes(hello.AsSpan(fieldsAt + 4), 512u); // frame body under 1024
+        var message = RawWire.ParseHandshake(hello);
+
+        var error = Assert.Throws<PlexusException>(() => Handshake.ParseSettings(message.Body));
+
+        Assert.Equal(PlexusErrorCode.ProtocolError, error.Code);
+        Assert.Contains("frame body 512", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ServerAccepts_AClientAnnouncing4GiBLimits()
+    {
+        await using var server = (TcpRequestServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateServer();
+        await server.StartAsync(CancellationToken.None);
+
+        using var socket = await RawWire.ConnectAsync(server.BoundEndPoint!);
+        await socket.SendAsync(AllOnesSettings(Wire.Hello));
+        var reply = new byte[1024];
+        var received = 0;
+        using var within = new CancellationTokenSource(Echo.Bound);
+        while (received < Wire.HandshakePrefixLength)
+        {
+            var n = await socket.ReceiveAsync(reply.AsMemory(received), within.Token);
+            Assert.True(n > 0, "The server closed the connection instead of accepting the handshake.");
+            received += n;
+        }
+
+        Assert.Equal(Wire.Accept, RawWire.ParseHandshake(reply[..received]).Kind);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ClientAccepts_AServerAnnouncing4GiBLimits()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var fake = Task.Run(async () =>
+        {
+            using var peer = await listener.AcceptAsync();
+            var hello = new byte[512];
+            await peer.ReceiveAsync(hello);
+            await peer.SendAsync(AllOnesSettings(Wire.Accept));
+            await RawWire.ReadUntilClosedAsync(peer, Echo.Bound);
+        });
+        var address = new Uri($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}");
+        var client = new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateClient();
+        try
+        {
+            // Before the handshake completes nothing is sent; a refused ACCEPT fails here with ProtocolError.
+            var stream = await client.SendAsync(address, Echo.Request((new EndpointAddress("a", "b", "c"), InstanceId.NewId()), [1, 2, 3]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound);
+            await stream.DisposeAsync();
+        }
+        finally
+        {
+            await client.DisposeAsync();
+        }
+
+        await fake.WaitAsync(Echo.Bound);
+    }
+
+    /// <summary>A HELLO or ACCEPT whose six limit fields are all 0xFFFFFFFF, the largest a u32 holds.</summary>
+    private static byte[] AllOnesSettings(byte kind)
+    {
+        var bytes = RawWire.Hello(kind: kind);
+        var fieldsAt = Wire.HandshakePrefixLength + 1 + "twopart".Length;
+        bytes.AsSpan(fieldsAt, 24).Fill(0xFF);
+        return bytes;
+    }
+
     private sealed class RenamedCodec(string name, IFrameCodec inner) : IFrameCodec
     {
         public string Name => name;

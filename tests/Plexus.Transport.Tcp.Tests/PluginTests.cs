@@ -10,6 +10,9 @@ public sealed class PluginTests
     [Theory]
     [InlineData("Bind", "nowhere")]
     [InlineData("Bind", "[::1:7400")]
+    [InlineData("Bind", "999.1.1.1:80")]
+    [InlineData("Bind", "10.0.1:80")]
+    [InlineData("Bind", "[not-v6]:80")]
     [InlineData("MaxPayloadBytes", "0")]
     [InlineData("MaxFrameBodyBytes", "10")]
     [InlineData("StreamWindowBytes", "1000")]
@@ -87,8 +90,47 @@ public sealed class PluginTests
         Assert.Equal("tcp://[::1]:7400/?tls=true", TcpEndpoints.Format("::1", 7400, tls: true).ToString());
     }
 
+    [Fact]
+    public void DurationSettings_TakeAUnit_AndABareNumberIsRefusedNamingTheKey()
+    {
+        using var good = BuildServices(new()
+        {
+            ["Plexus:Transports:Tcp:KeepAliveInterval"] = "2s",
+            ["Plexus:Transports:Tcp:KeepAliveTimeout"] = "1m",
+            ["Plexus:Transports:Tcp:HandshakeTimeout"] = "1500ms",
+            ["Plexus:Transports:Tcp:ConnectTimeout"] = "00:00:03",
+        });
+        var options = good.GetRequiredService<IOptions<TcpTransportOptions>>().Value;
+        Assert.Equal(
+            (TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(1500), TimeSpan.FromSeconds(3)),
+            (options.KeepAliveInterval, options.KeepAliveTimeout, options.HandshakeTimeout, options.ConnectTimeout));
+
+        using var bad = BuildServices(new() { ["Plexus:Transports:Tcp:KeepAliveInterval"] = "5" });
+        var error = Assert.Throws<InvalidOperationException>(() => bad.GetRequiredService<IOptions<TcpTransportOptions>>().Value);
+        Assert.Contains("Plexus:Transports:Tcp:KeepAliveInterval", error.Message, StringComparison.Ordinal);
+        Assert.Contains("has no unit", error.InnerException!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StartingOnAnAddressInUse_FailsAsAnOptionsValidationNamingBindItsValueAndTheCause()
+    {
+        using var holder = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        holder.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        holder.Listen();
+        var bind = $"127.0.0.1:{((System.Net.IPEndPoint)holder.LocalEndPoint!).Port}";
+        await using var server = new TcpTransportFactory(TestOptions.Loopback(bind), TestCodecs.TwoPart()).CreateServer();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => server.StartAsync(CancellationToken.None).AsTask());
+
+        var failure = Assert.Single(error.Failures);
+        Assert.Contains($"Plexus:Transports:Tcp:Bind is '{bind}'", failure, StringComparison.Ordinal);
+        Assert.Contains("in use", failure, StringComparison.Ordinal);
+    }
+
     private static ServiceProvider BuildServices(Dictionary<string, string?> settings)
     {
+        // The host registers the duration converter as it loads; the tests stand in for the host.
+        PlexusDurationConverter.Register();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddLogging();

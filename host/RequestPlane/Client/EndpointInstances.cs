@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Plexus.Host.RequestPlane.Client;
@@ -14,6 +15,10 @@ internal sealed class EndpointInstances : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private TaskCompletionSource _change = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Completes with the number of instances discovery listed, the first time it answers.
+    private readonly TaskCompletionSource<int> _answered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _problem;
     private InstanceState[] _snapshot = [];
     private Task? _watch;
 
@@ -32,19 +37,69 @@ internal sealed class EndpointInstances : IAsyncDisposable
 
     public void Start() => _watch ??= Task.Run(WatchAsync);
 
-    /// <summary>Waits until at least one instance is known, or the wait ends.</summary>
-    public async ValueTask<bool> WaitForInstancesAsync(TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>Whether discovery has answered about this endpoint yet: its list came back, or its watch delivered an instance.</summary>
+    public bool HasAnswered => _answered.Task.IsCompleted;
+
+    /// <summary>How many instances discovery listed in its first answer; null until it answered.</summary>
+    public int? Listed => _answered.Task.IsCompletedSuccessfully ? _answered.Task.Result : null;
+
+    /// <summary>Why discovery last failed to answer (its list or its watch threw), or null.</summary>
+    public string? Problem => Volatile.Read(ref _problem);
+
+    /// <summary>
+    /// Waits until at least one instance is known. Two waits, because "discovery is slow" and "discovery has none" are
+    /// different answers: first until discovery answers at all (bounded by <paramref name="answerWait"/> and by
+    /// <paramref name="cancellationToken"/>, which carries the call's own timeout), then, when it answered with no
+    /// instance, <paramref name="appearWait"/> more for one to appear.
+    /// </summary>
+    /// <returns>Whether an instance is known; when not, <see cref="HasAnswered"/> says which wait ran out.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public async ValueTask<bool> WaitForInstancesAsync(TimeSpan answerWait, TimeSpan appearWait, CancellationToken cancellationToken)
     {
         if (Snapshot.Length > 0)
         {
             return true;
         }
 
+        var started = Stopwatch.GetTimestamp();
+        if (!HasAnswered && !await WaitAsync(answerWait, waitForAnswer: true, cancellationToken))
+        {
+            return false;
+        }
+
+        if (Snapshot.Length > 0)
+        {
+            return true;
+        }
+
+        // Listed some: the watch is about to deliver them, as slowly as the list came on a busy machine, so they get
+        // what is left of the answer's wait. Listed none: one may still appear, within the shorter wait.
+        var wait = appearWait;
+        if (Listed > 0 && answerWait != Timeout.InfiniteTimeSpan)
+        {
+            var left = answerWait - Stopwatch.GetElapsedTime(started);
+            wait = left > appearWait ? left : appearWait;
+        }
+        else if (Listed > 0)
+        {
+            wait = Timeout.InfiniteTimeSpan;
+        }
+
+        return await WaitAsync(wait, waitForAnswer: false, cancellationToken);
+    }
+
+    /// <summary>Waits for an instance (or, with <paramref name="waitForAnswer"/>, for discovery's answer); false when <paramref name="wait"/> ran out first.</summary>
+    private async ValueTask<bool> WaitAsync(TimeSpan wait, bool waitForAnswer, CancellationToken cancellationToken)
+    {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(wait);
+        if (wait != Timeout.InfiniteTimeSpan)
+        {
+            timeout.CancelAfter(wait);
+        }
+
         try
         {
-            while (Snapshot.Length == 0)
+            while (Snapshot.Length == 0 && !(waitForAnswer && HasAnswered))
             {
                 Task change;
                 lock (_gate)
@@ -52,20 +107,21 @@ internal sealed class EndpointInstances : IAsyncDisposable
                     change = _change.Task;
                 }
 
-                if (Snapshot.Length > 0)
+                if (Snapshot.Length > 0 || (waitForAnswer && HasAnswered))
                 {
                     break;
                 }
 
-                await change.WaitAsync(timeout.Token);
+                await (waitForAnswer ? Task.WhenAny(change, _answered.Task) : change).WaitAsync(timeout.Token);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // The wait ran out; the caller reports the endpoint as unavailable.
+            // This wait ran out; the caller reports which one.
+            return Snapshot.Length > 0;
         }
 
-        return Snapshot.Length > 0;
+        return true;
     }
 
     private async Task WatchAsync()
@@ -75,6 +131,14 @@ internal sealed class EndpointInstances : IAsyncDisposable
         {
             try
             {
+                if (!HasAnswered)
+                {
+                    // The list is discovery's answer to "are there any?"; the watch alone cannot say when its snapshot is
+                    // complete, so without it an empty snapshot could not be told apart from one still on its way.
+                    var listed = await _discovery.ListAsync(_endpoint, _stop.Token);
+                    _answered.TrySetResult(listed.Count);
+                }
+
                 await foreach (var change in _discovery.WatchAsync(_endpoint, _stop.Token))
                 {
                     Apply(change);
@@ -87,6 +151,7 @@ internal sealed class EndpointInstances : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                Volatile.Write(ref _problem, ex.Message);
                 _logger.LogWarning(new EventId(1201, "DiscoveryWatchFailed"), ex, "Watching {Endpoint} in discovery '{Provider}' failed; retrying in {Delay}.", _endpoint, _discovery.Name, delay);
             }
 
@@ -143,6 +208,12 @@ internal sealed class EndpointInstances : IAsyncDisposable
 
             signal = _change;
             _change = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        if (change.Kind != DiscoveryEventKind.Removed)
+        {
+            // An instance delivered is an answer too, even before the list came back.
+            _answered.TrySetResult(Snapshot.Length);
         }
 
         signal.TrySetResult();

@@ -64,11 +64,21 @@ internal sealed class PushRouter : IAsyncDisposable
         CallTelemetry? telemetry = null;
         try
         {
-            if (!await instances.WaitForInstancesAsync(_router.DiscoveryWait, token))
+            // A call with a timeout of its own waits for discovery's answer as long as that timeout allows.
+            var answerWait = timeout is null ? _router.DiscoveryAnswerWait : Timeout.InfiniteTimeSpan;
+            bool found;
+            try
             {
-                throw new PlexusException(
-                    PlexusErrorCode.Unavailable,
-                    $"No instance of {endpoint} is registered in discovery '{_composition.Discovery.Name}'. Start a node that serves it, or check that both nodes use the same Plexus:Discovery settings.");
+                found = await instances.WaitForInstancesAsync(answerWait, _router.DiscoveryWait, token);
+            }
+            catch (OperationCanceledException) when (timeout is not null && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new PlexusException(PlexusErrorCode.Timeout, $"The call's timeout of {timeoutAfter} ran out while waiting for discovery: {NotFound(endpoint, instances, null)}");
+            }
+
+            if (!found)
+            {
+                throw new PlexusException(PlexusErrorCode.Unavailable, NotFound(endpoint, instances, answerWait));
             }
 
             var request = new OutgoingRequest(endpoint, default, NewRequestId(), payload, WithTraceContext(options.Headers, activity), deadline);
@@ -141,6 +151,25 @@ internal sealed class PushRouter : IAsyncDisposable
         {
             timeout?.Dispose();
         }
+    }
+
+    /// <summary>Says why no instance is known: discovery has not answered yet, or answered and has none.</summary>
+    private string NotFound(EndpointAddress endpoint, EndpointInstances instances, TimeSpan? answerWait)
+    {
+        var discovery = _composition.Discovery.Name;
+        var problem = instances.Problem is { } p ? $" (its last attempt failed: {p})" : string.Empty;
+        if (!instances.HasAnswered)
+        {
+            var within = answerWait is { } wait ? $" within {wait} (Plexus:Router:DiscoveryAnswerWait)" : string.Empty;
+            return $"Discovery '{discovery}' has not answered whether {endpoint} has instances{within}{problem}; the machine may be overloaded or discovery unreachable. Retry, give the call a longer --timeout, or raise Plexus:Router:DiscoveryAnswerWait.";
+        }
+
+        if (instances.Listed is > 0 and var listed)
+        {
+            return $"Discovery '{discovery}' lists {listed} instance(s) of {endpoint}, but its watch has not delivered them yet{problem}; the machine may be overloaded. Retry, or give the call a longer --timeout.";
+        }
+
+        return $"No instance of {endpoint} is registered in discovery '{discovery}': it answered with none, and none appeared within {_router.DiscoveryWait} (Plexus:Router:DiscoveryWait). Start a node that serves it, or check that both nodes use the same Plexus:Discovery settings.";
     }
 
     /// <summary>Chooses the next instance: drop those tried, busy or unhealthy, then ask the strategy.</summary>

@@ -91,8 +91,19 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
 
         var transport = _composition.ServingTransport;
         var discovery = _composition.Discovery;
-        _server = transport.CreateServer();
-        await _server.StartAsync(cancellationToken);
+        var server = transport.CreateServer();
+        try
+        {
+            await server.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            // Never started, so there is nothing to drain: without this, stopping would log a drain that never was.
+            await server.DisposeAsync();
+            throw;
+        }
+
+        _server = server;
 
         foreach (var registration in registrations)
         {
@@ -197,14 +208,26 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         grace.CancelAfter(_options.Server.DrainTimeout);
         var started = _time.GetTimestamp();
+        bool cutShort;
         try
         {
+            // A transport whose drain token fires aborts what is still in flight and returns normally (the contract),
+            // so whether the grace period ran out is read from the token, not from an exception.
             await _server.DrainAsync(grace.Token);
-            LogDrained(_time.GetElapsedTime(started));
+            cutShort = grace.IsCancellationRequested;
         }
         catch (OperationCanceledException)
         {
-            LogDrainAborted(_options.Server.DrainTimeout);
+            cutShort = true;
+        }
+
+        if (cutShort)
+        {
+            LogDrainAborted(cancellationToken.IsCancellationRequested ? _time.GetElapsedTime(started) : _options.Server.DrainTimeout);
+        }
+        else
+        {
+            LogDrained(_time.GetElapsedTime(started));
         }
 
         await _server.DisposeAsync();

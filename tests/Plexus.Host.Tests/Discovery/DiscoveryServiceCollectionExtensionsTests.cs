@@ -61,7 +61,7 @@ public sealed class DiscoveryServiceCollectionExtensionsTests
     [Theory]
     [InlineData("Plexus:Discovery:File:Directory", " ", "Plexus:Discovery:File:Directory")]
     [InlineData("Plexus:Discovery:File:PollInterval", "00:00:00.001", "Plexus:Discovery:File:PollInterval")]
-    [InlineData("Plexus:Discovery:File:PollInterval", "250", "Plexus:Discovery:File:PollInterval")] // 250 days, not milliseconds
+    [InlineData("Plexus:Discovery:File:PollInterval", "10m", "Plexus:Discovery:File:PollInterval")]
     public void Bad_settings_fail_at_start_naming_the_key(string key, string value, string named)
     {
         using var provider = Build(new() { [key] = value });
@@ -69,6 +69,25 @@ public sealed class DiscoveryServiceCollectionExtensionsTests
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_poll_interval_without_a_unit_is_refused_naming_the_key_not_read_as_days()
+    {
+        using var provider = Build(new() { ["Plexus:Discovery:File:PollInterval"] = "250" });
+
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("Plexus:Discovery:File:PollInterval", error.Message, StringComparison.Ordinal);
+        Assert.Contains("has no unit", Assert.IsType<FormatException>(error.InnerException).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_poll_interval_with_a_unit_is_read()
+    {
+        using var provider = Build(new() { ["Plexus:Discovery:File:PollInterval"] = "100ms" });
+
+        Assert.Equal(TimeSpan.FromMilliseconds(100), provider.GetRequiredService<IOptions<FileDiscoveryOptions>>().Value.PollInterval);
     }
 
     [Fact]

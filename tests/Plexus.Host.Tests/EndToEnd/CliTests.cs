@@ -178,6 +178,126 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Call_refuses_a_file_over_the_payload_limit_from_its_size_without_reading_it()
+    {
+        // Sparse: 3 GiB on paper, no disk. Reading it whole would not even fit one array.
+        var file = Path.GetTempFileName();
+        try
+        {
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write))
+            {
+                stream.SetLength(3L * 1024 * 1024 * 1024);
+            }
+
+            var result = await Run("call", "demo/echo/echo", "--data", "@" + file);
+
+            Assert.True(result.ExitCode == 2, $"Exit code {result.ExitCode}. Standard error:\n{result.StandardError}");
+            var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Contains(file, line, StringComparison.Ordinal);
+            Assert.Contains("3221225472 bytes", line, StringComparison.Ordinal);
+            Assert.Contains("268435456", line, StringComparison.Ordinal);
+            Assert.Contains("Plexus:Transports:Memory:MaxPayloadBytes", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Call_checks_a_file_against_the_configured_payload_limit()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(file, Enumerable.Repeat((byte)'a', 1001).ToArray());
+            var over = await Run("call", "demo/echo/echo", "--data", "@" + file, "--Plexus:Transports:Memory:MaxPayloadBytes=1000");
+            Assert.Equal(2, over.ExitCode);
+            Assert.Contains("1001 bytes", over.StandardError, StringComparison.Ordinal);
+            Assert.Contains("limit of 1000 bytes", over.StandardError, StringComparison.Ordinal);
+            Assert.Contains("Plexus:Transports:Memory:MaxPayloadBytes", over.StandardError, StringComparison.Ordinal);
+
+            await File.WriteAllBytesAsync(file, Enumerable.Repeat((byte)'a', 1000).ToArray());
+            var within = await Run("call", "demo/echo/echo", "--data", "@" + file, "--Plexus:Transports:Memory:MaxPayloadBytes=1000");
+            Assert.True(within.ExitCode == 0, within.StandardError);
+            Assert.Equal(1000, within.StandardOutput.TrimEnd('\n').Length);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_bind_address_that_is_not_an_address_exits_4_with_one_line_and_no_drain()
+    {
+        var result = await HostProcess.RunAsync(Timeout, "run", "--Plexus:Transports:Tcp:Bind=999.1.1.1:80", "--Plexus:RequestPlane:Transport=tcp", "--Plexus:Discovery:Provider=memory", "--Plexus:Status:Enabled=false");
+
+        AssertOneConfigurationLine(result, "Plexus:Transports:Tcp:Bind is '999.1.1.1:80'", "not an IPv4 address");
+    }
+
+    [Fact]
+    public async Task A_bind_address_in_use_exits_4_with_one_line_and_no_drain()
+    {
+        using var holder = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        holder.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        holder.Listen();
+        var bind = $"127.0.0.1:{((System.Net.IPEndPoint)holder.LocalEndPoint!).Port}";
+
+        var result = await HostProcess.RunAsync(Timeout, "run", $"--Plexus:Transports:Tcp:Bind={bind}", "--Plexus:RequestPlane:Transport=tcp", "--Plexus:Discovery:Provider=memory", "--Plexus:Status:Enabled=false");
+
+        AssertOneConfigurationLine(result, $"Plexus:Transports:Tcp:Bind is '{bind}'", "in use");
+    }
+
+    [Fact]
+    public async Task A_duration_in_an_unknown_format_exits_4_naming_the_key_and_the_expected_format()
+    {
+        var result = await Run("call", "demo/echo/echo", "--Plexus:RequestPlane:DefaultTimeout=banana");
+
+        AssertOneConfigurationLine(result, "Plexus:RequestPlane:DefaultTimeout is 'banana'", "500ms", "00:00:10");
+    }
+
+    [Theory]
+    [InlineData("Plexus:Server:DrainTimeout", "-5", "negative")]
+    [InlineData("Plexus:Router:DiscoveryWait", "2", "has no unit")]
+    [InlineData("Plexus:Discovery:File:PollInterval", "-250ms", "negative")]
+    [InlineData("Plexus:Transports:Tcp:KeepAliveInterval", "5", "has no unit")]
+    [InlineData("Plexus:Transports:Nats:PingInterval", "30", "has no unit")]
+    public async Task A_duration_without_a_unit_or_below_zero_exits_4_naming_the_key(string key, string value, string problem)
+    {
+        var result = await Run("call", "demo/echo/echo", $"--{key}={value}");
+
+        AssertOneConfigurationLine(result, $"{key} is '{value}'", problem, "500ms");
+    }
+
+    [Fact]
+    public async Task Durations_with_units_are_read_in_host_and_plugin_settings()
+    {
+        var result = await Run(
+            "call", "demo/echo/generate", "--data", "units", "--timeout", "1m",
+            "--Plexus:Demo:TokenDelay=1ms", "--Plexus:Server:DrainTimeout=5s", "--Plexus:RequestPlane:DefaultTimeout=30s",
+            "--Plexus:Router:DiscoveryWait=500ms", "--Plexus:Discovery:LeaseTtl=00:00:10",
+            "--Plexus:Transports:Tcp:KeepAliveInterval=2s", "--Plexus:Transports:Nats:PingInterval=1m");
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.StartsWith("units ", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    private static void AssertOneConfigurationLine(HostProcess.Result result, params string[] parts)
+    {
+        Assert.True(result.ExitCode == 4, $"Exit code {result.ExitCode}. Standard output:\n{result.StandardOutput}\nStandard error:\n{result.StandardError}");
+        var line = Assert.Single(result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("Configuration error: ", line, StringComparison.Ordinal);
+        foreach (var part in parts)
+        {
+            Assert.Contains(part, line, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain("[1104]", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Drained", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Invalid_option_value_exits_4_naming_the_key()
     {
         var result = await Run("call", "demo/echo/echo", "--Plexus:Router:MaxRetries=-3");

@@ -41,10 +41,39 @@ public sealed class EndpointInstancesTests
     {
         await using var instances = new EndpointInstances(Endpoint, Mock.Of<IDiscoveryProvider>(), NullLogger.Instance);
 
-        Assert.False(await instances.WaitForInstancesAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None));
+        Assert.False(await instances.WaitForInstancesAsync(TimeSpan.FromMilliseconds(50), TimeSpan.Zero, CancellationToken.None));
+        Assert.False(instances.HasAnswered);
 
-        var wait = instances.WaitForInstancesAsync(TimeSpan.FromSeconds(30), CancellationToken.None).AsTask();
+        var wait = instances.WaitForInstancesAsync(TimeSpan.FromSeconds(30), TimeSpan.Zero, CancellationToken.None).AsTask();
         instances.Apply(new DiscoveryEvent(DiscoveryEventKind.Added, Make(1)));
         Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(instances.HasAnswered);
+    }
+
+    [Fact]
+    public async Task A_discovery_that_answers_late_is_waited_for_beyond_the_wait_for_an_instance_to_appear()
+    {
+        var slow = new SlowDiscovery(answerAfter: TimeSpan.FromMilliseconds(1500));
+        await slow.RegisterAsync(Make(1), TimeSpan.FromMinutes(5), CancellationToken.None);
+        await using var instances = new EndpointInstances(Endpoint, slow, NullLogger.Instance);
+        instances.Start();
+
+        // Far longer than the 1.5 s the answer takes: a busy machine is slow, not empty.
+        Assert.True(await instances.WaitForInstancesAsync(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100), CancellationToken.None));
+        Assert.Equal(1, instances.Listed);
+    }
+
+    [Fact]
+    public async Task A_discovery_that_answered_with_none_ends_the_wait_after_the_shorter_wait()
+    {
+        await using var instances = new EndpointInstances(Endpoint, new SlowDiscovery(answerAfter: TimeSpan.Zero), NullLogger.Instance);
+        instances.Start();
+
+        var ended = System.Diagnostics.Stopwatch.StartNew();
+        Assert.False(await instances.WaitForInstancesAsync(TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200), CancellationToken.None));
+
+        Assert.True(instances.HasAnswered);
+        Assert.Equal(0, instances.Listed);
+        Assert.True(ended.Elapsed < TimeSpan.FromSeconds(30), $"Waited {ended.Elapsed} although discovery had answered.");
     }
 }

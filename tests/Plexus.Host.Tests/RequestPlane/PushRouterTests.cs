@@ -130,7 +130,7 @@ public sealed class PushRouterTests
     }
 
     [Fact]
-    public async Task No_instance_is_unavailable_naming_the_endpoint()
+    public async Task No_instance_is_unavailable_naming_the_endpoint_and_that_discovery_answered()
     {
         await using var harness = new RouterHarness();
 
@@ -138,6 +138,43 @@ public sealed class PushRouterTests
 
         Assert.Equal(PlexusErrorCode.Unavailable, ex.Code);
         Assert.Contains("test/router/ep", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("answered with none", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Discovery_slower_than_the_discovery_wait_is_waited_for_instead_of_reported_as_having_no_instance()
+    {
+        // The watch and the list both take 1.5 s, far past DiscoveryWait (200 ms): a busy machine, not an empty one.
+        await using var harness = new RouterHarness(new SlowDiscovery(TimeSpan.FromMilliseconds(1500)));
+        await harness.AddInstanceAsync("a", 1, ScriptedTransport.Messages("from-a"));
+
+        Assert.Equal(["from-a"], await harness.CallAsync().WaitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task Discovery_that_does_not_answer_within_the_calls_timeout_is_a_timeout_that_says_so()
+    {
+        await using var harness = new RouterHarness(new SlowDiscovery(Timeout.InfiniteTimeSpan));
+        await harness.AddInstanceAsync("a", 1, ScriptedTransport.Messages("from-a"));
+
+        var ex = await Assert.ThrowsAsync<PlexusException>(() => harness.CallAsync(new CallOptions(Timeout: TimeSpan.FromMilliseconds(300))).WaitAsync(Bound));
+
+        Assert.Equal(PlexusErrorCode.Timeout, ex.Code);
+        Assert.Contains("has not answered", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'slow'", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("is registered", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_timeout_the_discovery_answer_wait_bounds_the_wait_and_the_error_says_discovery_has_not_answered()
+    {
+        await using var harness = new RouterHarness(new SlowDiscovery(Timeout.InfiniteTimeSpan), ("Plexus:Router:DiscoveryAnswerWait", "300ms"));
+
+        var ex = await Assert.ThrowsAsync<PlexusException>(() => harness.CallAsync().WaitAsync(Bound));
+
+        Assert.Equal(PlexusErrorCode.Unavailable, ex.Code);
+        Assert.Contains("has not answered", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Plexus:Router:DiscoveryAnswerWait", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

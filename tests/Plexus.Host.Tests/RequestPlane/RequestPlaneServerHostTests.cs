@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
 using Plexus.Host.Composition;
 using Plexus.Host.Hosting;
 using Plexus.Host.Plugins;
 using Plexus.Host.RequestPlane.Server;
+using Plexus.Host.Tests.Support;
 
 namespace Plexus.Host.Tests.RequestPlane;
 
@@ -19,7 +21,9 @@ public sealed class RequestPlaneServerHostTests
         public ValueTask HandleAsync(RequestContext request, IResponseWriter responses) => ValueTask.CompletedTask;
     }
 
-    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(params (string, string)[] settings)
+    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(params (string, string)[] settings) => Build(null, settings);
+
+    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(ILoggerProvider? logs, params (string, string)[] settings)
     {
         var values = new Dictionary<string, string?>
         {
@@ -40,7 +44,13 @@ public sealed class RequestPlaneServerHostTests
         factory.Setup(f => f.CreateServer()).Returns(server.Object);
 
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddLogging(b =>
+        {
+            if (logs is not null)
+            {
+                b.AddProvider(logs);
+            }
+        });
         services.AddSingleton(new PluginCatalog([], NullLogger.Instance));
         services.AddSingleton(factory.Object);
         services.AddPlexusRequestPlane(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
@@ -113,6 +123,62 @@ public sealed class RequestPlaneServerHostTests
         await host.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
 
         server.Verify(s => s.DisposeAsync(), Times.Once);
+    }
+
+    [Fact]
+    public async Task A_drain_cut_short_by_the_grace_period_logs_the_warning_not_drained()
+    {
+        // The contract: a drain whose token fires aborts what is in flight and returns normally, without throwing.
+        var logs = new EventLogProvider();
+        var (services, server) = Build(logs, ("Plexus:Server:DrainTimeout", "200ms"));
+        await using var _ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+        server.Setup(s => s.DrainAsync(It.IsAny<CancellationToken>()))
+            .Returns(async (CancellationToken token) =>
+            {
+                await Task.Delay(Timeout.Infinite, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            });
+
+        await host.StartAsync(CancellationToken.None);
+        await host.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var aborted = Assert.Single(logs.Entries, e => e.EventId == 1105);
+        Assert.Equal(LogLevel.Warning, aborted.Level);
+        Assert.Contains("Plexus:Server:DrainTimeout", aborted.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId == 1104);
+    }
+
+    [Fact]
+    public async Task A_drain_that_finishes_in_time_logs_drained()
+    {
+        var logs = new EventLogProvider();
+        var (services, _) = Build(logs);
+        await using var __ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+
+        await host.StartAsync(CancellationToken.None);
+        await host.StopAsync(CancellationToken.None);
+
+        Assert.Single(logs.Entries, e => e.EventId == 1104);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId == 1105);
+    }
+
+    [Fact]
+    public async Task A_transport_that_fails_to_start_is_disposed_and_nothing_claims_a_drain()
+    {
+        var logs = new EventLogProvider();
+        var (services, server) = Build(logs);
+        await using var _ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+        server.Setup(s => s.StartAsync(It.IsAny<CancellationToken>())).Returns(ValueTask.FromException(new InvalidOperationException("cannot listen")));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(CancellationToken.None));
+        await host.DisposeAsync();
+
+        server.Verify(s => s.DisposeAsync(), Times.Once);
+        server.Verify(s => s.DrainAsync(It.IsAny<CancellationToken>()), Times.Never);
+        Assert.DoesNotContain(logs.Entries, e => e.EventId is 1104 or 1105);
+        Assert.Null(host.Address);
     }
 
     [Fact]

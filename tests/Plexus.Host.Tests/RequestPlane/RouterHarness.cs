@@ -17,10 +17,17 @@ internal sealed class RouterHarness : IAsyncDisposable
     private readonly List<IDiscoveryLease> _leases = [];
 
     public RouterHarness(params (string Key, string Value)[] settings)
+        : this(null, settings)
+    {
+    }
+
+    /// <param name="discovery">A discovery provider to use instead of the in-process one.</param>
+    /// <param name="settings">Configuration on top of the harness's own.</param>
+    public RouterHarness(IDiscoveryProvider? discovery, params (string Key, string Value)[] settings)
     {
         var values = new Dictionary<string, string?>
         {
-            ["Plexus:Discovery:Provider"] = "memory",
+            ["Plexus:Discovery:Provider"] = discovery?.Name ?? "memory",
             ["Plexus:RequestPlane:Transport"] = "scripted",
             ["Plexus:Router:Seed"] = "7",
             ["Plexus:Router:DiscoveryWait"] = "00:00:00.200",
@@ -35,6 +42,11 @@ internal sealed class RouterHarness : IAsyncDisposable
         services.AddLogging();
         services.AddSingleton(new PluginCatalog([], NullLogger.Instance));
         services.AddSingleton<ITransportFactory>(Transport);
+        if (discovery is not null)
+        {
+            services.AddSingleton(discovery);
+        }
+
         services.AddPlexusRequestPlane(configuration);
         _services = services.BuildServiceProvider();
         Router = _services.GetRequiredService<PushRouter>();

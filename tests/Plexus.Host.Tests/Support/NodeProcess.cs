@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Plexus.Host.Tests.Support;
 
@@ -94,11 +93,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>Asks the node to stop as Ctrl+C or a service manager would, and waits for its exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
-        if (Kill(_process.Id, SigTerm) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}.");
-        }
-
+        Signals.Send(_process.Id, Signals.SigTerm);
         await _process.WaitForExitAsync().WaitAsync(timeout);
         return _process.ExitCode;
     }
@@ -114,11 +109,6 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private const int SigTerm = 15;
-
     [System.Text.RegularExpressions.GeneratedRegex(@"\[1000\] Node .* status (http://127\.0\.0\.1:\d+/)")]
     private static partial System.Text.RegularExpressions.Regex StatusUrlInSummary();
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }
