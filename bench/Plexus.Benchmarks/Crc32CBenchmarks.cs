@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 
 namespace Plexus.Benchmarks;
 

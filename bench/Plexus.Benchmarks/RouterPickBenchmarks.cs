@@ -1,6 +1,6 @@
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
-using Plexus.Host.Routing;
+using Plexus.Hosting.Routing;
 
 namespace Plexus.Benchmarks;
 

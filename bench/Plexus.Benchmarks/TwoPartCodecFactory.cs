@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 
 namespace Plexus.Benchmarks;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 
 namespace Plexus.Benchmarks;
 

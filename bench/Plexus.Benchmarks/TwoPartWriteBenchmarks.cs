@@ -1,6 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 
 namespace Plexus.Benchmarks;
 

@@ -1,7 +1,7 @@
 using Spectre.Console;
 using Microsoft.Extensions.DependencyInjection;
 using Plexus.Host.Cli;
-using Plexus.Host.Composition;
+using Plexus.Hosting.Composition;
 using Plexus.Host.Hosting;
 
 namespace Plexus.Host.Bench;

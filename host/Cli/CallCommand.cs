@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Plexus.Host.RequestPlane.Client;
+using Plexus.Hosting.RequestPlane.Client;
 
 namespace Plexus.Host.Cli;
 

@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Plexus.Host.Bench;
-using Plexus.Host.Composition;
+using Plexus.Hosting.Composition;
 using Plexus.Host.Hosting;
-using Plexus.Host.Plugins;
+using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.Cli;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Plexus.Host.Composition;
+using Plexus.Hosting.Composition;
 
 namespace Plexus.Host.Cli;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Plexus.Host.RequestPlane.Server;
+using Plexus.Hosting.RequestPlane.Server;
 
 namespace Plexus.Host.Demo;
 
@@ -21,7 +21,7 @@ internal static class DemoServiceCollectionExtensions
             var ns = section.GetValue("Namespace", "demo")!;
             if (!EndpointAddress.TryParse($"{ns}/echo/echo", out _))
             {
-                throw new Composition.PlexusConfigurationException($"Plexus:Demo:Namespace is '{ns}'; use 1 to 64 ASCII letters, digits, '-', '_' or '.'.");
+                throw new Plexus.Hosting.Composition.PlexusConfigurationException($"Plexus:Demo:Namespace is '{ns}'; use 1 to 64 ASCII letters, digits, '-', '_' or '.'.");
             }
 
             services.AddPlexusEndpoint<EchoHandler>($"{ns}/echo/echo");

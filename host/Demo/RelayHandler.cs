@@ -1,4 +1,4 @@
-using Plexus.Host.RequestPlane.Client;
+using Plexus.Hosting.RequestPlane.Client;
 
 namespace Plexus.Host.Demo;
 

@@ -4,7 +4,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Plexus.Host.Demo;
-using Plexus.Host.Plugins;
+using Plexus.Host.Status;
+using Plexus.Hosting;
+using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.Hosting;
 
@@ -78,10 +80,11 @@ internal static class PlexusHostFactory
             }
         }))
         {
-            builder.Services.AddPlexusPlugins(builder.Configuration, loggers.CreateLogger("Plexus.Host.Plugins"));
+            builder.Services.AddPlexusPlugins(builder.Configuration, loggers.CreateLogger("Plexus.Hosting.Plugins"));
         }
 
         builder.Services.AddPlexusRequestPlane(builder.Configuration);
+        builder.Services.AddPlexusStatus(builder.Configuration);
         builder.Services.AddDemoService(builder.Configuration);
         return builder.Build();
     }

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Plexus.Host.Composition;
-using Plexus.Host.Plugins;
-using Plexus.Host.RequestPlane;
-using Plexus.Host.RequestPlane.Server;
+using Plexus.Hosting.Composition;
+using Plexus.Hosting.Plugins;
+using Plexus.Hosting.RequestPlane;
+using Plexus.Hosting.RequestPlane.Server;
 using Plexus.Host.Status;
 
 namespace Plexus.Host.Hosting;

@@ -8,11 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Plexus.Host.Composition;
-using Plexus.Host.Plugins;
-using Plexus.Host.RequestPlane;
-using Plexus.Host.RequestPlane.Server;
-using Plexus.Host.Telemetry;
+using Plexus.Hosting.Composition;
+using Plexus.Hosting.Plugins;
+using Plexus.Hosting.RequestPlane;
+using Plexus.Hosting.RequestPlane.Server;
+using Plexus.Hosting.Telemetry;
 
 namespace Plexus.Host.Status;
 
@@ -29,7 +29,7 @@ internal sealed partial class StatusServer(
     MetricsCollector metrics,
     NodeIdentity node,
     TimeProvider time,
-    ILogger<StatusServer> logger) : IHostedService, IAsyncDisposable
+    ILogger<StatusServer> logger) : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly long _started = time.GetTimestamp();
     private WebApplication? _app;
@@ -37,7 +37,17 @@ internal sealed partial class StatusServer(
     /// <summary>The address the server listens on, once started.</summary>
     public Uri? Address { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    // Listens before any hosted service starts and stops after every one stopped, so /health answers 503 for the
+    // whole drain whatever order the services were registered in.
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
         {
@@ -141,7 +151,7 @@ internal sealed partial class StatusServer(
         return Results.Json(reports);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         if (_app is not null)
         {

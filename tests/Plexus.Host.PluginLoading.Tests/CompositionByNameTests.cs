@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Plexus.Host.Composition;
+using Plexus.Hosting.Composition;
 using Plexus.Host.Hosting;
 
 namespace Plexus.Host.PluginLoading.Tests;

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.Loader;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Plexus.Host.Plugins;
+using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.PluginLoading.Tests;
 

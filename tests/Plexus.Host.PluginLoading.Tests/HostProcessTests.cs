@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Plexus.Host.Plugins;
+using Plexus.Hosting.Plugins;
 using Plexus.Host.Tests.Support;
 
 namespace Plexus.Host.PluginLoading.Tests;

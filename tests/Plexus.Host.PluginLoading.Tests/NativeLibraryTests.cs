@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Plexus.Host.Plugins;
+using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.PluginLoading.Tests;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Plexus.Host.Plugins;
+using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.PluginLoading.Tests;
 

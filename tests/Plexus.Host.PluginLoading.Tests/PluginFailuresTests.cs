@@ -1,5 +1,5 @@
 using System.Reflection;
-using Plexus.Host.Plugins;
+using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.PluginLoading.Tests;
 

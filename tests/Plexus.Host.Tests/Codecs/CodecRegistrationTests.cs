@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 
 namespace Plexus.Host.Tests.Codecs;
 

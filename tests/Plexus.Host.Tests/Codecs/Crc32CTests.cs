@@ -1,5 +1,5 @@
 using System.Text;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 using Plexus.Host.Tests.Support;
 
 namespace Plexus.Host.Tests.Codecs;

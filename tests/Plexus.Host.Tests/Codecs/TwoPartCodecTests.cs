@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 using Plexus.Host.Tests.Support;
 
 namespace Plexus.Host.Tests.Codecs;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Extensions.Options;
-using Plexus.Host.Codecs;
+using Plexus.Hosting.Codecs;
 
 namespace Plexus.Host.Tests.Codecs;
 

@@ -2,7 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Plexus.Host.Hosting;
-using Plexus.Host.Plugins;
+using Plexus.Hosting;
+using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.Tests.Composition;
 

@@ -1,4 +1,4 @@
-using Plexus.Host.Composition;
+using Plexus.Hosting.Composition;
 
 namespace Plexus.Host.Tests.Composition;
 

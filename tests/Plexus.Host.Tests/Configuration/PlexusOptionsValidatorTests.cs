@@ -1,4 +1,4 @@
-using Plexus.Host.Configuration;
+using Plexus.Hosting.Configuration;
 
 namespace Plexus.Host.Tests.Configuration;
 

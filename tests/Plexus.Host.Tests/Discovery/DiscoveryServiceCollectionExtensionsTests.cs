@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Plexus.Host.Discovery;
+using Plexus.Hosting.Discovery;
 
 namespace Plexus.Host.Tests.Discovery;
 

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using Plexus.Host.Discovery;
+using Plexus.Hosting.Discovery;
 
 namespace Plexus.Host.Tests.Discovery;
 

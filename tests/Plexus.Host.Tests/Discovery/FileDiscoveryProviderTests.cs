@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Plexus.Host.Discovery;
+using Plexus.Hosting.Discovery;
 
 namespace Plexus.Host.Tests.Discovery;
 

@@ -1,4 +1,4 @@
-using Plexus.Host.Discovery;
+using Plexus.Hosting.Discovery;
 
 namespace Plexus.Host.Tests.Discovery;
 

@@ -2,7 +2,7 @@ using System.Buffers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Plexus.Host.Hosting;
-using Plexus.Host.RequestPlane.Client;
+using Plexus.Hosting.RequestPlane.Client;
 using Plexus.Host.Tests.Support;
 using Xunit.Abstractions;
 

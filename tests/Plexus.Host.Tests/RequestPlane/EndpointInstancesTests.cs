@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
-using Plexus.Host.RequestPlane.Client;
+using Plexus.Hosting.RequestPlane.Client;
 
 namespace Plexus.Host.Tests.RequestPlane;
 

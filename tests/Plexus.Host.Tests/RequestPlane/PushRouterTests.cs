@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Plexus.Host.RequestPlane.Client;
+using Plexus.Hosting.RequestPlane.Client;
 
 namespace Plexus.Host.Tests.RequestPlane;
 

@@ -3,10 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Moq;
-using Plexus.Host.Composition;
+using Plexus.Hosting.Composition;
 using Plexus.Host.Hosting;
-using Plexus.Host.Plugins;
-using Plexus.Host.RequestPlane.Server;
+using Plexus.Hosting;
+using Plexus.Hosting.Plugins;
+using Plexus.Hosting.RequestPlane.Server;
 using Plexus.Host.Tests.Support;
 
 namespace Plexus.Host.Tests.RequestPlane;

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
-using Plexus.Host.Composition;
+using Plexus.Hosting.Composition;
 using Plexus.Host.Hosting;
-using Plexus.Host.Plugins;
-using Plexus.Host.RequestPlane.Client;
+using Plexus.Hosting;
+using Plexus.Hosting.Plugins;
+using Plexus.Hosting.RequestPlane.Client;
 
 namespace Plexus.Host.Tests.RequestPlane;
 

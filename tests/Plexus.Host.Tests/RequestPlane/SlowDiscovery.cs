@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Plexus.Host.Discovery;
+using Plexus.Hosting.Discovery;
 
 namespace Plexus.Host.Tests.RequestPlane;
 

@@ -1,4 +1,4 @@
-using Plexus.Host.Routing;
+using Plexus.Hosting.Routing;
 
 namespace Plexus.Host.Tests.Routing;
 

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Plexus.Host.Routing;
+using Plexus.Hosting.Routing;
 
 namespace Plexus.Host.Tests.Routing;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Moq;
-using Plexus.Host.Routing;
+using Plexus.Hosting.Routing;
 
 namespace Plexus.Host.Tests.Routing;
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Plexus.Host.Hosting;
-using Plexus.Host.RequestPlane.Client;
+using Plexus.Hosting.RequestPlane.Client;
 using Plexus.Host.Status;
 using Plexus.Host.Tests.Support;
 using Plexus.Host.Tests.Telemetry;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Plexus.Host.Telemetry;
+using Plexus.Hosting.Telemetry;
 
 namespace Plexus.Host.Tests.Telemetry;
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Plexus;
-using Plexus.Host.Discovery;
+using Plexus.Hosting.Discovery;
 
 if (args.Length != 4)
 {

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+
+namespace Plexus.Hosting.Configuration;
+
+/// <summary>Checks the <c>Plexus</c> section at start; each failure names the key and what to write instead.</summary>
+internal sealed class PlexusOptionsValidator : IValidateOptions<PlexusOptions>
+{
+    // The longest wait a timer takes (CancellationTokenSource.CancelAfter).
+    private static readonly TimeSpan MaxWait = TimeSpan.FromDays(49);
+
+    public ValidateOptionsResult Validate(string? name, PlexusOptions options)
+    {
+        var failures = new List<string>();
+        RequireName(failures, "Plexus:RequestPlane:Transport", options.RequestPlane.Transport, "a transport name such as 'memory' or 'tcp'");
+        RequireName(failures, "Plexus:RequestPlane:Codec", options.RequestPlane.Codec, "a codec name such as 'twopart'");
+        RequireName(failures, "Plexus:Discovery:Provider", options.Discovery.Provider, "a discovery provider name such as 'memory' or 'file'");
+        RequireName(failures, "Plexus:Router:Strategy", options.Router.Strategy, "a router strategy such as 'round-robin'");
+        if (options.RequestPlane.DefaultTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"Plexus:RequestPlane:DefaultTimeout is {options.RequestPlane.DefaultTimeout}; it must be zero (no limit) or positive, such as 30s.");
+        }
+
+        if (options.Discovery.LeaseTtl < TimeSpan.FromMilliseconds(100))
+        {
+            failures.Add($"Plexus:Discovery:LeaseTtl is {options.Discovery.LeaseTtl}; it must be at least 100ms, such as 10s.");
+        }
+
+        if (options.Router.MaxInFlightPerInstance < 0)
+        {
+            failures.Add($"Plexus:Router:MaxInFlightPerInstance is {options.Router.MaxInFlightPerInstance}; it must be 0 (no limit) or positive.");
+        }
+
+        if (options.Router.MaxRetries is < 0 or > 16)
+        {
+            failures.Add($"Plexus:Router:MaxRetries is {options.Router.MaxRetries}; it must be from 0 to 16.");
+        }
+
+        if (options.Router.UnhealthyFor < TimeSpan.Zero || options.Router.BusyFor < TimeSpan.Zero || options.Router.DiscoveryWait < TimeSpan.Zero)
+        {
+            failures.Add("Plexus:Router:UnhealthyFor, BusyFor and DiscoveryWait must not be negative.");
+        }
+
+        if (options.Router.DiscoveryAnswerWait <= TimeSpan.Zero || options.Router.DiscoveryAnswerWait > MaxWait)
+        {
+            failures.Add($"Plexus:Router:DiscoveryAnswerWait is {options.Router.DiscoveryAnswerWait}; it must be more than zero and at most {MaxWait.TotalDays:0} days, such as 30s.");
+        }
+
+        if (options.Server.DrainTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"Plexus:Server:DrainTimeout is {options.Server.DrainTimeout}; it must not be negative.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void RequireName(List<string> failures, string key, string? value, string example)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            failures.Add($"{key} is empty; set it to {example}.");
+        }
+    }
+}

@@ -1,0 +1,326 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Plexus.Hosting.Composition;
+using Plexus.Hosting.Configuration;
+using Plexus.Hosting.Telemetry;
+
+namespace Plexus.Hosting.RequestPlane.Client;
+
+/// <summary>
+/// The client side of the request plane: finds an endpoint's instances through discovery, keeps per-instance
+/// in-flight and health state, asks the router strategy for one, and sends the request over the instance's
+/// transport. A request that fails before any response arrived is retried on another instance; every other
+/// failure reaches the caller as a <see cref="PlexusException"/>.
+/// </summary>
+internal sealed class PushRouter : IAsyncDisposable
+{
+    private readonly PlexusComposition _composition;
+    private readonly RouterOptions _router;
+    private readonly RequestPlaneOptions _requestPlane;
+    private readonly TimeProvider _time;
+    private readonly RequestPlaneMetrics _metrics;
+    private readonly ILogger<PushRouter> _logger;
+    private readonly ConcurrentDictionary<EndpointAddress, EndpointInstances> _endpoints = new();
+    private readonly ConcurrentDictionary<string, IRequestPlaneClient> _clients = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Random _random;
+    private readonly Lock _randomGate = new();
+
+    public PushRouter(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILogger<PushRouter> logger)
+    {
+        _metrics = metrics;
+        _composition = composition;
+        _router = options.Value.Router;
+        _requestPlane = options.Value.RequestPlane;
+        _time = time;
+        _logger = logger;
+        _random = _router.Seed is int seed ? new Random(seed) : new Random();
+    }
+
+    /// <summary>The instances of <paramref name="endpoint"/> this client currently knows, with its own view of them.</summary>
+    public IReadOnlyList<InstanceState> KnownInstances(EndpointAddress endpoint) => Instances(endpoint).Snapshot;
+
+    /// <summary>Calls an endpoint and returns its response stream, positioned before the first message.</summary>
+    /// <exception cref="PlexusException">No instance could take the request, or it failed before its stream began.</exception>
+    public async ValueTask<IResponseStream> CallAsync(EndpointAddress endpoint, ReadOnlySequence<byte> payload, CallOptions options, CancellationToken cancellationToken)
+    {
+        var instances = Instances(endpoint);
+        var timeoutAfter = options.Timeout ?? _requestPlane.DefaultTimeout;
+        CancellationTokenSource? timeout = null;
+        var token = cancellationToken;
+        DateTimeOffset? deadline = null;
+        if (timeoutAfter > TimeSpan.Zero)
+        {
+            timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(timeoutAfter);
+            token = timeout.Token;
+            deadline = _time.GetUtcNow() + timeoutAfter;
+        }
+
+        var activity = PlexusActivity.Source.StartActivity("plexus.client.send", ActivityKind.Client);
+        activity?.SetTag("plexus.endpoint", instances.Name);
+        CallTelemetry? telemetry = null;
+        try
+        {
+            // A call with a timeout of its own waits for discovery's answer as long as that timeout allows.
+            var answerWait = timeout is null ? _router.DiscoveryAnswerWait : Timeout.InfiniteTimeSpan;
+            bool found;
+            try
+            {
+                found = await instances.WaitForInstancesAsync(answerWait, _router.DiscoveryWait, token);
+            }
+            catch (OperationCanceledException) when (timeout is not null && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new PlexusException(PlexusErrorCode.Timeout, $"The call's timeout of {timeoutAfter} ran out while waiting for discovery: {NotFound(endpoint, instances, null)}");
+            }
+
+            if (!found)
+            {
+                throw new PlexusException(PlexusErrorCode.Unavailable, NotFound(endpoint, instances, answerWait));
+            }
+
+            var request = new OutgoingRequest(endpoint, default, NewRequestId(), payload, WithTraceContext(options.Headers, activity), deadline);
+            activity?.SetTag("plexus.request_id", request.RequestId);
+            var tried = new List<InstanceState>();
+            PlexusException? last = null;
+            for (var attempt = 0; attempt <= _router.MaxRetries; attempt++)
+            {
+                var target = Pick(endpoint, instances.Snapshot, tried, options.Instance, request.RequestId, last);
+                tried.Add(target);
+                telemetry ??= new CallTelemetry(_metrics, _time, activity, instances.Name, target.Instance.Transport, payload.Length, server: false);
+                activity?.SetTag("plexus.instance", target.Instance.Id.ToString());
+                target.Enter();
+                IResponseStream? stream = null;
+                try
+                {
+                    var client = ClientFor(target.Instance.Transport);
+                    stream = await client.SendAsync(target.Instance.Address, request with { Instance = target.Instance.Id }, token);
+                    var first = await stream.MoveNextAsync(token);
+                    target.MarkHealthy();
+                    var routed = new RoutedResponseStream(stream, target, first, timeout, cancellationToken, telemetry);
+                    timeout = null;
+                    telemetry = null;
+                    return routed;
+                }
+                catch (PlexusException ex) when (ex.BeforeFirstByte && attempt < _router.MaxRetries && !token.IsCancellationRequested)
+                {
+                    target.Leave();
+                    if (stream is not null)
+                    {
+                        await stream.DisposeAsync();
+                    }
+
+                    Penalise(target, ex);
+                    last = ex;
+                    _logger.LogDebug(new EventId(1202, "RequestRetried"), "Request to {Endpoint} instance {Instance} failed before any response ({Code}); trying another instance.", endpoint, target.Instance.Id, ex.Code);
+                }
+                catch (Exception ex)
+                {
+                    target.Leave();
+                    if (stream is not null)
+                    {
+                        await stream.DisposeAsync();
+                    }
+
+                    if (ex is PlexusException { BeforeFirstByte: true } typed)
+                    {
+                        Penalise(target, typed);
+                    }
+
+                    throw;
+                }
+            }
+
+            throw last!;
+        }
+        catch (Exception ex)
+        {
+            var mapped = RoutedResponseStream.Translate(ex, timeout, cancellationToken);
+            telemetry ??= new CallTelemetry(_metrics, _time, activity, instances.Name, "none", payload.Length, server: false);
+            telemetry.End(mapped);
+            if (ReferenceEquals(mapped, ex))
+            {
+                throw;
+            }
+
+            throw mapped;
+        }
+        finally
+        {
+            timeout?.Dispose();
+        }
+    }
+
+    /// <summary>Says why no instance is known: discovery has not answered yet, or answered and has none.</summary>
+    private string NotFound(EndpointAddress endpoint, EndpointInstances instances, TimeSpan? answerWait)
+    {
+        var discovery = _composition.Discovery.Name;
+        var problem = instances.Problem is { } p ? $" (its last attempt failed: {p})" : string.Empty;
+        if (!instances.HasAnswered)
+        {
+            var within = answerWait is { } wait ? $" within {wait} (Plexus:Router:DiscoveryAnswerWait)" : string.Empty;
+            return $"Discovery '{discovery}' has not answered whether {endpoint} has instances{within}{problem}; the machine may be overloaded or discovery unreachable. Retry, give the call a longer --timeout, or raise Plexus:Router:DiscoveryAnswerWait.";
+        }
+
+        if (instances.Listed is > 0 and var listed)
+        {
+            return $"Discovery '{discovery}' lists {listed} instance(s) of {endpoint}, but its watch has not delivered them yet{problem}; the machine may be overloaded. Retry, or give the call a longer --timeout.";
+        }
+
+        return $"No instance of {endpoint} is registered in discovery '{discovery}': it answered with none, and none appeared within {_router.DiscoveryWait} (Plexus:Router:DiscoveryWait). Start a node that serves it, or check that both nodes use the same Plexus:Discovery settings.";
+    }
+
+    /// <summary>Chooses the next instance: drop those tried, busy or unhealthy, then ask the strategy.</summary>
+    private InstanceState Pick(EndpointAddress endpoint, InstanceState[] snapshot, List<InstanceState> tried, InstanceId? target, string requestId, PlexusException? last)
+    {
+        var now = _time.GetTimestamp();
+        var candidates = ArrayPool<RouteCandidate>.Shared.Rent(Math.Max(snapshot.Length, 1));
+        var states = ArrayPool<InstanceState>.Shared.Rent(Math.Max(snapshot.Length, 1));
+        try
+        {
+            int count = 0, busy = 0, untried = 0;
+            // First pass prefers healthy instances; a second pass lets unhealthy ones be probed rather than fail.
+            for (var pass = 0; pass < 2 && count == 0; pass++)
+            {
+                busy = 0;
+                untried = 0;
+                foreach (var state in snapshot)
+                {
+                    if (tried.Contains(state) || !_composition.Transports.TryGet(state.Instance.Transport, out _))
+                    {
+                        continue;
+                    }
+
+                    untried++;
+                    if (state.IsBusy(now, _router.MaxInFlightPerInstance))
+                    {
+                        busy++;
+                        continue;
+                    }
+
+                    if (pass == 0 && state.IsUnhealthy(now))
+                    {
+                        continue;
+                    }
+
+                    states[count] = state;
+                    candidates[count++] = new RouteCandidate(state.Instance, state.InFlight);
+                }
+            }
+
+            if (count == 0)
+            {
+                if (last is not null)
+                {
+                    throw last;
+                }
+
+                if (untried > 0 && busy == untried)
+                {
+                    throw new PlexusException(PlexusErrorCode.Overloaded, $"All {busy} instances of {endpoint} are busy; retry later or add instances.");
+                }
+
+                throw new PlexusException(
+                    PlexusErrorCode.Unavailable,
+                    $"No instance of {endpoint} can be reached over a loaded transport (known: {snapshot.Length}; transports loaded: {string.Join(", ", _composition.Transports.Names)}).");
+            }
+
+            // Asking for one instance by id overrides the configured strategy: the caller meant exactly that one.
+            var strategy = target is null ? _composition.Router : _composition.Routers.Get("direct");
+            int index;
+            lock (_randomGate)
+            {
+                // Random is not thread-safe; strategies draw from it inside Pick only.
+                index = strategy.Pick(candidates.AsSpan(0, count), new RouteContext(endpoint, requestId, target, _random));
+            }
+
+            if ((uint)index >= (uint)count)
+            {
+                throw new PlexusException(
+                    PlexusErrorCode.Unavailable,
+                    target is InstanceId id
+                        ? $"Instance {id} of {endpoint} is not among the {count} available instances; list them with the 'instances' command."
+                        : $"Router strategy '{strategy.Name}' chose no instance of {endpoint}.");
+            }
+
+            return states[index];
+        }
+        finally
+        {
+            Array.Clear(states, 0, snapshot.Length);
+            Array.Clear(candidates, 0, snapshot.Length);
+            ArrayPool<InstanceState>.Shared.Return(states);
+            ArrayPool<RouteCandidate>.Shared.Return(candidates);
+        }
+    }
+
+    private void Penalise(InstanceState target, PlexusException ex)
+    {
+        var now = _time.GetTimestamp();
+        if (ex.Code == PlexusErrorCode.Overloaded)
+        {
+            target.MarkBusy(now + ToTimestamp(_router.BusyFor));
+        }
+        else
+        {
+            target.MarkUnhealthy(now + ToTimestamp(_router.UnhealthyFor));
+        }
+    }
+
+    private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    private EndpointInstances Instances(EndpointAddress endpoint)
+    {
+        if (_endpoints.TryGetValue(endpoint, out var existing))
+        {
+            return existing;
+        }
+
+        var created = new EndpointInstances(endpoint, _composition.Discovery, _logger);
+        var winner = _endpoints.GetOrAdd(endpoint, created);
+        if (ReferenceEquals(winner, created))
+        {
+            created.Start();
+        }
+
+        return winner;
+    }
+
+    private IRequestPlaneClient ClientFor(string transport) =>
+        _clients.GetOrAdd(transport, static (name, transports) => transports.Get(name).CreateClient(), _composition.Transports);
+
+    private static string NewRequestId() => Guid.NewGuid().ToString("N");
+
+    private static IReadOnlyDictionary<string, string> WithTraceContext(IReadOnlyDictionary<string, string>? headers, Activity? span)
+    {
+        var activity = span ?? Activity.Current;
+        if (activity is null || activity.IdFormat != ActivityIdFormat.W3C || (headers?.ContainsKey(PlexusHeaders.TraceParent) ?? false))
+        {
+            return headers ?? Instance.EmptyMetadata;
+        }
+
+        var withTrace = headers is null ? new Dictionary<string, string>(1) : new Dictionary<string, string>(headers);
+        withTrace[PlexusHeaders.TraceParent] = activity.Id!;
+        if (!string.IsNullOrEmpty(activity.TraceStateString))
+        {
+            withTrace[PlexusHeaders.TraceState] = activity.TraceStateString;
+        }
+
+        return withTrace;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var endpoint in _endpoints.Values)
+        {
+            await endpoint.DisposeAsync();
+        }
+
+        foreach (var client in _clients.Values)
+        {
+            await client.DisposeAsync();
+        }
+    }
+}

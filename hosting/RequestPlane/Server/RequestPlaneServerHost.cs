@@ -1,0 +1,283 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Plexus.Hosting.Composition;
+using Plexus.Hosting.Configuration;
+using Plexus.Hosting.RequestPlane;
+using Plexus.Hosting.Telemetry;
+
+namespace Plexus.Hosting.RequestPlane.Server;
+
+/// <summary>
+/// The serving side of the node: one shared transport server for every endpoint of the process, each endpoint
+/// registered in discovery under a lease that is kept alive. Shutdown unregisters from discovery first (so that
+/// clients stop choosing this node), then drains in-flight requests within the grace period, then stops.
+/// </summary>
+internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDisposable
+{
+    private readonly PlexusComposition _composition;
+    private readonly IServiceProvider _services;
+    private readonly IEnumerable<EndpointRegistration> _registrations;
+    private readonly PlexusOptions _options;
+    private readonly NodeIdentity _node;
+    private readonly RequestPlaneMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RequestPlaneServerHost> _logger;
+    private readonly List<Lease> _leases = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private IRequestPlaneServer? _server;
+    private Task? _keepAlive;
+    private volatile bool _draining;
+    private string? _discoveryProblem;
+
+    public RequestPlaneServerHost(
+        PlexusComposition composition,
+        IServiceProvider services,
+        IEnumerable<EndpointRegistration> registrations,
+        IOptions<PlexusOptions> options,
+        NodeIdentity node,
+        RequestPlaneMetrics metrics,
+        TimeProvider time,
+        ILogger<RequestPlaneServerHost> logger)
+    {
+        _composition = composition;
+        _services = services;
+        _registrations = registrations;
+        _options = options.Value;
+        _node = node;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The server's advertised address, once started.</summary>
+    public Uri? Address => _server?.Address;
+
+    /// <summary>The serving transport's health, once started.</summary>
+    public TransportHealth? TransportHealth => _server?.Health;
+
+    /// <summary>Why the last discovery renewal failed, or null while renewals succeed.</summary>
+    public string? DiscoveryProblem => Volatile.Read(ref _discoveryProblem);
+
+    /// <summary>Whether shutdown has begun.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>The endpoints served now.</summary>
+    public IReadOnlyList<ServedEndpoint> Endpoints
+    {
+        get
+        {
+            lock (_leases)
+            {
+                var served = new List<ServedEndpoint>(_leases.Count);
+                foreach (var lease in _leases)
+                {
+                    served.Add(new ServedEndpoint(lease.Current.Instance));
+                }
+
+                return served;
+            }
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var registrations = new List<EndpointRegistration>(_registrations);
+        if (!_options.Server.Enabled || registrations.Count == 0)
+        {
+            LogNotServing(_options.Server.Enabled ? "no endpoints are registered" : "Plexus:Server:Enabled is false");
+            return;
+        }
+
+        var transport = _composition.ServingTransport;
+        var discovery = _composition.Discovery;
+        var server = transport.CreateServer();
+        try
+        {
+            await server.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            // Never started, so there is nothing to drain: without this, stopping would log a drain that never was.
+            await server.DisposeAsync();
+            throw;
+        }
+
+        _server = server;
+
+        foreach (var registration in registrations)
+        {
+            var id = InstanceId.NewId();
+            var handler = new InstrumentedHandler(registration.CreateHandler(_services), _metrics, _time, registration.Endpoint.ToString(), transport.Name);
+            _server.Register(registration.Endpoint, id, handler);
+            var metadata = new Dictionary<string, string> { [InstanceMetadataKeys.Node] = _node.Id };
+            var instance = new Instance(registration.Endpoint, id, transport.Name, _server.Address, metadata);
+            var lease = await discovery.RegisterAsync(instance, _options.Discovery.LeaseTtl, cancellationToken);
+            lock (_leases)
+            {
+                _leases.Add(new Lease(lease));
+            }
+        }
+
+        _keepAlive = Task.Run(() => KeepAliveAsync(_stopping.Token), CancellationToken.None);
+        LogServing(registrations.Count, transport.Name, _server.Address, discovery.Name);
+    }
+
+    /// <summary>Renews every lease at a third of its time to live; a lost lease is registered again.</summary>
+    private async Task KeepAliveAsync(CancellationToken stopping)
+    {
+        var period = _options.Discovery.LeaseTtl / 3;
+        using var timer = new PeriodicTimer(period, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                Lease[] leases;
+                lock (_leases)
+                {
+                    leases = [.. _leases];
+                }
+
+                foreach (var lease in leases)
+                {
+                    try
+                    {
+                        await lease.Current.RenewAsync(stopping);
+                        Volatile.Write(ref _discoveryProblem, null);
+                    }
+                    catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception ex)
+                    {
+                        Volatile.Write(ref _discoveryProblem, $"renewing {lease.Current.Instance.Endpoint} failed: {ex.Message}");
+                        LogLeaseLost(ex, lease.Current.Instance.Endpoint, lease.Current.Instance.Id);
+                        await TryRegisterAgainAsync(lease, stopping);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task TryRegisterAgainAsync(Lease lease, CancellationToken stopping)
+    {
+        try
+        {
+            var fresh = await _composition.Discovery.RegisterAsync(lease.Current.Instance, _options.Discovery.LeaseTtl, stopping);
+            var old = lease.Current;
+            lease.Current = fresh;
+            await DisposeQuietlyAsync(old);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRegisterFailed(ex, lease.Current.Instance.Endpoint);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is null || _draining)
+        {
+            return;
+        }
+
+        _draining = true;
+        await _stopping.CancelAsync();
+        if (_keepAlive is not null)
+        {
+            await _keepAlive.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        // Leave discovery first so that no client picks this node while it drains.
+        Lease[] leases;
+        lock (_leases)
+        {
+            leases = [.. _leases];
+            _leases.Clear();
+        }
+
+        foreach (var lease in leases)
+        {
+            await DisposeQuietlyAsync(lease.Current);
+        }
+
+        using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        grace.CancelAfter(_options.Server.DrainTimeout);
+        var started = _time.GetTimestamp();
+        bool cutShort;
+        try
+        {
+            // A transport whose drain token fires aborts what is still in flight and returns normally (the contract),
+            // so whether the grace period ran out is read from the token, not from an exception.
+            await _server.DrainAsync(grace.Token);
+            cutShort = grace.IsCancellationRequested;
+        }
+        catch (OperationCanceledException)
+        {
+            cutShort = true;
+        }
+
+        if (cutShort)
+        {
+            LogDrainAborted(cancellationToken.IsCancellationRequested ? _time.GetElapsedTime(started) : _options.Server.DrainTimeout);
+        }
+        else
+        {
+            LogDrained(_time.GetElapsedTime(started));
+        }
+
+        await _server.DisposeAsync();
+    }
+
+    private async Task DisposeQuietlyAsync(IDiscoveryLease lease)
+    {
+        try
+        {
+            await lease.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            LogUnregisterFailed(ex, lease.Instance.Endpoint);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_draining && _server is not null)
+        {
+            await StopAsync(CancellationToken.None);
+        }
+
+        _stopping.Dispose();
+    }
+
+    private sealed class Lease(IDiscoveryLease current)
+    {
+        public IDiscoveryLease Current { get; set; } = current;
+    }
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "Serving {Count} endpoints over {Transport} at {Address}, registered in discovery '{Discovery}'.")]
+    private partial void LogServing(int count, string transport, Uri address, string discovery);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Debug, Message = "Not serving: {Reason}.")]
+    private partial void LogNotServing(string reason);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "Discovery lease of {Endpoint} instance {Instance} was lost; registering again.")]
+    private partial void LogLeaseLost(Exception ex, EndpointAddress endpoint, InstanceId instance);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "Registering {Endpoint} in discovery again failed; the next renewal retries.")]
+    private partial void LogRegisterFailed(Exception ex, EndpointAddress endpoint);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Information, Message = "Drained in-flight requests in {Elapsed}.")]
+    private partial void LogDrained(TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Warning, Message = "In-flight requests did not finish within {Grace}; aborting them (raise Plexus:Server:DrainTimeout to wait longer).")]
+    private partial void LogDrainAborted(TimeSpan grace);
+
+    [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Removing {Endpoint} from discovery failed; it vanishes when its lease expires.")]
+    private partial void LogUnregisterFailed(Exception ex, EndpointAddress endpoint);
+}
