@@ -1,49 +1,54 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
-using Plexus.Hosting.Codecs;
-using Plexus.Hosting.Composition;
-using Plexus.Hosting.Configuration;
-using Plexus.Hosting.Discovery;
-using Plexus.Hosting.RequestPlane;
-using Plexus.Hosting.RequestPlane.Client;
-using Plexus.Hosting.RequestPlane.Server;
-using Plexus.Hosting.Routing;
-using Plexus.Hosting.Telemetry;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Plexus;
+using Plexus.Hosting;
+using Plexus.Hosting.Logging;
+using Plexus.Hosting.Plugins;
 
-namespace Plexus.Hosting;
+namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Adds the request plane: options, built-in components, composition, client and server sides.</summary>
-internal static class PlexusServiceCollectionExtensions
+/// <summary>Joins an application to the Plexus request plane.</summary>
+public static class PlexusServiceCollectionExtensions
 {
-    public static IServiceCollection AddPlexusRequestPlane(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Adds the request plane from the <c>Plexus</c> section of <paramref name="configuration"/>: loads the plugins in
+    /// <c>plugins/</c> beside the application and in <c>Plexus:Plugins:Paths</c>, composes the configured transport,
+    /// codec, router strategy and discovery provider, makes <see cref="IPlexusClient"/> injectable, serves the endpoints
+    /// registered with <c>AddPlexusEndpoint</c> or <c>MapPlexusEndpoint</c> when the host starts, and on shutdown leaves
+    /// discovery, drains in-flight requests and stops. Settings are validated when the host starts; a bad value stops
+    /// it with an error naming the key.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configuration">The configuration holding the <c>Plexus</c> section.</param>
+    /// <param name="pluginLoggers">Where plugin loading logs as it happens; null keeps those lines and writes them
+    /// through the application's logging when the host starts.</param>
+    /// <returns>The services.</returns>
+    /// <exception cref="PluginLoadException">A plugin named in <c>Plexus:Plugins:Required</c> failed to load; the message
+    /// names the plugin, the cause and the fix.</exception>
+    public static IServiceCollection AddPlexus(this IServiceCollection services, IConfiguration configuration, ILoggerFactory? pluginLoggers = null)
     {
-        // Every TimeSpan setting bound from here on reads durations with units (docs/configuration.md).
-        PlexusDurationConverter.Register();
-        services.AddOptions<PlexusOptions>().Bind(configuration.GetSection(PlexusOptions.SectionName)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlexusOptions>, PlexusOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        const string category = "Plexus.Hosting.Plugins";
+        if (pluginLoggers is not null)
+        {
+            services.AddPlexusPlugins(configuration, pluginLoggers.CreateLogger(category));
+        }
+        else
+        {
+            var buffer = new StartupLogBuffer(category);
+            services.AddPlexusPlugins(configuration, buffer);
+            services.AddSingleton<IHostedService>(sp =>
+            {
+                buffer.Target = sp.GetRequiredService<ILoggerFactory>();
+                return buffer;
+            });
+        }
 
-        services.AddTwoPartCodec(configuration);
-        services.AddBuiltInRouterStrategies();
-        services.AddEmbeddedDiscovery(configuration);
-
-        services.TryAddSingleton<PlexusComposition>();
-        services.TryAddSingleton<IFrameCodecs, ComposedFrameCodecs>();
-        services.TryAddSingleton<NodeIdentity>();
-        services.TryAddSingleton<PushRouter>();
-        services.AddMetrics();
-        services.TryAddSingleton<RequestPlaneMetrics>();
-        services.TryAddSingleton<RequestPlaneServerHost>();
-
-        // Validation runs first so that a bad name stops the start with the key that holds it.
-        services.AddHostedService<CompositionValidator>();
-        services.AddOptions<TracingOptions>().Bind(configuration.GetSection(TracingOptions.SectionName));
-        services.AddHostedService<ConsoleSpanWriter>();
-        services.TryAddSingleton<MetricsCollector>();
-        services.AddHostedService(static sp => sp.GetRequiredService<RequestPlaneServerHost>());
-
+        services.AddPlexusRequestPlane(configuration);
+        services.TryAddSingleton<IPlexusClient>(static sp => sp.GetRequiredService<Plexus.Hosting.RequestPlane.Client.PushRouter>());
         return services;
     }
 }

@@ -15,7 +15,7 @@ namespace Plexus.Hosting.RequestPlane.Client;
 /// transport. A request that fails before any response arrived is retried on another instance; every other
 /// failure reaches the caller as a <see cref="PlexusException"/>.
 /// </summary>
-internal sealed class PushRouter : IAsyncDisposable
+internal sealed class PushRouter : IPlexusClient, IAsyncDisposable
 {
     private readonly PlexusComposition _composition;
     private readonly RouterOptions _router;
@@ -44,8 +44,9 @@ internal sealed class PushRouter : IAsyncDisposable
 
     /// <summary>Calls an endpoint and returns its response stream, positioned before the first message.</summary>
     /// <exception cref="PlexusException">No instance could take the request, or it failed before its stream began.</exception>
-    public async ValueTask<IResponseStream> CallAsync(EndpointAddress endpoint, ReadOnlySequence<byte> payload, CallOptions options, CancellationToken cancellationToken)
+    public async ValueTask<IResponseStream> CallAsync(EndpointAddress endpoint, ReadOnlySequence<byte> payload, CallOptions? options = null, CancellationToken cancellationToken = default)
     {
+        options ??= CallOptions.Default;
         var instances = Instances(endpoint);
         var timeoutAfter = options.Timeout ?? _requestPlane.DefaultTimeout;
         CancellationTokenSource? timeout = null;

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Plexus.Hosting.Codecs;
+using Plexus.Hosting.Composition;
+using Plexus.Hosting.Configuration;
+using Plexus.Hosting.Discovery;
+using Plexus.Hosting.RequestPlane;
+using Plexus.Hosting.RequestPlane.Client;
+using Plexus.Hosting.RequestPlane.Server;
+using Plexus.Hosting.Routing;
+using Plexus.Hosting.Telemetry;
+
+namespace Plexus.Hosting;
+
+/// <summary>Adds the request plane: options, built-in components, composition, client and server sides.</summary>
+internal static class RequestPlaneServiceCollectionExtensions
+{
+    public static IServiceCollection AddPlexusRequestPlane(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Every TimeSpan setting bound from here on reads durations with units (docs/configuration.md).
+        PlexusDurationConverter.Register();
+        services.AddOptions<PlexusOptions>().Bind(configuration.GetSection(PlexusOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlexusOptions>, PlexusOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddTwoPartCodec(configuration);
+        services.AddBuiltInRouterStrategies();
+        services.AddEmbeddedDiscovery(configuration);
+
+        services.TryAddSingleton<PlexusComposition>();
+        services.TryAddSingleton<IFrameCodecs, ComposedFrameCodecs>();
+        services.TryAddSingleton<NodeIdentity>();
+        services.TryAddSingleton<PushRouter>();
+        services.AddMetrics();
+        services.TryAddSingleton<RequestPlaneMetrics>();
+        services.TryAddSingleton<RequestPlaneServerHost>();
+
+        // Validation runs first so that a bad name stops the start with the key that holds it.
+        services.AddHostedService<CompositionValidator>();
+        services.AddOptions<TracingOptions>().Bind(configuration.GetSection(TracingOptions.SectionName));
+        services.AddHostedService<ConsoleSpanWriter>();
+        services.TryAddSingleton<MetricsCollector>();
+        services.AddHostedService(static sp => sp.GetRequiredService<RequestPlaneServerHost>());
+
+        return services;
+    }
+}
