@@ -11,21 +11,13 @@ internal sealed class CreditWindow
 {
     private readonly Lock _gate = new();
     private readonly Queue<Waiter> _waiters = new();
-    private readonly long _ceiling;
     private long _available;
     private int _waiting;
     private Exception? _closed;
 
-    /// <summary>Creates a window.</summary>
-    /// <param name="initial">The credit available at first.</param>
-    /// <param name="ceiling">
-    /// The most credit the window ever holds: credit added beyond it is ignored, so that a peer granting more than it
-    /// has consumed cannot make this side queue more than it chose to have in flight.
-    /// </param>
-    public CreditWindow(long initial, long ceiling = int.MaxValue)
+    public CreditWindow(long initial)
     {
         _available = initial;
-        _ceiling = ceiling;
     }
 
     /// <summary>The credit available now.</summary>
@@ -79,14 +71,12 @@ internal sealed class CreditWindow
         lock (_gate)
         {
             // Takers outside the lock only ever lower the count, so this check cannot pass wrongly.
-            var available = Volatile.Read(ref _available);
-            if (available + credit > int.MaxValue)
+            if (Volatile.Read(ref _available) + credit > int.MaxValue)
             {
                 return false;
             }
 
-            // Takers outside the lock only lower the count, so what is added here never takes it above the ceiling.
-            Interlocked.Add(ref _available, Math.Min(credit, Math.Max(0, _ceiling - available)));
+            Interlocked.Add(ref _available, credit);
             while (_waiters.TryPeek(out var head))
             {
                 if (head.Completion.Task.IsCompleted)

@@ -54,6 +54,11 @@ internal sealed class FrameConnection
     private long _unflushedData;
     private long _lastFlushed;
 
+    // Credit of REQUEST/DATA frames handed to the socket and not yet returned by the peer: the most a connection CREDIT
+    // can honestly return. The writer loop adds what it writes just before flushing; _unflushedCredit is its share.
+    private long _unreturnedCredit;
+    private long _unflushedCredit;
+
     // Set while the reader is stopped at the control bound; the writer loop completes it once the peer has read enough.
     private TaskCompletionSource? _room;
     private int _closed;
@@ -89,8 +94,7 @@ internal sealed class FrameConnection
         PeerName = peerName;
         // Never more REQUEST/DATA bytes in flight towards the peer than this side lets the peer have towards it, whatever
         // the peer announced: what waits for a peer that does not read is bounded by this side's own setting.
-        var sendWindow = Math.Min(peer.ConnectionWindowBytes, local.ConnectionWindowBytes);
-        SendWindow = new CreditWindow(sendWindow, ceiling: sendWindow);
+        SendWindow = new CreditWindow(Math.Min(peer.ConnectionWindowBytes, local.ConnectionWindowBytes));
         _receiveRemaining = local.ConnectionWindowBytes;
         _returnThreshold = local.ConnectionWindowBytes / 4;
         _keepAliveIntervalMs = (long)options.KeepAliveInterval.TotalMilliseconds;
@@ -363,6 +367,14 @@ internal sealed class FrameConnection
     private async ValueTask FlushAsync()
     {
         _unflushed = 0;
+
+        // Before the bytes can reach the peer, so that its CREDIT for them never finds them uncounted.
+        if (_unflushedCredit != 0)
+        {
+            Interlocked.Add(ref _unreturnedCredit, _unflushedCredit);
+            _unflushedCredit = 0;
+        }
+
         await _output.FlushAsync(_closing.Token).ConfigureAwait(false);
 
         // The socket has taken these bytes: they no longer count against the connection.
@@ -390,6 +402,10 @@ internal sealed class FrameConnection
         else
         {
             _unflushedData += frame.QueuedBytes;
+            if (!frame.ReleaseOnly)
+            {
+                _unflushedCredit += frame.Body.Length + Wire.FrameCharge;
+            }
         }
 
         if (!frame.ReleaseOnly)
@@ -594,7 +610,7 @@ internal sealed class FrameConnection
                 RequireConnectionFrame(header);
                 return;
             case FrameType.Credit when header.StreamId == 0:
-                if (header.Value == 0 || !SendWindow.Add((long)header.Value))
+                if (header.Value == 0 || !SendWindow.Add(Returnable((long)header.Value)))
                 {
                     throw PlexusException.Protocol($"A connection CREDIT frame of {header.Value} is zero or overflows the window.");
                 }
@@ -615,6 +631,23 @@ internal sealed class FrameConnection
         }
 
         _receiver!.OnFrame(header, frame.Header, frame.Body);
+    }
+
+    // A peer can only return credit for bytes it has received; more would let frames pile up here that it never reads.
+    private long Returnable(long credit)
+    {
+        var unreturned = Volatile.Read(ref _unreturnedCredit);
+        while (true)
+        {
+            var returned = Math.Min(credit, unreturned);
+            var seen = Interlocked.CompareExchange(ref _unreturnedCredit, unreturned - returned, unreturned);
+            if (seen == unreturned)
+            {
+                return returned;
+            }
+
+            unreturned = seen;
+        }
     }
 
     private static void RequireConnectionFrame(in FrameHeader header)
