@@ -47,8 +47,9 @@ internal sealed class FrameConnection
     private long _pendingReturn;
     private long _unflushed;
 
-    // Bytes of frames queued by Send and not yet taken by the socket, by kind (see OutgoingFrame.QueuedBytes); the writer
-    // loop's share of them sits in _unflushed… until its flush completes.
+    // Bytes of frames queued by Send and not yet taken by the socket, by kind (see OutgoingFrame.QueuedBytes). What the
+    // writer loop has written but not yet flushed is also in _unflushedControl/_unflushedData, which it subtracts once
+    // the flush completes.
     private long _queuedControl;
     private long _queuedData;
     private long _unflushedControl;
