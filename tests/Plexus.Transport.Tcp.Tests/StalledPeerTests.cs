@@ -103,20 +103,23 @@ public sealed class StalledPeerTests(ITestOutputHelper output)
     [Fact(Timeout = 60_000)]
     public async Task PeerThatReadsSlowly_IsNotClosed_WhileItKeepsReading()
     {
+        // Progress is seen when a write to the socket completes, and the kernel wakes a blocked writer only once a good
+        // part of its send buffer (grown up to 4 MiB here) has drained: at 4 MB/s that is well under a second.
+        const long BytesPerSecond = 4_000_000;
         var log = new LogCapture();
         var options = TestOptions.Loopback();
-        options.StalledPeerTimeout = TimeSpan.FromSeconds(1);
+        options.StalledPeerTimeout = TimeSpan.FromSeconds(4);
         options.MaxQueuedControlBytes = 16 * 1024;
         await using var server = (TcpRequestServer)new TcpTransportFactory(options, TestCodecs.TwoPart(), log.Factory()).CreateServer();
         await server.StartAsync(CancellationToken.None);
 
-        // Many pings at once, then reads of a little at a time: the server has to stop reading while the peer catches
-        // up, again and again, for longer than the timeout in all, and must not take that for a stalled peer. The
-        // peer's receive buffer is small, so the kernel cannot absorb the answers for it.
-        using var socket = new Socket(server.BoundEndPoint!.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 16 * 1024 };
+        // Many pings at once, then a steady read slower than the server answers: the server has to stop reading while
+        // the peer catches up, again and again, for longer than the timeout in all, and must not take that for a
+        // stalled peer. The peer's receive buffer is small, so the kernel cannot absorb the answers for it.
+        using var socket = new Socket(server.BoundEndPoint!.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 64 * 1024 };
         await socket.ConnectAsync(server.BoundEndPoint!).WaitAsync(Echo.Bound);
         await socket.SendAsync(RawWire.Hello());
-        const int Pings = 300_000;
+        const int Pings = 1_100_000;
         var ping = RawWire.SimpleFrame(FrameType.Ping, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8);
         var pings = new byte[ping.Length * Pings];
         for (var i = 0; i < Pings; i++)
@@ -125,7 +128,7 @@ public sealed class StalledPeerTests(ITestOutputHelper output)
         }
 
         var sending = socket.SendAsync(pings);
-        var buffer = new byte[16 * 1024];
+        var buffer = new byte[64 * 1024];
         long received = 0;
         var paused = false;
 
@@ -139,7 +142,11 @@ public sealed class StalledPeerTests(ITestOutputHelper output)
             var n = await socket.ReceiveAsync(buffer, timeout.Token);
             Assert.True(n > 0, $"The server closed a peer that was reading, after {received} bytes.");
             received += n;
-            await Task.Delay(10, timeout.Token);
+            var ahead = TimeSpan.FromSeconds((double)received / BytesPerSecond) - started.Elapsed;
+            if (ahead > TimeSpan.Zero)
+            {
+                await Task.Delay(ahead, timeout.Token);
+            }
         }
 
         await sending.WaitAsync(Echo.Bound);
