@@ -10,6 +10,7 @@ namespace Plexus.Transport.Memory;
 internal sealed class MemoryClient : IRequestPlaneClient
 {
     private readonly MemoryTransportOptions _options;
+    private readonly ClientBudget _budget;
     private volatile bool _disposed;
 
     /// <summary>Creates a client.</summary>
@@ -17,7 +18,11 @@ internal sealed class MemoryClient : IRequestPlaneClient
     public MemoryClient(MemoryTransportOptions options)
     {
         _options = options;
+        _budget = new ClientBudget(options.MaxBufferedBytesPerClient);
     }
+
+    /// <summary>Bytes of response messages this client's requests hold now, for tests.</summary>
+    internal long BufferedBytes => _budget.Used;
 
     /// <inheritdoc />
     public TransportHealth Health => _disposed
@@ -81,7 +86,7 @@ internal sealed class MemoryClient : IRequestPlaneClient
             throw new PlexusException(PlexusErrorCode.Unavailable, $"No memory server is running at {address}.") { BeforeFirstByte = true };
         }
 
-        var exchange = server.Accept(request);
+        var exchange = server.Accept(request, _budget);
         return new MemoryResponseStream(exchange, cancellationToken);
     }
 }

@@ -29,6 +29,8 @@ internal sealed class MemoryExchange
 
     private readonly Channel<ResponseMessage> _messages;
     private readonly ByteBudget _budget;
+    private readonly ClientBudget _clientBudget;
+    private readonly ClientBudget.Share _share = new();
     private readonly CancellationTokenSource _aborted = new();
     private readonly Lock _gate = new();
     private Timer? _deadlineTimer;
@@ -41,7 +43,8 @@ internal sealed class MemoryExchange
     /// <param name="options">The server's options: buffer limits.</param>
     /// <param name="pool">Where response buffers are rented from and returned to.</param>
     /// <param name="deadline">The request's deadline, if any.</param>
-    public MemoryExchange(MemoryTransportOptions options, ArrayPool<byte> pool, DateTimeOffset? deadline)
+    /// <param name="clientBudget">The client's budget, shared by all its requests.</param>
+    public MemoryExchange(MemoryTransportOptions options, ArrayPool<byte> pool, DateTimeOffset? deadline, ClientBudget clientBudget)
     {
         // Two bounds on what waits for the client: a number of messages (the channel) and a number of bytes (the
         // budget). Either alone is not enough: many empty messages, or a few huge ones.
@@ -52,6 +55,7 @@ internal sealed class MemoryExchange
             FullMode = BoundedChannelFullMode.Wait,
         });
         _budget = new ByteBudget(options.MaxBufferedBytes);
+        _clientBudget = clientBudget;
         Pool = pool;
         Deadline = deadline;
     }
@@ -130,6 +134,23 @@ internal sealed class MemoryExchange
             throw ErrorForHandler();
         }
 
+        // Then room in the client's budget, so that many unread requests hold no more than one client's worth.
+        var held = ClientCost(message);
+        try
+        {
+            await _clientBudget.TakeAsync(_share, held, cancellationToken, _aborted.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The request ended while the handler waited.
+            throw ErrorForHandler();
+        }
+        catch (OperationCanceledException)
+        {
+            _budget.Release(message.Length);
+            throw;
+        }
+
         try
         {
             if (!_messages.Writer.TryWrite(message))
@@ -140,11 +161,13 @@ internal sealed class MemoryExchange
         catch (ChannelClosedException)
         {
             // Abort completes the channel while the handler may be waiting for a slot.
+            _clientBudget.Release(_share, held);
             throw ErrorForHandler();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _budget.Release(message.Length);
+            _clientBudget.Release(_share, held);
             throw;
         }
     }
@@ -154,6 +177,7 @@ internal sealed class MemoryExchange
     public void Release(ResponseMessage message)
     {
         _budget.Release(message.Length);
+        _clientBudget.Release(_share, ClientCost(message));
         message.ReturnTo(Pool);
     }
 
@@ -235,9 +259,13 @@ internal sealed class MemoryExchange
         timer?.Dispose();
         while (_messages.Reader.TryRead(out var message))
         {
+            _clientBudget.Release(_share, ClientCost(message));
             message.ReturnTo(Pool);
         }
     }
+
+    // What a message holds in memory: its rented array, which may be larger than the message.
+    private static long ClientCost(in ResponseMessage message) => message.Buffer?.Length ?? 0;
 
     private void OnDeadline() => Abort(DeadlinePassed());
 

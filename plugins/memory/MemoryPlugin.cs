@@ -23,6 +23,7 @@ public sealed class MemoryPlugin : IPlexusPlugin
             .Validate(o => o.HasValidMaxPayloadBytes, MemoryTransportOptions.MaxPayloadBytesRule)
             .Validate(o => o.HasValidMaxBufferedBytes, MemoryTransportOptions.MaxBufferedBytesRule)
             .Validate(o => o.HasValidMaxBufferedMessages, MemoryTransportOptions.MaxBufferedMessagesRule)
+            .Validate(o => o.HasValidMaxBufferedBytesPerClient, MemoryTransportOptions.MaxBufferedBytesPerClientRule)
             .ValidateOnStart();
 
         services.AddSingleton<ITransportFactory, MemoryTransportFactory>();

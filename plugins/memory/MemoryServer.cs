@@ -103,9 +103,10 @@ internal sealed class MemoryServer : IRequestPlaneServer
     /// Takes one request: checks it, copies its payload once, and runs the handler in the background.
     /// </summary>
     /// <param name="request">The request as the client handed it over.</param>
+    /// <param name="clientBudget">The client's budget for response bytes, shared by all its requests.</param>
     /// <returns>The request's shared state, from which the client reads responses.</returns>
     /// <exception cref="PlexusException">The request was refused; nothing ran.</exception>
-    public MemoryExchange Accept(OutgoingRequest request)
+    public MemoryExchange Accept(OutgoingRequest request, ClientBudget clientBudget)
     {
         // Refusals come before any work, so they are marked BeforeFirstByte: the caller may try another instance.
         if (!_endpoints.TryGetValue(request.Endpoint, out var registration))
@@ -125,7 +126,7 @@ internal sealed class MemoryServer : IRequestPlaneServer
             throw PlexusException.TooLarge("request payload", length, _options.MaxPayloadBytes, MemoryTransportOptions.MaxPayloadBytesKey);
         }
 
-        var exchange = new MemoryExchange(_options, _pool, request.Deadline);
+        var exchange = new MemoryExchange(_options, _pool, request.Deadline, clientBudget);
         lock (_gate)
         {
             if (_state != ServerState.Running)

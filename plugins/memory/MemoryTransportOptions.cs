@@ -22,6 +22,13 @@ internal sealed class MemoryTransportOptions
     /// <summary>How many response messages one request may hold before the handler waits. Default 1024.</summary>
     public int MaxBufferedMessages { get; set; } = 1024;
 
+    /// <summary>
+    /// How many bytes of response messages (the arrays that hold them) all requests of one client may hold between
+    /// their handlers and the caller before a handler's <see cref="IResponseWriter.FlushAsync"/> waits: a caller that
+    /// reads none of many streams holds this much at most. At least <see cref="MaxBufferedBytes"/>. Default 64 MiB.
+    /// </summary>
+    public long MaxBufferedBytesPerClient { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>The full configuration key of <see cref="MaxPayloadBytes"/>, named in errors.</summary>
     public static string MaxPayloadBytesKey => $"{SectionName}:{nameof(MaxPayloadBytes)}";
 
@@ -34,6 +41,10 @@ internal sealed class MemoryTransportOptions
     /// <summary>The rule for <see cref="MaxBufferedMessages"/>.</summary>
     public static string MaxBufferedMessagesRule => $"{SectionName}:{nameof(MaxBufferedMessages)} must be at least 1.";
 
+    /// <summary>The rule for <see cref="MaxBufferedBytesPerClient"/>.</summary>
+    public static string MaxBufferedBytesPerClientRule =>
+        $"{SectionName}:{nameof(MaxBufferedBytesPerClient)} must be at least {SectionName}:{nameof(MaxBufferedBytes)}.";
+
     /// <summary>Whether <see cref="MaxPayloadBytes"/> is valid.</summary>
     public bool HasValidMaxPayloadBytes => MaxPayloadBytes is > 0 && MaxPayloadBytes <= Array.MaxLength;
 
@@ -42,6 +53,9 @@ internal sealed class MemoryTransportOptions
 
     /// <summary>Whether <see cref="MaxBufferedMessages"/> is valid.</summary>
     public bool HasValidMaxBufferedMessages => MaxBufferedMessages > 0;
+
+    /// <summary>Whether <see cref="MaxBufferedBytesPerClient"/> is valid.</summary>
+    public bool HasValidMaxBufferedBytesPerClient => MaxBufferedBytesPerClient >= MaxBufferedBytes && MaxBufferedBytesPerClient > 0;
 
     /// <summary>Throws with the rule of the first invalid setting; used when the factory is built without the host.</summary>
     /// <exception cref="ArgumentException">A setting is invalid.</exception>
@@ -60,6 +74,11 @@ internal sealed class MemoryTransportOptions
         if (!HasValidMaxBufferedMessages)
         {
             throw new ArgumentException($"{MaxBufferedMessagesRule} It is {MaxBufferedMessages}.");
+        }
+
+        if (!HasValidMaxBufferedBytesPerClient)
+        {
+            throw new ArgumentException($"{MaxBufferedBytesPerClientRule} It is {MaxBufferedBytesPerClient}.");
         }
     }
 }

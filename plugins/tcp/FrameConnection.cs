@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -11,7 +12,10 @@ namespace Plexus.Transport.Tcp;
 /// One established connection (after the handshake), for either role: a writer loop that encodes queued frames of
 /// every stream into one <see cref="PipeWriter"/> and flushes when the queue runs dry (many frames, few system calls);
 /// a reader loop that parses frames from a <see cref="PipeReader"/> and hands stream frames to the role's
-/// <see cref="IFrameReceiver"/>; connection-level flow control; and keep-alive.
+/// <see cref="IFrameReceiver"/>; connection-level flow control; keep-alive; and the bound on what the connection owes
+/// its peer: control frames (which no credit bounds) count against <see cref="TcpTransportOptions.MaxQueuedControlBytes"/>
+/// until the socket takes them, and at that bound the reader stops reading, so a peer that sends without reading is held
+/// back by TCP, and is closed once it has read nothing for <see cref="TcpTransportOptions.StalledPeerTimeout"/>.
 /// </summary>
 internal sealed class FrameConnection
 {
@@ -33,12 +37,32 @@ internal sealed class FrameConnection
     private readonly long _keepAliveIntervalMs;
     private readonly long _keepAliveTimeoutMs;
     private readonly int _returnThreshold;
+    private readonly long _maxQueuedControl;
+    private readonly long _resumeQueuedControl;
+    private readonly long _stalledPeerTimeoutMs;
     private IFrameReceiver? _receiver;
     private Timer? _keepAlive;
     private long _lastReceived;
     private long _receiveRemaining;
     private long _pendingReturn;
     private long _unflushed;
+
+    // Bytes of frames queued by Send and not yet taken by the socket, by kind (see OutgoingFrame.QueuedBytes). What the
+    // writer loop has written but not yet flushed is also in _unflushedControl/_unflushedData, which it subtracts once
+    // the flush completes.
+    private long _queuedControl;
+    private long _queuedData;
+    private long _unflushedControl;
+    private long _unflushedData;
+    private long _lastFlushed;
+
+    // Credit of REQUEST/DATA frames handed to the socket and not yet returned by the peer: the most a connection CREDIT
+    // can honestly return. The writer loop adds what it writes just before flushing; _unflushedCredit is its share.
+    private long _unreturnedCredit;
+    private long _unflushedCredit;
+
+    // Set while the reader is stopped at the control bound; the writer loop completes it once the peer has read enough.
+    private TaskCompletionSource? _room;
     private int _closed;
     private readonly bool _server;
     private int _counted;
@@ -70,11 +94,16 @@ internal sealed class FrameConnection
         Local = local;
         Peer = peer;
         PeerName = peerName;
-        SendWindow = new CreditWindow(peer.ConnectionWindowBytes);
+        // Never more REQUEST/DATA bytes in flight towards the peer than this side lets the peer have towards it, whatever
+        // the peer announced: what waits for a peer that does not read is bounded by this side's own setting.
+        SendWindow = new CreditWindow(Math.Min(peer.ConnectionWindowBytes, local.ConnectionWindowBytes));
         _receiveRemaining = local.ConnectionWindowBytes;
         _returnThreshold = local.ConnectionWindowBytes / 4;
         _keepAliveIntervalMs = (long)options.KeepAliveInterval.TotalMilliseconds;
         _keepAliveTimeoutMs = (long)options.KeepAliveTimeout.TotalMilliseconds;
+        _maxQueuedControl = options.MaxQueuedControlBytes;
+        _resumeQueuedControl = options.MaxQueuedControlBytes / 2;
+        _stalledPeerTimeoutMs = Math.Max(1, (long)options.StalledPeerTimeout.TotalMilliseconds);
         _outgoing = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions
         {
             SingleReader = true,
@@ -104,6 +133,15 @@ internal sealed class FrameConnection
     /// <summary>Why the connection closed, once it has.</summary>
     public PlexusException? CloseError => Volatile.Read(ref _closeError);
 
+    /// <summary>Bytes of control frames waiting for the peer: queued, or written but not yet taken by the socket.</summary>
+    public long QueuedControlBytes => Volatile.Read(ref _queuedControl);
+
+    /// <summary>Bytes of REQUEST and DATA frames waiting for the peer: queued, or written but not yet taken by the socket.</summary>
+    public long QueuedDataBytes => Volatile.Read(ref _queuedData);
+
+    /// <summary>Whether the reader has stopped reading because the peer is not reading what it is owed.</summary>
+    public bool IsReadingPaused => Volatile.Read(ref _room) is not null;
+
     /// <summary>Completes when both loops have ended.</summary>
     public Task Completion => Task.WhenAll(_readerDone.Task, _writerDone.Task);
 
@@ -127,10 +165,16 @@ internal sealed class FrameConnection
     /// <returns><see langword="false"/> when the connection is closing; the frame was dropped.</returns>
     public bool Send(in OutgoingFrame frame)
     {
+        // Counted before it is queued, so the writer loop can never take away more than was added.
+        var bytes = frame.QueuedBytes;
+        var control = frame.IsControl;
+        Interlocked.Add(ref control ? ref _queuedControl : ref _queuedData, bytes);
         if (_outgoing.Writer.TryWrite(frame))
         {
             return true;
         }
+
+        Interlocked.Add(ref control ? ref _queuedControl : ref _queuedData, -bytes);
 
         // Not queued. Never return the buffer to the pool here: frames queued earlier may still point into it while
         // the writer loop winds down, and a re-rented buffer must not leak onto the wire. The collector takes it.
@@ -234,10 +278,11 @@ internal sealed class FrameConnection
         var idle = Environment.TickCount64 - Volatile.Read(ref _lastReceived);
         if (idle >= _keepAliveTimeoutMs)
         {
-            if (HasUnreadBytes())
+            if (HasUnreadBytes() || IsReadingPaused)
             {
                 // The peer did send: its bytes wait in the socket for this side's reader, which is behind because the
-                // thread pool is busy (this timer runs ahead of queued work). A busy process keeps its connections.
+                // thread pool is busy (this timer runs ahead of queued work), or which stopped reading because the peer
+                // does not read (StalledPeerTimeout rules then). A busy process keeps its connections.
                 return;
             }
 
@@ -297,25 +342,76 @@ internal sealed class FrameConnection
         }
         finally
         {
-            // Frames left behind are dropped; their observers hear so. Their buffers go to the collector, not the pool
-            // (see Send).
+            // Frames left behind are dropped; their observers hear so. Nothing will be written any more, so nothing
+            // can still read their buffers: those go back to the pool.
             while (reader.TryRead(out var frame))
             {
+                Interlocked.Add(ref frame.IsControl ? ref _queuedControl : ref _queuedData, -frame.QueuedBytes);
+                if (frame.Buffer is not null)
+                {
+                    _pool.Return(frame.Buffer);
+                }
+
                 frame.Observer?.OnFrameDone(false);
             }
 
+            Interlocked.Add(ref _queuedControl, -_unflushedControl);
+            Interlocked.Add(ref _queuedData, -_unflushedData);
+            _unflushedControl = 0;
+            _unflushedData = 0;
+
+            // The pipe's own segments go back to their pool too; an abort never writes what they still hold.
+            _output.Complete(IsClosed ? new IOException($"The connection to {PeerName} closed.") : null);
             _writerDone.TrySetResult();
         }
     }
 
-    private ValueTask<FlushResult> FlushAsync()
+    // Pooled: a flush that waits for the socket must not cost an allocation each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushAsync()
     {
         _unflushed = 0;
-        return _output.FlushAsync(_closing.Token);
+
+        // Before the bytes can reach the peer, so that its CREDIT for them never finds them uncounted.
+        if (_unflushedCredit != 0)
+        {
+            Interlocked.Add(ref _unreturnedCredit, _unflushedCredit);
+            _unflushedCredit = 0;
+        }
+
+        await _output.FlushAsync(_closing.Token).ConfigureAwait(false);
+
+        // The socket has taken these bytes: they no longer count against the connection.
+        var control = Interlocked.Add(ref _queuedControl, -_unflushedControl);
+        if (_unflushedData != 0)
+        {
+            Interlocked.Add(ref _queuedData, -_unflushedData);
+        }
+
+        _unflushedControl = 0;
+        _unflushedData = 0;
+        Volatile.Write(ref _lastFlushed, Environment.TickCount64);
+        if (control <= _resumeQueuedControl && Volatile.Read(ref _room) is { } room)
+        {
+            room.TrySetResult();
+        }
     }
 
     private void Write(in OutgoingFrame frame)
     {
+        if (frame.IsControl)
+        {
+            _unflushedControl += frame.QueuedBytes;
+        }
+        else
+        {
+            _unflushedData += frame.QueuedBytes;
+            if (!frame.ReleaseOnly)
+            {
+                _unflushedCredit += frame.Body.Length + Wire.FrameCharge;
+            }
+        }
+
         if (!frame.ReleaseOnly)
         {
             if (frame.EncodedHeaderLength > 0)
@@ -369,6 +465,7 @@ internal sealed class FrameConnection
             {
                 var result = await _input.ReadAsync(_closing.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
+                var owedTooMuch = false;
                 try
                 {
                     var any = false;
@@ -376,6 +473,12 @@ internal sealed class FrameConnection
                     {
                         any = true;
                         Dispatch(frame);
+                        if (Volatile.Read(ref _queuedControl) >= _maxQueuedControl)
+                        {
+                            // The peer is not reading what it is owed: read no further, not even what is buffered.
+                            owedTooMuch = true;
+                            break;
+                        }
                     }
 
                     if (any)
@@ -389,8 +492,19 @@ internal sealed class FrameConnection
                 {
                     if (!IsClosed)
                     {
-                        _input.AdvanceTo(buffer.Start, buffer.End);
+                        // Stopped early, the rest is unexamined, so that the next read returns it at once.
+                        _input.AdvanceTo(buffer.Start, owedTooMuch ? buffer.Start : buffer.End);
                     }
+                }
+
+                if (owedTooMuch)
+                {
+                    if (!await WaitForPeerToReadAsync().ConfigureAwait(false))
+                    {
+                        return;
+                    }
+
+                    continue;
                 }
 
                 if (result.IsCompleted || result.IsCanceled || IsClosed)
@@ -428,7 +542,62 @@ internal sealed class FrameConnection
         }
         finally
         {
+            // The pipe's buffered segments go back to their pool.
+            _input.Complete();
             _readerDone.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// Waits, reading nothing, until the peer has read enough of what it is owed for the queued control bytes to fall
+    /// to half of <see cref="TcpTransportOptions.MaxQueuedControlBytes"/>. Meanwhile the socket's receive buffer fills
+    /// and TCP stops the peer's sends. Closes the connection when the socket has taken nothing for
+    /// <see cref="TcpTransportOptions.StalledPeerTimeout"/>.
+    /// </summary>
+    /// <returns><see langword="false"/> when the connection closed.</returns>
+    private async ValueTask<bool> WaitForPeerToReadAsync()
+    {
+        var pausedAt = Environment.TickCount64;
+        try
+        {
+            while (!IsClosed)
+            {
+                // Published before the count is read, and the writer loop reads it after lowering the count: one of
+                // the two always sees the other.
+                var room = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Interlocked.Exchange(ref _room, room);
+                if (Volatile.Read(ref _queuedControl) <= _resumeQueuedControl)
+                {
+                    return true;
+                }
+
+                // Time without progress: since the pause began or the socket last took bytes, whichever is later.
+                var stalled = Environment.TickCount64 - Math.Max(pausedAt, Volatile.Read(ref _lastFlushed));
+                if (stalled >= _stalledPeerTimeoutMs)
+                {
+                    var queued = Volatile.Read(ref _queuedControl);
+                    var setting = TcpTransportOptions.Key(nameof(TcpTransportOptions.StalledPeerTimeout));
+                    TcpLog.StalledPeer(_logger, PeerName, stalled, queued, setting);
+                    Abort(PlexusException.Unavailable(
+                        $"{PeerName} read nothing for {stalled} ms while {queued} bytes of control frames waited for it, past {setting} ({_stalledPeerTimeoutMs} ms); the connection was closed."));
+                    return false;
+                }
+
+                try
+                {
+                    await room.Task.WaitAsync(TimeSpan.FromMilliseconds(_stalledPeerTimeoutMs - stalled), _closing.Token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    // Look again: the socket may have taken bytes meanwhile without freeing enough room.
+                }
+            }
+
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _room, null);
         }
     }
 
@@ -445,7 +614,7 @@ internal sealed class FrameConnection
                 RequireConnectionFrame(header);
                 return;
             case FrameType.Credit when header.StreamId == 0:
-                if (header.Value == 0 || !SendWindow.Add((long)header.Value))
+                if (header.Value == 0 || !SendWindow.Add(Returnable((long)header.Value)))
                 {
                     throw PlexusException.Protocol($"A connection CREDIT frame of {header.Value} is zero or overflows the window.");
                 }
@@ -466,6 +635,23 @@ internal sealed class FrameConnection
         }
 
         _receiver!.OnFrame(header, frame.Header, frame.Body);
+    }
+
+    // A peer can only return credit for bytes it has received; more would let frames pile up here that it never reads.
+    private long Returnable(long credit)
+    {
+        var unreturned = Volatile.Read(ref _unreturnedCredit);
+        while (true)
+        {
+            var returned = Math.Min(credit, unreturned);
+            var seen = Interlocked.CompareExchange(ref _unreturnedCredit, unreturned - returned, unreturned);
+            if (seen == unreturned)
+            {
+                return returned;
+            }
+
+            unreturned = seen;
+        }
     }
 
     private static void RequireConnectionFrame(in FrameHeader header)

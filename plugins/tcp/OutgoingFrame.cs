@@ -9,6 +9,10 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal readonly struct OutgoingFrame
 {
+    // What a frame costs beyond its body while it waits: its slot in the connection's queue (this struct, about 64
+    // bytes), and once encoded its codec prefix and header (at most 30 bytes for a control frame with TwoPart).
+    private const int Overhead = 64;
+
     public OutgoingFrame(FrameType type, byte flags, uint streamId, byte code = 0, ulong value = 0)
     {
         Type = type;
@@ -43,4 +47,13 @@ internal readonly struct OutgoingFrame
 
     /// <summary>A frame that writes nothing and only returns <see cref="Buffer"/>, after every frame queued before it.</summary>
     public bool ReleaseOnly { get; init; }
+
+    /// <summary>
+    /// Whether the frame is a control frame: not REQUEST or DATA, so no credit bounds it, and the connection's
+    /// <see cref="TcpTransportOptions.MaxQueuedControlBytes"/> does instead.
+    /// </summary>
+    public bool IsControl => Type is not (FrameType.Request or FrameType.Data);
+
+    /// <summary>The bytes the frame counts against its connection from being queued until the socket has taken it.</summary>
+    public long QueuedBytes => ReleaseOnly ? 0 : Body.Length + EncodedHeaderLength + Overhead;
 }

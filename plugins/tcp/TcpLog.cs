@@ -25,4 +25,7 @@ internal static partial class TcpLog
 
     [LoggerMessage(EventId = 3007, EventName = "TcpStreamFailed", Level = LogLevel.Debug, Message = "Stream {StreamId} from {Peer} failed: {Reason}")]
     public static partial void StreamFailed(ILogger logger, uint streamId, string peer, string reason);
+
+    [LoggerMessage(EventId = 3008, EventName = "TcpStalledPeer", Level = LogLevel.Warning, Message = "Closed the connection with {Peer}: it read nothing for {StalledMilliseconds} ms while {QueuedBytes} bytes of control frames waited for it, past {Setting}")]
+    public static partial void StalledPeer(ILogger logger, string peer, long stalledMilliseconds, long queuedBytes, string setting);
 }

@@ -61,6 +61,15 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
         }
     }
 
+    /// <summary>Bytes of control frames waiting for their peers, over every open connection.</summary>
+    internal long QueuedControlBytes => Sum(static connection => connection.QueuedControlBytes);
+
+    /// <summary>Bytes of REQUEST and DATA frames waiting for their peers, over every open connection.</summary>
+    internal long QueuedDataBytes => Sum(static connection => connection.QueuedDataBytes);
+
+    /// <summary>How many connections have stopped reading because their peer does not read what it is owed.</summary>
+    internal int PausedSessionCount => (int)Sum(static connection => connection.IsReadingPaused ? 1 : 0);
+
     /// <inheritdoc />
     public TransportHealth Health
     {
@@ -298,6 +307,20 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
         }
 
         throw TcpTransportOptions.Unusable(nameof(TcpTransportOptions.Bind), bind, $"host '{host}' does not resolve; use an IP address such as 0.0.0.0 or [::].");
+    }
+
+    private long Sum(Func<FrameConnection, long> measure)
+    {
+        long total = 0;
+        lock (_gate)
+        {
+            foreach (var session in _sessions)
+            {
+                total += measure(session.Connection);
+            }
+        }
+
+        return total;
     }
 
     private async Task WaitForSessionsAsync(TimeSpan within)

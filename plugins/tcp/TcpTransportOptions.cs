@@ -53,6 +53,19 @@ internal sealed class TcpTransportOptions
     /// <summary>After this long without receiving anything, the peer is dead: the connection closes and its requests fail. Default 15 s.</summary>
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Bytes of control frames (PONG, CREDIT, END, ERROR, GOAWAY…) one connection may have waiting for its peer, queued or
+    /// not yet taken by the socket. At this bound the connection stops reading from the peer until the peer has read
+    /// down to half of it, so a peer that sends without reading is held back by TCP itself. Default 1 MiB.
+    /// </summary>
+    public int MaxQueuedControlBytes { get; set; } = MiB;
+
+    /// <summary>
+    /// How long a connection may stay stopped at <see cref="MaxQueuedControlBytes"/> without the peer reading anything;
+    /// then it is closed. Default 10 s.
+    /// </summary>
+    public TimeSpan StalledPeerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>TLS and mutual TLS.</summary>
     public TcpTlsOptions Tls { get; set; } = new();
 
@@ -85,6 +98,8 @@ internal sealed class TcpTransportOptions
         Check(errors, HandshakeTimeout > TimeSpan.Zero, nameof(HandshakeTimeout), HandshakeTimeout, "positive");
         Check(errors, ConnectTimeout > TimeSpan.Zero, nameof(ConnectTimeout), ConnectTimeout, "positive");
         Check(errors, KeepAliveInterval >= TimeSpan.FromMilliseconds(10), nameof(KeepAliveInterval), KeepAliveInterval, "at least 10 ms");
+        Check(errors, MaxQueuedControlBytes is >= 16 * KiB and <= 1024 * MiB, nameof(MaxQueuedControlBytes), MaxQueuedControlBytes, $"between {16 * KiB} and {1024 * MiB}");
+        Check(errors, StalledPeerTimeout >= TimeSpan.FromMilliseconds(10), nameof(StalledPeerTimeout), StalledPeerTimeout, "at least 10 ms");
         Check(errors, KeepAliveTimeout > KeepAliveInterval, nameof(KeepAliveTimeout), KeepAliveTimeout, $"longer than {Key(nameof(KeepAliveInterval))} ({KeepAliveInterval})");
 
         var tls = Tls ?? new TcpTlsOptions();

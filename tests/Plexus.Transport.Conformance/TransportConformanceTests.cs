@@ -63,6 +63,25 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     /// <summary>The bound on any single wait in a test; reaching it fails the test.</summary>
     protected virtual TimeSpan StepTimeout => TimeSpan.FromSeconds(30);
 
+    /// <summary>How many requests the default misbehaving peer (<see cref="StartPeerThatNeverReadsAsync"/>) leaves unread.</summary>
+    protected virtual int UnreadRequests => 256;
+
+    /// <summary>How long a peer that writes without reading is given to grow the server's memory.</summary>
+    protected virtual TimeSpan FloodDuration => TimeSpan.FromSeconds(6);
+
+    /// <summary>
+    /// The most the process's live managed memory (<see cref="GC.GetTotalMemory(bool)"/> after a full collection) may
+    /// grow while a peer writes without reading. The peer runs in the test process, so this covers what it holds of
+    /// its own as well as everything the server keeps for it.
+    /// </summary>
+    protected virtual long MaxMemoryGrowthUnderFlood => 64L * MiB;
+
+    /// <summary>
+    /// How far above where it started the process's live managed memory may stay once the misbehaving peer has gone:
+    /// buffers kept in pools for reuse, which the pools bound, and nothing that grows with the flood.
+    /// </summary>
+    protected virtual long MaxMemoryLeftAfterFlood => 32L * MiB;
+
     /// <inheritdoc />
     public async Task InitializeAsync()
     {
@@ -107,6 +126,35 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     {
         ArgumentNullException.ThrowIfNull(server);
         return server.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Starts a peer that writes to <paramref name="target"/> without ever reading; disposing the result stops it and
+    /// lets go of everything it holds. The default uses a client of the transport under test: it sends
+    /// <see cref="UnreadRequests"/> requests to an endpoint that streams forever and never reads a response. A
+    /// transport overrides it to add the misbehaviour its own wire allows (raw sockets, another broker client…).
+    /// </summary>
+    /// <param name="target">The server and an endpoint of it that writes messages for as long as it is let.</param>
+    /// <returns>The running peer.</returns>
+    protected virtual async Task<IAsyncDisposable> StartPeerThatNeverReadsAsync(FloodTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var client = Factory.CreateClient();
+        var unread = new List<IResponseStream>(UnreadRequests);
+        try
+        {
+            for (var i = 0; i < UnreadRequests; i++)
+            {
+                unread.Add(await client.SendAsync(target.Address, NewRequest(target.Endpoint, target.Instance, "x"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(StepTimeout));
+            }
+        }
+        catch
+        {
+            await new UnreadStreams(client, unread).DisposeAsync();
+            throw;
+        }
+
+        return new UnreadStreams(client, unread);
     }
 
     /// <summary>Creates and starts another server; it is disposed at the end of the test.</summary>
@@ -576,6 +624,66 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         Assert.True(ended is PlexusException or OperationCanceledException, $"The handler ended with {ended.GetType()}: {ended.Message}");
     }
 
+    [Fact(Timeout = 2 * TestTimeoutMilliseconds)]
+    public async Task PeerThatWritesWithoutReading_KeepsServerMemoryBounded_AndOtherClientsAreServed()
+    {
+        await LeaveTestContext();
+
+        var (flooded, floodedInstance) = Serve(new SlowWriterHandler(1024), "flooded");
+        var (echo, echoInstance) = Serve(new EchoHandler(), "echo");
+        var payload = Pattern(4096, seed: 17);
+
+        // Both paths once before the baseline, so that what a first call sets up is not counted as growth.
+        Assert.Equal(payload, Assert.Single(await CallAsync(NewRequest(echo, echoInstance, payload))));
+        var baseline = LiveBytes();
+        long worstGrowth = 0;
+        var answered = 0;
+        var peer = await StartPeerThatNeverReadsAsync(new FloodTarget(Server.Address, flooded, floodedInstance));
+        try
+        {
+            var until = Stopwatch.GetTimestamp() + (long)(FloodDuration.TotalSeconds * Stopwatch.Frequency);
+            var nextMeasure = 0L;
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                // Another client carries on: every call is answered, each within the step bound.
+                Assert.Equal(payload, Assert.Single(await CallAsync(NewRequest(echo, echoInstance, payload))));
+                answered++;
+                if (Stopwatch.GetTimestamp() >= nextMeasure)
+                {
+                    worstGrowth = Math.Max(worstGrowth, LiveBytes() - baseline);
+                    nextMeasure = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 2);
+                }
+
+                await Task.Delay(10);
+            }
+
+            worstGrowth = Math.Max(worstGrowth, LiveBytes() - baseline);
+        }
+        finally
+        {
+            await peer.DisposeAsync().AsTask().WaitAsync(StepTimeout);
+        }
+
+        Assert.True(
+            worstGrowth <= MaxMemoryGrowthUnderFlood,
+            $"Live memory grew by {worstGrowth / MiB} MiB while a peer wrote without reading; the transport declares at most {MaxMemoryGrowthUnderFlood / MiB} MiB.");
+        Assert.True(answered >= 3, $"Only {answered} calls of another client were answered while a peer wrote without reading.");
+
+        // Once the peer has gone, its memory comes back and the server still serves.
+        Assert.Equal(payload, Assert.Single(await CallAsync(NewRequest(echo, echoInstance, payload))));
+        var left = LiveBytes() - baseline;
+        var giveUp = Stopwatch.GetTimestamp() + (long)(StepTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (left > MaxMemoryLeftAfterFlood && Stopwatch.GetTimestamp() < giveUp)
+        {
+            await Task.Delay(200);
+            left = LiveBytes() - baseline;
+        }
+
+        Assert.True(
+            left <= MaxMemoryLeftAfterFlood,
+            $"{left / MiB} MiB of live memory stayed after the peer that wrote without reading had gone; the transport declares at most {MaxMemoryLeftAfterFlood / MiB} MiB.");
+    }
+
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task Drain_RefusesNewRequests_FinishesInFlightOnes_ThenCompletes()
     {
@@ -816,6 +924,9 @@ public abstract class TransportConformanceTests : IAsyncLifetime
         new Random(seed).NextBytes(bytes);
         return bytes;
     }
+
+    // Live bytes after a full, compacting collection: what the process really holds, whatever the allocation pattern.
+    private static long LiveBytes() => GC.GetTotalMemory(forceFullCollection: true);
 
     private static void AssertPrompt(long cancelledAt, long abortedAt)
     {

@@ -3,7 +3,11 @@ using Plexus.Transport.Conformance;
 
 namespace Plexus.Transport.Memory.Tests;
 
-/// <summary>The conformance kit against the memory transport, with small buffers so that back-pressure is tight.</summary>
+/// <summary>
+/// The conformance kit against the memory transport, with small buffers so that back-pressure is tight. It measures
+/// the process's memory, so it runs alone.
+/// </summary>
+[Collection(MeasuresMemoryCollection.Name)]
 public sealed class MemoryTransportConformanceTests : TransportConformanceTests
 {
     private const long BufferedBytes = 1024 * 1024;
@@ -14,6 +18,6 @@ public sealed class MemoryTransportConformanceTests : TransportConformanceTests
 
     protected override ValueTask<ITransportFactory> CreateFactoryAsync() =>
         ValueTask.FromResult<ITransportFactory>(new MemoryTransportFactory(
-            new MemoryTransportOptions { MaxBufferedBytes = BufferedBytes, MaxBufferedMessages = 256 },
+            new MemoryTransportOptions { MaxBufferedBytes = BufferedBytes, MaxBufferedMessages = 256, MaxBufferedBytesPerClient = 16 * BufferedBytes },
             ArrayPool<byte>.Shared));
 }

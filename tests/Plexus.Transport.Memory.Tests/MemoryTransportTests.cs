@@ -87,6 +87,7 @@ public sealed class MemoryTransportTests
     [InlineData("MaxPayloadBytes", "4294967296")]
     [InlineData("MaxBufferedBytes", "-1")]
     [InlineData("MaxBufferedMessages", "0")]
+    [InlineData("MaxBufferedBytesPerClient", "1024")]
     public void InvalidSetting_FailsValidationOnStart_NamingTheKey(string setting, string value)
     {
         using var services = BuildServices(new() { [$"Plexus:Transports:Memory:{setting}"] = value });
@@ -122,6 +123,68 @@ public sealed class MemoryTransportTests
         var error = await Assert.ThrowsAsync<PlexusException>(() => ReadAllAsync(client, server, endpoint, new byte[1025]));
         Assert.Equal(PlexusErrorCode.PayloadTooLarge, error.Code);
         Assert.Contains("Plexus:Transports:Memory:MaxPayloadBytes", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ManyUnreadStreams_HoldNoMoreThanTheClientsBudget_AndAnotherClientIsNotHeldUp()
+    {
+        const long PerClient = 4L * 1024 * 1024;
+        var factory = new MemoryTransportFactory(
+            new MemoryTransportOptions { MaxBufferedBytes = 1024 * 1024, MaxBufferedMessages = 1024, MaxBufferedBytesPerClient = PerClient },
+            ArrayPool<byte>.Shared);
+        await using var server = factory.CreateServer();
+        await server.StartAsync(CancellationToken.None);
+        var endless = Register(server, "endless", new DelegateHandler(async (request, responses) =>
+        {
+            while (true)
+            {
+                await responses.WriteMessageAsync(new byte[1000], request.RequestAborted);
+            }
+        }));
+        var echo = Register(server, "echo", new DelegateHandler((request, responses) =>
+            responses.WriteMessageAsync(request.Payload.ToArray(), request.RequestAborted)));
+        var greedy = (MemoryClient)factory.CreateClient();
+        var other = factory.CreateClient();
+
+        // 64 streams of 1 MiB each would hold 64 MiB; the client's budget holds them to 4 MiB together.
+        var unread = new List<IResponseStream>();
+        for (var i = 0; i < 64; i++)
+        {
+            unread.Add(await greedy.SendAsync(server.Address, Request(endless), CancellationToken.None));
+        }
+
+        long worst = 0;
+        for (var i = 0; i < 50; i++)
+        {
+            worst = Math.Max(worst, greedy.BufferedBytes);
+            Assert.Equal(1, await ReadAllAsync(other, server, echo));
+            await Task.Delay(10);
+        }
+
+        Assert.True(worst > PerClient / 2, $"Only {worst} bytes were held; the handlers did not run ahead as far as the budget allows.");
+        // The budget, plus the one message (a 4 KiB array) any request may hold whatever the others hold.
+        Assert.True(worst <= PerClient + (64 * 4096), $"{worst} bytes were held for one client that reads nothing; its budget is {PerClient}.");
+
+        // Reading one stream frees room for the others, in turn: nobody waits for good.
+        await using (var first = unread[0])
+        {
+            for (var i = 0; i < 5000; i++)
+            {
+                Assert.True(await first.MoveNextAsync().AsTask().WaitAsync(Bound));
+            }
+        }
+
+        foreach (var stream in unread)
+        {
+            await stream.DisposeAsync();
+        }
+
+        for (var i = 0; i < 500 && greedy.BufferedBytes > 0; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, greedy.BufferedBytes);
     }
 
     [Fact(Timeout = 60_000)]

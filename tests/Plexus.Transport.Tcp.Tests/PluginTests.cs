@@ -18,6 +18,8 @@ public sealed class PluginTests
     [InlineData("StreamWindowBytes", "1000")]
     [InlineData("ConnectionWindowBytes", "65536")]
     [InlineData("KeepAliveTimeout", "00:00:01")]
+    [InlineData("MaxQueuedControlBytes", "1000")]
+    [InlineData("StalledPeerTimeout", "00:00:00")]
     [InlineData("Tls:CaPath", "/no/such/ca.pem")]
     [InlineData("Tls:ClientCertificateRequired", "true")]
     public void InvalidSetting_FailsValidationOnStart_NamingTheKey(string setting, string value)

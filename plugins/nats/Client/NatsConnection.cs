@@ -9,7 +9,10 @@ namespace Plexus.Transport.Nats.Client;
 /// <summary>
 /// A NATS connection that survives the loss of its server: subscriptions are restored on every new link before any
 /// other traffic, publishes are buffered (within a bound) while disconnected, and a keep-alive ping detects a silent
-/// server. Thread-safe. Message handlers run on the read loop.
+/// server. Thread-safe. Message handlers run on the read loop, and what they publish in reply is not held back by
+/// <see cref="NatsConnectionOptions.MaxPendingBytes"/>; so once twice that waits to be written, the read loop stops
+/// reading until the server has taken the outbox down to the bound: a server that does not read is sent no more
+/// replies than that, and is dropped by the keep-alive ping.
 /// </summary>
 internal sealed class NatsConnection : IAsyncDisposable
 {
@@ -23,6 +26,7 @@ internal sealed class NatsConnection : IAsyncDisposable
     private readonly NatsConnectionOptions _options;
     private readonly ILogger _logger;
     private readonly NatsOutbox _outbox;
+    private readonly long _stopReadingAt;
     private readonly NatsServerPool _pool;
     private readonly ConcurrentDictionary<long, NatsSubscription> _subscriptions = new();
     private readonly CancellationTokenSource _closing = new();
@@ -45,6 +49,7 @@ internal sealed class NatsConnection : IAsyncDisposable
         _options = options;
         _logger = logger ?? NullLogger.Instance;
         _outbox = new NatsOutbox(options.MaxPendingBytes, options.ReconnectBufferBytes);
+        _stopReadingAt = 2 * options.MaxPendingBytes;
         _pool = new NatsServerPool(options.Servers, options.TlsRequired);
         _pingTimer = new Timer(static state => ((NatsConnection)state!).OnPingTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _requester = new Lazy<NatsRequester>(() => new NatsRequester(this), LazyThreadSafetyMode.ExecutionAndPublication);
@@ -519,16 +524,32 @@ internal sealed class NatsConnection : IAsyncDisposable
             {
                 var result = await reader.ReadAsync(link.Cancellation.Token).ConfigureAwait(false);
                 var buffer = result.Buffer;
+                var owedTooMuch = false;
                 try
                 {
                     while (link.Parser.TryRead(ref buffer, out var frame))
                     {
                         HandleFrame(link, frame);
+                        if (_outbox.PendingNow >= _stopReadingAt)
+                        {
+                            // The server is not taking what it is sent: read no further, not even what is buffered.
+                            owedTooMuch = true;
+                            break;
+                        }
                     }
                 }
                 finally
                 {
-                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    // Stopped early, the rest is unexamined, so that the next read returns it at once.
+                    reader.AdvanceTo(buffer.Start, owedTooMuch ? buffer.Start : buffer.End);
+                }
+
+                if (owedTooMuch)
+                {
+                    // Until the outbox is down to MaxPendingBytes; a server that never reads is dropped by the ping
+                    // keep-alive, which cancels this wait with the link.
+                    await _outbox.WaitForRoomAsync(0, link.Cancellation.Token).ConfigureAwait(false);
+                    continue;
                 }
 
                 if (result.IsCompleted)

@@ -53,6 +53,12 @@ internal sealed class NatsOutbox
         }
     }
 
+    /// <summary>
+    /// <see cref="Pending"/> without the lock, for a check on every message received: a stale value only moves the
+    /// moment the reader stops by a message.
+    /// </summary>
+    public long PendingNow => Volatile.Read(ref _pending);
+
     /// <summary>Marks the outbox as connected (publishers wait for room) or not (publishers fail past the bound).</summary>
     /// <param name="connected">Whether a write loop is running.</param>
     public void SetConnected(bool connected)
