@@ -4,11 +4,11 @@ using System.Runtime.CompilerServices;
 namespace Plexus.Transport.Memory;
 
 /// <summary>
-/// The handler's side of a response stream. Each message is written straight into a rented array; ending the message
+/// The transport's side of a response stream. Each message is written straight into a rented array; ending the message
 /// hands that array over whole (no copy), and flushing queues the ended messages for the client, waiting while the
 /// client is behind. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
-internal sealed class MemoryResponseWriter : IResponseWriter, IDisposable
+internal sealed class MemoryResponseWriter : IResponseChannel, IDisposable
 {
     private const int MinimumBufferSize = 4096;
 
@@ -21,6 +21,7 @@ internal sealed class MemoryResponseWriter : IResponseWriter, IDisposable
     private byte[]? _buffer;
     private int _written;
     private bool _disposed;
+    private bool _responded;
 
     /// <summary>Creates the writer of one request.</summary>
     /// <param name="exchange">The request's shared state.</param>
@@ -78,6 +79,29 @@ internal sealed class MemoryResponseWriter : IResponseWriter, IDisposable
     }
 
     /// <inheritdoc />
+    public bool HasResponded => Volatile.Read(ref _responded);
+
+    /// <inheritdoc />
+    public async ValueTask CompleteAsync(PlexusException? error)
+    {
+        if (error is null && !_disposed)
+        {
+            try
+            {
+                // Messages the handler ended but did not flush still go out before the end.
+                await FlushAsync(CancellationToken.None);
+            }
+            catch (PlexusException e)
+            {
+                error = e;
+            }
+        }
+
+        // After an abort this does nothing: the client already has the abort's error.
+        _exchange.Complete(error);
+    }
+
+    /// <inheritdoc />
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -113,6 +137,7 @@ internal sealed class MemoryResponseWriter : IResponseWriter, IDisposable
             try
             {
                 await _exchange.WriteAsync(message, cancellationToken);
+                Volatile.Write(ref _responded, true);
             }
             catch
             {

@@ -1,12 +1,11 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 
 namespace Plexus.Transport.Memory;
 
 /// <summary>
-/// A memory transport server: a table of endpoint handlers that <see cref="MemoryHub"/> makes reachable at
-/// <c>memory://&lt;id&gt;</c> while the server runs. A client calls <see cref="Accept"/> directly; that call stands for
-/// what a network transport does when a request frame arrives.
+/// A memory transport server: <see cref="MemoryHub"/> makes it reachable at <c>memory://&lt;id&gt;</c> while it runs. A
+/// client calls <see cref="Accept"/> directly; that call stands for what a network transport does when a request
+/// frame arrives: ask the dispatcher, copy the payload once, and hand the request over with a response channel.
 /// </summary>
 internal sealed class MemoryServer : IRequestPlaneServer
 {
@@ -15,14 +14,17 @@ internal sealed class MemoryServer : IRequestPlaneServer
     private readonly MemoryTransportOptions _options;
     private readonly ArrayPool<byte> _pool;
     private readonly string _id;
-    private readonly ConcurrentDictionary<EndpointAddress, MemoryRegistration> _endpoints = new();
 
-    // The lock orders state changes against accepting requests, so that no request slips in after a drain or stop
-    // began without being tracked (drain waits for it) or refused.
+    // The lock orders state changes against accepting requests, so that no request slips in after a stop began
+    // without being tracked (a stop aborts it) or refused.
     private readonly Lock _gate = new();
     private readonly HashSet<MemoryExchange> _inFlight = [];
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ServerState _state;
+    private IRequestDispatcher? _dispatcher;
+
+    // Requests accepted but not yet handed to the dispatcher; stopping to accept waits for them.
+    private int _undispatched;
+    private TaskCompletionSource? _allDispatched;
 
     /// <summary>Creates a server that is not yet started.</summary>
     /// <param name="options">Limits.</param>
@@ -65,8 +67,9 @@ internal sealed class MemoryServer : IRequestPlaneServer
     }
 
     /// <inheritdoc />
-    public ValueTask StartAsync(CancellationToken cancellationToken)
+    public ValueTask StartAsync(IRequestDispatcher dispatcher, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(dispatcher);
         cancellationToken.ThrowIfCancellationRequested();
         lock (_gate)
         {
@@ -78,6 +81,7 @@ internal sealed class MemoryServer : IRequestPlaneServer
                     return default;
             }
 
+            _dispatcher = dispatcher;
             _state = ServerState.Running;
         }
 
@@ -85,19 +89,6 @@ internal sealed class MemoryServer : IRequestPlaneServer
         MemoryHub.Add(_id, this);
         return default;
     }
-
-    /// <inheritdoc />
-    public void Register(EndpointAddress endpoint, InstanceId instance, IEndpointHandler handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        if (!_endpoints.TryAdd(endpoint, new MemoryRegistration(instance, handler)))
-        {
-            throw new InvalidOperationException($"{endpoint} is already registered on {Address}; unregister it first.");
-        }
-    }
-
-    /// <inheritdoc />
-    public bool Unregister(EndpointAddress endpoint) => _endpoints.TryRemove(endpoint, out _);
 
     /// <summary>
     /// Takes one request: checks it, copies its payload once, and runs the handler in the background.
@@ -109,14 +100,10 @@ internal sealed class MemoryServer : IRequestPlaneServer
     public MemoryExchange Accept(OutgoingRequest request, ClientBudget clientBudget)
     {
         // Refusals come before any work, so they are marked BeforeFirstByte: the caller may try another instance.
-        if (!_endpoints.TryGetValue(request.Endpoint, out var registration))
+        var dispatcher = Volatile.Read(ref _dispatcher) ?? throw Refused($"{Address} is not running.");
+        if (dispatcher.Admit(request.Endpoint, request.Instance) is { } refusal)
         {
-            throw Refused($"{request.Endpoint} is not served at {Address}.");
-        }
-
-        if (registration.Instance != request.Instance)
-        {
-            throw Refused($"{Address} serves {request.Endpoint} as instance {registration.Instance}, not {request.Instance}; the caller's instance list is stale.");
+            throw refusal;
         }
 
         // The server checks its own limit too (its options may differ from the client's), before copying anything.
@@ -137,6 +124,7 @@ internal sealed class MemoryServer : IRequestPlaneServer
             }
 
             _inFlight.Add(exchange);
+            _undispatched++;
         }
 
         // The one copy of the request. After it the caller's buffer is free again, which is what SendAsync promises;
@@ -144,8 +132,9 @@ internal sealed class MemoryServer : IRequestPlaneServer
         var copy = length == 0 ? [] : _pool.Rent((int)length);
         request.Payload.CopyTo(copy);
         var headers = request.Headers.Count == 0 ? NoHeaders : new Dictionary<string, string>(request.Headers);
-        var context = new RequestContext(
+        var incoming = new IncomingRequest(
             request.Endpoint,
+            request.Instance,
             request.RequestId,
             new ReadOnlySequence<byte>(copy, 0, (int)length),
             headers,
@@ -155,45 +144,32 @@ internal sealed class MemoryServer : IRequestPlaneServer
         exchange.StartDeadline();
 
         // Run the handler off the caller's thread: a handler that blocks before its first await must not block SendAsync.
-        _ = Task.Run(() => RunAsync(exchange, registration.Handler, context, copy));
+        _ = Task.Run(() => RunAsync(dispatcher, exchange, incoming, copy));
         return exchange;
     }
 
     /// <inheritdoc />
-    public async ValueTask DrainAsync(CancellationToken cancellationToken)
+    public async ValueTask StopAcceptingAsync(CancellationToken cancellationToken)
     {
+        Task dispatched;
         lock (_gate)
         {
-            switch (_state)
+            if (_state == ServerState.Running)
             {
-                case ServerState.Created:
-                    _state = ServerState.Closed;
-                    return;
-                case ServerState.Closed:
-                    return;
-                case ServerState.Running:
-                    // From here Accept refuses; requests already accepted carry on.
-                    _state = ServerState.Draining;
-                    if (_inFlight.Count == 0)
-                    {
-                        _drained.TrySetResult();
-                    }
-
-                    break;
+                // From here Accept refuses; requests already accepted carry on until the server is disposed.
+                _state = ServerState.Draining;
             }
+
+            if (_undispatched == 0)
+            {
+                return;
+            }
+
+            _allDispatched ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            dispatched = _allDispatched.Task;
         }
 
-        try
-        {
-            await _drained.Task.WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Out of time: what is still running is aborted, as DisposeAsync would.
-            AbortInFlight($"{Address} stopped while draining before the request completed.");
-        }
-
-        Close();
+        await dispatched.WaitAsync(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -207,31 +183,26 @@ internal sealed class MemoryServer : IRequestPlaneServer
     private static PlexusException Refused(string message) =>
         new(PlexusErrorCode.Unavailable, message) { BeforeFirstByte = true };
 
-    // What the client sees when a handler throws: the handler's message, and its code if it chose one. A fresh
-    // exception, as a network transport would rebuild it from the wire, so server stack traces stay on the server.
-    private static PlexusException ToClientError(Exception exception) => exception is PlexusException plexus
-        ? new PlexusException(plexus.Code, plexus.Message) { BeforeFirstByte = plexus.BeforeFirstByte }
-        : new PlexusException(PlexusErrorCode.HandlerError, exception.Message);
-
-    private async Task RunAsync(MemoryExchange exchange, IEndpointHandler handler, RequestContext context, byte[] payloadCopy)
+    private async Task RunAsync(IRequestDispatcher dispatcher, MemoryExchange exchange, IncomingRequest request, byte[] payloadCopy)
     {
-        var writer = new MemoryResponseWriter(exchange, _options.MaxPayloadBytes);
+        var channel = new MemoryResponseWriter(exchange, _options.MaxPayloadBytes);
         try
         {
-            await handler.HandleAsync(context, writer);
+            // DispatchAsync counts the request as in flight before it first yields; only then is it handed over.
+            var dispatch = dispatcher.DispatchAsync(request, channel);
+            lock (_gate)
+            {
+                if (--_undispatched == 0)
+                {
+                    _allDispatched?.TrySetResult();
+                }
+            }
 
-            // Returning ends the stream; messages the handler ended but did not flush still go out first.
-            await writer.FlushAsync(CancellationToken.None);
-            exchange.Complete(null);
-        }
-        catch (Exception exception)
-        {
-            // After an abort this does nothing: the client already has the abort's error.
-            exchange.Complete(ToClientError(exception));
+            await dispatch;
         }
         finally
         {
-            writer.Dispose();
+            channel.Dispose();
             if (payloadCopy.Length > 0)
             {
                 _pool.Return(payloadCopy);
@@ -244,16 +215,9 @@ internal sealed class MemoryServer : IRequestPlaneServer
 
     private void Finished(MemoryExchange exchange)
     {
-        bool drained;
         lock (_gate)
         {
             _inFlight.Remove(exchange);
-            drained = _state != ServerState.Running && _inFlight.Count == 0;
-        }
-
-        if (drained)
-        {
-            _drained.TrySetResult();
         }
     }
 
@@ -265,9 +229,6 @@ internal sealed class MemoryServer : IRequestPlaneServer
         }
 
         MemoryHub.Remove(_id, this);
-
-        // Wakes a drain still waiting when the server is disposed under it.
-        _drained.TrySetResult();
     }
 
     private void AbortInFlight(string message)

@@ -440,6 +440,30 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     }
 
     [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task HandlersOwnRetryFlag_ReachesTheClient_OnlyWhileNothingWasSent()
+    {
+        await LeaveTestContext();
+
+        // A handler may say "not me, try another instance" (BeforeFirstByte) as long as it has not answered.
+        var refusing = new PlexusException(PlexusErrorCode.Overloaded, "queue full; try another instance") { BeforeFirstByte = true };
+        var (before, beforeInstance) = Serve(new ThrowingHandler(refusing), "refuses-at-once");
+        var (after, afterInstance) = Serve(new ThrowingHandler(refusing, messagesBefore: 1), "refuses-after-a-message");
+
+        var error = await CallExpectingFailureAsync(NewRequest(before, beforeInstance, "x"u8.ToArray()));
+        Assert.Equal(PlexusErrorCode.Overloaded, error.Code);
+        Assert.True(error.BeforeFirstByte, "Nothing was sent: the handler's own retry flag must reach the client.");
+
+        var stream = await SendAsync(NewRequest(after, afterInstance, "x"u8.ToArray()));
+        await using (stream)
+        {
+            Assert.True(await MoveNextAsync(stream));
+            var late = Assert.IsAssignableFrom<PlexusException>(await Record(stream.MoveNextAsync().AsTask()));
+            Assert.Equal(PlexusErrorCode.Overloaded, late.Code);
+            Assert.False(late.BeforeFirstByte, "A message was sent: retrying elsewhere would repeat it.");
+        }
+    }
+
+    [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task UnknownEndpoint_IsUnavailableBeforeFirstByte()
     {
         await LeaveTestContext();

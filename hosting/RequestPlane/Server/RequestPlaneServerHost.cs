@@ -26,6 +26,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
     private readonly List<Lease> _leases = [];
     private readonly CancellationTokenSource _stopping = new();
     private IRequestPlaneServer? _server;
+    private RequestDispatcher? _dispatcher;
     private Task? _keepAlive;
     private volatile bool _draining;
     private string? _discoveryProblem;
@@ -92,9 +93,20 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         var transport = _composition.ServingTransport;
         var discovery = _composition.Discovery;
         var server = transport.CreateServer();
+        var dispatcher = new RequestDispatcher(_time);
+        var ids = new InstanceId[registrations.Count];
+        for (var i = 0; i < registrations.Count; i++)
+        {
+            // Registered before the server starts, so that the first request already finds its endpoint.
+            ids[i] = InstanceId.NewId();
+            var registration = registrations[i];
+            var handler = new InstrumentedHandler(registration.CreateHandler(_services), _metrics, _time, registration.Endpoint.ToString(), transport.Name);
+            dispatcher.Register(registration.Endpoint, ids[i], handler);
+        }
+
         try
         {
-            await server.StartAsync(cancellationToken);
+            await server.StartAsync(dispatcher, cancellationToken);
         }
         catch
         {
@@ -104,12 +116,12 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         }
 
         _server = server;
+        _dispatcher = dispatcher;
 
-        foreach (var registration in registrations)
+        for (var i = 0; i < registrations.Count; i++)
         {
-            var id = InstanceId.NewId();
-            var handler = new InstrumentedHandler(registration.CreateHandler(_services), _metrics, _time, registration.Endpoint.ToString(), transport.Name);
-            _server.Register(registration.Endpoint, id, handler);
+            var registration = registrations[i];
+            var id = ids[i];
             var metadata = new Dictionary<string, string> { [InstanceMetadataKeys.Node] = _node.Id };
             var instance = new Instance(registration.Endpoint, id, transport.Name, _server.Address, metadata);
             var lease = await discovery.RegisterAsync(instance, _options.Discovery.LeaseTtl, cancellationToken);
@@ -208,19 +220,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         grace.CancelAfter(_options.Server.DrainTimeout);
         var started = _time.GetTimestamp();
-        bool cutShort;
-        try
-        {
-            // A transport whose drain token fires aborts what is still in flight and returns normally (the contract),
-            // so whether the grace period ran out is read from the token, not from an exception.
-            await _server.DrainAsync(grace.Token);
-            cutShort = grace.IsCancellationRequested;
-        }
-        catch (OperationCanceledException)
-        {
-            cutShort = true;
-        }
-
+        var cutShort = !await _dispatcher!.DrainAsync(_server, grace.Token);
         if (cutShort)
         {
             LogDrainAborted(cancellationToken.IsCancellationRequested ? _time.GetElapsedTime(started) : _options.Server.DrainTimeout);

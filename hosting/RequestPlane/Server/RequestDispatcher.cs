@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+
+namespace Plexus.Hosting;
+
+/// <summary>
+/// The server half of the request plane, the same for every transport: the endpoints served here, the instance check,
+/// the <see cref="RequestContext"/> with its deadline and cancellation, the handler call, one rule that turns what a
+/// handler throws into the typed error its client sees, in-flight tracking and the drain. A transport's server hands
+/// it each request (<see cref="IRequestPlaneServer.StartAsync"/>); applications and tests that drive a transport
+/// directly create one, register handlers and start the server with it.
+/// </summary>
+public sealed class RequestDispatcher : IRequestDispatcher
+{
+    private readonly ConcurrentDictionary<EndpointAddress, Registration> _endpoints = new();
+    private readonly TimeProvider _time;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private TaskCompletionSource? _idle;
+    private int _inFlight;
+    private volatile bool _draining;
+
+    /// <summary>Creates a dispatcher that serves nothing yet.</summary>
+    /// <param name="time">The clock deadlines are measured on; null for the system clock.</param>
+    public RequestDispatcher(TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Requests running now.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>Whether <see cref="DrainAsync"/> has begun: new requests are refused.</summary>
+    public bool IsDraining => _draining;
+
+    /// <summary>Serves <paramref name="endpoint"/> as instance <paramref name="instance"/> with <paramref name="handler"/>.</summary>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="instance">The instance id requests must name; a request naming another id is refused as unavailable.</param>
+    /// <param name="handler">The handler.</param>
+    /// <exception cref="InvalidOperationException">The endpoint is already registered.</exception>
+    public void Register(EndpointAddress endpoint, InstanceId instance, IEndpointHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (!_endpoints.TryAdd(endpoint, new Registration(instance, handler)))
+        {
+            throw new InvalidOperationException($"{endpoint} is already served here; unregister it first.");
+        }
+    }
+
+    /// <summary>Stops serving an endpoint: new requests to it are refused, in-flight ones finish.</summary>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <returns><see langword="true"/> if it was registered.</returns>
+    public bool Unregister(EndpointAddress endpoint) => _endpoints.TryRemove(endpoint, out _);
+
+    /// <inheritdoc />
+    public PlexusException? Admit(EndpointAddress endpoint, InstanceId instance)
+    {
+        if (_draining)
+        {
+            return Refused($"This server is draining and takes no new requests; {endpoint} is served elsewhere or not at all.");
+        }
+
+        if (!_endpoints.TryGetValue(endpoint, out var registration))
+        {
+            return Refused($"{endpoint} is not served here; the caller's instance list is stale or names the wrong address.");
+        }
+
+        return registration.Instance == instance
+            ? null
+            : Refused($"{endpoint} is served here as instance {registration.Instance}, not {instance}; the caller's instance list is stale.");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DispatchAsync(IncomingRequest request, IResponseChannel responses)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(responses);
+        if (!TryEnter(request, out var registration, out var refusal))
+        {
+            await CompleteQuietlyAsync(responses, refusal);
+            return;
+        }
+
+        using var aborted = request.Deadline is { } deadline
+            ? new CancellationTokenSource(Clamp(deadline - _time.GetUtcNow()), _time)
+            : new CancellationTokenSource();
+        using var fromClient = request.Aborted.UnsafeRegister(static state => Cancel(state), aborted);
+        using var fromServer = _stopping.Token.UnsafeRegister(static state => Cancel(state), aborted);
+        try
+        {
+            var context = new RequestContext(request.Endpoint, request.RequestId, request.Payload, request.Headers, request.Deadline, aborted.Token);
+            PlexusException? error = null;
+            try
+            {
+                await registration.Handler.HandleAsync(context, responses);
+            }
+            catch (Exception exception)
+            {
+                error = ToClientError(exception, request, responses.HasResponded);
+            }
+
+            await CompleteQuietlyAsync(responses, error);
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    /// <summary>
+    /// The graceful stop: refuses new requests, tells <paramref name="server"/> to stop accepting, and waits for the
+    /// requests in flight. When <paramref name="cancellationToken"/> fires first, what is still running is aborted (its
+    /// handlers' tokens fire and their clients see <see cref="PlexusErrorCode.Unavailable"/>).
+    /// </summary>
+    /// <param name="server">The server to stop accepting; null when only the dispatcher drains.</param>
+    /// <param name="cancellationToken">The end of the grace period.</param>
+    /// <returns><see langword="true"/> when every request finished in time; <see langword="false"/> when some were aborted.</returns>
+    public async ValueTask<bool> DrainAsync(IRequestPlaneServer? server, CancellationToken cancellationToken)
+    {
+        Task idle;
+        lock (_gate)
+        {
+            _draining = true;
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_inFlight == 0)
+            {
+                _idle.TrySetResult();
+            }
+
+            idle = _idle.Task;
+        }
+
+        try
+        {
+            if (server is not null)
+            {
+                await server.StopAcceptingAsync(cancellationToken);
+            }
+
+            await idle.WaitAsync(cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync();
+
+            // Aborted handlers end promptly; their streams are completed with the abort's error before the server closes.
+            await idle.WaitAsync(TimeSpan.FromSeconds(5), _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return false;
+        }
+    }
+
+    private static PlexusException Refused(string message) => new(PlexusErrorCode.Unavailable, message) { BeforeFirstByte = true };
+
+    private static void Cancel(object? state)
+    {
+        try
+        {
+            ((CancellationTokenSource)state!).Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request ended while the cancellation was on its way.
+        }
+    }
+
+    private static TimeSpan Clamp(TimeSpan remaining) => remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining;
+
+    private static async ValueTask CompleteQuietlyAsync(IResponseChannel responses, PlexusException? error)
+    {
+        try
+        {
+            await responses.CompleteAsync(error);
+        }
+        catch (Exception)
+        {
+            // The contract says CompleteAsync does not throw; a transport that does must not take the dispatcher down.
+        }
+    }
+
+    private bool TryEnter(IncomingRequest request, out Registration registration, out PlexusException? refusal)
+    {
+        // No draining check here: a request the transport admitted before it stopped accepting is in flight, and the
+        // transport hands it over before StopAcceptingAsync completes (the contract), so the drain waits for it.
+        refusal = null;
+        if (!_endpoints.TryGetValue(request.Endpoint, out registration) || registration.Instance != request.Instance)
+        {
+            refusal = Admit(request.Endpoint, request.Instance) ?? Refused($"{request.Endpoint} is not served here.");
+            return false;
+        }
+
+        lock (_gate)
+        {
+            _inFlight++;
+            return true;
+        }
+    }
+
+    private void Leave()
+    {
+        lock (_gate)
+        {
+            if (--_inFlight == 0 && _draining)
+            {
+                _idle?.TrySetResult();
+            }
+        }
+    }
+
+    // The one rule for what a client sees when its handler fails. A fresh exception, as if rebuilt from the wire, so
+    // that server stack traces stay on the server; "retry elsewhere" holds only while nothing was sent.
+    private PlexusException ToClientError(Exception exception, IncomingRequest request, bool responded)
+    {
+        if (exception is OperationCanceledException)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return new PlexusException(PlexusErrorCode.Unavailable, $"The server stopped while {request.Endpoint} request {request.RequestId} was in flight (its drain ran out of time).");
+            }
+
+            if (request.Aborted.IsCancellationRequested)
+            {
+                return new PlexusException(PlexusErrorCode.Cancelled, $"The client cancelled {request.Endpoint} request {request.RequestId}.");
+            }
+
+            if (request.Deadline is { } deadline && _time.GetUtcNow() >= deadline)
+            {
+                return new PlexusException(PlexusErrorCode.Timeout, $"{request.Endpoint} request {request.RequestId} passed its deadline of {deadline:O} before its handler finished.");
+            }
+        }
+
+        return exception is PlexusException plexus
+            ? new PlexusException(plexus.Code, plexus.Message) { BeforeFirstByte = plexus.BeforeFirstByte && !responded }
+            : new PlexusException(PlexusErrorCode.HandlerError, exception.Message);
+    }
+
+    private readonly record struct Registration(InstanceId Instance, IEndpointHandler Handler);
+}
