@@ -19,11 +19,6 @@ internal sealed class LoopbackCall
         // The contract lets the client reuse its payload once SendAsync returned, so the server keeps a copy.
         _payload = request.Payload.ToArray();
         _aborted = CancellationTokenSource.CreateLinkedTokenSource(clientToken);
-        if (request.Deadline is { } deadline)
-        {
-            var remaining = deadline - DateTimeOffset.UtcNow;
-            _aborted.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-        }
 
         _channel = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
         Responses = new LoopbackResponseStream(_channel.Reader, this);
@@ -35,30 +30,15 @@ internal sealed class LoopbackCall
 
     public CancellationToken Aborted => _aborted.Token;
 
-    public void Start(IEndpointHandler handler, Action finished)
+    public void Start(IRequestDispatcher dispatcher, Action finished)
     {
-        var context = new RequestContext(_request.Endpoint, _request.RequestId, new(_payload), _request.Headers, _request.Deadline, _aborted.Token);
+        var request = new IncomingRequest(_request.Endpoint, _request.Instance, _request.RequestId, new(_payload), _request.Headers, _request.Deadline, _aborted.Token);
         var writer = new LoopbackResponseWriter(_channel.Writer, _aborted.Token);
         _completion = Task.Run(async () =>
         {
             try
             {
-                await handler.HandleAsync(context, writer);
-                await writer.FlushAsync(_aborted.Token);
-                _channel.Writer.TryComplete();
-            }
-            catch (PlexusException error)
-            {
-                _channel.Writer.TryComplete(error);
-            }
-            catch (OperationCanceledException) when (_aborted.IsCancellationRequested)
-            {
-                _channel.Writer.TryComplete(new PlexusException(PlexusErrorCode.Cancelled, $"Request {_request.RequestId} was cancelled."));
-            }
-            catch (Exception error)
-            {
-                // The contract: a handler's exception reaches the client as a handler error carrying its message.
-                _channel.Writer.TryComplete(new PlexusException(PlexusErrorCode.HandlerError, error.Message));
+                await dispatcher.DispatchAsync(request, writer);
             }
             finally
             {

@@ -4,12 +4,13 @@ using System.Threading.Channels;
 namespace Plexus.Abstractions.Tests.Toys;
 
 /// <summary>Collects ended messages and hands them to a bounded channel on flush, which gives the back-pressure.</summary>
-internal sealed class LoopbackResponseWriter : IResponseWriter
+internal sealed class LoopbackResponseWriter : IResponseChannel
 {
     private readonly ChannelWriter<byte[]> _channel;
     private readonly CancellationToken _aborted;
     private readonly ArrayBufferWriter<byte> _current = new();
     private readonly Queue<byte[]> _ended = new();
+    private bool _responded;
 
     public LoopbackResponseWriter(ChannelWriter<byte[]> channel, CancellationToken aborted)
     {
@@ -29,6 +30,32 @@ internal sealed class LoopbackResponseWriter : IResponseWriter
         _current.ResetWrittenCount();
     }
 
+    public bool HasResponded => _responded;
+
+    public async ValueTask CompleteAsync(PlexusException? error)
+    {
+        if (error is null)
+        {
+            try
+            {
+                await FlushAsync(CancellationToken.None);
+            }
+            catch (PlexusException e)
+            {
+                error = e;
+            }
+        }
+
+        if (error is null)
+        {
+            _channel.TryComplete();
+        }
+        else
+        {
+            _channel.TryComplete(error);
+        }
+    }
+
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _aborted);
@@ -38,6 +65,7 @@ internal sealed class LoopbackResponseWriter : IResponseWriter
             {
                 await _channel.WriteAsync(message, linked.Token);
                 _ended.Dequeue();
+                _responded = true;
             }
         }
         catch (OperationCanceledException)

@@ -6,9 +6,9 @@ namespace Plexus.Abstractions.Tests.Toys;
 internal sealed class LoopbackServer : IRequestPlaneServer
 {
     private readonly LoopbackTransportFactory _factory;
-    private readonly ConcurrentDictionary<EndpointAddress, (InstanceId Instance, IEndpointHandler Handler)> _endpoints = new();
     private readonly ConcurrentDictionary<LoopbackCall, byte> _active = new();
     private Uri? _address;
+    private IRequestDispatcher? _dispatcher;
     private volatile bool _accepting;
 
     public LoopbackServer(LoopbackTransportFactory factory)
@@ -23,43 +23,22 @@ internal sealed class LoopbackServer : IRequestPlaneServer
 
     public int InFlight => _active.Count;
 
-    public ValueTask StartAsync(CancellationToken cancellationToken)
+    public ValueTask StartAsync(IRequestDispatcher dispatcher, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        _dispatcher = dispatcher;
         _address = _factory.Bind(this);
         _accepting = true;
         Health = TransportHealth.Healthy;
         return ValueTask.CompletedTask;
     }
 
-    public void Register(EndpointAddress endpoint, InstanceId instance, IEndpointHandler handler)
+    public ValueTask StopAcceptingAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(handler);
-        if (!_endpoints.TryAdd(endpoint, (instance, handler)))
-        {
-            throw new InvalidOperationException($"Endpoint {endpoint} is already registered on this server.");
-        }
-    }
-
-    public bool Unregister(EndpointAddress endpoint) => _endpoints.TryRemove(endpoint, out _);
-
-    public async ValueTask DrainAsync(CancellationToken cancellationToken)
-    {
+        // Accept hands each request to the dispatcher before it returns, so nothing admitted is left behind.
         _accepting = false;
         Health = new TransportHealth(HealthStatus.Degraded, "Draining; new requests are refused.");
-        try
-        {
-            foreach (var call in _active.Keys)
-            {
-                await call.Completion.WaitAsync(cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Abort("The server stopped before the request finished.");
-        }
-
-        Close();
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
@@ -77,19 +56,15 @@ internal sealed class LoopbackServer : IRequestPlaneServer
             throw new PlexusException(PlexusErrorCode.Unavailable, $"The server at {_address} is not accepting requests.") { BeforeFirstByte = true };
         }
 
-        if (!_endpoints.TryGetValue(request.Endpoint, out var registration))
+        var dispatcher = _dispatcher!;
+        if (dispatcher.Admit(request.Endpoint, request.Instance) is { } refusal)
         {
-            throw new PlexusException(PlexusErrorCode.Unavailable, $"Endpoint {request.Endpoint} is not served at {_address}.") { BeforeFirstByte = true };
-        }
-
-        if (registration.Instance != request.Instance)
-        {
-            throw new PlexusException(PlexusErrorCode.Unavailable, $"Endpoint {request.Endpoint} is served at {_address} as instance {registration.Instance}, not {request.Instance}.") { BeforeFirstByte = true };
+            throw refusal;
         }
 
         var call = new LoopbackCall(request, _factory.ResponseCapacity, cancellationToken);
         _active.TryAdd(call, 0);
-        call.Start(registration.Handler, () => _active.TryRemove(call, out _));
+        call.Start(dispatcher, () => _active.TryRemove(call, out _));
         return call.Responses;
     }
 
