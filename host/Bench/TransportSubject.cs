@@ -18,6 +18,7 @@ internal sealed class TransportSubject : IBenchSubject
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
     private readonly ITransportFactory _factory;
+    private readonly Plexus.Hosting.RequestDispatcher _dispatcher = new();
     private IRequestPlaneServer? _server;
     private IRequestPlaneClient? _client;
     private long _requestIds;
@@ -37,11 +38,13 @@ internal sealed class TransportSubject : IBenchSubject
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         _server = _factory.CreateServer();
-        await _server.StartAsync(cancellationToken);
+
+        // The core's dispatcher, as a node runs it, so the figures include what every request pays on the server.
+        _dispatcher.Register(UnaryEndpoint, Instance, new BenchUnaryHandler());
+        _dispatcher.Register(StreamEndpoint, Instance, new BenchStreamHandler());
+        _dispatcher.Register(BulkEndpoint, Instance, new BenchBulkHandler());
+        await _server.StartAsync(_dispatcher, cancellationToken);
         LoopbackGuard.Ensure(_server.Address, _factory.Name);
-        _server.Register(UnaryEndpoint, Instance, new BenchUnaryHandler());
-        _server.Register(StreamEndpoint, Instance, new BenchStreamHandler());
-        _server.Register(BulkEndpoint, Instance, new BenchBulkHandler());
         _client = _factory.CreateClient();
     }
 
@@ -112,7 +115,7 @@ internal sealed class TransportSubject : IBenchSubject
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             try
             {
-                await _server.DrainAsync(grace.Token);
+                await _dispatcher.DrainAsync(_server, grace.Token);
             }
             catch (OperationCanceledException)
             {

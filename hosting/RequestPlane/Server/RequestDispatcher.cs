@@ -136,6 +136,9 @@ public sealed class RequestDispatcher : IRequestDispatcher
                 await server.StopAcceptingAsync(cancellationToken);
             }
 
+            // A transport that used up the grace period just stopping to accept leaves no time to finish anything.
+            cancellationToken.ThrowIfCancellationRequested();
+
             await idle.WaitAsync(cancellationToken);
             return true;
         }

@@ -68,13 +68,21 @@ public sealed class RequestPlaneServerHostTests
         var host = services.GetRequiredService<RequestPlaneServerHost>();
         var discovery = services.GetRequiredService<PlexusComposition>().Discovery;
 
+        IRequestDispatcher? dispatcher = null;
+        server.Setup(s => s.StartAsync(It.IsAny<IRequestDispatcher>(), It.IsAny<CancellationToken>()))
+            .Callback((IRequestDispatcher d, CancellationToken _) => dispatcher = d)
+            .Returns(ValueTask.CompletedTask);
+
         await host.StartAsync(CancellationToken.None);
 
-        server.Verify(s => s.StartAsync(It.IsAny<CancellationToken>()), Times.Once);
-        server.Verify(s => s.Register(One, It.IsAny<InstanceId>(), It.IsAny<IEndpointHandler>()), Times.Once);
-        server.Verify(s => s.Register(Two, It.IsAny<InstanceId>(), It.IsAny<IEndpointHandler>()), Times.Once);
+        server.Verify(s => s.StartAsync(It.IsAny<IRequestDispatcher>(), It.IsAny<CancellationToken>()), Times.Once);
         var listed = await discovery.ListAsync(null, CancellationToken.None);
         Assert.Equal(2, listed.Count);
+
+        // The one dispatcher the server was started with serves both endpoints as the instances discovery lists.
+        Assert.NotNull(dispatcher);
+        Assert.All(listed, i => Assert.Null(dispatcher.Admit(i.Endpoint, i.Id)));
+        Assert.NotNull(dispatcher.Admit(One, InstanceId.NewId()));
         Assert.All(listed, i => Assert.Equal(new Uri("fake://node-1"), i.Address));
         Assert.All(listed, i => Assert.Equal("fake", i.Transport));
         Assert.All(listed, i => Assert.False(string.IsNullOrEmpty(i.Metadata[InstanceMetadataKeys.Node])));
@@ -95,7 +103,7 @@ public sealed class RequestPlaneServerHostTests
         var discovery = services.GetRequiredService<PlexusComposition>().Discovery;
         var order = new List<string>();
         int listedDuringDrain = -1;
-        server.Setup(s => s.DrainAsync(It.IsAny<CancellationToken>()))
+        server.Setup(s => s.StopAcceptingAsync(It.IsAny<CancellationToken>()))
             .Returns(async (CancellationToken _) =>
             {
                 order.Add("drain");
@@ -117,7 +125,7 @@ public sealed class RequestPlaneServerHostTests
         var (services, server) = Build();
         await using var _ = services;
         var host = services.GetRequiredService<RequestPlaneServerHost>();
-        server.Setup(s => s.DrainAsync(It.IsAny<CancellationToken>()))
+        server.Setup(s => s.StopAcceptingAsync(It.IsAny<CancellationToken>()))
             .Returns((CancellationToken token) => new ValueTask(Task.Delay(Timeout.Infinite, token)));
 
         await host.StartAsync(CancellationToken.None);
@@ -129,12 +137,12 @@ public sealed class RequestPlaneServerHostTests
     [Fact]
     public async Task A_drain_cut_short_by_the_grace_period_logs_the_warning_not_drained()
     {
-        // The contract: a drain whose token fires aborts what is in flight and returns normally, without throwing.
+        // A transport that takes the whole grace period to stop accepting: the drain is cut short.
         var logs = new EventLogProvider();
         var (services, server) = Build(logs, ("Plexus:Server:DrainTimeout", "200ms"));
         await using var _ = services;
         var host = services.GetRequiredService<RequestPlaneServerHost>();
-        server.Setup(s => s.DrainAsync(It.IsAny<CancellationToken>()))
+        server.Setup(s => s.StopAcceptingAsync(It.IsAny<CancellationToken>()))
             .Returns(async (CancellationToken token) =>
             {
                 await Task.Delay(Timeout.Infinite, token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -171,13 +179,13 @@ public sealed class RequestPlaneServerHostTests
         var (services, server) = Build(logs);
         await using var _ = services;
         var host = services.GetRequiredService<RequestPlaneServerHost>();
-        server.Setup(s => s.StartAsync(It.IsAny<CancellationToken>())).Returns(ValueTask.FromException(new InvalidOperationException("cannot listen")));
+        server.Setup(s => s.StartAsync(It.IsAny<IRequestDispatcher>(), It.IsAny<CancellationToken>())).Returns(ValueTask.FromException(new InvalidOperationException("cannot listen")));
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(CancellationToken.None));
         await host.DisposeAsync();
 
         server.Verify(s => s.DisposeAsync(), Times.Once);
-        server.Verify(s => s.DrainAsync(It.IsAny<CancellationToken>()), Times.Never);
+        server.Verify(s => s.StopAcceptingAsync(It.IsAny<CancellationToken>()), Times.Never);
         Assert.DoesNotContain(logs.Entries, e => e.EventId is 1104 or 1105);
         Assert.Null(host.Address);
     }
@@ -191,7 +199,7 @@ public sealed class RequestPlaneServerHostTests
 
         await host.StartAsync(CancellationToken.None);
 
-        server.Verify(s => s.StartAsync(It.IsAny<CancellationToken>()), Times.Never);
+        server.Verify(s => s.StartAsync(It.IsAny<IRequestDispatcher>(), It.IsAny<CancellationToken>()), Times.Never);
         Assert.Null(host.Address);
     }
 }
