@@ -11,6 +11,9 @@ namespace Plexus.Hosting;
 /// </summary>
 public sealed class RequestDispatcher : IRequestDispatcher
 {
+    // Timers cannot wait longer than this (about 49 days); a later deadline is as good as none.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
     private readonly ConcurrentDictionary<EndpointAddress, Registration> _endpoints = new();
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
@@ -80,8 +83,8 @@ public sealed class RequestDispatcher : IRequestDispatcher
             return;
         }
 
-        using var aborted = request.Deadline is { } deadline
-            ? new CancellationTokenSource(Clamp(deadline - _time.GetUtcNow()), _time)
+        using var aborted = request.Deadline is { } deadline && deadline - _time.GetUtcNow() is var remaining && remaining < LongestTimer
+            ? new CancellationTokenSource(Clamp(remaining), _time)
             : new CancellationTokenSource();
         using var fromClient = request.Aborted.UnsafeRegister(static state => Cancel(state), aborted);
         using var fromServer = _stopping.Token.UnsafeRegister(static state => Cancel(state), aborted);

@@ -76,6 +76,19 @@ public sealed class RequestDispatcherTests
     }
 
     [Fact]
+    public async Task A_deadline_further_than_any_timer_can_wait_is_served_as_if_it_had_none()
+    {
+        var dispatcher = new RequestDispatcher();
+        dispatcher.Register(Endpoint, Instance, new Handler((_, responses) => responses.WriteMessageAsync("ok"u8.ToArray())));
+        var channel = new RecordingChannel();
+
+        await dispatcher.DispatchAsync(Request(deadline: DateTimeOffset.UtcNow.AddDays(60)), channel);
+
+        Assert.Null(channel.Error);
+        Assert.Equal(1, channel.Messages);
+    }
+
+    [Fact]
     public async Task The_clients_cancel_fires_the_handlers_token()
     {
         var dispatcher = new RequestDispatcher();
