@@ -85,7 +85,7 @@ internal sealed class ServerSession : IFrameReceiver
 
     public void OnReadComplete()
     {
-        // Handlers are started per stream as their payload completes; nothing waits for the end of a read.
+        // Requests are handed over per stream as their payload completes; nothing waits for the end of a read.
     }
 
     public void OnClosed(PlexusException error)
@@ -123,7 +123,7 @@ internal sealed class ServerSession : IFrameReceiver
 
         if (idle)
         {
-            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} drained and closed the connection."));
+            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} stopped accepting and closed the connection after its last request."));
         }
     }
 
@@ -160,7 +160,7 @@ internal sealed class ServerSession : IFrameReceiver
 
         if (idle)
         {
-            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} drained and closed the connection."));
+            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} stopped accepting and closed the connection after its last request."));
         }
     }
 
