@@ -4,13 +4,15 @@ using Microsoft.Extensions.Logging;
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
-/// The server's side of one client connection: opens a <see cref="ServerStream"/> per REQUEST, routes DATA, CANCEL and
-/// CREDIT frames to it, refuses what it cannot serve (with BEFORE_FIRST_BYTE where no handler ran), and drains on
-/// GOAWAY: no new streams, close once the last one ends.
+/// The server's side of one client connection: asks the dispatcher to admit each REQUEST as its head arrives, opens a
+/// <see cref="ServerStream"/> for it, routes DATA, CANCEL and CREDIT frames to it, refuses what it cannot take (with
+/// BEFORE_FIRST_BYTE, at once, without reading the payload), and goes away when the server stops accepting: GOAWAY,
+/// no new streams, close once the last one ends.
 /// </summary>
 internal sealed class ServerSession : IFrameReceiver
 {
     private readonly TcpRequestServer _server;
+    private readonly IRequestDispatcher _dispatcher;
     private readonly FrameConnection _connection;
     private readonly TcpTransportOptions _options;
     private readonly ILogger _logger;
@@ -21,9 +23,10 @@ internal sealed class ServerSession : IFrameReceiver
     private bool _goingAway;
     private bool _closed;
 
-    public ServerSession(TcpRequestServer server, FrameConnection connection, TcpTransportOptions options, ILogger logger)
+    public ServerSession(TcpRequestServer server, IRequestDispatcher dispatcher, FrameConnection connection, TcpTransportOptions options, ILogger logger)
     {
         _server = server;
+        _dispatcher = dispatcher;
         _connection = connection;
         _options = options;
         _logger = logger;
@@ -31,6 +34,9 @@ internal sealed class ServerSession : IFrameReceiver
 
     /// <summary>The connection.</summary>
     public FrameConnection Connection => _connection;
+
+    /// <summary>Takes, runs and ends the requests of this connection.</summary>
+    public IRequestDispatcher Dispatcher => _dispatcher;
 
     public void OnFrame(in FrameHeader header, in ReadOnlySequence<byte> rawHeader, in ReadOnlySequence<byte> body)
     {
@@ -79,7 +85,7 @@ internal sealed class ServerSession : IFrameReceiver
 
     public void OnReadComplete()
     {
-        // Handlers are started per stream as their payload completes; nothing waits for the end of a read.
+        // Requests are handed over per stream as their payload completes; nothing waits for the end of a read.
     }
 
     public void OnClosed(PlexusException error)
@@ -111,17 +117,20 @@ internal sealed class ServerSession : IFrameReceiver
             }
 
             _goingAway = true;
-            _connection.Send(Frames.GoAway(_lastStreamId, $"{_server.Address} is draining: it finishes the requests it has and takes no new ones."));
+            _connection.Send(Frames.GoAway(_lastStreamId, $"{_server.Address} is stopping: it finishes the requests it has and takes no new ones."));
             idle = _streams.Count == 0;
         }
 
         if (idle)
         {
-            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} drained and closed the connection."));
+            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} stopped accepting and closed the connection after its last request."));
         }
     }
 
-    /// <summary>Ends every open stream with <paramref name="error"/> (sent to the client), then closes.</summary>
+    /// <summary>
+    /// Ends every open stream with <paramref name="error"/> (sent to the client; each request's
+    /// <see cref="IncomingRequest.Aborted"/> fires), then closes once what is queued is on the wire.
+    /// </summary>
     public void AbortAll(PlexusException error)
     {
         ServerStream[] open;
@@ -149,12 +158,14 @@ internal sealed class ServerSession : IFrameReceiver
             idle = _goingAway && _streams.Count == 0;
         }
 
-        _server.StreamFinished();
         if (idle)
         {
-            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} drained and closed the connection."));
+            _connection.CloseGracefully(PlexusException.Unavailable($"{_server.Address} stopped accepting and closed the connection after its last request."));
         }
     }
+
+    /// <summary>A stream of this connection was handed to the dispatcher, or ended before it was.</summary>
+    public void HandedOver() => _server.HandedOver();
 
     private void OnRequest(in FrameHeader header, in ReadOnlySequence<byte> rawHeader, in ReadOnlySequence<byte> body)
     {
@@ -167,44 +178,45 @@ internal sealed class ServerSession : IFrameReceiver
         _lastStreamId = id;
         var request = RequestHeaderCodec.Decode(rawHeader, _endpoints);
         var charge = (int)body.Length + Wire.FrameCharge;
-        var refusal = Check(request, body);
+
+        // The transport's own limits first, then the dispatcher's say, all before a byte of payload is kept.
+        var refusal = Check(request, body) ?? _dispatcher.Admit(request.Endpoint, request.Instance);
         if (refusal is not null)
         {
-            _connection.ReturnCredit(charge);
-            TcpLog.StreamFailed(_logger, id, _connection.PeerName, refusal.Message);
-            _connection.Send(Frames.Error(id, refusal));
+            Refuse(id, charge, refusal);
             return;
         }
 
-        if (!_server.TryGetHandler(request.Endpoint, out var registration))
-        {
-            _connection.ReturnCredit(charge);
-            _connection.Send(Frames.Error(id, Refused($"{request.Endpoint} is not served at {_server.Address}.")));
-            return;
-        }
-
-        if (registration.Instance != request.Instance)
-        {
-            _connection.ReturnCredit(charge);
-            _connection.Send(Frames.Error(id, Refused($"{_server.Address} serves {request.Endpoint} as instance {registration.Instance}, not {request.Instance}; the caller's instance list is stale.")));
-            return;
-        }
-
-        var stream = new ServerStream(this, _connection, id, registration.Handler, request, _options.MaxPayloadBytes);
+        var stream = new ServerStream(this, _connection, id, request, _options.MaxPayloadBytes);
         lock (_gate)
         {
-            if (_goingAway || _closed || !_server.TryStartStream())
+            if (_goingAway || _closed)
             {
-                _connection.ReturnCredit(charge);
-                _connection.Send(Frames.Error(id, Refused($"{_server.Address} is draining and takes no new requests.")));
-                return;
+                refusal = new PlexusException(PlexusErrorCode.Unavailable, $"{_server.Address} is stopping and takes no new requests.") { BeforeFirstByte = true };
             }
-
-            _streams.Add(id, stream);
+            else
+            {
+                // Counted under the lock that GoAway takes: a stream admitted before the server stopped accepting is
+                // counted before StopAcceptingAsync looks, so it waits for the stream's hand-over.
+                _streams.Add(id, stream);
+                _server.Admitted();
+            }
         }
 
-        stream.StartDeadline();
+        if (refusal is not null)
+        {
+            Refuse(id, charge, refusal);
+            return;
+        }
+
         stream.OnPayload(body, (header.Flags & Wire.EndStream) != 0);
+    }
+
+    private void Refuse(uint id, int charge, PlexusException refusal)
+    {
+        _connection.ReturnCredit(charge);
+        TcpLog.StreamFailed(_logger, id, _connection.PeerName, refusal.Message);
+        _connection.Send(Frames.Error(id, refusal));
     }
 
     private PlexusException? Check(in DecodedRequest request, in ReadOnlySequence<byte> body)
@@ -257,7 +269,4 @@ internal sealed class ServerSession : IFrameReceiver
             ? throw PlexusException.Protocol($"A frame names stream {id}, which was never opened.")
             : null;
     }
-
-    private static PlexusException Refused(string message) =>
-        new(PlexusErrorCode.Unavailable, message) { BeforeFirstByte = true };
 }

@@ -3,19 +3,16 @@ using System.Buffers;
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
-/// One request on the server: it assembles the payload from REQUEST and DATA frames, then runs the handler on the
-/// thread pool and sends its messages, END or ERROR. It ends exactly once: orderly (the handler returned or threw) or
-/// aborted (client CANCEL, deadline, connection lost, server stopped), in which case the reason is recorded and any
-/// ERROR queued before the handler's token fires.
+/// One request on the server: it assembles the payload from REQUEST and DATA frames, then hands the request to the
+/// dispatcher on the thread pool with a <see cref="TcpResponseWriter"/> as its response channel, and sends END or
+/// ERROR when the dispatcher completes it. It ends exactly once: completed by the dispatcher, or aborted (client
+/// CANCEL, connection lost, server closed, a broken stream rule), in which case the reason is recorded, any ERROR is
+/// queued, and then <see cref="IncomingRequest.Aborted"/> fires.
 /// </summary>
 internal sealed class ServerStream : IThreadPoolWorkItem
 {
-    // Timers cannot wait longer than this (about 49 days); a later deadline is as good as none.
-    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
-
     private readonly ServerSession _session;
     private readonly FrameConnection _connection;
-    private readonly IEndpointHandler _handler;
     private readonly DecodedRequest _request;
     private readonly PayloadBuilder _payload;
     private readonly CancellationTokenSource _aborted = new();
@@ -24,17 +21,18 @@ internal sealed class ServerStream : IThreadPoolWorkItem
     private readonly int _streamReturnThreshold;
     private long _receiveRemaining;
     private int _pendingStreamReturn;
-    private Timer? _deadlineTimer;
     private bool _started;
     private bool _responseEnded;
     private bool _finished;
     private PlexusException? _abortError;
 
-    public ServerStream(ServerSession session, FrameConnection connection, uint id, IEndpointHandler handler, in DecodedRequest request, long maxPayloadBytes)
+    // 1 while the server counts this stream as admitted but not yet handed to the dispatcher (see TcpRequestServer).
+    private int _undispatched = 1;
+
+    public ServerStream(ServerSession session, FrameConnection connection, uint id, in DecodedRequest request, long maxPayloadBytes)
     {
         _session = session;
         _connection = connection;
-        _handler = handler;
         _request = request;
         _maxPayloadBytes = maxPayloadBytes;
         _payload = new PayloadBuilder(connection.Pool);
@@ -49,31 +47,6 @@ internal sealed class ServerStream : IThreadPoolWorkItem
 
     /// <summary>Credit for this stream's response frames.</summary>
     public CreditWindow SendWindow { get; }
-
-    /// <summary>Starts the deadline clock; called once the stream is registered.</summary>
-    public void StartDeadline()
-    {
-        if (_request.Deadline is not { } deadline)
-        {
-            return;
-        }
-
-        var remaining = deadline - DateTimeOffset.UtcNow;
-        if (remaining <= TimeSpan.Zero)
-        {
-            Abort(DeadlinePassed(), notifyClient: true);
-        }
-        else if (remaining < LongestTimer)
-        {
-            var timer = new Timer(static state => ((ServerStream)state!).Abort(DeadlinePassed(), notifyClient: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            lock (_gate)
-            {
-                _deadlineTimer = timer;
-            }
-
-            timer.Change(remaining, Timeout.InfiniteTimeSpan);
-        }
-    }
 
     /// <summary>Takes payload bytes of a REQUEST or DATA frame; called on the reader loop.</summary>
     /// <exception cref="PlexusException">The client broke flow control (a connection error).</exception>
@@ -137,11 +110,12 @@ internal sealed class ServerStream : IThreadPoolWorkItem
             return;
         }
 
+        // Off the reader loop: a handler that blocks before its first await must not stop the connection.
         ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 
-    /// <summary>Runs the handler; called by the thread pool.</summary>
-    public void Execute() => _ = RunAsync();
+    /// <summary>Hands the request to the dispatcher; called by the thread pool.</summary>
+    public void Execute() => _ = DispatchAsync();
 
     /// <summary>Queues a response DATA frame unless the response has ended.</summary>
     /// <returns><see langword="false"/> when the frame was not queued.</returns>
@@ -167,8 +141,34 @@ internal sealed class ServerStream : IThreadPoolWorkItem
     }
 
     /// <summary>
+    /// Ends the response as the dispatcher asked: END, or ERROR with <paramref name="error"/>'s code, message and
+    /// retry flag as given; nothing when the stream was aborted first. <paramref name="trailing"/> (the writer's last
+    /// buffer) travels behind the last frame that points into it.
+    /// </summary>
+    public void End(PlexusException? error, byte[]? trailing)
+    {
+        lock (_gate)
+        {
+            if (!_responseEnded)
+            {
+                _responseEnded = true;
+                var last = error is null ? new OutgoingFrame(FrameType.End, 0, Id) : Frames.Error(Id, error);
+                _connection.Send(last with { Buffer = trailing });
+                trailing = null;
+            }
+        }
+
+        if (trailing is not null)
+        {
+            _connection.Send(new OutgoingFrame(FrameType.Data, 0, Id) { Buffer = trailing, ReleaseOnly = true });
+        }
+
+        Finish();
+    }
+
+    /// <summary>
     /// Ends the request early: records why, queues ERROR when <paramref name="notifyClient"/> (the client is still
-    /// listening), wakes a handler waiting for credit, then fires the handler's token.
+    /// listening), wakes a handler waiting for credit, then fires <see cref="IncomingRequest.Aborted"/>.
     /// </summary>
     public void Abort(PlexusException error, bool notifyClient)
     {
@@ -193,22 +193,15 @@ internal sealed class ServerStream : IThreadPoolWorkItem
         SendWindow.Close(error);
         if (running)
         {
+            // The dispatcher completes the stream once the handler has seen its token; Finish follows from there.
             _aborted.Cancel();
         }
         else
         {
-            // The handler never started: nothing else will clean up.
+            // The payload never completed: nothing else will clean up.
             Finish();
         }
     }
-
-    private static PlexusException DeadlinePassed() =>
-        new(PlexusErrorCode.Timeout, "The request's deadline passed on the server before the handler finished.");
-
-    // What the client sees when a handler throws: the handler's message, and its code if it chose one.
-    private static PlexusException ToClientError(Exception exception) => exception is PlexusException plexus
-        ? new PlexusException(plexus.Code, plexus.Message) { BeforeFirstByte = false }
-        : new PlexusException(PlexusErrorCode.HandlerError, exception.Message);
 
     private void FailLocked(PlexusException error)
     {
@@ -227,7 +220,7 @@ internal sealed class ServerStream : IThreadPoolWorkItem
         _responseEnded = true;
         if (!_started)
         {
-            // Cleaned up outside the lock by the caller's next step; do it here since nothing else will.
+            // Cleaned up outside the lock, since nothing else will.
             ThreadPool.UnsafeQueueUserWorkItem(static stream => stream.Finish(), this, preferLocal: false);
         }
         else
@@ -236,53 +229,60 @@ internal sealed class ServerStream : IThreadPoolWorkItem
         }
     }
 
-    private async Task RunAsync()
+    private async Task DispatchAsync()
     {
         var payload = _payload.Take();
-        var context = new RequestContext(_request.Endpoint, _request.RequestId, payload.ToSequence(), _request.Headers, _request.Deadline, _aborted.Token);
-        var writer = new TcpResponseWriter(this, _connection, _maxPayloadBytes);
-        PlexusException? failure = null;
-        byte[]? trailing = null;
+        var channel = new TcpResponseWriter(this, _connection, _maxPayloadBytes);
         try
         {
-            await _handler.HandleAsync(context, writer).ConfigureAwait(false);
+            if (_aborted.IsCancellationRequested)
+            {
+                // Cancelled or lost between the last payload byte and now: no handler needs to run for it.
+                return;
+            }
 
-            // Returning ends the stream; messages ended but not flushed still go out first.
-            await writer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            var request = new IncomingRequest(_request.Endpoint, _request.Instance, _request.RequestId, payload.ToSequence(), _request.Headers, _request.Deadline, _aborted.Token);
+            ValueTask dispatch;
+            try
+            {
+                // The dispatcher counts the request in flight before this returns: from here its drain waits for it.
+                dispatch = _session.Dispatcher.DispatchAsync(request, channel);
+            }
+            finally
+            {
+                HandedOver();
+            }
+
+            await dispatch.ConfigureAwait(false);
         }
         catch (Exception exception)
         {
-            failure = ToClientError(exception);
+            // The contract says DispatchAsync does not throw; one that does costs this request, not the connection.
+            await channel.CompleteAsync(PlexusException.Unavailable($"The server could not run the request: {exception.Message}")).ConfigureAwait(false);
         }
         finally
         {
-            trailing = writer.Complete();
+            if (!channel.IsCompleted)
+            {
+                // Skipped, or a dispatcher that returned without ending the stream: the client must not be left waiting.
+                await channel.CompleteAsync(EndedError()).ConfigureAwait(false);
+            }
+
+            // The payload stays valid until the dispatch has completed.
             payload.Return(_connection.Pool);
         }
+    }
 
-        lock (_gate)
+    private void HandedOver()
+    {
+        if (Interlocked.Exchange(ref _undispatched, 0) == 1)
         {
-            if (!_responseEnded)
-            {
-                // The last frame carries the writer's buffer back to the pool, behind the DATA frames that point into it.
-                _responseEnded = true;
-                var last = failure is null ? new OutgoingFrame(FrameType.End, 0, Id) : Frames.Error(Id, failure);
-                _connection.Send(last with { Buffer = trailing });
-                trailing = null;
-            }
+            _session.HandedOver();
         }
-
-        if (trailing is not null)
-        {
-            _connection.Send(new OutgoingFrame(FrameType.Data, 0, Id) { Buffer = trailing, ReleaseOnly = true });
-        }
-
-        Finish();
     }
 
     private void Finish()
     {
-        Timer? timer;
         lock (_gate)
         {
             if (_finished)
@@ -292,17 +292,16 @@ internal sealed class ServerStream : IThreadPoolWorkItem
 
             _finished = true;
             _responseEnded = true;
-            timer = _deadlineTimer;
-            _deadlineTimer = null;
         }
 
-        timer?.Dispose();
         SendWindow.Close(_abortError ?? PlexusException.Unavailable("The request has ended."));
         if (!_started)
         {
             _payload.Discard();
         }
 
+        // A stream that ends before it was handed over no longer holds up StopAcceptingAsync.
+        HandedOver();
         _session.StreamFinished(this);
     }
 }

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -13,24 +12,31 @@ namespace Plexus.Transport.Tcp;
 /// <summary>
 /// The TCP transport's server: one listening socket (IPv4, IPv6 or both) shared by every endpoint of the process.
 /// Each accepted connection gets a handshake under a timeout (TLS first when configured), then a
-/// <see cref="ServerSession"/> that serves its streams.
+/// <see cref="ServerSession"/> that turns its frames into calls on the dispatcher and carries the responses back.
 /// </summary>
 internal sealed class TcpRequestServer : IRequestPlaneServer
 {
+    // How long a closing server lets frames already queued (the END of a request that just finished, the errors of
+    // aborted ones) reach peers that read, before it drops what is left.
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+
     private readonly TcpTransportOptions _options;
     private readonly IFrameCodecs _codecs;
     private readonly TlsMaterial _tls;
     private readonly ArrayPool<byte> _pool;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<EndpointAddress, ServerRegistration> _endpoints = new();
     private readonly HashSet<ServerSession> _sessions = [];
     private readonly ConcurrentDictionary<Socket, byte> _handshaking = new();
     private readonly CancellationTokenSource _stopping = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _gate = new();
     private Socket? _listener;
     private ServerState _state;
-    private int _inFlight;
+    private IRequestDispatcher? _dispatcher;
+
+    // Streams admitted whose payload is still arriving; StopAcceptingAsync waits until each is handed to the
+    // dispatcher or has ended, signalled through _allHandedOver once it is waited for.
+    private int _undispatched;
+    private TaskCompletionSource? _allHandedOver;
 
     public TcpRequestServer(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
     {
@@ -80,7 +86,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
                 return _state switch
                 {
                     ServerState.Running => TransportHealth.Healthy,
-                    ServerState.Draining => new TransportHealth(HealthStatus.Degraded, $"{Address} is draining: it finishes in-flight requests and takes no new ones."),
+                    ServerState.Draining => new TransportHealth(HealthStatus.Degraded, $"{Address} has stopped accepting: it finishes in-flight requests and takes no new ones."),
                     ServerState.Created => new TransportHealth(HealthStatus.Unhealthy, $"{Address} has not been started."),
                     _ => new TransportHealth(HealthStatus.Unhealthy, $"{Address} has stopped."),
                 };
@@ -89,8 +95,9 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
     }
 
     /// <inheritdoc />
-    public async ValueTask StartAsync(CancellationToken cancellationToken)
+    public async ValueTask StartAsync(IRequestDispatcher dispatcher, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(dispatcher);
         lock (_gate)
         {
             switch (_state)
@@ -156,6 +163,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             }
 
             _listener = listener;
+            _dispatcher = dispatcher;
             BoundEndPoint = bound;
             Address = TcpEndpoints.Format(advertisedHost, advertisedPort, _tls.Enabled);
             _state = ServerState.Running;
@@ -166,20 +174,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
     }
 
     /// <inheritdoc />
-    public void Register(EndpointAddress endpoint, InstanceId instance, IEndpointHandler handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        if (!_endpoints.TryAdd(endpoint, new ServerRegistration(instance, handler)))
-        {
-            throw new InvalidOperationException($"{endpoint} is already registered on {Address}; unregister it first.");
-        }
-    }
-
-    /// <inheritdoc />
-    public bool Unregister(EndpointAddress endpoint) => _endpoints.TryRemove(endpoint, out _);
-
-    /// <inheritdoc />
-    public async ValueTask DrainAsync(CancellationToken cancellationToken)
+    public async ValueTask StopAcceptingAsync(CancellationToken cancellationToken)
     {
         ServerSession[] sessions;
         lock (_gate)
@@ -189,91 +184,76 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
                 case ServerState.Created:
                     _state = ServerState.Closed;
                     return;
-                case ServerState.Closed:
-                    return;
                 case ServerState.Running:
                     _state = ServerState.Draining;
-                    if (_inFlight == 0)
-                    {
-                        _drained.TrySetResult();
-                    }
-
                     break;
             }
 
             sessions = [.. _sessions];
         }
 
-        // New connections are refused from here; connections still in their handshake are turned away.
+        // New connections are refused from here; connections still in their handshake are turned away. Each session
+        // sends GOAWAY, refuses later REQUESTs, and closes once its last stream has ended.
         StopListening();
         foreach (var session in sessions)
         {
             session.GoAway();
         }
 
-        try
+        // Published before the count is read, and HandedOver reads it after lowering the count: one of the two sees the other.
+        Interlocked.CompareExchange(ref _allHandedOver, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        var handedOver = _allHandedOver!;
+        if (Volatile.Read(ref _undispatched) == 0)
         {
-            await _drained.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Out of time: what is still running is aborted, and its clients told so.
-            var error = PlexusException.Unavailable($"{Address} stopped while draining before the request completed.");
-            lock (_gate)
-            {
-                sessions = [.. _sessions];
-            }
-
-            foreach (var session in sessions)
-            {
-                session.AbortAll(error);
-            }
+            handedOver.TrySetResult();
         }
 
-        // Connections close once their last stream has ended and its frames are on the wire.
-        await WaitForSessionsAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-        Close(PlexusException.Unavailable($"{Address} has stopped."));
+        await handedOver.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        Close(PlexusException.Unavailable($"{Address} stopped while the request was in flight."));
-        return default;
-    }
-
-    /// <summary>Finds the handler of an endpoint.</summary>
-    public bool TryGetHandler(EndpointAddress endpoint, [NotNullWhen(true)] out ServerRegistration? registration) =>
-        _endpoints.TryGetValue(endpoint, out registration);
-
-    /// <summary>Counts a new stream in, unless the server no longer takes new work.</summary>
-    public bool TryStartStream()
-    {
+        ServerSession[] sessions;
         lock (_gate)
         {
-            if (_state != ServerState.Running)
-            {
-                return false;
-            }
-
-            _inFlight++;
-            return true;
+            _state = ServerState.Closed;
+            sessions = [.. _sessions];
         }
-    }
 
-    /// <summary>Counts a stream out; the drain completes with the last one.</summary>
-    public void StreamFinished()
-    {
-        bool drained;
+        StopListening();
+        var error = PlexusException.Unavailable($"{Address} stopped while the request was in flight.");
+        foreach (var session in sessions)
+        {
+            session.AbortAll(error);
+        }
+
+        // Connections close once their queued frames are on the wire; a peer that does not read is not waited for.
+        await WaitForSessionsAsync(CloseGrace).ConfigureAwait(false);
         lock (_gate)
         {
-            _inFlight--;
-            drained = _state != ServerState.Running && _inFlight == 0;
+            sessions = [.. _sessions];
+            _sessions.Clear();
         }
 
-        if (drained)
+        foreach (var session in sessions)
         {
-            _drained.TrySetResult();
+            session.Connection.Abort(error);
+        }
+
+        // Wakes a StopAcceptingAsync still waiting when the server is closed under it.
+        Volatile.Read(ref _allHandedOver)?.TrySetResult();
+    }
+
+    /// <summary>A session took a new stream; it counts until it is handed to the dispatcher or ends.</summary>
+    public void Admitted() => Interlocked.Increment(ref _undispatched);
+
+    /// <summary>An admitted stream was handed to the dispatcher, or ended before it was.</summary>
+    public void HandedOver()
+    {
+        if (Interlocked.Decrement(ref _undispatched) == 0)
+        {
+            Volatile.Read(ref _allHandedOver)?.TrySetResult();
         }
     }
 
@@ -358,26 +338,6 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
         }
     }
 
-    private void Close(PlexusException error)
-    {
-        ServerSession[] sessions;
-        lock (_gate)
-        {
-            _state = ServerState.Closed;
-            sessions = [.. _sessions];
-            _sessions.Clear();
-        }
-
-        StopListening();
-        foreach (var session in sessions)
-        {
-            session.Connection.Abort(error);
-        }
-
-        // Wakes a drain still waiting when the server is disposed under it.
-        _drained.TrySetResult();
-    }
-
     private async Task AcceptLoopAsync()
     {
         while (true)
@@ -453,14 +413,15 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             await output.FlushAsync(timeout.Token).ConfigureAwait(false);
 
             var connection = new FrameConnection(socket, stream, input, output, codec, local, peerSettings, _options, _pool, _logger, peer, server: true);
-            var session = new ServerSession(this, connection, _options, _logger);
+            ServerSession session;
             lock (_gate)
             {
-                if (_state != ServerState.Running)
+                if (_state != ServerState.Running || _dispatcher is null)
                 {
                     return;
                 }
 
+                session = new ServerSession(this, _dispatcher, connection, _options, _logger);
                 _sessions.Add(session);
             }
 
@@ -530,7 +491,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             else if (message is null && Health.Status != HealthStatus.Healthy)
             {
                 reason = Wire.RejectDraining;
-                message = $"{Address} is draining and takes no new connections.";
+                message = $"{Address} is stopping and takes no new connections.";
             }
         }
 

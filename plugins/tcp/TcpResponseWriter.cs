@@ -4,7 +4,8 @@ using System.Runtime.CompilerServices;
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
-/// The handler's side of a response stream on the server. Messages are written into rented buffers, many per
+/// The transport's side of a response stream on the server (the dispatcher ends it through
+/// <see cref="CompleteAsync"/>). Messages are written into rented buffers, many per
 /// buffer, and a buffer outlives flushes: a handler that flushes every small message keeps appending to the same
 /// array instead of renting one per message. <see cref="FlushAsync"/> turns the ended messages into DATA frames
 /// (chunked to the client's frame limit), each sent only once the stream and connection windows have credit for it,
@@ -12,7 +13,7 @@ namespace Plexus.Transport.Tcp;
 /// pool behind the last frame that points into it (that frame carries it, or a release-only frame queued after it).
 /// Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
-internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
+internal sealed class TcpResponseWriter : IResponseChannel
 {
     // Room for a few hundred small messages; larger messages get a buffer of their own size.
     private const int MinimumBufferSize = 8192;
@@ -37,6 +38,8 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
     // Whether a queued frame points into _buffer, so that it may only go back to the pool behind that frame.
     private bool _bufferQueued;
     private bool _disposed;
+    private bool _completed;
+    private bool _responded;
 
     // Set when a message that already had pieces queued went over the limit: the stream cannot go on after it.
     private PlexusException? _broken;
@@ -48,6 +51,12 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
         _pool = connection.Pool;
         _maxMessageBytes = maxMessageBytes;
     }
+
+    /// <inheritdoc />
+    public bool HasResponded => Volatile.Read(ref _responded);
+
+    /// <summary>Whether <see cref="CompleteAsync"/> has ended the stream.</summary>
+    public bool IsCompleted => _completed;
 
     /// <inheritdoc />
     public void Advance(int count)
@@ -98,11 +107,27 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
         return SendEndedAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Ends the writer: every buffer goes back to the pool, except the current one when a queued frame still points
-    /// into it; that one is returned to the caller, to travel behind the stream's last frame (END or ERROR).
-    /// </summary>
-    public byte[]? Complete()
+    /// <inheritdoc />
+    public ValueTask CompleteAsync(PlexusException? error)
+    {
+        if (_completed)
+        {
+            return default;
+        }
+
+        _completed = true;
+        if (error is null && (_ended.Count > 0 || _broken is not null))
+        {
+            return FlushThenEndAsync();
+        }
+
+        End(error);
+        return default;
+    }
+
+    // Ends the writer: every buffer goes back to the pool, except the current one when a queued frame still points
+    // into it; that one is returned, to travel behind the stream's last frame (END or ERROR).
+    private byte[]? ReleaseBuffers()
     {
         if (_disposed)
         {
@@ -132,14 +157,25 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
         return buffer;
     }
 
-    /// <summary>Ends the writer when no last frame can carry its buffer (see <see cref="Complete"/>).</summary>
-    public void Dispose()
+    // Messages ended but not flushed still go out before the END; a stream that can take no more ends with why.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushThenEndAsync()
     {
-        if (Complete() is { } buffer)
+        PlexusException? error = null;
+        try
         {
-            Release(buffer, queued: true);
+            await FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
+        catch (Exception exception)
+        {
+            error = exception as PlexusException ?? PlexusException.Unavailable($"Stream {_stream.Id} could not send its last messages: {exception.Message}");
+        }
+
+        End(error);
     }
+
+    // The last frame carries the writer's buffer back to the pool, behind the DATA frames that point into it.
+    private void End(PlexusException? error) => _stream.End(error, ReleaseBuffers());
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendEndedAsync(CancellationToken cancellationToken)
@@ -179,6 +215,8 @@ internal sealed class TcpResponseWriter : IResponseWriter, IDisposable
                         index++;
                         throw _stream.EndedError();
                     }
+
+                    Volatile.Write(ref _responded, true);
 
                     offset += n;
                     remaining -= n;
