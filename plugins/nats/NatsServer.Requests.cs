@@ -251,7 +251,7 @@ internal sealed partial class NatsServer
             }
             finally
             {
-                Undispatched();
+                ReleaseUndispatched();
             }
 
             if (!dispatch.IsCompleted)

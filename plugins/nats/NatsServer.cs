@@ -257,7 +257,7 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
     }
 
     // The request was handed to the dispatcher or dropped before that: a stop no longer waits for it.
-    private void Undispatched()
+    private void ReleaseUndispatched()
     {
         lock (_gate)
         {
@@ -278,7 +278,7 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
         {
             ReturnPayload(exchange.Payload);
             Finished(exchange);
-            Undispatched();
+            ReleaseUndispatched();
         }
     }
 
