@@ -198,12 +198,20 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         // Parts go to the server's control subject, which keeps the request by its reply subject.
         var headers = new byte[160];
         long seq = 1;
-        while (!rest.IsEmpty && !stream.HasEnded)
+        stream.SendingParts(true);
+        try
         {
-            var n = NatsWire.Small(headers, NatsWire.Kind.Part, NatsWire.Seq, seq++);
-            var chunk = Math.Min(rest.Length, maxPayload - n);
-            await _connection.PublishAsync(control, stream.Inbox, headers.AsMemory(0, n), rest.Slice(0, chunk), cancellationToken).ConfigureAwait(false);
-            rest = rest.Slice(chunk);
+            while (!rest.IsEmpty && !stream.HasEnded)
+            {
+                var n = NatsWire.Small(headers, NatsWire.Kind.Part, NatsWire.Seq, seq++);
+                var chunk = Math.Min(rest.Length, maxPayload - n);
+                await _connection.PublishAsync(control, stream.Inbox, headers.AsMemory(0, n), rest.Slice(0, chunk), cancellationToken).ConfigureAwait(false);
+                rest = rest.Slice(chunk);
+            }
+        }
+        finally
+        {
+            stream.SendingParts(false);
         }
     }
 

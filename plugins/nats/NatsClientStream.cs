@@ -31,6 +31,7 @@ internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSour
     private long _lastSent;
     private bool _receivedAny;
     private bool _sentControl;
+    private bool _sendingParts;
     private bool _ended;
     private PlexusException? _completionError;
     private Exception? _abortError;
@@ -156,6 +157,24 @@ internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSour
         _client.Ended(this);
     }
 
+    /// <summary>
+    /// Marks the time the request's chunks are being sent. A ping goes out behind the chunks queued before it, so the
+    /// server cannot answer it sooner: its silence is counted from when the last chunk was handed over. A server that
+    /// is gone meanwhile is still noticed, by the "no responders" NATS answers to the chunks and pings.
+    /// </summary>
+    /// <param name="sending">Whether chunks are being sent.</param>
+    public void SendingParts(bool sending)
+    {
+        lock (_gate)
+        {
+            _sendingParts = sending;
+            if (!sending)
+            {
+                _lastReceived = Math.Max(_lastReceived, Environment.TickCount64);
+            }
+        }
+    }
+
     /// <summary>Keep-alive: pings a quiet server and fails the request when the server has been silent too long.</summary>
     /// <param name="now">The tick count now.</param>
     public void Sweep(long now)
@@ -168,7 +187,7 @@ internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSour
                 return;
             }
 
-            if (now - _lastReceived >= 3 * _keepAliveMs)
+            if (!_sendingParts && now - _lastReceived >= 3 * _keepAliveMs)
             {
                 credit = -2;
             }
