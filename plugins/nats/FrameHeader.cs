@@ -80,7 +80,6 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
         _ when value.SequenceEqual(NatsWire.Kind.End) => FrameKind.End,
         _ when value.SequenceEqual(NatsWire.Kind.Last) => FrameKind.Last,
         _ when value.SequenceEqual(NatsWire.Kind.Error) => FrameKind.Error,
-        _ when value.SequenceEqual(NatsWire.Kind.Accept) => FrameKind.Accept,
         _ when value.SequenceEqual(NatsWire.Kind.Pong) => FrameKind.Pong,
         _ when value.SequenceEqual(NatsWire.Kind.CreditKind) => FrameKind.Credit,
         _ when value.SequenceEqual(NatsWire.Kind.Cancel) => FrameKind.Cancel,

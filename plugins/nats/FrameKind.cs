@@ -21,9 +21,6 @@ internal enum FrameKind
     /// <summary>The response stream failed.</summary>
     Error,
 
-    /// <summary>A queued request was taken.</summary>
-    Accept,
-
     /// <summary>The answer to a ping.</summary>
     Pong,
 

@@ -8,8 +8,9 @@ namespace Plexus.Transport.Nats;
 
 /// <summary>
 /// The NATS transport's client: one NATS connection and one inbox subscription (<c>_INBOX.&lt;id&gt;.*</c>) shared by
-/// every request. A request is published to the instance's subject with its reply subject under the inbox; frames
-/// come back there and are routed to the request's stream by the last token.
+/// every request. A request head is published to the serving process's request subject for the endpoint and instance,
+/// with its reply subject under the inbox; frames come back there and are routed to the request's stream by the last
+/// token.
 /// </summary>
 internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
 {
@@ -102,16 +103,14 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
             }
 
             var first = Math.Min(length, maxPayload - head.Length);
-            var subject = target.ServerId is null
-                ? NatsAddress.QueueSubject(target.Prefix, request.Endpoint)
-                : NatsAddress.InstanceSubject(target.Prefix, request.Endpoint, request.Instance);
+            var subject = NatsAddress.RequestSubject(target.Prefix, request.Endpoint, request.Instance, target.ServerId);
             await _connection.PublishAsync(subject, stream.Inbox, head, request.Payload.Slice(0, first), cancellationToken).ConfigureAwait(false);
             headSent = true;
             stream.Started(cancellationToken);
 
             if (first < length)
             {
-                await SendPartsAsync(stream, target, request.Payload.Slice(first), maxPayload, cancellationToken).ConfigureAwait(false);
+                await SendPartsAsync(stream, target.ControlSubject, request.Payload.Slice(first), maxPayload, cancellationToken).ConfigureAwait(false);
             }
 
             return stream;
@@ -194,18 +193,25 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task SendPartsAsync(NatsClientStream stream, NatsAddress target, ReadOnlySequence<byte> rest, long maxPayload, CancellationToken cancellationToken)
+    private async Task SendPartsAsync(NatsClientStream stream, string control, ReadOnlySequence<byte> rest, long maxPayload, CancellationToken cancellationToken)
     {
-        // Parts go to the server's control subject: a queued request must reach the instance that took its head.
-        var control = target.ControlSubject ?? await stream.ControlSubjectAsync(cancellationToken).ConfigureAwait(false);
+        // Parts go to the server's control subject, which keeps the request by its reply subject.
         var headers = new byte[160];
         long seq = 1;
-        while (!rest.IsEmpty && !stream.HasEnded)
+        stream.SendingParts(true);
+        try
         {
-            var n = NatsWire.Small(headers, NatsWire.Kind.Part, NatsWire.Seq, seq++);
-            var chunk = Math.Min(rest.Length, maxPayload - n);
-            await _connection.PublishAsync(control, stream.Inbox, headers.AsMemory(0, n), rest.Slice(0, chunk), cancellationToken).ConfigureAwait(false);
-            rest = rest.Slice(chunk);
+            while (!rest.IsEmpty && !stream.HasEnded)
+            {
+                var n = NatsWire.Small(headers, NatsWire.Kind.Part, NatsWire.Seq, seq++);
+                var chunk = Math.Min(rest.Length, maxPayload - n);
+                await _connection.PublishAsync(control, stream.Inbox, headers.AsMemory(0, n), rest.Slice(0, chunk), cancellationToken).ConfigureAwait(false);
+                rest = rest.Slice(chunk);
+            }
+        }
+        finally
+        {
+            stream.SendingParts(false);
         }
     }
 

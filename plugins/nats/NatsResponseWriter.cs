@@ -4,11 +4,11 @@ using System.Runtime.CompilerServices;
 namespace Plexus.Transport.Nats;
 
 /// <summary>
-/// The handler's side of a response stream. Each message is written into a rented array; flushing sends the ended
+/// The transport's side of a response stream. Each message is written into a rented array; flushing sends the ended
 /// messages as frames (chunked when larger than a NATS message), waiting for the requester's credit, then returns the
-/// arrays. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
+/// arrays; completing sends the end or the error frame. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
-internal sealed class NatsResponseWriter : IResponseWriter, IDisposable
+internal sealed class NatsResponseWriter : IResponseChannel, IDisposable
 {
     private const int MinimumBufferSize = 4096;
 
@@ -19,6 +19,7 @@ internal sealed class NatsResponseWriter : IResponseWriter, IDisposable
     private byte[]? _buffer;
     private int _written;
     private bool _disposed;
+    private bool _completed;
 
     /// <summary>Creates the writer of one request.</summary>
     /// <param name="exchange">The request.</param>
@@ -88,7 +89,36 @@ internal sealed class NatsResponseWriter : IResponseWriter, IDisposable
         return _ended.Count == 0 ? default : FlushEndedAsync(cancellationToken);
     }
 
-    /// <summary>Returns every buffer the writer still holds; called when the handler is done.</summary>
+    /// <inheritdoc />
+    public bool HasResponded => _exchange.HasResponded;
+
+    /// <inheritdoc />
+    public async ValueTask CompleteAsync(PlexusException? error)
+    {
+        if (_completed)
+        {
+            return;
+        }
+
+        _completed = true;
+        if (error is null && !_disposed)
+        {
+            try
+            {
+                // Messages the handler ended but did not flush still go out before the end.
+                await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception)
+            {
+                // Usually the request was aborted, and then the error below is not sent: the requester has the abort's.
+                error = exception as PlexusException ?? new PlexusException(PlexusErrorCode.Unavailable, $"The response could not be sent: {exception.Message}");
+            }
+        }
+
+        _exchange.Finish(error);
+    }
+
+    /// <summary>Returns every buffer the writer still holds; called once the dispatch completed.</summary>
     public void Dispose()
     {
         if (_disposed)

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace Plexus.Transport.Nats;
 
 /// <summary>
-/// The NATS transport: requests travel through a nats-server to per-instance subjects, responses stream back to the
-/// requester's inbox under credit-based flow control. Each server and each client has its own NATS connection.
+/// The NATS transport: requests travel through a nats-server to subjects that name the serving process, responses
+/// stream back to the requester's inbox under credit-based flow control. Each server and each client has its own NATS
+/// connection.
 /// </summary>
 internal sealed class NatsTransportFactory : ITransportFactory
 {

@@ -17,7 +17,10 @@ internal sealed class NatsTransportOptions
     /// <summary>The first token(s) of every subject the transport uses. Default <c>plexus</c>.</summary>
     public string SubjectPrefix { get; set; } = "plexus";
 
-    /// <summary>When set, every endpoint is also served on <c>&lt;prefix&gt;.&lt;ns&gt;.&lt;component&gt;.&lt;endpoint&gt;</c> in this queue group, for broker-side balancing.</summary>
+    /// <summary>
+    /// Not supported; kept so that a configuration still setting it fails on start instead of silently losing the
+    /// broker-side balancing it asked for. A request goes to the serving process its caller picked.
+    /// </summary>
     public string QueueGroup { get; set; } = string.Empty;
 
     /// <summary>The connection name the NATS server shows; <c>plexus</c> when empty.</summary>
@@ -111,9 +114,9 @@ internal sealed class NatsTransportOptions
             problems.Add($"{Key(nameof(SubjectPrefix))} is '{SubjectPrefix}'; it must be one or more dot-separated tokens of letters, digits, '-' or '_'.");
         }
 
-        if (QueueGroup.Length > 0 && !IsToken(QueueGroup, allowDots: true))
+        if (QueueGroup.Length > 0)
         {
-            problems.Add($"{Key(nameof(QueueGroup))} is '{QueueGroup}'; it must be letters, digits, '-', '_' or '.', or empty to turn broker-side balancing off.");
+            problems.Add($"{Key(nameof(QueueGroup))} is '{QueueGroup}', but the NATS transport has no broker-side balancing: a request goes to the serving process its caller picked, and the caller's router balances across instances. Remove the setting.");
         }
 
         if (AdvertisedUrl.Length > 0 && !(Uri.TryCreate(AdvertisedUrl, UriKind.Absolute, out var advertised) && advertised.Scheme is "nats" or "tls"))
@@ -241,7 +244,7 @@ internal sealed class NatsTransportOptions
 
         foreach (var token in prefix.Split('.'))
         {
-            if (!IsToken(token, allowDots: false))
+            if (!IsToken(token))
             {
                 return false;
             }
@@ -250,7 +253,7 @@ internal sealed class NatsTransportOptions
         return true;
     }
 
-    private static bool IsToken(string token, bool allowDots)
+    private static bool IsToken(string token)
     {
         if (token.Length == 0)
         {
@@ -259,7 +262,7 @@ internal sealed class NatsTransportOptions
 
         foreach (var c in token)
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' || (allowDots && c == '.')))
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             {
                 return false;
             }

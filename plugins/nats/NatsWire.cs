@@ -62,9 +62,6 @@ internal static class NatsWire
         /// <summary>Server: the stream failed; the payload is the message.</summary>
         public static ReadOnlySpan<byte> Error => "error"u8;
 
-        /// <summary>Server: a queued request was taken (its reply-to names the server's control subject).</summary>
-        public static ReadOnlySpan<byte> Accept => "accept"u8;
-
         /// <summary>Server: the answer to a ping.</summary>
         public static ReadOnlySpan<byte> Pong => "pong"u8;
 

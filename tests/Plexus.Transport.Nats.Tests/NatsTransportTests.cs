@@ -16,11 +16,15 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
     public async Task NoResponders_FailsFastWithUnavailable_NotAtTheDeadline()
     {
         await using var harness = await TransportHarness.StartAsync(Options());
-        var nobody = new EndpointAddress("tests", "nobody", "home");
+        var endpoint = new EndpointAddress("tests", "nobody", "home");
+        var instance = InstanceId.NewId();
+        harness.Server.Register(endpoint, instance, new EchoHandler());
 
-        // A deadline far beyond the wait: the failure must come from NATS's no-responders answer, not the clock.
-        var request = TransportHarness.Request(nobody, InstanceId.NewId(), "x"u8.ToArray(), DateTimeOffset.UtcNow.AddMinutes(5));
-        var error = await Assert.ThrowsAsync<PlexusException>(() => harness.CallAsync(request).WaitAsync(TimeSpan.FromSeconds(10)));
+        // The endpoint is served, but not by the process this address names: nobody subscribes its subjects. A
+        // deadline far beyond the wait: the failure must come from NATS's no-responders answer, not the clock.
+        var gone = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/{InstanceId.NewId()}");
+        var request = TransportHarness.Request(endpoint, instance, "x"u8.ToArray(), DateTimeOffset.UtcNow.AddMinutes(5));
+        var error = await Assert.ThrowsAsync<PlexusException>(() => harness.CallAsync(request, gone).WaitAsync(TimeSpan.FromSeconds(10)));
 
         Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
         Assert.True(error.BeforeFirstByte);
@@ -40,32 +44,146 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
         Assert.Matches("^[0-9a-f]{16}$", address.ServerId);
         Assert.Equal($"acme.plexus._ctl.{address.ServerId}", address.ControlSubject);
         Assert.Equal(
-            "acme.plexus.ns~a.comp.ep.00000000000000ff",
-            NatsAddress.InstanceSubject("acme.plexus", new EndpointAddress("ns.a", "comp", "ep"), new InstanceId(255)));
+            $"acme.plexus.ns~a.comp.ep.00000000000000ff.{address.ServerId}",
+            NatsAddress.RequestSubject("acme.plexus", new EndpointAddress("ns.a", "comp", "ep"), new InstanceId(255), address.ServerId));
+        Assert.Equal($"acme.plexus.*.*.*.*.{address.ServerId}", NatsAddress.RequestSubscription("acme.plexus", address.ServerId));
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task QueueGroup_LetsTheBrokerPickAnInstance()
+    public async Task EndpointsRegisteredAfterStart_AreServed_ThroughTheServersOneRequestSubscription()
     {
-        var options = Options(o => o.QueueGroup = "workers");
-        await using var first = await TransportHarness.StartAsync(options);
-        await using var second = await TransportHarness.StartAsync(options);
-        var endpoint = new EndpointAddress("tests", "queue", Guid.NewGuid().ToString("N")[..12]);
-        first.Server.Register(endpoint, InstanceId.NewId(), new FixedHandler("first"));
-        second.Server.Register(endpoint, InstanceId.NewId(), new FixedHandler("second"));
-        var queueAddress = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus");
+        // A spy on the prefix sees every subject a request travels on.
+        await using var spy = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Server.Url] });
+        await spy.ConnectAsync(CancellationToken.None).WaitAsync(Step);
+        var heads = new CollectingHandler();
+        spy.Subscribe("subjects.>", null, heads);
+        await spy.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await using var harness = await TransportHarness.StartAsync(Options(o => o.SubjectPrefix = "subjects"));
+        var serverId = NatsAddress.Parse(harness.Server.Address).ServerId;
+        var dotted = new EndpointAddress("tests.a", "late", "echo.v2");
+        var instance = InstanceId.NewId();
+        harness.Server.Register(dotted, instance, new EchoHandler());
 
-        var answers = new HashSet<string>();
-        for (var i = 0; i < 40; i++)
-        {
-            // Any instance id: the queue subject does not name one. A large payload proves chunks follow the head.
-            var payload = i == 0 ? new byte[3 * 1024 * 1024] : "x"u8.ToArray();
-            var reply = Assert.Single(await first.CallAsync(TransportHarness.Request(endpoint, InstanceId.NewId(), payload), queueAddress));
-            answers.Add(Encoding.UTF8.GetString(reply));
-        }
+        Assert.Equal("x"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(dotted, instance, "x"u8.ToArray()))));
 
-        Assert.Subset(new HashSet<string> { "first", "second" }, answers);
-        Assert.NotEmpty(answers);
+        var head = await heads.NextAsync();
+        Assert.Equal($"subjects.tests~a.late.echo~v2.{instance}.{serverId}", head.Subject);
+    }
+
+    [Fact]
+    public void RequestSubject_SplitsBackIntoEndpointTokensAndInstance()
+    {
+        var subject = NatsAddress.RequestSubject("a.b", new EndpointAddress("ns.x", "comp", "ep"), new InstanceId(0xabc), "0123456789abcdef");
+
+        Assert.True(NatsAddress.TrySplitRequestSubject(Encoding.ASCII.GetBytes(subject), "a.b".Length, out var tokens, out var instance));
+        Assert.Equal("ns~x.comp.ep", Encoding.ASCII.GetString(tokens));
+        Assert.Equal(new InstanceId(0xabc), instance);
+        Assert.False(NatsAddress.TrySplitRequestSubject("a.b.ns.comp.ep.abc.0123456789abcdef"u8, "a.b".Length, out _, out _));
+        Assert.False(NatsAddress.TrySplitRequestSubject("a.b.0123456789abcdez.0123456789abcdef"u8, "a.b".Length, out _, out _));
+
+        var names = new NatsEndpointNames();
+        Assert.True(names.TryRead("ns~x.comp.ep"u8, out var endpoint, out var kept));
+        Assert.Equal(new EndpointAddress("ns.x", "comp", "ep"), endpoint);
+        Assert.False(kept);
+        names.Keep(endpoint);
+        Assert.True(names.TryRead("ns~x.comp.ep"u8, out var again, out kept));
+        Assert.True(kept);
+        Assert.Equal(endpoint, again);
+        Assert.False(names.TryRead("ns.comp"u8, out _, out _));
+        Assert.False(names.TryRead("ns.c*mp.ep"u8, out _, out _));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StopAccepting_UnsubscribesSoNewRequestsGetNoResponders_WhileInFlightOnesFinish()
+    {
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var endpoint = new EndpointAddress("tests", "stop", Guid.NewGuid().ToString("N")[..12]);
+        var instance = InstanceId.NewId();
+        var handler = new TwoStepHandler();
+        harness.Server.Register(endpoint, instance, handler);
+        await using var stream = await harness.Client.SendAsync(harness.Server.Address, TransportHarness.Request(endpoint, instance, "x"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step);
+        Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(Step));
+
+        await harness.Server.StopAcceptingAsync(CancellationToken.None).AsTask().WaitAsync(Step);
+
+        // nats-server confirmed the unsubscribe: a new request is turned away by NATS itself, fit to go elsewhere.
+        var refused = await Assert.ThrowsAsync<PlexusException>(() => harness.CallAsync(TransportHarness.Request(endpoint, instance, "y"u8.ToArray())));
+        Assert.Equal(PlexusErrorCode.Unavailable, refused.Code);
+        Assert.True(refused.BeforeFirstByte);
+        Assert.Contains("no responders", refused.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HealthStatus.Degraded, harness.Server.Health.Status);
+
+        // The control subject stays: the request in flight still gets its credit, pings and end.
+        handler.Release.SetResult();
+        Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(Step));
+        Assert.Equal("second", Encoding.UTF8.GetString(stream.Current.ToArray()));
+        Assert.False(await stream.MoveNextAsync().AsTask().WaitAsync(Step));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task StopAccepting_WaitsForARequestWhosePayloadIsStillArriving_ThenItIsServed()
+    {
+        // A hand-made requester, so that the test decides when the request's second chunk is sent.
+        await using var raw = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Server.Url] });
+        await raw.ConnectAsync(CancellationToken.None).WaitAsync(Step);
+        var inbox = NatsConnection.NewInbox() + ".1";
+        var frames = new CollectingHandler();
+        raw.Subscribe(inbox, null, frames);
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var server = (NatsServer)harness.Server;
+        var target = NatsAddress.Parse(server.Address);
+        var endpoint = new EndpointAddress("tests", "stop", "chunked");
+        var instance = InstanceId.NewId();
+        server.Register(endpoint, instance, new EchoHandler());
+        var head = new NatsHeaderWriter().Start()
+            .Add("Plexus-Request-Id", "r1")
+            .Add("Plexus-Window", "1048576")
+            .Add("Plexus-Keepalive", "10000")
+            .Add("Plexus-Length", "6")
+            .End();
+        raw.Publish(NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId), inbox, head.Span, new ReadOnlySequence<byte>("abc"u8.ToArray()));
+        await raw.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await WaitUntilAsync(() => server.InFlight == 1);
+
+        var stopping = server.StopAcceptingAsync(CancellationToken.None).AsTask();
+        await Task.Delay(300);
+        Assert.False(stopping.IsCompleted, "StopAcceptingAsync completed while an admitted request had not been dispatched.");
+
+        var part = new NatsHeaderWriter().Start().Add("Plexus-Frame", "part").Add("Plexus-Seq", "1").End();
+        raw.Publish(target.ControlSubject, inbox, part.Span, new ReadOnlySequence<byte>("def"u8.ToArray()));
+        await stopping.WaitAsync(Step);
+
+        var answer = await frames.NextAsync(Step);
+        Assert.Equal("last", answer.Headers["Plexus-Frame"]);
+        Assert.Equal("abcdef", answer.Text);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RefusalsFromTheDispatcher_CarryTheirCode_BeforeThePayloadIsRead()
+    {
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var endpoint = new EndpointAddress("tests", "refused", Guid.NewGuid().ToString("N")[..12]);
+        var instance = InstanceId.NewId();
+        harness.Server.Register(endpoint, instance, new EchoHandler());
+
+        // A stale instance id, with a payload that would need chunks: refused from the head alone.
+        var error = await Assert.ThrowsAsync<PlexusException>(() => harness.CallAsync(TransportHarness.Request(endpoint, InstanceId.NewId(), new byte[3 * 1024 * 1024])));
+
+        Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
+        Assert.True(error.BeforeFirstByte);
+        Assert.Contains("stale", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, ((NatsServer)harness.Server).InFlight);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task AddressWithoutServerId_IsRefusedBeforeSending()
+    {
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var prefixOnly = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus");
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => harness.CallAsync(TransportHarness.Request(new EndpointAddress("tests", "queue", "x"), InstanceId.NewId(), "x"u8.ToArray()), prefixOnly));
+
+        Assert.Contains("/<prefix>/<server-id>", error.Message, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60_000)]
@@ -139,7 +257,7 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
         await raw.ConnectAsync(CancellationToken.None).WaitAsync(Step);
         var endpoint = new EndpointAddress("tests", "gap", Guid.NewGuid().ToString("N")[..12]);
         var instance = InstanceId.NewId();
-        raw.Subscribe(NatsAddress.InstanceSubject("plexus", endpoint, instance), null, new GappyServer(raw));
+        raw.Subscribe(NatsAddress.RequestSubject("plexus", endpoint, instance, "0123456789abcdef"), null, new GappyServer(raw));
         await raw.FlushAsync(CancellationToken.None).WaitAsync(Step);
         await using var client = new NatsTransportFactory(Options(), ArrayPool<byte>.Shared).CreateClient();
         var address = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/0123456789abcdef");
@@ -179,6 +297,7 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
             KeepAliveInterval = TimeSpan.Zero,
             Token = "t",
             User = "u",
+            QueueGroup = "workers",
         };
 
         var problems = string.Join("\n", options.Validate());
@@ -188,6 +307,7 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
         Assert.Contains("Plexus:Transports:Nats:WindowBytes", problems, StringComparison.Ordinal);
         Assert.Contains("Plexus:Transports:Nats:KeepAliveInterval", problems, StringComparison.Ordinal);
         Assert.Contains("Plexus:Transports:Nats:Token", problems, StringComparison.Ordinal);
+        Assert.Contains("Plexus:Transports:Nats:QueueGroup", problems, StringComparison.Ordinal);
         Assert.Empty(new NatsTransportOptions().Validate());
         Assert.Throws<ArgumentException>(() => new NatsTransportFactory(options, ArrayPool<byte>.Shared));
     }
@@ -198,12 +318,12 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
         var good = Provider(new Dictionary<string, string?>
         {
             ["Plexus:Transports:Nats:Url"] = "nats://10.0.0.5:4222, nats://10.0.0.6:4222",
-            ["Plexus:Transports:Nats:QueueGroup"] = "workers",
+            ["Plexus:Transports:Nats:SubjectPrefix"] = "acme.plexus",
             ["Plexus:Transports:Nats:Tls:ServerName"] = "nats.internal",
         });
         var options = good.GetRequiredService<IOptions<NatsTransportOptions>>().Value;
         Assert.Equal(2, options.Servers().Count);
-        Assert.Equal("workers", options.QueueGroup);
+        Assert.Equal("acme.plexus", options.SubjectPrefix);
         Assert.Equal("nats.internal", options.Tls.ServerName);
         Assert.Equal("nats", good.GetRequiredService<ITransportFactory>().Name);
 
@@ -219,6 +339,16 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
         services.AddLogging();
         new NatsPlugin().ConfigureServices(services, configuration);
         return services.BuildServiceProvider();
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var giveUp = DateTime.UtcNow + Step;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < giveUp, "The condition did not become true in time.");
+            await Task.Delay(20);
+        }
     }
 
     private NatsTransportOptions Options(Action<NatsTransportOptions>? change = null)

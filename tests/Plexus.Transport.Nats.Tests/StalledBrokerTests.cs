@@ -38,7 +38,8 @@ public sealed class StalledBrokerTests(ITestOutputHelper output)
         server.Register(endpoint, instance, new EchoHandler());
         var baseline = GC.GetTotalMemory(forceFullCollection: true);
 
-        broker.Flood(NatsAddress.InstanceSubject(options.SubjectPrefix, endpoint, instance));
+        var serverId = NatsAddress.Parse(server.Address).ServerId;
+        broker.Flood(NatsAddress.RequestSubscription(options.SubjectPrefix, serverId), NatsAddress.RequestSubject(options.SubjectPrefix, endpoint, instance, serverId));
         long worstPending = 0;
         long worstGrowth = 0;
         var started = Stopwatch.StartNew();

@@ -14,7 +14,7 @@ internal sealed class StalledNatsServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
-    private readonly TaskCompletionSource<string> _flood = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<(string Subscribed, string Subject)> _flood = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<string, string> _sids = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly List<Task> _connections = [];
@@ -36,8 +36,8 @@ internal sealed class StalledNatsServer : IAsyncDisposable
     /// <summary>Connections accepted so far.</summary>
     public int Accepted => Volatile.Read(ref _accepted);
 
-    /// <summary>Stops reading the first connection and floods the subscription to <paramref name="subject"/>.</summary>
-    public void Flood(string subject) => _flood.TrySetResult(subject);
+    /// <summary>Stops reading the first connection and floods the subscription to <paramref name="subscribed"/> with messages to <paramref name="subject"/>.</summary>
+    public void Flood(string subscribed, string subject) => _flood.TrySetResult((subscribed, subject));
 
     public async ValueTask DisposeAsync()
     {
@@ -99,11 +99,11 @@ internal sealed class StalledNatsServer : IAsyncDisposable
                 return;
             }
 
-            var subject = await _flood.Task.WaitAsync(_stop.Token);
+            var (subscribed, subject) = await _flood.Task.WaitAsync(_stop.Token);
             string sid;
             lock (_gate)
             {
-                sid = _sids[subject];
+                sid = _sids[subscribed];
             }
 
             // From here nothing is read on this connection.

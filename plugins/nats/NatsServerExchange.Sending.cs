@@ -1,0 +1,281 @@
+using System.Buffers;
+using Plexus.Transport.Nats.Client;
+
+namespace Plexus.Transport.Nats;
+
+/// <summary>The response frames of one request: credit, chunking, the held-back first message, and numbering.</summary>
+internal sealed partial class NatsServerExchange
+{
+    private readonly byte[] _header = new byte[HeaderRoom];
+    private readonly long _window;
+    private long _seq;
+    private long _sent;
+    private long _credit;
+    private TaskCompletionSource<bool>? _creditWaiter;
+    private long _wanted;
+    private volatile bool _responded;
+
+    // One whole message the handler flushed before its first await, held back so that a handler that ends right
+    // after it (a unary call) answers with one `last` frame instead of `data` and `end`: one NATS message less.
+    private volatile bool _deferAllowed = true;
+    private byte[]? _deferred;
+    private int _deferredLength;
+    private ArrayPool<byte>? _deferredPool;
+
+    /// <summary>Whether a response message was handed over (sent, or held back to be sent); from then on a failure
+    /// is no longer safe to retry elsewhere.</summary>
+    public bool HasResponded => _responded;
+
+    /// <summary>Raises the credit to <paramref name="credit"/> (cumulative) and wakes a sender waiting for it.</summary>
+    /// <param name="credit">The requester's consumed total.</param>
+    public void Grant(long credit)
+    {
+        Touch();
+        TaskCompletionSource<bool>? wake = null;
+        lock (_gate)
+        {
+            if (credit > _credit)
+            {
+                _credit = credit;
+            }
+
+            if (_creditWaiter is not null && Fits(_wanted))
+            {
+                _sent += _wanted;
+                wake = _creditWaiter;
+                _creditWaiter = null;
+            }
+        }
+
+        wake?.TrySetResult(true);
+    }
+
+    /// <summary>Sends one response message, chunked when it does not fit one NATS message, each frame within credit.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="cancellationToken">The token the handler gave FlushAsync.</param>
+    /// <returns>A task that completes when every frame is appended to the connection.</returns>
+    public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    {
+        _deferAllowed = false;
+        var maxChunk = MaxChunk();
+        if (message.Length <= maxChunk)
+        {
+            await SendFrameAsync(message, chunked: false, total: message.Length, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var offset = 0;
+        while (offset < message.Length)
+        {
+            var chunk = Math.Min(maxChunk, message.Length - offset);
+            await SendFrameAsync(message.Slice(offset, chunk), chunked: true, total: offset == 0 ? message.Length : -1, cancellationToken).ConfigureAwait(false);
+            offset += chunk;
+        }
+    }
+
+    /// <summary>
+    /// Takes a flushed message to send later, with the end of the stream when the handler ends before its first
+    /// await (<see cref="EndDeferral"/> sends it otherwise). Only the first message of a request, only when it fits
+    /// one frame, the credit and the outbox right now.
+    /// </summary>
+    /// <param name="buffer">The message's rented array (null when empty); the exchange returns it to <paramref name="pool"/>.</param>
+    /// <param name="length">The message's length.</param>
+    /// <param name="pool">Where the array goes back.</param>
+    /// <returns>True when the exchange took the message.</returns>
+    public bool TryDefer(byte[]? buffer, int length, ArrayPool<byte> pool)
+    {
+        if (!_deferAllowed)
+        {
+            return false;
+        }
+
+        var cost = length + NatsWire.FrameCost;
+        if (length > MaxChunk() || !HasRoom(length + HeaderRoom))
+        {
+            _deferAllowed = false;
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (!_deferAllowed || _ended || !Fits(cost))
+            {
+                _deferAllowed = false;
+                return false;
+            }
+
+            _deferAllowed = false;
+            _responded = true;
+            _sent += cost;
+            _deferred = buffer ?? [];
+            _deferredLength = length;
+            _deferredPool = pool;
+            return true;
+        }
+    }
+
+    /// <summary>The handler awaits something: a held-back message goes out now, and nothing more is held back.</summary>
+    public void EndDeferral()
+    {
+        _deferAllowed = false;
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                PublishDeferredLocked(NatsWire.Kind.Data);
+            }
+        }
+    }
+
+    private bool Fits(long cost) => _sent <= _credit || _sent + cost <= _credit + _window;
+
+    private async ValueTask SendFrameAsync(ReadOnlyMemory<byte> bytes, bool chunked, int total, CancellationToken cancellationToken)
+    {
+        // Credit first: this is where a slow requester stops a fast handler.
+        await TakeCreditAsync(bytes.Length + NatsWire.FrameCost, cancellationToken).ConfigureAwait(false);
+
+        // Then room in the connection's outbox, so one request's burst cannot fill the process's memory.
+        try
+        {
+            await _connection.WaitForRoomAsync(bytes.Length + HeaderRoom, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NatsException exception)
+        {
+            throw new PlexusException(PlexusErrorCode.Unavailable, $"The response could not be sent: {exception.Message}", exception);
+        }
+
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                throw ErrorForHandler();
+            }
+
+            PublishDeferredLocked(NatsWire.Kind.Data);
+            var payload = new ReadOnlySequence<byte>(bytes);
+            _responded = true;
+            if (!chunked)
+            {
+                PublishLocked(NatsWire.Kind.Data, default, 0, payload);
+            }
+            else
+            {
+                PublishLocked(NatsWire.Kind.Part, total >= 0 ? NatsWire.Length : default, total, payload);
+            }
+        }
+    }
+
+    private async ValueTask TakeCreditAsync(long cost, CancellationToken cancellationToken)
+    {
+        Task<bool> wait;
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                throw ErrorForHandler();
+            }
+
+            if (Fits(cost))
+            {
+                _sent += cost;
+                return;
+            }
+
+            _creditWaiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _wanted = cost;
+            wait = _creditWaiter.Task;
+        }
+
+        bool granted;
+        try
+        {
+            granted = await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            lock (_gate)
+            {
+                if (ReferenceEquals(_creditWaiter?.Task, wait))
+                {
+                    _creditWaiter = null;
+                }
+                else if (wait.IsCompletedSuccessfully && wait.Result)
+                {
+                    _sent -= cost;
+                }
+            }
+
+            throw;
+        }
+
+        if (!granted)
+        {
+            lock (_gate)
+            {
+                throw ErrorForHandler();
+            }
+        }
+    }
+
+    // A frame costs at most a quarter of the window: the requester grants credit in quarter-window steps, so a
+    // sender whose frames were as large as the window could wait for a grant that is never due.
+    private int MaxChunk() => (int)Math.Min(Math.Min(int.MaxValue, _connection.MaxPayload - HeaderRoom), Math.Max(1024, (_window / 4) - NatsWire.FrameCost));
+
+    // Room in the outbox right now; a wait that would be needed is left to run out on its own.
+    private bool HasRoom(long bytes)
+    {
+        ValueTask room;
+        try
+        {
+            room = _connection.WaitForRoomAsync(bytes, CancellationToken.None);
+        }
+        catch (NatsException)
+        {
+            return false;
+        }
+
+        if (room.IsCompletedSuccessfully)
+        {
+            return true;
+        }
+
+        room.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        return false;
+    }
+
+    // Under the lock: sends the held-back message as a frame of the given kind; false when there is none.
+    private bool PublishDeferredLocked(ReadOnlySpan<byte> kind)
+    {
+        if (_deferred is not { } buffer)
+        {
+            return false;
+        }
+
+        PublishLocked(kind, default, 0, new ReadOnlySequence<byte>(buffer, 0, _deferredLength));
+
+        // Appended to the connection (a copy): the array can go back.
+        ReturnDeferredLocked();
+        return true;
+    }
+
+    private void ReturnDeferredLocked()
+    {
+        if (_deferred is { Length: > 0 } buffer)
+        {
+            _deferredPool?.Return(buffer);
+        }
+
+        _deferred = null;
+        _deferredPool = null;
+    }
+
+    // Under the lock: numbers the frame and appends it, so numbers and order always agree.
+    private void PublishLocked(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> name, long value = 0, ReadOnlySequence<byte> payload = default, int errorCode = 0, bool refused = false)
+    {
+        var seq = _seq++;
+        var n = errorCode != 0
+            ? NatsWire.Small(_header, kind, NatsWire.Seq, seq, NatsWire.ErrorCode, errorCode, refused)
+            : NatsWire.Small(_header, kind, NatsWire.Seq, seq, name, value);
+        TryPublish(_header.AsSpan(0, n), payload);
+    }
+}
