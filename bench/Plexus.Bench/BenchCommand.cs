@@ -1,13 +1,9 @@
 using Spectre.Console;
-using Microsoft.Extensions.DependencyInjection;
-using Plexus.Host.Cli;
-using Plexus.Hosting.Composition;
-using Plexus.Host.Hosting;
 
 namespace Plexus.Bench;
 
 /// <summary>
-/// <c>bench</c>: measures a transport's server and client in this process over loopback, and the baselines in the
+/// A bench run: measures a transport's server and client in this process over loopback, and the baselines in the
 /// same run, and prints each figure with its ratio to the baselines.
 /// </summary>
 internal static class BenchCommand
@@ -27,23 +23,17 @@ internal static class BenchCommand
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(progress);
 
-        // The host is only built, not started: it loads the plugins and composes the transports, and nothing else
-        // runs (no discovery, no router, no node serving).
         var natsTransport = string.Equals(options.Transport, BenchNames.NatsTransport, StringComparison.OrdinalIgnoreCase);
         var needsNats = natsTransport || options.Baselines.Contains(BenchBaseline.NatsRaw);
-        string? configuredNatsUrl = null;
-        var host = PlexusHostFactory.Build([.. configurationArgs], quiet: true, serve: configuration =>
-        {
-            configuredNatsUrl = configuration[BenchNatsServer.UrlKey];
-            return false;
-        });
+        var host = BenchHost.Build(configurationArgs);
+        var configuredNatsUrl = BenchHost.Configuration(host)[BenchNatsServer.UrlKey];
         BenchNatsServer? nats = null;
         var subjects = new List<IBenchSubject>();
         IReadOnlyList<BenchMeasurement> measurements;
         ITransportFactory factory;
         try
         {
-            factory = FindTransport(host, options.Transport);
+            factory = BenchHost.FindTransport(host, options.Transport);
             if (needsNats)
             {
                 if (string.IsNullOrWhiteSpace(configuredNatsUrl))
@@ -55,8 +45,8 @@ internal static class BenchCommand
                     if (natsTransport)
                     {
                         host.Dispose();
-                        host = PlexusHostFactory.Build([.. configurationArgs, $"--{BenchNatsServer.UrlKey}={nats.Url}"], quiet: true, serve: static _ => false);
-                        factory = FindTransport(host, options.Transport);
+                        host = BenchHost.Build([.. configurationArgs, $"--{BenchNatsServer.UrlKey}={nats.Url}"]);
+                        factory = BenchHost.FindTransport(host, options.Transport);
                     }
                 }
                 else
@@ -83,7 +73,7 @@ internal static class BenchCommand
 
             if (interactive)
             {
-                var console = Cli.ConsoleTable.For(progress, redirected: false);
+                var console = BenchConsole.For(progress);
                 IReadOnlyList<BenchMeasurement>? done = null;
                 await console.Progress()
                     .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -125,7 +115,7 @@ internal static class BenchCommand
             using var text = new StreamWriter(output, leaveOpen: true);
             if (interactive)
             {
-                BenchTable.WriteRich(report, BenchEnvironment.Current, Cli.ConsoleTable.For(text, redirected: false));
+                BenchTable.WriteRich(report, BenchEnvironment.Current, BenchConsole.For(text));
             }
             else
             {
@@ -135,18 +125,6 @@ internal static class BenchCommand
 
         await output.FlushAsync(CancellationToken.None);
         return ExitCodes.Ok;
-    }
-
-    private static ITransportFactory FindTransport(Microsoft.Extensions.Hosting.IHost host, string name)
-    {
-        var transports = host.Services.GetRequiredService<PlexusComposition>().Transports;
-        if (!transports.TryGet(name, out var factory))
-        {
-            var loaded = transports.Names.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", transports.Names);
-            throw new UsageException($"--transport '{name}': no transport of that name is loaded ({loaded}). Fix: name one of those, or add the plugin that provides it to the plugins folder.");
-        }
-
-        return factory;
     }
 
     /// <summary>How long a subject may take to start listening before the run gives up on it.</summary>

@@ -1,9 +1,8 @@
 using System.Globalization;
-using Plexus.Host.Cli;
 
 namespace Plexus.Bench;
 
-/// <summary>What a <c>bench</c> run measures, read from its command line.</summary>
+/// <summary>What a bench run measures, read from its command line.</summary>
 internal sealed record BenchOptions(
     string Transport,
     IReadOnlyList<BenchScenario> Scenarios,
@@ -28,13 +27,13 @@ internal sealed record BenchOptions(
     public static IReadOnlyList<int> DefaultConcurrencies { get; } = [1, 64];
 
     /// <exception cref="UsageException">An option is unknown or its value is wrong.</exception>
-    public static BenchOptions Parse(ParsedArguments args)
+    public static BenchOptions Parse(BenchArguments args)
     {
         ArgumentNullException.ThrowIfNull(args);
         args.Allow("transport", "scenario", "concurrency", "duration", "warmup", "baseline", "json");
         if (args.Positional.Count > 0)
         {
-            throw new UsageException($"'bench' takes no arguments; got '{args.Positional[0]}'.");
+            throw new UsageException($"The bench takes no arguments, only options; got '{args.Positional[0]}'.");
         }
 
         var transport = args.Value("transport") ?? DefaultTransport;
@@ -130,7 +129,7 @@ internal sealed record BenchOptions(
             return fallback;
         }
 
-        var duration = DurationParser.Parse(option, text);
+        var duration = ReadDuration(option, text);
         if (duration == TimeSpan.Zero && !allowZero)
         {
             throw new UsageException($"--{option} must be longer than zero.");
@@ -142,6 +141,24 @@ internal sealed record BenchOptions(
         }
 
         return duration;
+    }
+
+    /// <summary>
+    /// A bare number is seconds (<c>--duration 5</c>), the unit every measurement is thought of in; anything else is
+    /// read as configuration reads durations (<see cref="PlexusDuration"/>: 500ms, 10s, 2m, 00:00:10).
+    /// </summary>
+    private static TimeSpan ReadDuration(string option, string text)
+    {
+        var trimmed = text.Trim();
+        if (double.TryParse(trimmed, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds))
+        {
+            // Past the limit already; TimeSpan.FromSeconds would overflow on the largest numbers.
+            return seconds > MaxDuration.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
+        }
+
+        return PlexusDuration.TryParse(text, out var duration, out var error)
+            ? duration
+            : throw new UsageException($"--{option}: {error} A bare number is seconds.");
     }
 
     // nats-raw needs a nats-server, so `all` (and the default) include it only when the transport is nats; named

@@ -1,10 +1,8 @@
-using Plexus.Host.Cli;
-
 namespace Plexus.Bench.Tests;
 
 public sealed class BenchOptionsTests
 {
-    private static BenchOptions Parse(params string[] args) => BenchOptions.Parse(ParsedArguments.Parse(["bench", .. args]));
+    private static BenchOptions Parse(params string[] args) => BenchOptions.Parse(BenchArguments.Parse(args));
 
     [Fact]
     public void Defaults_measure_everything_against_both_baselines()
@@ -83,6 +81,11 @@ public sealed class BenchOptionsTests
     [InlineData("--duration", "0s", "--duration")]
     [InlineData("--duration", "soon", "--duration")]
     [InlineData("--duration", "2h", "--duration")]
+    [InlineData("--duration", "0", "--duration must be longer than zero")]
+    [InlineData("--duration", "601", "at most 10 minutes")]
+    [InlineData("--duration", "1e99", "--duration")]
+    [InlineData("--duration", "5x", "A bare number is seconds")]
+    [InlineData("--warmup", "-1", "--warmup")]
     [InlineData("--warmup", "-1s", "--warmup")]
     [InlineData("--baseline", "grpc", "--baseline 'grpc'")]
     [InlineData("--baseline", "none,raw-tcp", "--baseline none")]
@@ -92,6 +95,56 @@ public sealed class BenchOptionsTests
     {
         var ex = Assert.Throws<UsageException>(() => Parse(option, value));
         Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("5", 5_000)]
+    [InlineData("1.5", 1_500)]
+    [InlineData(" 0.25 ", 250)]
+    [InlineData("600", 600_000)]
+    [InlineData("500ms", 500)]
+    [InlineData("10s", 10_000)]
+    [InlineData("2m", 120_000)]
+    [InlineData("00:00:03", 3_000)]
+    public void A_bare_number_is_seconds_and_units_are_read_as_written(string text, int milliseconds)
+    {
+        var expected = TimeSpan.FromMilliseconds(milliseconds);
+
+        Assert.Equal(expected, Parse("--duration", text).Duration);
+        Assert.Equal(expected, Parse("--warmup", text).Warmup);
+    }
+
+    [Fact]
+    public void A_warmup_of_zero_means_none()
+    {
+        Assert.Equal(TimeSpan.Zero, Parse("--warmup", "0").Warmup);
+        Assert.Equal(TimeSpan.Zero, Parse("--warmup", "0s").Warmup);
+    }
+
+    [Fact]
+    public void Configuration_overrides_are_kept_apart_from_the_options()
+    {
+        var args = BenchArguments.Parse(["--transport", "nats", "--Plexus:Transports:Nats:Url=nats://127.0.0.1:4222", "--Logging:LogLevel:Default", "Debug"]);
+
+        Assert.Equal("nats", BenchOptions.Parse(args).Transport);
+        Assert.Equal(["--Plexus:Transports:Nats:Url=nats://127.0.0.1:4222", "--Logging:LogLevel:Default", "Debug"], args.ConfigurationArgs);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public void Help_is_asked_for_in_every_usual_way(string arg)
+    {
+        Assert.True(BenchArguments.Parse(["--transport", "tcp", arg]).WantsHelp);
+        Assert.False(BenchArguments.Parse(["--transport", "tcp"]).WantsHelp);
+    }
+
+    [Fact]
+    public void An_option_without_its_value_is_a_usage_error()
+    {
+        var ex = Assert.Throws<UsageException>(() => BenchArguments.Parse(["--duration"]));
+        Assert.Contains("--duration needs a value", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

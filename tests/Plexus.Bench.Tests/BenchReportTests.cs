@@ -133,7 +133,7 @@ public sealed class BenchRichOutputTests
     [Fact]
     public async Task Progress_reports_every_measurement_and_counts_them_up_front()
     {
-        var options = BenchOptions.Parse(Plexus.Host.Cli.ParsedArguments.Parse(["bench", "--scenario", "unary,stream,bulk", "--concurrency", "1,8,64"]));
+        var options = BenchOptions.Parse(BenchArguments.Parse(["--scenario", "unary,stream,bulk", "--concurrency", "1,8,64"]));
 
         // Three unary concurrencies plus stream and bulk, for each of three subjects.
         Assert.Equal(15, BenchRunner.CountMeasurements(options, subjects: 3));
