@@ -1,18 +1,18 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Plexus.Hosting.Codecs;
+[assembly: Plexus.PlexusPlugin("twopart")]
 
-/// <summary>Registers the codecs built into the host.</summary>
-internal static class CodecServiceCollectionExtensions
+namespace Plexus.Codec.TwoPart;
+
+/// <summary>
+/// The plugin's entry: binds <see cref="TwoPartCodecOptions"/> from <c>Plexus:Codecs:TwoPart</c> and checks them when
+/// the host starts. The host's scan finds <see cref="TwoPartCodec"/> itself and offers it to the composition, which
+/// picks a codec by name (<c>Plexus:RequestPlane:Codec</c>).
+/// </summary>
+internal sealed class TwoPartPlugin : IPlexusPlugin
 {
-    /// <summary>
-    /// Adds the TwoPart codec as an <see cref="IFrameCodec"/> beside any other codec (plugins add theirs the same way;
-    /// the composition picks one by name), with <see cref="TwoPartCodecOptions"/> bound from
-    /// <c>Plexus:Codecs:TwoPart</c> and checked when the host starts.
-    /// </summary>
-    public static IServiceCollection AddTwoPartCodec(this IServiceCollection services, IConfiguration configuration)
+    public void ConfigureServices(IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -21,8 +21,5 @@ internal static class CodecServiceCollectionExtensions
         services.AddOptions<TwoPartCodecOptions>()
             .Bind(configuration.GetSection(TwoPartCodecOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
             .ValidateOnStart();
-
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IFrameCodec, TwoPartCodec>());
-        return services;
     }
 }
