@@ -1,10 +1,8 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
-using Plexus.Hosting.Codecs;
-using Plexus.Host.Tests.Support;
 
-namespace Plexus.Host.Tests.Codecs;
+namespace Plexus.Codec.TwoPart.Tests;
 
 public sealed class TwoPartCodecTests
 {

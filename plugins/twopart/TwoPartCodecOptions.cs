@@ -1,4 +1,4 @@
-namespace Plexus.Hosting.Codecs;
+namespace Plexus.Codec.TwoPart;
 
 /// <summary>Settings of the TwoPart codec, bound from <c>Plexus:Codecs:TwoPart</c>.</summary>
 internal sealed class TwoPartCodecOptions

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Plexus.Host.Tests.Support;
+namespace Plexus.Codec.TwoPart.Tests;
 
 /// <summary>Builds <see cref="ReadOnlySequence{T}"/> instances with chosen segment boundaries.</summary>
 internal static class Sequences

@@ -1,9 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Extensions.Options;
-using Plexus.Hosting.Codecs;
 
-namespace Plexus.Host.Tests.Codecs;
+namespace Plexus.Codec.TwoPart.Tests;
 
 /// <summary>Builds TwoPart codecs and encoded frames for the codec tests.</summary>
 internal static class TwoPartFrames

@@ -1,8 +1,6 @@
 using System.Text;
-using Plexus.Hosting.Codecs;
-using Plexus.Host.Tests.Support;
 
-namespace Plexus.Host.Tests.Codecs;
+namespace Plexus.Codec.TwoPart.Tests;
 
 public sealed class Crc32CTests
 {

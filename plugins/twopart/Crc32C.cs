@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using ArmCrc32 = System.Runtime.Intrinsics.Arm.Crc32;
 using X86Sse42 = System.Runtime.Intrinsics.X86.Sse42;
 
-namespace Plexus.Hosting.Codecs;
+namespace Plexus.Codec.TwoPart;
 
 /// <summary>
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum used by iSCSI, ext4 and SCTP. Uses the

@@ -1,21 +1,29 @@
 using System.Buffers;
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Plexus.Hosting.Codecs;
 
-namespace Plexus.Host.Tests.Codecs;
+namespace Plexus.Codec.TwoPart.Tests;
 
-public sealed class CodecRegistrationTests
+/// <summary>The plugin as the host sees it: its name, its entry's settings, and the codec its scan would find.</summary>
+public sealed class TwoPartPluginTests
 {
     [Fact]
-    public void Registers_twopart_as_a_frame_codec_with_checksum_off_by_default()
+    public void The_assembly_is_the_twopart_plugin()
+    {
+        var attribute = typeof(TwoPartCodec).Assembly.GetCustomAttribute<PlexusPluginAttribute>();
+
+        Assert.NotNull(attribute);
+        Assert.Equal("twopart", attribute.Name);
+    }
+
+    [Fact]
+    public void The_codec_is_named_twopart_with_checksum_off_by_default()
     {
         using var provider = Build(new Dictionary<string, string?>());
 
-        var codec = Assert.Single(provider.GetServices<IFrameCodec>());
-        Assert.IsType<TwoPartCodec>(codec);
+        var codec = provider.GetRequiredService<TwoPartCodec>();
         Assert.Equal("twopart", codec.Name);
         Assert.False(provider.GetRequiredService<IOptions<TwoPartCodecOptions>>().Value.Checksum);
         Assert.Equal(0u, WrittenFlags(codec));
@@ -26,45 +34,19 @@ public sealed class CodecRegistrationTests
     {
         using var provider = Build(new Dictionary<string, string?> { ["Plexus:Codecs:TwoPart:Checksum"] = "true" });
 
-        var codec = Assert.Single(provider.GetServices<IFrameCodec>());
-        Assert.Equal(TwoPartCodec.ChecksumFlag, WrittenFlags(codec));
+        Assert.Equal(TwoPartCodec.ChecksumFlag, WrittenFlags(provider.GetRequiredService<TwoPartCodec>()));
     }
 
     [Fact]
-    public void Adding_twice_registers_one_codec()
+    public void The_entry_leaves_the_codec_to_the_hosts_scan()
     {
+        // Registered as IFrameCodec here, the codec would bypass the plugin catalog, which turns a failing
+        // constructor into a failed plugin and tells the composition which plugin provides which codec.
         var services = new ServiceCollection();
-        var configuration = new ConfigurationBuilder().Build();
-        services.AddTwoPartCodec(configuration).AddTwoPartCodec(configuration);
+        new TwoPartPlugin().ConfigureServices(services, new ConfigurationBuilder().Build());
 
-        using var provider = services.BuildServiceProvider();
-        Assert.Single(provider.GetServices<IFrameCodec>());
-    }
-
-    [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void A_codec_registered_beside_twopart_is_resolvable_by_name(bool pluginFirst)
-    {
-        var services = new ServiceCollection();
-        var configuration = new ConfigurationBuilder().Build();
-        if (pluginFirst)
-        {
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IFrameCodec, NamedTestCodec>());
-        }
-
-        services.AddTwoPartCodec(configuration);
-        if (!pluginFirst)
-        {
-            services.TryAddEnumerable(ServiceDescriptor.Singleton<IFrameCodec, NamedTestCodec>());
-        }
-
-        using var provider = services.BuildServiceProvider();
-        var codecs = provider.GetServices<IFrameCodec>().ToList();
-
-        Assert.Equal(2, codecs.Count);
-        Assert.IsType<NamedTestCodec>(Assert.Single(codecs, c => c.Name == "test-codec"));
-        Assert.IsType<TwoPartCodec>(Assert.Single(codecs, c => c.Name == "twopart"));
+        Assert.DoesNotContain(services, d => d.ServiceType == typeof(IFrameCodec) || d.ServiceType == typeof(TwoPartCodec));
+        Assert.Contains(services, d => d.ServiceType == typeof(IConfigureOptions<TwoPartCodecOptions>));
     }
 
     [Fact]
@@ -96,10 +78,14 @@ public sealed class CodecRegistrationTests
         Assert.False(provider.GetRequiredService<IOptions<TwoPartCodecOptions>>().Value.Checksum);
     }
 
+    /// <summary>What the host does with the plugin: runs its entry and registers the scanned codec as its own type.</summary>
     private static ServiceProvider Build(Dictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection().AddTwoPartCodec(configuration).BuildServiceProvider();
+        var services = new ServiceCollection();
+        new TwoPartPlugin().ConfigureServices(services, configuration);
+        services.AddSingleton<TwoPartCodec>();
+        return services.BuildServiceProvider();
     }
 
     private static uint WrittenFlags(IFrameCodec codec)

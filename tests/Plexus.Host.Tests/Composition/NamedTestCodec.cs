@@ -1,11 +1,11 @@
 using System.Buffers;
 
-namespace Plexus.Host.Tests.Codecs;
+namespace Plexus.Host.Tests.Composition;
 
-/// <summary>A codec standing in for one a plugin would add beside TwoPart.</summary>
-internal sealed class NamedTestCodec : IFrameCodec
+/// <summary>A codec standing in for one a codec plugin provides; it frames nothing.</summary>
+internal sealed class NamedTestCodec(string name) : IFrameCodec
 {
-    public string Name => "test-codec";
+    public string Name => name;
 
     public bool TryRead(ref ReadOnlySequence<byte> input, FrameLimits limits, out Frame frame)
     {

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Microsoft.Extensions.Options;
 
-namespace Plexus.Hosting.Codecs;
+namespace Plexus.Codec.TwoPart;
 
 /// <summary>
 /// The default codec: a 16-byte little-endian prefix (header length, body length, flags, CRC-32C), then the header

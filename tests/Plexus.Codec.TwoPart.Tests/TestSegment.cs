@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Plexus.Host.Tests.Support;
+namespace Plexus.Codec.TwoPart.Tests;
 
 /// <summary>One link of a hand-built multi-segment <see cref="ReadOnlySequence{T}"/>.</summary>
 internal sealed class TestSegment : ReadOnlySequenceSegment<byte>
