@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Plexus.Hosting.Codecs;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Configuration;
 using Plexus.Hosting.Discovery;
@@ -25,7 +24,6 @@ internal static class RequestPlaneServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlexusOptions>, PlexusOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddTwoPartCodec(configuration);
         services.AddBuiltInRouterStrategies();
         services.AddEmbeddedDiscovery(configuration);
 

@@ -3,8 +3,9 @@ using System.Diagnostics.CodeAnalysis;
 namespace Plexus;
 
 /// <summary>
-/// The codecs this host has, built-in and from plugins, by name. A transport offers <see cref="Default"/> when a
-/// connection starts and looks up the name its peer offers; a name it does not have is a clear error.
+/// The codecs this host has, by name: those its plugins provide, and any the application registers itself. A
+/// transport offers <see cref="Default"/> when a connection starts and looks up the name its peer offers; a name it
+/// does not have is a clear error.
 /// </summary>
 public interface IFrameCodecs
 {

@@ -6,7 +6,8 @@ namespace Plexus;
 /// <summary>
 /// An optional entry point of a plugin assembly, for registrations the host's scan cannot infer. The host scans
 /// every plugin for implementations of the contracts anyway; an entry adds the rest, such as options bound from
-/// the plugin's own configuration section (by convention <c>Plexus:Transports:&lt;Name&gt;</c> for a transport).
+/// the plugin's own configuration section (by convention <c>Plexus:Transports:&lt;Name&gt;</c> for a transport,
+/// <c>Plexus:Codecs:&lt;Name&gt;</c> for a codec).
 /// </summary>
 public interface IPlexusPlugin
 {

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Plexus.Hosting.Codecs;
+using Plexus.Codec.TwoPart;
 
 namespace Plexus.Benchmarks;
 

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
-using Plexus.Hosting.Codecs;
+using Plexus.Codec.TwoPart;
 
 namespace Plexus.Benchmarks;
 

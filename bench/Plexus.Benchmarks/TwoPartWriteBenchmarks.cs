@@ -1,6 +1,6 @@
 using System.Buffers;
 using BenchmarkDotNet.Attributes;
-using Plexus.Hosting.Codecs;
+using Plexus.Codec.TwoPart;
 
 namespace Plexus.Benchmarks;
 

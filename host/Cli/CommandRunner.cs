@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Plexus.Host.Bench;
 using Plexus.Hosting.Composition;
 using Plexus.Host.Hosting;
 using Plexus.Hosting.Plugins;
@@ -44,7 +43,6 @@ internal static class CommandRunner
                 "call" => await CallAsync(parsed),
                 "plugins" => Plugins(parsed),
                 "instances" => await InstancesAsync(parsed),
-                "bench" => await BenchAsync(parsed),
                 _ => throw new UsageException($"Unknown command '{parsed.Command}'."),
             };
         }
@@ -52,11 +50,6 @@ internal static class CommandRunner
         {
             await stderr.WriteLineAsync(ex.ShowUsage ? $"error: {ex.Message}\n\n{Usage.For(parsed.Command)}" : $"error: {ex.Message}");
             return ExitCodes.Usage;
-        }
-        catch (BenchFailedException ex)
-        {
-            await stderr.WriteLineAsync($"error: bench: {ex.Message}");
-            return ExitCodes.RequestFailed;
         }
         catch (PluginLoadException ex)
         {
@@ -140,23 +133,6 @@ internal static class CommandRunner
         parsed.Allow("json");
         using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: true, serve: static _ => false);
         return PluginsCommand.Run(host, parsed.Has("json"), Console.Out);
-    }
-
-    private static async Task<int> BenchAsync(ParsedArguments parsed)
-    {
-        var options = BenchOptions.Parse(parsed);
-        using var signals = new SignalCancellation();
-        try
-        {
-            using var stdout = Console.OpenStandardOutput();
-            var interactive = !options.Json && !Console.IsOutputRedirected && !Console.IsErrorRedirected;
-            return await BenchCommand.RunAsync(options, parsed.ConfigurationArgs, stdout, Console.Error, signals.Token, interactive);
-        }
-        catch (OperationCanceledException) when (signals.Received)
-        {
-            await Console.Error.WriteLineAsync($"error: bench: cancelled by {signals.SignalName}.");
-            return signals.ExitCode;
-        }
     }
 
     private static async Task<int> InstancesAsync(ParsedArguments parsed)

@@ -13,7 +13,6 @@ internal static class Usage
           call <ns/comp/endpoint>  Call an endpoint and print its response stream.
           instances [endpoint]     List the instances discovery knows.
           plugins                  List plugins and whether they loaded.
-          bench                    Measure a transport over loopback against raw sockets and Kestrel HTTP/2.
           help [command]           Show help.
 
         Any option with a ':' in its name sets configuration, for example
@@ -21,8 +20,10 @@ internal static class Usage
 
         Durations, here and in configuration: 500ms, 10s, 2m, 1h or 00:00:10 (a bare number has no unit and is refused).
 
-        Exit codes: 0 ok, 1 call or bench failed, 2 wrong arguments, 3 required plugin failed, 4 invalid configuration,
-        130 / 143 call or bench cancelled by SIGINT (Ctrl+C) / SIGTERM. 'run' drains on either signal and exits 0.
+        Exit codes: 0 ok, 1 call failed, 2 wrong arguments, 3 required plugin failed, 4 invalid configuration,
+        130 / 143 call cancelled by SIGINT (Ctrl+C) / SIGTERM. 'run' drains on either signal and exits 0.
+
+        Benchmarks of the transports are a separate executable: dotnet run -c Release --project bench/Plexus.Bench.
         """;
 
     public const string Run = """
@@ -64,34 +65,8 @@ internal static class Usage
         and whether it loaded (with the reason and fix when it did not).
         """;
 
-    public const string Bench = """
-        Usage: Plexus.Host bench [options] [--Plexus:Key=value ...]
-
-        Runs a transport's server and client in this process over loopback (no discovery, no router) and the
-        baselines in the same run, then prints each figure and its ratio to each baseline.
-
-        Options:
-          --transport <name>       The transport to measure: any loaded transport (default: tcp).
-          --scenario <s>           unary, stream, bulk or all; repeat or separate with commas (default: all).
-                                     unary:  64-byte request, 64-byte response (p50/p99 latency at concurrency 1, req/s)
-                                     stream: one request answered by 100,000 16-byte messages (messages/s)
-                                     bulk:   one 64 MiB request payload (GB/s)
-          --concurrency <n>        Concurrent unary callers; repeat or separate with commas (default: 1 and 64).
-          --duration <duration>    How long each measurement runs: 500ms, 10s, 2m (default: 10s).
-          --warmup <duration>      How long each subject runs before it is measured (default: 2s; 0 for none).
-          --baseline <b>           nats-raw, raw-tcp, kestrel-h2, all or none; repeat or separate with commas (default: all;
-                                   all includes nats-raw only with --transport nats).
-          --json                   Print the result as one JSON object instead of a table.
-
-        NATS (--transport nats or --baseline nats-raw): the bench starts nats-server on a free 127.0.0.1 port for the
-        run and stops it after, unless --Plexus:Transports:Nats:Url names one (on loopback).
-
-        Progress goes to standard error. A default run takes under three minutes. Exits 1 when a measurement fails.
-        """;
-
     public static string For(string command) => command switch
     {
-        "bench" => Bench,
         "run" => Run,
         "call" => Call,
         "instances" => Instances,

@@ -8,15 +8,18 @@ internal sealed class NamedComponents<T>
     private readonly Dictionary<string, T> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly string _kind;
     private readonly string _key;
+    private readonly Func<PluginsNotLoaded>? _notLoaded;
 
     /// <param name="components">Every component of the contract, built-in first.</param>
     /// <param name="nameOf">Reads a component's name.</param>
     /// <param name="kind">What the contract is called in messages, such as "transport".</param>
     /// <param name="key">The configuration key that selects one.</param>
-    public NamedComponents(IEnumerable<T> components, Func<T, string> nameOf, string kind, string key)
+    /// <param name="notLoaded">The plugins that were found but not loaded, for the message of a name nothing provides.</param>
+    public NamedComponents(IEnumerable<T> components, Func<T, string> nameOf, string kind, string key, Func<PluginsNotLoaded>? notLoaded = null)
     {
         _kind = kind;
         _key = key;
+        _notLoaded = notLoaded;
         foreach (var component in components)
         {
             var name = nameOf(component);
@@ -61,8 +64,28 @@ internal sealed class NamedComponents<T>
             return component;
         }
 
-        var available = Names.Count == 0 ? "none is loaded" : "available: " + string.Join(", ", Names);
+        // A plugin that would provide the name may be disabled or broken rather than absent; saying so points at the fix.
+        var notLoaded = _notLoaded?.Invoke() ?? PluginsNotLoaded.None;
+        var facts = new List<string> { Names.Count == 0 ? $"no {_kind} is loaded" : "available: " + string.Join(", ", Names) };
+        if (notLoaded.Disabled.Count > 0)
+        {
+            facts.Add("disabled by Plexus:Plugins:Disabled: " + string.Join(", ", notLoaded.Disabled));
+        }
+
+        if (notLoaded.Failed.Count > 0)
+        {
+            facts.Add("failed to load: " + string.Join(", ", notLoaded.Failed));
+        }
+
+        var fix = Names.Count == 0
+            ? $"add the plugin that provides '{name}' to the plugins folder"
+            : $"set {_key} to one of those, or add the plugin that provides '{name}' to the plugins folder";
+        if (notLoaded.Disabled.Count > 0)
+        {
+            fix += ", or take it out of Plexus:Plugins:Disabled if it is disabled";
+        }
+
         throw new PlexusConfigurationException(
-            $"{_key} is '{name}', but no {_kind} of that name is loaded ({available}). Fix: set {_key} to one of those, or add the plugin that provides '{name}' to the plugins folder.");
+            $"{_key} is '{name}', but no {_kind} of that name is loaded ({string.Join("; ", facts)}). Fix: {fix}.");
     }
 }

@@ -73,6 +73,6 @@ internal sealed class PlexusComposition
         }
 
         all.AddRange(plugins.Activate<T>(services));
-        return new NamedComponents<T>(all, nameOf, kind, key);
+        return new NamedComponents<T>(all, nameOf, kind, key, () => PluginsNotLoaded.From(plugins));
     }
 }

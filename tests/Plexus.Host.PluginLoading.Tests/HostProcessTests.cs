@@ -74,6 +74,8 @@ public sealed class HostProcessTests
         Assert.NotEmpty(loaded.Catalog.Plugins);
         Assert.Empty(loaded.Catalog.Failures);
         Assert.Contains(loaded.Catalog.Plugins, p => p.Name == "memory");
+        PluginInfo twopart = Assert.Single(loaded.Catalog.Plugins, p => p.Name == "twopart");
+        Assert.Equal(["codec"], twopart.Kinds);
     }
 
     private static string? ExpectedFailure(string pluginsPath, string name)

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Options;
-using Plexus.Hosting.Codecs;
+using Plexus.Codec.TwoPart;
 
 namespace Plexus.Transport.Tcp.Tests;
 
@@ -9,7 +9,7 @@ internal sealed class TestCodecs(params IFrameCodec[] codecs) : IFrameCodecs
 {
     public IFrameCodec Default => codecs[0];
 
-    /// <summary>The host's default: TwoPart only.</summary>
+    /// <summary>The stock host's default: TwoPart only.</summary>
     public static TestCodecs TwoPart() => new(NewTwoPart());
 
     public static TwoPartCodec NewTwoPart() => new(Options.Create(new TwoPartCodecOptions()));

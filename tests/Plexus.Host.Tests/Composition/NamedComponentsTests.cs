@@ -29,6 +29,20 @@ public sealed class NamedComponentsTests
     }
 
     [Fact]
+    public void Unknown_name_also_names_the_plugins_that_were_found_but_not_loaded()
+    {
+        var components = new NamedComponents<Named>(
+            [new Named("memory")], n => n.Name, "transport", "Plexus:RequestPlane:Transport", () => new PluginsNotLoaded(["tcp"], ["quic"]));
+
+        var ex = Assert.Throws<PlexusConfigurationException>(() => components.Get("tcp"));
+
+        Assert.Equal(
+            "Plexus:RequestPlane:Transport is 'tcp', but no transport of that name is loaded (available: memory; disabled by Plexus:Plugins:Disabled: tcp; failed to load: quic). "
+            + "Fix: set Plexus:RequestPlane:Transport to one of those, or add the plugin that provides 'tcp' to the plugins folder, or take it out of Plexus:Plugins:Disabled if it is disabled.",
+            ex.Message);
+    }
+
+    [Fact]
     public void Two_different_components_with_one_name_are_refused()
     {
         var ex = Assert.Throws<PlexusConfigurationException>(() =>

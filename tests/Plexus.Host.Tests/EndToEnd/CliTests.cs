@@ -168,6 +168,19 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Bench_is_not_a_host_command_and_help_names_the_bench_executable()
+    {
+        var bench = await Run("bench", "--transport", "memory");
+        var help = await Run("--help");
+
+        Assert.Equal(2, bench.ExitCode);
+        Assert.Contains("Unknown command 'bench'", bench.StandardError, StringComparison.Ordinal);
+        Assert.Equal("", bench.StandardOutput);
+        Assert.Contains("--project bench/Plexus.Bench", help.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("  bench ", help.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Unknown_transport_name_exits_4_naming_the_key()
     {
         var result = await Run("call", "demo/echo/echo", "--Plexus:RequestPlane:Transport=carrier-pigeon");

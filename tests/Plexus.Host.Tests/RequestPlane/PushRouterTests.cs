@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Plexus.Hosting.RequestPlane.Client;
 
 namespace Plexus.Host.Tests.RequestPlane;
@@ -252,5 +255,29 @@ public sealed class PushRouterTests
             Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
             await Task.Delay(10);
         }
+    }
+
+    [Fact]
+    public async Task The_container_disposes_the_router_it_also_handed_out_as_IPlexusClient_without_error()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Plexus:Discovery:Provider"] = "memory",
+            ["Plexus:RequestPlane:Transport"] = "scripted",
+            ["Plexus:Router:DiscoveryWait"] = "0ms",
+        }).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<ITransportFactory>(new ScriptedTransport());
+        services.AddPlexus(configuration, NullLoggerFactory.Instance);
+        var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IPlexusClient>();
+        Assert.Same(provider.GetRequiredService<PushRouter>(), client);
+
+        // The call watches the endpoint in discovery, which leaves the router something to stop when it is disposed.
+        var error = await Assert.ThrowsAsync<PlexusException>(async () => await client.CallAsync(RouterHarness.Endpoint, default));
+        Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
+
+        await provider.DisposeAsync();
     }
 }

@@ -1,0 +1,14 @@
+namespace Plexus.Bench;
+
+/// <summary>What the transport under test is compared with in the same run, in table order.</summary>
+internal enum BenchBaseline
+{
+    /// <summary>The NATS text protocol on plain sockets through the same nats-server: the floor of a transport over NATS.</summary>
+    NatsRaw,
+
+    /// <summary>Plain sockets, length-prefixed: the floor.</summary>
+    RawTcp,
+
+    /// <summary>Kestrel over HTTP/2 (h2c) with <c>HttpClient</c>: what a .NET user would pick instead.</summary>
+    KestrelH2,
+}

@@ -1,0 +1,150 @@
+using Spectre.Console;
+
+namespace Plexus.Bench;
+
+/// <summary>
+/// A bench run: measures a transport's server and client in this process over loopback, and the baselines in the
+/// same run, and prints each figure with its ratio to the baselines.
+/// </summary>
+internal static class BenchCommand
+{
+    /// <param name="options">What to measure.</param>
+    /// <param name="configurationArgs">Configuration overrides, passed to the host that loads the transport plugins.</param>
+    /// <param name="output">Where the table or the JSON goes.</param>
+    /// <param name="progress">Where progress lines go.</param>
+    /// <param name="cancellationToken">Stops the run (Ctrl+C).</param>
+    /// <exception cref="UsageException">No transport of the given name is loaded.</exception>
+    /// <exception cref="BenchFailedException">A measurement failed.</exception>
+    /// <param name="interactive">Standard error and output are a terminal: show a progress bar and a drawn table.</param>
+    public static async Task<int> RunAsync(BenchOptions options, IReadOnlyList<string> configurationArgs, Stream output, TextWriter progress, CancellationToken cancellationToken, bool interactive = false)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(configurationArgs);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(progress);
+
+        var natsTransport = string.Equals(options.Transport, BenchNames.NatsTransport, StringComparison.OrdinalIgnoreCase);
+        var needsNats = natsTransport || options.Baselines.Contains(BenchBaseline.NatsRaw);
+        var host = BenchHost.Build(configurationArgs);
+        var configuredNatsUrl = BenchHost.Configuration(host)[BenchNatsServer.UrlKey];
+        BenchNatsServer? nats = null;
+        var subjects = new List<IBenchSubject>();
+        IReadOnlyList<BenchMeasurement> measurements;
+        ITransportFactory factory;
+        try
+        {
+            factory = BenchHost.FindTransport(host, options.Transport);
+            if (needsNats)
+            {
+                if (string.IsNullOrWhiteSpace(configuredNatsUrl))
+                {
+                    // No server named: one of our own on a free loopback port, for this run only. The transport's
+                    // options are bound when the host is built, so the host is built again pointing at it.
+                    nats = await BenchNatsServer.StartAsync(cancellationToken);
+                    await progress.WriteLineAsync($"bench: started nats-server on {nats.Url.Authority} for this run");
+                    if (natsTransport)
+                    {
+                        host.Dispose();
+                        host = BenchHost.Build([.. configurationArgs, $"--{BenchNatsServer.UrlKey}={nats.Url}"]);
+                        factory = BenchHost.FindTransport(host, options.Transport);
+                    }
+                }
+                else
+                {
+                    nats = BenchNatsServer.Configured(configuredNatsUrl);
+                }
+            }
+
+            subjects.Add(new TransportSubject(factory));
+            foreach (var baseline in options.Baselines)
+            {
+                subjects.Add(baseline switch
+                {
+                    BenchBaseline.RawTcp => new RawTcpSubject(),
+                    BenchBaseline.NatsRaw => new NatsRawSubject(nats!.Url),
+                    _ => new KestrelH2Subject(),
+                });
+            }
+
+            foreach (var subject in subjects)
+            {
+                await StartAsync(subject, cancellationToken);
+            }
+
+            if (interactive)
+            {
+                var console = BenchConsole.For(progress);
+                IReadOnlyList<BenchMeasurement>? done = null;
+                await console.Progress()
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                    .StartAsync(async context =>
+                    {
+                        var task = context.AddTask("starting", maxValue: BenchRunner.CountMeasurements(options, subjects.Count));
+                        done = await new BenchRunner(options, new BarBenchProgress(task)).RunAsync(subjects, cancellationToken);
+                    });
+                measurements = done!;
+            }
+            else
+            {
+                measurements = await new BenchRunner(options, progress).RunAsync(subjects, cancellationToken);
+            }
+        }
+        finally
+        {
+            foreach (var subject in subjects)
+            {
+                await subject.DisposeAsync();
+            }
+
+            if (nats is not null)
+            {
+                await nats.DisposeAsync();
+            }
+
+            host.Dispose();
+        }
+
+        var report = new BenchReport(options, factory.Name, [.. options.Baselines.Select(BenchNames.Of)], measurements);
+        if (options.Json)
+        {
+            BenchJson.Write(report, BenchEnvironment.Current, output);
+            output.WriteByte((byte)'\n');
+        }
+        else
+        {
+            using var text = new StreamWriter(output, leaveOpen: true);
+            if (interactive)
+            {
+                BenchTable.WriteRich(report, BenchEnvironment.Current, BenchConsole.For(text));
+            }
+            else
+            {
+                BenchTable.Write(report, BenchEnvironment.Current, text);
+            }
+        }
+
+        await output.FlushAsync(CancellationToken.None);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>How long a subject may take to start listening before the run gives up on it.</summary>
+    public static TimeSpan StartTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    private static async Task StartAsync(IBenchSubject subject, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(StartTimeout);
+        try
+        {
+            await subject.StartAsync(limit.Token);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BenchFailedException($"{subject.Name} did not start within {StartTimeout.TotalSeconds:0} s.", ex);
+        }
+        catch (Exception ex) when (ex is PlexusException or IOException or System.Net.Sockets.SocketException)
+        {
+            throw new BenchFailedException($"{subject.Name} could not start: {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Plexus.Hosting.Composition;
+
+namespace Plexus.Bench;
+
+/// <summary>
+/// The generic host a run finds its transports in: the library loads the plugins beside the bench (and those in
+/// <c>Plexus:Plugins:Paths</c>) and composes them. It is only built, never started: no discovery, no router, no
+/// node serving.
+/// </summary>
+internal static class BenchHost
+{
+    /// <summary>
+    /// Settings under everything else (appsettings.json, environment, command line). The bench only runs over loopback,
+    /// so the tcp transport listens on a free loopback port instead of its default 0.0.0.0:7400.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> Defaults { get; } = new Dictionary<string, string?>
+    {
+        ["Plexus:Transports:Tcp:Bind"] = "127.0.0.1:0",
+    };
+
+    private static void ConsoleFormat(SimpleConsoleFormatterOptions options)
+    {
+        options.SingleLine = true;
+        options.TimestampFormat = "HH:mm:ss.fff ";
+        options.IncludeScopes = false;
+    }
+
+    /// <param name="configurationArgs">Command-line configuration overrides, such as <c>--Plexus:Transports:Nats:Url=...</c>.</param>
+    /// <exception cref="Plexus.Hosting.Plugins.PluginLoadException">A required plugin failed to load.</exception>
+    public static IHost Build(IReadOnlyList<string> configurationArgs)
+    {
+        ArgumentNullException.ThrowIfNull(configurationArgs);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [.. configurationArgs],
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = "Plexus.Bench",
+        });
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+
+        // Standard output carries the table or the JSON alone; whatever is logged goes to standard error, and only
+        // warnings and errors, whatever the configuration's levels say.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(ConsoleFormat);
+        builder.Services.Configure<ConsoleLoggerOptions>(static o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
+
+        // Plugins load before the container exists, so they log through a factory of their own, formatted alike.
+        using (var loggers = LoggerFactory.Create(b =>
+        {
+            b.AddConfiguration(builder.Configuration.GetSection("Logging"));
+            b.AddSimpleConsole(ConsoleFormat);
+            b.Services.Configure<ConsoleLoggerOptions>(static o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+            b.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
+        }))
+        {
+            builder.Services.AddPlexus(builder.Configuration, loggers);
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>The configuration the host was built with, for settings the bench reads itself.</summary>
+    public static IConfiguration Configuration(IHost host) => host.Services.GetRequiredService<IConfiguration>();
+
+    /// <summary>The loaded transport of that name.</summary>
+    /// <exception cref="UsageException">No loaded transport has that name; the message lists those that are loaded.</exception>
+    public static ITransportFactory FindTransport(IHost host, string name)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var transports = host.Services.GetRequiredService<PlexusComposition>().Transports;
+        if (!transports.TryGet(name, out var factory))
+        {
+            var loaded = transports.Names.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", transports.Names);
+            throw new UsageException($"--transport '{name}': no transport of that name is loaded ({loaded}). Fix: name one of those, or add the plugin that provides it to the plugins folder.");
+        }
+
+        return factory;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text.Json;
+
+namespace Plexus.Bench;
+
+/// <summary>
+/// Writes a report as one JSON object with stable field names (documented in BENCHMARKS.md): the settings, the
+/// environment, every raw measurement, and the figures with their ratios.
+/// </summary>
+internal static class BenchJson
+{
+    /// <summary>Bumped when a field changes meaning or goes away; new fields do not bump it.</summary>
+    public const int FormatVersion = 1;
+
+    public static void Write(BenchReport report, BenchEnvironment environment, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(output);
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true });
+        var options = report.Options;
+        writer.WriteStartObject();
+        writer.WriteNumber("formatVersion", FormatVersion);
+        writer.WriteString("transport", report.Subject);
+        writer.WriteStartArray("baselines");
+        foreach (var baseline in report.Baselines)
+        {
+            writer.WriteStringValue(baseline);
+        }
+
+        writer.WriteEndArray();
+
+        writer.WriteStartObject("settings");
+        writer.WriteNumber("durationSeconds", options.Duration.TotalSeconds);
+        writer.WriteNumber("warmupSeconds", options.Warmup.TotalSeconds);
+        writer.WriteStartArray("scenarios");
+        foreach (var scenario in options.Scenarios)
+        {
+            writer.WriteStringValue(BenchNames.Of(scenario));
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("concurrency");
+        foreach (var concurrency in options.Concurrencies)
+        {
+            writer.WriteNumberValue(concurrency);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("unaryRequestBytes", BenchSizes.UnaryRequestBytes);
+        writer.WriteNumber("unaryResponseBytes", BenchSizes.UnaryResponseBytes);
+        writer.WriteNumber("streamMessages", BenchSizes.StreamMessages);
+        writer.WriteNumber("streamMessageBytes", BenchSizes.StreamMessageBytes);
+        writer.WriteNumber("bulkBytes", BenchSizes.BulkBytes);
+        writer.WriteEndObject();
+
+        writer.WriteStartObject("environment");
+        writer.WriteString("runtime", environment.Runtime);
+        writer.WriteString("os", environment.OperatingSystem);
+        writer.WriteString("architecture", environment.Architecture);
+        writer.WriteNumber("processorCount", environment.ProcessorCount);
+        writer.WriteBoolean("serverGc", environment.ServerGc);
+        writer.WriteEndObject();
+
+        writer.WriteStartArray("measurements");
+        foreach (var m in report.Measurements)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("subject", m.Subject);
+            writer.WriteString("scenario", BenchNames.Of(m.Scenario));
+            writer.WriteNumber("concurrency", m.Concurrency);
+            writer.WriteNumber("operations", m.Operations);
+            writer.WriteNumber("seconds", m.Seconds);
+            writer.WriteNumber("operationsPerSecond", m.RequestsPerSecond);
+            WriteNullable(writer, "p50Us", m.P50Microseconds);
+            WriteNullable(writer, "p99Us", m.P99Microseconds);
+            writer.WriteNumber("latencySamples", m.LatencySamples);
+            writer.WriteNumber("messages", m.Messages);
+            writer.WriteNumber("messagesPerSecond", m.MessagesPerSecond);
+            writer.WriteNumber("bytes", m.Bytes);
+            writer.WriteNumber("gigabytesPerSecond", m.GigabytesPerSecond);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+
+        writer.WriteStartArray("figures");
+        foreach (var figure in report.Figures)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("key", figure.Key);
+            writer.WriteString("label", figure.Label);
+            // ASCII in the JSON, so that a script can compare it without caring about escapes.
+            writer.WriteString("unit", figure.Unit == "µs" ? "us" : figure.Unit);
+            writer.WriteBoolean("lowerIsBetter", figure.LowerIsBetter);
+            writer.WriteStartObject("values");
+            foreach (var (subject, value) in figure.Values)
+            {
+                writer.WriteNumber(subject, value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartObject("ratios");
+            foreach (var baseline in report.Baselines)
+            {
+                WriteNullable(writer, baseline, figure.Ratio(report.Subject, baseline));
+            }
+
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter writer, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            writer.WriteNumber(name, v);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
+    }
+}

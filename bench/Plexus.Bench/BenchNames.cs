@@ -1,0 +1,30 @@
+namespace Plexus.Bench;
+
+/// <summary>The names scenarios and baselines go by on the command line, in the table and in the JSON.</summary>
+internal static class BenchNames
+{
+    public const string RawTcp = "raw-tcp";
+
+    public const string KestrelH2 = "kestrel-h2";
+
+    public const string NatsRaw = "nats-raw";
+
+    /// <summary>The transport whose runs include <see cref="NatsRaw"/> in <c>--baseline all</c> and the default.</summary>
+    public const string NatsTransport = "nats";
+
+    public static string Of(BenchScenario scenario) => scenario switch
+    {
+        BenchScenario.Unary => "unary",
+        BenchScenario.Stream => "stream",
+        BenchScenario.Bulk => "bulk",
+        _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, null),
+    };
+
+    public static string Of(BenchBaseline baseline) => baseline switch
+    {
+        BenchBaseline.RawTcp => RawTcp,
+        BenchBaseline.KestrelH2 => KestrelH2,
+        BenchBaseline.NatsRaw => NatsRaw,
+        _ => throw new ArgumentOutOfRangeException(nameof(baseline), baseline, null),
+    };
+}

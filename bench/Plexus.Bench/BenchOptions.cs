@@ -1,0 +1,229 @@
+using System.Globalization;
+
+namespace Plexus.Bench;
+
+/// <summary>What a bench run measures, read from its command line.</summary>
+internal sealed record BenchOptions(
+    string Transport,
+    IReadOnlyList<BenchScenario> Scenarios,
+    IReadOnlyList<int> Concurrencies,
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    IReadOnlyList<BenchBaseline> Baselines,
+    bool Json)
+{
+    public const string DefaultTransport = "tcp";
+
+    /// <summary>More concurrent callers than this is not a loopback benchmark any more, and raw-tcp would open as many sockets.</summary>
+    public const int MaxConcurrency = 1024;
+
+    public static TimeSpan DefaultDuration { get; } = TimeSpan.FromSeconds(10);
+
+    public static TimeSpan DefaultWarmup { get; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Longer than this is almost certainly a typo; the run is meant to be minutes, not hours.</summary>
+    public static TimeSpan MaxDuration { get; } = TimeSpan.FromMinutes(10);
+
+    public static IReadOnlyList<int> DefaultConcurrencies { get; } = [1, 64];
+
+    /// <exception cref="UsageException">An option is unknown or its value is wrong.</exception>
+    public static BenchOptions Parse(BenchArguments args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        args.Allow("transport", "scenario", "concurrency", "duration", "warmup", "baseline", "json");
+        if (args.Positional.Count > 0)
+        {
+            throw new UsageException($"The bench takes no arguments, only options; got '{args.Positional[0]}'.");
+        }
+
+        var transport = args.Value("transport") ?? DefaultTransport;
+        if (string.IsNullOrWhiteSpace(transport))
+        {
+            throw new UsageException("--transport needs the name of a loaded transport, such as tcp or memory.");
+        }
+
+        transport = transport.Trim();
+        return new BenchOptions(
+            transport,
+            ParseScenarios(args.Values("scenario")),
+            ParseConcurrencies(args.Values("concurrency")),
+            ParseDuration("duration", args.Value("duration"), DefaultDuration, allowZero: false),
+            ParseDuration("warmup", args.Value("warmup"), DefaultWarmup, allowZero: true),
+            ParseBaselines(args.Values("baseline"), transport),
+            args.Has("json"));
+    }
+
+    // Every list option takes commas and repeats alike: --scenario unary,stream == --scenario unary --scenario stream.
+    private static IEnumerable<string> Items(IReadOnlyList<string> values)
+    {
+        foreach (var value in values)
+        {
+            foreach (var item in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                yield return item;
+            }
+        }
+    }
+
+    private static List<BenchScenario> ParseScenarios(IReadOnlyList<string> values)
+    {
+        var scenarios = new List<BenchScenario>();
+        foreach (var item in Items(values))
+        {
+            BenchScenario[] chosen = item.ToLowerInvariant() switch
+            {
+                "unary" => [BenchScenario.Unary],
+                "stream" => [BenchScenario.Stream],
+                "bulk" => [BenchScenario.Bulk],
+                "all" => [BenchScenario.Unary, BenchScenario.Stream, BenchScenario.Bulk],
+                _ => throw new UsageException($"--scenario '{item}' is not a scenario: write unary, stream, bulk or all."),
+            };
+            foreach (var scenario in chosen)
+            {
+                if (!scenarios.Contains(scenario))
+                {
+                    scenarios.Add(scenario);
+                }
+            }
+        }
+
+        if (scenarios.Count == 0)
+        {
+            scenarios.AddRange([BenchScenario.Unary, BenchScenario.Stream, BenchScenario.Bulk]);
+        }
+
+        // Always in the table's order, whatever order they were written in.
+        scenarios.Sort();
+        return scenarios;
+    }
+
+    private static List<int> ParseConcurrencies(IReadOnlyList<string> values)
+    {
+        var concurrencies = new List<int>();
+        foreach (var item in Items(values))
+        {
+            if (!int.TryParse(item, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > MaxConcurrency)
+            {
+                throw new UsageException($"--concurrency '{item}' is not a number of callers between 1 and {MaxConcurrency}.");
+            }
+
+            if (!concurrencies.Contains(n))
+            {
+                concurrencies.Add(n);
+            }
+        }
+
+        if (concurrencies.Count == 0)
+        {
+            concurrencies.AddRange(DefaultConcurrencies);
+        }
+
+        concurrencies.Sort();
+        return concurrencies;
+    }
+
+    private static TimeSpan ParseDuration(string option, string? text, TimeSpan fallback, bool allowZero)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        var duration = ReadDuration(option, text);
+        if (duration == TimeSpan.Zero && !allowZero)
+        {
+            throw new UsageException($"--{option} must be longer than zero.");
+        }
+
+        if (duration > MaxDuration)
+        {
+            throw new UsageException($"--{option} is {text}; at most {MaxDuration.TotalMinutes:0} minutes per measurement.");
+        }
+
+        return duration;
+    }
+
+    /// <summary>
+    /// A bare number is seconds (<c>--duration 5</c>), the unit every measurement is thought of in; anything else is
+    /// read as configuration reads durations (<see cref="PlexusDuration"/>: 500ms, 10s, 2m, 00:00:10).
+    /// </summary>
+    private static TimeSpan ReadDuration(string option, string text)
+    {
+        var trimmed = text.Trim();
+        if (double.TryParse(trimmed, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) && double.IsFinite(seconds))
+        {
+            // Past the limit already; TimeSpan.FromSeconds would overflow on the largest numbers.
+            return seconds > MaxDuration.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
+        }
+
+        return PlexusDuration.TryParse(text, out var duration, out var error)
+            ? duration
+            : throw new UsageException($"--{option}: {error} A bare number is seconds.");
+    }
+
+    // nats-raw needs a nats-server, so `all` (and the default) include it only when the transport is nats; named
+    // explicitly it is measured with any transport.
+    private static List<BenchBaseline> ParseBaselines(IReadOnlyList<string> values, string transport)
+    {
+        var nats = string.Equals(transport, BenchNames.NatsTransport, StringComparison.OrdinalIgnoreCase);
+        var baselines = new List<BenchBaseline>();
+        var none = false;
+        var any = false;
+        foreach (var item in Items(values))
+        {
+            any = true;
+            switch (item.ToLowerInvariant())
+            {
+                case BenchNames.RawTcp:
+                    Add(BenchBaseline.RawTcp);
+                    break;
+                case BenchNames.KestrelH2:
+                    Add(BenchBaseline.KestrelH2);
+                    break;
+                case BenchNames.NatsRaw:
+                    Add(BenchBaseline.NatsRaw);
+                    break;
+                case "all":
+                    if (nats)
+                    {
+                        Add(BenchBaseline.NatsRaw);
+                    }
+
+                    Add(BenchBaseline.RawTcp);
+                    Add(BenchBaseline.KestrelH2);
+                    break;
+                case "none":
+                    none = true;
+                    break;
+                default:
+                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, raw-tcp, kestrel-h2, all or none.");
+            }
+        }
+
+        if (none && baselines.Count > 0)
+        {
+            throw new UsageException("--baseline none cannot be combined with other baselines.");
+        }
+
+        if (!any)
+        {
+            if (nats)
+            {
+                baselines.Add(BenchBaseline.NatsRaw);
+            }
+
+            baselines.AddRange([BenchBaseline.RawTcp, BenchBaseline.KestrelH2]);
+        }
+
+        baselines.Sort();
+        return baselines;
+
+        void Add(BenchBaseline baseline)
+        {
+            if (!baselines.Contains(baseline))
+            {
+                baselines.Add(baseline);
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace Plexus.Bench;
+
+/// <summary>What one measurement exercises.</summary>
+internal enum BenchScenario
+{
+    /// <summary>64-byte request, 64-byte response, repeated by one or more concurrent callers.</summary>
+    Unary,
+
+    /// <summary>One request answered by 100,000 16-byte messages, repeated.</summary>
+    Stream,
+
+    /// <summary>One 64 MiB request payload answered by a short acknowledgement, repeated.</summary>
+    Bulk,
+}

@@ -1,0 +1,3 @@
+using Plexus.Bench;
+
+return await BenchProgram.RunAsync(args);

@@ -1,9 +1,0 @@
-namespace Plexus.Host.Bench;
-
-/// <summary>Where a run reports each measurement as it starts and ends.</summary>
-internal interface IBenchProgress
-{
-    ValueTask StartedAsync(string measurement);
-
-    ValueTask FinishedAsync(string measurement, string result);
-}
