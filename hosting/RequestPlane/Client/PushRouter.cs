@@ -27,6 +27,7 @@ internal sealed class PushRouter : IPlexusClient, IAsyncDisposable
     private readonly ConcurrentDictionary<string, IRequestPlaneClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly Random _random;
     private readonly Lock _randomGate = new();
+    private int _disposed;
 
     public PushRouter(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILogger<PushRouter> logger)
     {
@@ -314,6 +315,12 @@ internal sealed class PushRouter : IPlexusClient, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The container disposes this instance twice when it is also resolved as IPlexusClient.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         foreach (var endpoint in _endpoints.Values)
         {
             await endpoint.DisposeAsync();
