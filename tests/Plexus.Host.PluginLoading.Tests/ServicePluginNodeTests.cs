@@ -128,5 +128,17 @@ public sealed class ServicePluginNodeTests : IDisposable
         Assert.Contains(line, result.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Bad_settings_in_several_sections_are_each_reported_on_their_own_line()
+    {
+        var result = await HostProcess.RunAsync(Timeout, ["run", .. Over("--Plexus:Endpoints:Include:0=demo/echo", "--Plexus:Demo:MaxTokens=-3")]);
+
+        Assert.True(result.ExitCode == 4, $"exit code {result.ExitCode}; stderr: {result.StandardError}");
+        var lines = result.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("Configuration error: Plexus:Demo:MaxTokens must be from 0 to 100000.", lines);
+        Assert.Contains(lines, l => l.StartsWith("Configuration error: Plexus:Endpoints:Include:0 is 'demo/echo';", StringComparison.Ordinal));
+        Assert.DoesNotContain("Unhandled exception", result.StandardError, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _temp.Dispose();
 }
