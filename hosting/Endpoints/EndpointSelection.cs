@@ -95,7 +95,7 @@ internal sealed partial class EndpointSelection
         {
             var who = string.Join(" and ", clash.Select(s => $"{s.Declared.Endpoint} of plugin '{s.Declared.Plugin}' ({s.Declared.HandlerType.FullName})"));
             throw new PlexusConfigurationException(
-                $"{who} would all be served as {clash.Key}{(ns is null ? "" : $" ({EndpointSelectionOptions.SectionName}:Namespace is '{ns}')")}. " +
+                $"{who} would {(clash.Count() == 2 ? "both" : "all")} be served as {clash.Key}{(ns is null ? "" : $" ({EndpointSelectionOptions.SectionName}:Namespace is '{ns}')")}. " +
                 $"Fix: leave all but one out with {EndpointSelectionOptions.SectionName}:Exclude, or disable a plugin in Plexus:Plugins:Disabled.");
         }
 

@@ -119,7 +119,7 @@ public sealed class ServicePluginNodeTests : IDisposable
     [InlineData("--Plexus:Endpoints:Include:0=demo/echo", "Configuration error: Plexus:Endpoints:Include:0 is 'demo/echo'; write namespace/component/endpoint")]
     [InlineData("--Plexus:Endpoints:Include:0=demo/echo/ecko", "Configuration error: Plexus:Endpoints:Include:0 is 'demo/echo/ecko', but no loaded plugin serves that endpoint (loaded: demo/echo/echo,")]
     [InlineData("--Plexus:Endpoints:Namespace=al pha", "Configuration error: Plexus:Endpoints:Namespace is 'al pha'; use 1 to 64 ASCII letters, digits, '-', '_' or '.'.")]
-    [InlineData("--Plexus:Endpoints:Namespace=alpha", "Configuration error: demo/echo/echo of plugin 'demo' (Plexus.Service.Demo.EchoHandler) and greeter/echo/echo of plugin 'greeter' (Plexus.Test.GreeterService.EchoBackHandler) would all be served as alpha/echo/echo")]
+    [InlineData("--Plexus:Endpoints:Namespace=alpha", "Configuration error: demo/echo/echo of plugin 'demo' (Plexus.Service.Demo.EchoHandler) and greeter/echo/echo of plugin 'greeter' (Plexus.Test.GreeterService.EchoBackHandler) would both be served as alpha/echo/echo")]
     public async Task A_node_with_bad_endpoint_settings_does_not_start_and_names_the_key(string setting, string line)
     {
         var result = await HostProcess.RunAsync(Timeout, ["run", .. Over(setting)]);
