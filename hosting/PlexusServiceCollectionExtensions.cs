@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Plexus;
@@ -16,8 +15,9 @@ public static class PlexusServiceCollectionExtensions
     /// Adds the request plane from the <c>Plexus</c> section of <paramref name="configuration"/>: loads the plugins in
     /// <c>plugins/</c> beside the application and in <c>Plexus:Plugins:Paths</c>, composes the configured transport,
     /// codec, router strategy and discovery provider, makes <see cref="IPlexusClient"/> injectable, serves the endpoints
-    /// registered with <c>AddPlexusEndpoint</c> or <c>MapPlexusEndpoint</c> when the host starts, and on shutdown leaves
-    /// discovery, drains in-flight requests and stops. Settings are validated when the host starts; a bad value stops
+    /// registered with <c>AddPlexusEndpoint</c> or <c>MapPlexusEndpoint</c> and those of service plugins (classes marked
+    /// <see cref="PlexusEndpointAttribute"/>) that <c>Plexus:Endpoints</c> selects when the host starts, and on shutdown
+    /// leaves discovery, drains in-flight requests and stops. Settings are validated when the host starts; a bad value stops
     /// it with an error naming the key.
     /// </summary>
     /// <param name="services">The application's services.</param>
@@ -48,7 +48,6 @@ public static class PlexusServiceCollectionExtensions
         }
 
         services.AddPlexusRequestPlane(configuration);
-        services.TryAddSingleton<IPlexusClient>(static sp => sp.GetRequiredService<Plexus.Hosting.RequestPlane.Client.PushRouter>());
         return services;
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Configuration;
 using Plexus.Hosting.Discovery;
+using Plexus.Hosting.Endpoints;
 using Plexus.Hosting.RequestPlane;
 using Plexus.Hosting.RequestPlane.Client;
 using Plexus.Hosting.RequestPlane.Server;
@@ -31,8 +32,13 @@ internal static class RequestPlaneServiceCollectionExtensions
         services.TryAddSingleton<IFrameCodecs, ComposedFrameCodecs>();
         services.TryAddSingleton<NodeIdentity>();
         services.TryAddSingleton<PushRouter>();
+        services.TryAddSingleton<IPlexusClient>(static sp => sp.GetRequiredService<PushRouter>());
         services.AddMetrics();
         services.TryAddSingleton<RequestPlaneMetrics>();
+        services.AddOptions<EndpointSelectionOptions>().Bind(configuration.GetSection(EndpointSelectionOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EndpointSelectionOptions>>(
+            new EndpointSelectionOptionsValidator(configuration.GetSection(EndpointSelectionOptions.SectionName))));
+        services.TryAddSingleton<EndpointSelection>();
         services.TryAddSingleton<RequestPlaneServerHost>();
 
         // Validation runs first so that a bad name stops the start with the key that holds it.

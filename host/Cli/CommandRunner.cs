@@ -70,6 +70,16 @@ internal static class CommandRunner
 
             return ExitCodes.Configuration;
         }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            // The host's start-up validation throws them together when more than one section is invalid.
+            foreach (var failure in ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures))
+            {
+                await stderr.WriteLineAsync($"Configuration error: {failure}");
+            }
+
+            return ExitCodes.Configuration;
+        }
         catch (InvalidOperationException ex) when (ConfigurationBindingError.TryDescribe(ex, out var line))
         {
             await stderr.WriteLineAsync($"Configuration error: {line}");

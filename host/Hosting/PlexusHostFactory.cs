@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
-using Plexus.Host.Demo;
 using Plexus.Host.Status;
 using Plexus.Hosting;
 using Plexus.Hosting.Plugins;
@@ -68,6 +67,8 @@ internal static class PlexusHostFactory
         var drain = builder.Configuration.GetValue("Plexus:Server:DrainTimeout", TimeSpan.FromSeconds(30));
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = drain + TimeSpan.FromSeconds(5));
 
+        DemoSettings.Apply(builder.Configuration);
+
         // Plugins load before the container exists, so they log through a factory of their own, formatted alike.
         using (var loggers = LoggerFactory.Create(b =>
         {
@@ -85,7 +86,6 @@ internal static class PlexusHostFactory
 
         builder.Services.AddPlexusRequestPlane(builder.Configuration);
         builder.Services.AddPlexusStatus(builder.Configuration);
-        builder.Services.AddDemoService(builder.Configuration);
         return builder.Build();
     }
 }

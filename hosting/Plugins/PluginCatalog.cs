@@ -86,7 +86,8 @@ internal sealed class PluginCatalog
     /// <summary>
     /// Writes the catalog as a JSON array: one object per plugin with <c>name</c>, <c>version</c>, <c>kinds</c>,
     /// <c>abstractionsVersion</c>, <c>status</c> (<c>loaded</c>, <c>failed</c>, <c>disabled</c>), <c>error</c>,
-    /// <c>required</c>, <c>folder</c> and <c>components</c> (type names by kind).
+    /// <c>required</c>, <c>folder</c>, <c>components</c> (type names by kind) and <c>endpoints</c> (the endpoints its
+    /// marked handlers serve, as declared).
     /// </summary>
     /// <param name="writer">The writer.</param>
     public void WriteJson(Utf8JsonWriter writer)
@@ -127,11 +128,59 @@ internal sealed class PluginCatalog
                 }
 
                 writer.WriteEndObject();
+                writer.WriteStartArray("endpoints");
+                foreach (PluginEndpoint endpoint in plugin.Endpoints)
+                {
+                    writer.WriteStringValue(endpoint.Endpoint.ToString());
+                }
+
+                writer.WriteEndArray();
                 writer.WriteEndObject();
             }
 
             writer.WriteEndArray();
         }
+    }
+
+    /// <summary>
+    /// Creates the handlers of <paramref name="endpoints"/>, each handler class once. A plugin whose handler cannot be
+    /// created becomes <see cref="PluginStatus.Failed"/>, as with <see cref="Activate{T}"/>, and none of its endpoints
+    /// get a handler; nor do endpoints of plugins that are no longer loaded.
+    /// </summary>
+    /// <param name="endpoints">Endpoints of plugins in this catalog.</param>
+    /// <param name="services">The built container the handlers were registered in.</param>
+    /// <returns>The handlers, by handler class.</returns>
+    /// <exception cref="PluginLoadException">A required plugin failed; it lists every such failure of this call.</exception>
+    public IReadOnlyDictionary<Type, IEndpointHandler> ActivateHandlers(IEnumerable<PluginEndpoint> endpoints, IServiceProvider services)
+    {
+        var failures = new List<string>();
+        var handlers = new Dictionary<Type, IEndpointHandler>();
+        lock (gate)
+        {
+            foreach (IGrouping<string, PluginEndpoint> group in endpoints.GroupBy(e => e.Plugin, StringComparer.OrdinalIgnoreCase))
+            {
+                if (Find(group.Key) is not { Status: PluginStatus.Loaded } plugin)
+                {
+                    continue;
+                }
+
+                Type[] types = group.Select(e => e.HandlerType).Distinct().ToArray();
+                if (TryCreate(plugin, types, services, failures) is { } created)
+                {
+                    for (var i = 0; i < types.Length; i++)
+                    {
+                        handlers[types[i]] = (IEndpointHandler)created[i];
+                    }
+                }
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new PluginLoadException(failures, this);
+        }
+
+        return handlers;
     }
 
     private List<object> ActivateCore(Type contract, IServiceProvider services, List<string> requiredFailures)
@@ -147,27 +196,29 @@ internal sealed class PluginCatalog
                 }
 
                 Type[] types = plugin.Components.Values.SelectMany(t => t).Distinct().Where(contract.IsAssignableFrom).ToArray();
-                var created = new List<object>(types.Length);
-                string? failure = null;
-                foreach (Type type in types)
-                {
-                    try
-                    {
-                        created.Add(services.GetRequiredService(type));
-                    }
-                    catch (Exception ex)
-                    {
-                        failure = PluginFailures.Line(plugin, ex, plugin.LoadContext, $"the constructor of {type.FullName} threw");
-                        break;
-                    }
-                }
-
-                if (failure is null)
+                if (TryCreate(plugin, types, services, requiredFailures) is { } created)
                 {
                     result.AddRange(created);
-                    continue;
                 }
+            }
+        }
 
+        return result;
+    }
+
+    /// <summary>Creates <paramref name="types"/> of one plugin, in order, or marks the plugin failed and returns null.</summary>
+    private List<object>? TryCreate(PluginInfo plugin, Type[] types, IServiceProvider services, List<string> requiredFailures)
+    {
+        var created = new List<object>(types.Length);
+        foreach (Type type in types)
+        {
+            try
+            {
+                created.Add(services.GetRequiredService(type));
+            }
+            catch (Exception ex)
+            {
+                string failure = PluginFailures.Line(plugin, ex, plugin.LoadContext, $"the constructor of {type.FullName} threw");
                 plugin.MarkFailed(failure);
                 if (plugin.Required)
                 {
@@ -178,9 +229,11 @@ internal sealed class PluginCatalog
                 {
                     logger.LogWarning(PluginLogEvents.ActivationFailed, "{PluginFailure}", failure);
                 }
+
+                return null;
             }
         }
 
-        return result;
+        return created;
     }
 }

@@ -11,8 +11,12 @@ internal static class PluginContracts
         (typeof(IRouterStrategy), "router"),
         (typeof(IDiscoveryProvider), "discovery"),
         (typeof(IBulkTransport), "bulk"),
+        (typeof(IEndpointHandler), "service"),
     ];
 
-    /// <summary>The contract types alone.</summary>
-    public static Type[] Types { get; } = All.Select(c => c.Contract).ToArray();
+    /// <summary>
+    /// The contracts every implementation of which is a component. An <see cref="IEndpointHandler"/> is one only when
+    /// marked <see cref="PlexusEndpointAttribute"/>: a plugin may keep unmarked handlers for its own use.
+    /// </summary>
+    public static Type[] Types { get; } = All.Select(c => c.Contract).Where(c => c != typeof(IEndpointHandler)).ToArray();
 }

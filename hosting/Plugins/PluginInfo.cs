@@ -22,7 +22,8 @@ internal sealed class PluginInfo
     /// <summary>The version of Plexus.Abstractions the plugin was built against, or null when unknown.</summary>
     public Version? AbstractionsVersion { get; internal set; }
 
-    /// <summary>What the plugin provides: <c>transport</c>, <c>codec</c>, <c>router</c>, <c>discovery</c>, <c>bulk</c>.</summary>
+    /// <summary>What the plugin provides: <c>transport</c>, <c>codec</c>, <c>router</c>, <c>discovery</c>, <c>bulk</c>,
+    /// <c>service</c> (endpoints of classes marked <see cref="PlexusEndpointAttribute"/>).</summary>
     public IReadOnlyList<string> Kinds { get; private set; } = [];
 
     /// <summary>The plugin's folder; null for a required plugin no folder provides.</summary>
@@ -38,6 +39,9 @@ internal sealed class PluginInfo
 
     /// <summary>The plugin's component types, by the contract they implement.</summary>
     public IReadOnlyDictionary<Type, IReadOnlyList<Type>> Components { get; private set; } = NoComponents;
+
+    /// <summary>The endpoints the plugin's marked handlers serve, as declared; empty unless loaded.</summary>
+    public IReadOnlyList<PluginEndpoint> Endpoints { get; internal set; } = [];
 
     /// <summary>The plugin's main assembly file, once found.</summary>
     public string? MainAssemblyPath { get; internal set; }

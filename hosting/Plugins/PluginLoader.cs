@@ -375,6 +375,8 @@ internal sealed class PluginLoader
 
         Assembly assembly;
         Dictionary<Type, IReadOnlyList<Type>> components;
+        IReadOnlyList<PluginEndpoint> endpoints;
+        (string Cause, string Fix)? badEndpoint = null;
         try
         {
             assembly = context.LoadMainAssembly();
@@ -389,9 +391,29 @@ internal sealed class PluginLoader
 
             Type[] implementations = scanned.Select(d => d.ImplementationType).OfType<Type>().Distinct().ToArray();
             components = PluginContracts.All
+                .Where(c => c.Contract != typeof(IEndpointHandler))
                 .Select(c => (c.Contract, Types: implementations.Where(c.Contract.IsAssignableFrom).ToArray()))
                 .Where(c => c.Types.Length > 0)
                 .ToDictionary(c => c.Contract, c => (IReadOnlyList<Type>)c.Types);
+
+            (endpoints, string? cause, string? fix) = PluginEndpointScan.Find(info.Name, assembly);
+            if (cause is not null)
+            {
+                badEndpoint = (cause, fix!);
+            }
+
+            Type[] handlers = endpoints.Select(e => e.HandlerType).Distinct().ToArray();
+            if (handlers.Length > 0)
+            {
+                // One instance per handler class, created through the container like every other component.
+                foreach (Type handler in handlers)
+                {
+                    scanned.AddSingleton(handler);
+                }
+
+                components[typeof(IEndpointHandler)] = handlers;
+            }
+
             foreach (ServiceDescriptor descriptor in scanned)
             {
                 services.Add(descriptor);
@@ -401,6 +423,13 @@ internal sealed class PluginLoader
         {
             Rollback();
             info.MarkFailed(PluginFailures.Line(info, ex, context, "loading it threw"));
+            return;
+        }
+
+        if (badEndpoint is { } bad)
+        {
+            Rollback();
+            Fail(info, bad.Cause, bad.Fix);
             return;
         }
 
@@ -440,6 +469,7 @@ internal sealed class PluginLoader
         info.Assembly = assembly;
         info.LoadContext = context;
         info.SetComponents(components);
+        info.Endpoints = endpoints;
     }
 
     private static IEnumerable<Type> EntryTypes(Assembly assembly) =>

@@ -2,13 +2,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Plexus.Host.PluginLoading.Tests;
 
-/// <summary>Keeps what was logged, to check that optional failures are reported.</summary>
-internal sealed class ListLogger : ILogger
+/// <summary>Keeps what was logged, to check that optional failures are reported; also its own provider.</summary>
+internal sealed class ListLogger : ILogger, ILoggerProvider
 {
     private readonly Lock gate = new();
-    private readonly List<(LogLevel Level, string Message)> entries = [];
+    private readonly List<(LogLevel Level, string Message, int Id)> entries = [];
 
-    public IReadOnlyList<(LogLevel Level, string Message)> Entries
+    public IReadOnlyList<(LogLevel Level, string Message, int Id)> Entries
     {
         get
         {
@@ -28,7 +28,13 @@ internal sealed class ListLogger : ILogger
     {
         lock (gate)
         {
-            entries.Add((logLevel, formatter(state, exception)));
+            entries.Add((logLevel, formatter(state, exception), eventId.Id));
         }
+    }
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public void Dispose()
+    {
     }
 }

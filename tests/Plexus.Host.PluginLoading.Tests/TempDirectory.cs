@@ -22,6 +22,22 @@ internal sealed class TempDirectory : IDisposable
         return link;
     }
 
+    /// <summary>Copies a built test plugin's folder into <paramref name="into"/> (this folder by default), as an
+    /// operator drops a plugin in place.</summary>
+    public string Copy(string testPlugin, string? into = null)
+    {
+        string source = TestPlugins.Folder(testPlugin);
+        string target = Directory.CreateDirectory(System.IO.Path.Combine(into ?? Path, testPlugin)).FullName;
+        foreach (string file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string to = System.IO.Path.Combine(target, System.IO.Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+
+        return target;
+    }
+
     public void Dispose()
     {
         try

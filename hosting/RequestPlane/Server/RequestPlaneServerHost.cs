@@ -1,8 +1,10 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Configuration;
+using Plexus.Hosting.Endpoints;
 using Plexus.Hosting.RequestPlane;
 using Plexus.Hosting.Telemetry;
 
@@ -83,7 +85,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var registrations = new List<EndpointRegistration>(_registrations);
+        var registrations = _services.GetRequiredService<EndpointSelection>().Select(_registrations);
         if (!_options.Server.Enabled || registrations.Count == 0)
         {
             LogNotServing(_options.Server.Enabled ? "no endpoints are registered" : "Plexus:Server:Enabled is false");

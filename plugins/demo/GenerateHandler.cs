@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Options;
 
-namespace Plexus.Host.Demo;
+namespace Plexus.Service.Demo;
 
 /// <summary>
 /// <c>demo/echo/generate</c>: streams a reply one token per message, the way a text-generation endpoint does.
 /// The reply repeats the prompt's words and continues from a small vocabulary chosen by the prompt, so the same
 /// prompt always streams the same tokens. The header <c>max-tokens</c> sets how many tokens follow the prompt.
 /// </summary>
+[PlexusEndpoint("demo/echo/generate")]
 internal sealed class GenerateHandler : IEndpointHandler
 {
     private static readonly string[] Vocabulary =

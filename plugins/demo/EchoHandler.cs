@@ -1,8 +1,9 @@
 using System.Buffers;
 
-namespace Plexus.Host.Demo;
+namespace Plexus.Service.Demo;
 
 /// <summary><c>demo/echo/echo</c>: answers with the request payload as one message.</summary>
+[PlexusEndpoint("demo/echo/echo")]
 internal sealed class EchoHandler : IEndpointHandler
 {
     public ValueTask HandleAsync(RequestContext request, IResponseWriter responses)

@@ -1,12 +1,11 @@
-using Plexus.Hosting.RequestPlane.Client;
-
-namespace Plexus.Host.Demo;
+namespace Plexus.Service.Demo;
 
 /// <summary>
 /// <c>demo/echo/relay</c>: calls the endpoint named in the <c>relay-to</c> header with this request's payload and
 /// streams its responses back: one service calling another through the request plane.
 /// </summary>
-internal sealed class RelayHandler(PushRouter router, TimeProvider time) : IEndpointHandler
+[PlexusEndpoint("demo/echo/relay")]
+internal sealed class RelayHandler(IPlexusClient client, TimeProvider time) : IEndpointHandler
 {
     public const string TargetHeader = "relay-to";
 
@@ -28,7 +27,7 @@ internal sealed class RelayHandler(PushRouter router, TimeProvider time) : IEndp
             }
         }
 
-        await using var stream = await router.CallAsync(endpoint, request.Payload, new CallOptions(Timeout: timeout), request.RequestAborted);
+        await using var stream = await client.CallAsync(endpoint, request.Payload, new CallOptions(Timeout: timeout), request.RequestAborted);
         while (await stream.MoveNextAsync(request.RequestAborted))
         {
             foreach (var segment in stream.Current)
