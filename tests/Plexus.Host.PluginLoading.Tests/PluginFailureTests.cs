@@ -21,6 +21,20 @@ public sealed class PluginFailureTests
     }
 
     [Fact]
+    public void A_plugin_built_against_the_previous_major_version_is_refused_with_one_line()
+    {
+        var loaded = TestPlugins.Load("previous-major", "good");
+
+        PluginInfo plugin = loaded["previous-major"];
+        Assert.Equal(PluginStatus.Failed, plugin.Status);
+        Assert.Equal(new Version(1, 0, 0, 0), plugin.AbstractionsVersion);
+        FailureLine.Assert(plugin.Error, "previous-major", "Plexus.Abstractions 1.0.0", "this host has 2.0.0", "major versions differ");
+        Assert.Contains("rebuild the plugin against Plexus.Abstractions 2.x", plugin.Error!, StringComparison.Ordinal);
+        Assert.False(TestPlugins.IsLoadedAnywhere("Plexus.Test.PreviousMajor"));
+        Assert.Equal(PluginStatus.Loaded, loaded["good"].Status);
+    }
+
+    [Fact]
     public void Incompatible_abstractions_major_version_is_refused_without_loading()
     {
         var loaded = TestPlugins.Load("incompatible", "good");
@@ -28,8 +42,8 @@ public sealed class PluginFailureTests
         PluginInfo plugin = loaded["incompatible"];
         Assert.Equal(PluginStatus.Failed, plugin.Status);
         Assert.Equal(new Version(99, 0, 0, 0), plugin.AbstractionsVersion);
-        FailureLine.Assert(plugin.Error, "incompatible", "Plexus.Abstractions 99.0.0", "this host has 1.0.0", "major versions differ");
-        Assert.Contains("rebuild the plugin against Plexus.Abstractions 1.x", plugin.Error!, StringComparison.Ordinal);
+        FailureLine.Assert(plugin.Error, "incompatible", "Plexus.Abstractions 99.0.0", "this host has 2.0.0", "major versions differ");
+        Assert.Contains("rebuild the plugin against Plexus.Abstractions 2.x", plugin.Error!, StringComparison.Ordinal);
         Assert.False(TestPlugins.IsLoadedAnywhere("Plexus.Test.Incompatible"));
         Assert.Equal(PluginStatus.Loaded, loaded["good"].Status);
     }
