@@ -83,11 +83,14 @@ public sealed class RequestDispatcher : IRequestDispatcher
             return;
         }
 
-        using var aborted = request.Deadline is { } deadline && deadline - _time.GetUtcNow() is var remaining && remaining < LongestTimer
-            ? new CancellationTokenSource(Clamp(remaining), _time)
-            : new CancellationTokenSource();
-        using var fromClient = request.Aborted.UnsafeRegister(static state => Cancel(state), aborted);
-        using var fromServer = _stopping.Token.UnsafeRegister(static state => Cancel(state), aborted);
+        // Why the handler's token fired is recorded before it fires, so that a handler reacting at once (even inline, on
+        // the timer's thread) can never make a passed deadline look like a handler error.
+        using var aborted = new RequestAbort();
+        using var deadlineTimer = request.Deadline is { } deadline && deadline - _time.GetUtcNow() is var remaining && remaining < LongestTimer
+            ? _time.CreateTimer(static state => ((RequestAbort)state!).Fire(AbortReason.Deadline), aborted, Clamp(remaining), Timeout.InfiniteTimeSpan)
+            : null;
+        using var fromClient = request.Aborted.UnsafeRegister(static state => ((RequestAbort)state!).Fire(AbortReason.Client), aborted);
+        using var fromServer = _stopping.Token.UnsafeRegister(static state => ((RequestAbort)state!).Fire(AbortReason.Stopping), aborted);
         try
         {
             var context = new RequestContext(request.Endpoint, request.RequestId, request.Payload, request.Headers, request.Deadline, aborted.Token);
@@ -98,7 +101,7 @@ public sealed class RequestDispatcher : IRequestDispatcher
             }
             catch (Exception exception)
             {
-                error = ToClientError(exception, request, responses.HasResponded);
+                error = ToClientError(exception, request, responses.HasResponded, aborted.Reason);
             }
 
             await CompleteQuietlyAsync(responses, error);
@@ -119,19 +122,8 @@ public sealed class RequestDispatcher : IRequestDispatcher
     /// <returns><see langword="true"/> when every request finished in time; <see langword="false"/> when some were aborted.</returns>
     public async ValueTask<bool> DrainAsync(IRequestPlaneServer? server, CancellationToken cancellationToken)
     {
-        Task idle;
-        lock (_gate)
-        {
-            _draining = true;
-            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (_inFlight == 0)
-            {
-                _idle.TrySetResult();
-            }
-
-            idle = _idle.Task;
-        }
-
+        _draining = true;
+        Task? idle = null;
         try
         {
             if (server is not null)
@@ -139,9 +131,12 @@ public sealed class RequestDispatcher : IRequestDispatcher
                 await server.StopAcceptingAsync(cancellationToken);
             }
 
+            // Counted only now: until the server has stopped accepting, a request it admitted may still be on its way
+            // to DispatchAsync, and an idle moment before that is not the end of the drain.
+            idle = IdleAsync();
+
             // A transport that used up the grace period just stopping to accept leaves no time to finish anything.
             cancellationToken.ThrowIfCancellationRequested();
-
             await idle.WaitAsync(cancellationToken);
             return true;
         }
@@ -150,24 +145,27 @@ public sealed class RequestDispatcher : IRequestDispatcher
             await _stopping.CancelAsync();
 
             // Aborted handlers end promptly; their streams are completed with the abort's error before the server closes.
+            idle ??= IdleAsync();
             await idle.WaitAsync(TimeSpan.FromSeconds(5), _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return false;
         }
     }
 
-    private static PlexusException Refused(string message) => new(PlexusErrorCode.Unavailable, message) { BeforeFirstByte = true };
-
-    private static void Cancel(object? state)
+    private Task IdleAsync()
     {
-        try
+        lock (_gate)
         {
-            ((CancellationTokenSource)state!).Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The request ended while the cancellation was on its way.
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_inFlight == 0)
+            {
+                _idle.TrySetResult();
+            }
+
+            return _idle.Task;
         }
     }
+
+    private static PlexusException Refused(string message) => new(PlexusErrorCode.Unavailable, message) { BeforeFirstByte = true };
 
     private static TimeSpan Clamp(TimeSpan remaining) => remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining;
 
@@ -214,24 +212,18 @@ public sealed class RequestDispatcher : IRequestDispatcher
 
     // The one rule for what a client sees when its handler fails. A fresh exception, as if rebuilt from the wire, so
     // that server stack traces stay on the server; "retry elsewhere" holds only while nothing was sent.
-    private PlexusException ToClientError(Exception exception, IncomingRequest request, bool responded)
+    private static PlexusException ToClientError(Exception exception, IncomingRequest request, bool responded, AbortReason reason)
     {
-        if (exception is OperationCanceledException)
+        // Once the token fired, whatever the handler throws (its own OperationCanceledException, or a writer that
+        // refuses because the request ended) is the abort's doing, and the client is told why.
+        switch (reason)
         {
-            if (_stopping.IsCancellationRequested)
-            {
+            case AbortReason.Stopping:
                 return new PlexusException(PlexusErrorCode.Unavailable, $"The server stopped while {request.Endpoint} request {request.RequestId} was in flight (its drain ran out of time).");
-            }
-
-            if (request.Aborted.IsCancellationRequested)
-            {
+            case AbortReason.Deadline:
+                return new PlexusException(PlexusErrorCode.Timeout, $"{request.Endpoint} request {request.RequestId} passed its deadline of {request.Deadline:O} before its handler finished.");
+            case AbortReason.Client:
                 return new PlexusException(PlexusErrorCode.Cancelled, $"The client cancelled {request.Endpoint} request {request.RequestId}.");
-            }
-
-            if (request.Deadline is { } deadline && _time.GetUtcNow() >= deadline)
-            {
-                return new PlexusException(PlexusErrorCode.Timeout, $"{request.Endpoint} request {request.RequestId} passed its deadline of {deadline:O} before its handler finished.");
-            }
         }
 
         return exception is PlexusException plexus
@@ -239,5 +231,47 @@ public sealed class RequestDispatcher : IRequestDispatcher
             : new PlexusException(PlexusErrorCode.HandlerError, exception.Message);
     }
 
+    private enum AbortReason
+    {
+        None,
+        Client,
+        Deadline,
+        Stopping,
+    }
+
     private readonly record struct Registration(InstanceId Instance, IEndpointHandler Handler);
+
+    /// <summary>The handler's token, and the first reason it fired for.</summary>
+    private sealed class RequestAbort : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private int _reason;
+
+        public CancellationToken Token => _source.Token;
+
+        public AbortReason Reason => (AbortReason)Volatile.Read(ref _reason);
+
+        public void Fire(AbortReason reason)
+        {
+            if (Interlocked.CompareExchange(ref _reason, (int)reason, (int)AbortReason.None) != (int)AbortReason.None)
+            {
+                return;
+            }
+
+            try
+            {
+                _source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request ended while the cancellation was on its way.
+            }
+            catch (AggregateException)
+            {
+                // A callback the handler registered on its token threw: the handler's failure, reported by its own end.
+            }
+        }
+
+        public void Dispose() => _source.Dispose();
+    }
 }

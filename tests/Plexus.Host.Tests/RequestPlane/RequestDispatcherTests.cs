@@ -152,6 +152,36 @@ public sealed class RequestDispatcherTests
         Assert.Equal(PlexusErrorCode.Unavailable, aborted.Error!.Code);
     }
 
+    [Fact]
+    public async Task A_request_the_server_hands_over_while_it_stops_accepting_is_waited_for()
+    {
+        var dispatcher = new RequestDispatcher();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        dispatcher.Register(Endpoint, Instance, new Handler(async (request, responses) =>
+        {
+            await release.Task.WaitAsync(request.RequestAborted);
+            await responses.WriteMessageAsync("done"u8.ToArray());
+        }));
+
+        // Admitted before the drain, handed over only while the server stops accepting (its payload was still arriving).
+        var channel = new RecordingChannel();
+        Task? run = null;
+        var server = new Moq.Mock<IRequestPlaneServer>();
+        server.Setup(s => s.StopAcceptingAsync(Moq.It.IsAny<CancellationToken>())).Returns(() =>
+        {
+            run = dispatcher.DispatchAsync(Request(), channel).AsTask();
+            return ValueTask.CompletedTask;
+        });
+
+        var drain = dispatcher.DrainAsync(server.Object, CancellationToken.None).AsTask();
+        await Task.Delay(100);
+        Assert.False(drain.IsCompleted, "The drain ended while a request handed over during it was still running.");
+        release.SetResult();
+        Assert.True(await drain.WaitAsync(TimeSpan.FromSeconds(10)));
+        await run!;
+        Assert.Equal((1, (PlexusException?)null), (channel.Messages, channel.Error));
+    }
+
     private static IncomingRequest Request(DateTimeOffset? deadline = null, CancellationToken aborted = default) =>
         new(Endpoint, Instance, "r1", ReadOnlySequence<byte>.Empty, new Dictionary<string, string>(), deadline, aborted);
 
