@@ -14,7 +14,7 @@ namespace Plexus.Transport.Tcp;
 /// Each accepted connection gets a handshake under a timeout (TLS first when configured), then a
 /// <see cref="ServerSession"/> that turns its frames into calls on the dispatcher and carries the responses back.
 /// </summary>
-internal sealed class TcpRequestServer : IRequestPlaneServer
+internal sealed class TcpServer : IRequestPlaneServer
 {
     // How long a closing server lets frames already queued (the END of a request that just finished, the errors of
     // aborted ones) reach peers that read, before it drops what is left.
@@ -38,7 +38,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
     private int _undispatched;
     private TaskCompletionSource? _allHandedOver;
 
-    public TcpRequestServer(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
+    public TcpServer(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
     {
         _options = options;
         _codecs = codecs;
@@ -103,7 +103,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             switch (_state)
             {
                 case ServerState.Closed:
-                    throw new ObjectDisposedException(nameof(TcpRequestServer), $"{Address} has stopped; create a new server.");
+                    throw new ObjectDisposedException(nameof(TcpServer), $"{Address} has stopped; create a new server.");
                 case ServerState.Running or ServerState.Draining:
                     return;
             }
