@@ -29,17 +29,14 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
     private readonly Lock _randomGate = new();
     private int _disposed;
 
-    // Log filters in deployments name this category, so it keeps the type's earlier name.
-    internal const string LogCategory = "Plexus.Hosting.RequestPlane.Client.PushRouter";
-
-    public PlexusClient(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+    public PlexusClient(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILogger<PlexusClient> logger)
     {
         _metrics = metrics;
         _composition = composition;
         _router = options.Value.Router;
         _requestPlane = options.Value.RequestPlane;
         _time = time;
-        _logger = loggers.CreateLogger(LogCategory);
+        _logger = logger;
         _random = _router.Seed is int seed ? new Random(seed) : new Random();
     }
 
