@@ -31,8 +31,8 @@ internal static class RequestPlaneServiceCollectionExtensions
         services.TryAddSingleton<PlexusComposition>();
         services.TryAddSingleton<IFrameCodecs, ComposedFrameCodecs>();
         services.TryAddSingleton<NodeIdentity>();
-        services.TryAddSingleton<PushRouter>();
-        services.TryAddSingleton<IPlexusClient>(static sp => sp.GetRequiredService<PushRouter>());
+        services.TryAddSingleton<PlexusClient>();
+        services.TryAddSingleton<IPlexusClient>(static sp => sp.GetRequiredService<PlexusClient>());
         services.AddMetrics();
         services.TryAddSingleton<RequestPlaneMetrics>();
         services.AddOptions<EndpointSelectionOptions>().Bind(configuration.GetSection(EndpointSelectionOptions.SectionName)).ValidateOnStart();

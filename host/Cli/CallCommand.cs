@@ -127,7 +127,7 @@ internal static class CallCommand
 
     public static async Task<int> RunAsync(IHost host, Request request, byte[] payload, Stream output, TextWriter error, CancellationToken cancellationToken)
     {
-        var router = host.Services.GetRequiredService<PushRouter>();
+        var router = host.Services.GetRequiredService<PlexusClient>();
         var index = 0;
         var endedWithNewline = true;
         try

@@ -17,7 +17,7 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
     private readonly NatsTransportOptions _options;
     private readonly NatsConnection _connection;
     private readonly string _inbox;
-    private readonly ConcurrentDictionary<long, NatsClientStream> _streams = new();
+    private readonly ConcurrentDictionary<long, NatsResponseStream> _streams = new();
     private readonly ConcurrentDictionary<Uri, NatsAddress> _addresses = new();
     private readonly Task _connecting;
     private readonly Timer _sweep;
@@ -91,7 +91,7 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         await ConnectedAsync(cancellationToken).ConfigureAwait(false);
 
         var id = Interlocked.Increment(ref _nextId);
-        var stream = new NatsClientStream(this, id, string.Create(CultureInfo.InvariantCulture, $"{_inbox}.{id}"), target.ControlSubject, request.Endpoint, request.Deadline, _options);
+        var stream = new NatsResponseStream(this, id, string.Create(CultureInfo.InvariantCulture, $"{_inbox}.{id}"), target.ControlSubject, request.Endpoint, request.Deadline, _options);
         _streams[id] = stream;
         var headSent = false;
         try
@@ -162,9 +162,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
 
     /// <summary>A stream ended or was disposed; it no longer receives frames.</summary>
     /// <param name="stream">The stream.</param>
-    public void Ended(NatsClientStream stream)
+    public void Ended(NatsResponseStream stream)
     {
-        _streams.TryRemove(new KeyValuePair<long, NatsClientStream>(stream.Id, stream));
+        _streams.TryRemove(new KeyValuePair<long, NatsResponseStream>(stream.Id, stream));
         if (_disposed && _streams.IsEmpty)
         {
             _ = CloseAsync();
@@ -193,7 +193,7 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private async Task SendPartsAsync(NatsClientStream stream, string control, ReadOnlySequence<byte> rest, long maxPayload, CancellationToken cancellationToken)
+    private async Task SendPartsAsync(NatsResponseStream stream, string control, ReadOnlySequence<byte> rest, long maxPayload, CancellationToken cancellationToken)
     {
         // Parts go to the server's control subject, which keeps the request by its reply subject.
         var headers = new byte[160];

@@ -12,7 +12,7 @@ internal sealed class NatsResponseWriter : IResponseChannel, IDisposable
 {
     private const int MinimumBufferSize = 4096;
 
-    private readonly NatsServerExchange _exchange;
+    private readonly NatsExchange _exchange;
     private readonly ArrayPool<byte> _pool;
     private readonly long _maxMessageBytes;
     private readonly Queue<ReceivedMessage> _ended = new();
@@ -25,7 +25,7 @@ internal sealed class NatsResponseWriter : IResponseChannel, IDisposable
     /// <param name="exchange">The request.</param>
     /// <param name="pool">Where message buffers come from.</param>
     /// <param name="maxMessageBytes">The largest message allowed.</param>
-    public NatsResponseWriter(NatsServerExchange exchange, ArrayPool<byte> pool, long maxMessageBytes)
+    public NatsResponseWriter(NatsExchange exchange, ArrayPool<byte> pool, long maxMessageBytes)
     {
         _exchange = exchange;
         _pool = pool;

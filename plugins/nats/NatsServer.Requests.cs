@@ -132,7 +132,7 @@ internal sealed partial class NatsServer
         }
 
         var payload = head.Length == 0 ? [] : _pool.Rent((int)head.Length);
-        var exchange = new NatsServerExchange(_connection, replyTo, endpoint, instance, head, payload);
+        var exchange = new NatsExchange(_connection, replyTo, endpoint, instance, head, payload);
         bool stopped = false, added = false;
         lock (_gate)
         {
@@ -223,7 +223,7 @@ internal sealed partial class NatsServer
         }
     }
 
-    private void Dispatch(NatsServerExchange exchange)
+    private void Dispatch(NatsExchange exchange)
     {
         if (!exchange.TryClaim())
         {
@@ -238,7 +238,7 @@ internal sealed partial class NatsServer
             preferLocal: true);
     }
 
-    private async Task RunAsync(NatsServerExchange exchange)
+    private async Task RunAsync(NatsExchange exchange)
     {
         var channel = new NatsResponseWriter(exchange, _pool, _options.MaxPayloadBytes);
         try

@@ -23,8 +23,8 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
     private readonly string _serverId;
     private readonly string _control;
     private readonly NatsEndpointNames _names = new();
-    private readonly ConcurrentDictionary<string, NatsServerExchange> _exchanges = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, NatsServerExchange>.AlternateLookup<ReadOnlySpan<char>> _exchangesBySpan;
+    private readonly ConcurrentDictionary<string, NatsExchange> _exchanges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, NatsExchange>.AlternateLookup<ReadOnlySpan<char>> _exchangesBySpan;
     private readonly Lock _gate = new();
     private readonly Timer _sweep;
     private ServerState _state;
@@ -268,11 +268,11 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
         }
     }
 
-    private void Finished(NatsServerExchange exchange) =>
-        _exchanges.TryRemove(new KeyValuePair<string, NatsServerExchange>(exchange.ReplyTo, exchange));
+    private void Finished(NatsExchange exchange) =>
+        _exchanges.TryRemove(new KeyValuePair<string, NatsExchange>(exchange.ReplyTo, exchange));
 
     // A request dropped before it was dispatched (cancelled, its client silent or gone) has nobody to clean up after it.
-    private void DropIfNotDispatched(NatsServerExchange exchange)
+    private void DropIfNotDispatched(NatsExchange exchange)
     {
         if (exchange.HasEnded && exchange.TryClaim())
         {

@@ -11,7 +11,7 @@ internal sealed class ClientSession : IFrameReceiver
     // Payloads up to this size are copied into the REQUEST frame's buffer, so SendAsync need not wait for the writer.
     private const int CopyThreshold = 16 * 1024;
 
-    private readonly TcpRequestClient _client;
+    private readonly TcpClient _client;
     private readonly FrameConnection _connection;
     private readonly TcpTransportOptions _options;
     private readonly Dictionary<uint, TcpResponseStream> _streams = [];
@@ -30,7 +30,7 @@ internal sealed class ClientSession : IFrameReceiver
     private bool _closed;
     private bool _closeWhenIdle;
 
-    public ClientSession(TcpRequestClient client, Uri address, FrameConnection connection, TcpTransportOptions options)
+    public ClientSession(TcpClient client, Uri address, FrameConnection connection, TcpTransportOptions options)
     {
         _client = client;
         _connection = connection;

@@ -5,25 +5,25 @@ namespace Plexus.Transport.Tcp;
 
 /// <summary>
 /// The server's side of one client connection: asks the dispatcher to admit each REQUEST as its head arrives, opens a
-/// <see cref="ServerStream"/> for it, routes DATA, CANCEL and CREDIT frames to it, refuses what it cannot take (with
+/// <see cref="TcpExchange"/> for it, routes DATA, CANCEL and CREDIT frames to it, refuses what it cannot take (with
 /// BEFORE_FIRST_BYTE, at once, without reading the payload), and goes away when the server stops accepting: GOAWAY,
 /// no new streams, close once the last one ends.
 /// </summary>
 internal sealed class ServerSession : IFrameReceiver
 {
-    private readonly TcpRequestServer _server;
+    private readonly TcpServer _server;
     private readonly IRequestDispatcher _dispatcher;
     private readonly FrameConnection _connection;
     private readonly TcpTransportOptions _options;
     private readonly ILogger _logger;
-    private readonly Dictionary<uint, ServerStream> _streams = [];
+    private readonly Dictionary<uint, TcpExchange> _streams = [];
     private readonly EndpointCache _endpoints = new();
     private readonly Lock _gate = new();
     private uint _lastStreamId;
     private bool _goingAway;
     private bool _closed;
 
-    public ServerSession(TcpRequestServer server, IRequestDispatcher dispatcher, FrameConnection connection, TcpTransportOptions options, ILogger logger)
+    public ServerSession(TcpServer server, IRequestDispatcher dispatcher, FrameConnection connection, TcpTransportOptions options, ILogger logger)
     {
         _server = server;
         _dispatcher = dispatcher;
@@ -90,7 +90,7 @@ internal sealed class ServerSession : IFrameReceiver
 
     public void OnClosed(PlexusException error)
     {
-        ServerStream[] open;
+        TcpExchange[] open;
         lock (_gate)
         {
             _closed = true;
@@ -133,7 +133,7 @@ internal sealed class ServerSession : IFrameReceiver
     /// </summary>
     public void AbortAll(PlexusException error)
     {
-        ServerStream[] open;
+        TcpExchange[] open;
         lock (_gate)
         {
             _goingAway = true;
@@ -149,7 +149,7 @@ internal sealed class ServerSession : IFrameReceiver
     }
 
     /// <summary>A stream ended; called once per stream.</summary>
-    public void StreamFinished(ServerStream stream)
+    public void StreamFinished(TcpExchange stream)
     {
         bool idle;
         lock (_gate)
@@ -187,7 +187,7 @@ internal sealed class ServerSession : IFrameReceiver
             return;
         }
 
-        var stream = new ServerStream(this, _connection, id, request, _options.MaxPayloadBytes);
+        var stream = new TcpExchange(this, _connection, id, request, _options.MaxPayloadBytes);
         lock (_gate)
         {
             if (_goingAway || _closed)
@@ -250,7 +250,7 @@ internal sealed class ServerSession : IFrameReceiver
         return null;
     }
 
-    private ServerStream? Find(uint id)
+    private TcpExchange? Find(uint id)
     {
         if (id == 0)
         {

@@ -23,7 +23,7 @@ internal sealed class TcpResponseWriter : IResponseChannel
     // 64 and 128 MiB arrays in the shared pool after it is gone.
     private const int MaximumBufferSize = 1024 * 1024;
 
-    private readonly ServerStream _stream;
+    private readonly TcpExchange _stream;
     private readonly FrameConnection _connection;
     private readonly ArrayPool<byte> _pool;
     private readonly long _maxMessageBytes;
@@ -44,7 +44,7 @@ internal sealed class TcpResponseWriter : IResponseChannel
     // Set when a message that already had pieces queued went over the limit: the stream cannot go on after it.
     private PlexusException? _broken;
 
-    public TcpResponseWriter(ServerStream stream, FrameConnection connection, long maxMessageBytes)
+    public TcpResponseWriter(TcpExchange stream, FrameConnection connection, long maxMessageBytes)
     {
         _stream = stream;
         _connection = connection;

@@ -46,9 +46,9 @@ internal sealed class TcpTransportFactory : ITransportFactory
 
     /// <inheritdoc />
     public IRequestPlaneServer CreateServer() =>
-        new TcpRequestServer(_options, _codecs, _tls, _pool, _loggerFactory.CreateLogger("Plexus.Transport.Tcp.Server"));
+        new TcpServer(_options, _codecs, _tls, _pool, _loggerFactory.CreateLogger("Plexus.Transport.Tcp.Server"));
 
     /// <inheritdoc />
     public IRequestPlaneClient CreateClient() =>
-        new TcpRequestClient(_options, _codecs, _tls, _pool, _loggerFactory.CreateLogger("Plexus.Transport.Tcp.Client"));
+        new TcpClient(_options, _codecs, _tls, _pool, _loggerFactory.CreateLogger("Plexus.Transport.Tcp.Client"));
 }

@@ -116,7 +116,7 @@ public sealed class ConnectionTests
         var options = TestOptions.Loopback("[::]:0");
         options.AdvertisedAddress = "node-7.example";
         var factory = new TcpTransportFactory(options, TestCodecs.TwoPart());
-        await using var server = (TcpRequestServer)factory.CreateServer();
+        await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = factory.CreateClient();
         var echo = Echo.Serve(server);
@@ -131,7 +131,7 @@ public sealed class ConnectionTests
     public async Task ManyRequests_ShareOneConnection()
     {
         var factory = new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart());
-        await using var server = (TcpRequestServer)factory.CreateServer();
+        await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = factory.CreateClient();
         var echo = Echo.Serve(server);
@@ -153,7 +153,7 @@ public sealed class ConnectionTests
     {
         var small = TestOptions.Loopback();
         small.MaxPayloadBytes = 100_000;
-        await using var server = (TcpRequestServer)new TcpTransportFactory(small, TestCodecs.TwoPart()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(small, TestCodecs.TwoPart()).CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateClient();
         var echo = Echo.Serve(server);
@@ -192,7 +192,7 @@ public sealed class ConnectionTests
     {
         var small = TestOptions.Loopback();
         small.MaxPayloadBytes = 100_000;
-        await using var server = (TcpRequestServer)new TcpTransportFactory(small, TestCodecs.TwoPart()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(small, TestCodecs.TwoPart()).CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateClient();
         var echo = Echo.Serve(server);
@@ -211,7 +211,7 @@ public sealed class ConnectionTests
     public async Task HeadersOverTheFrameHeaderLimit_FailThatRequest_WithoutTouchingTheConnection()
     {
         var factory = new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart());
-        await using var server = (TcpRequestServer)factory.CreateServer();
+        await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = factory.CreateClient();
         var echo = Echo.Serve(server);

@@ -82,9 +82,9 @@ public sealed class DispatchTests
         Assert.Equal([9], reply);
     }
 
-    private static async Task<TcpRequestServer> StartAsync()
+    private static async Task<TcpServer> StartAsync()
     {
-        var server = (TcpRequestServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateServer();
+        var server = (TcpServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateServer();
         await server.StartAsync(CancellationToken.None);
         return server;
     }

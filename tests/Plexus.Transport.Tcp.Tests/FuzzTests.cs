@@ -25,7 +25,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         var options = TestOptions.Loopback();
         options.HandshakeTimeout = TimeSpan.FromSeconds(1);
         var factory = new TcpTransportFactory(options, TestCodecs.TwoPart());
-        await using var server = (TcpRequestServer)factory.CreateServer();
+        await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         var echo = Echo.Serve(server);
         var corpus = BuildCorpus(echo);

@@ -14,7 +14,7 @@ public sealed class HandshakeTests
         var log = new LogCapture();
         var options = TestOptions.Loopback();
         options.HandshakeTimeout = TimeSpan.FromMilliseconds(500);
-        await using var server = (TcpRequestServer)new TcpTransportFactory(options, TestCodecs.TwoPart(), log.Factory()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(options, TestCodecs.TwoPart(), log.Factory()).CreateServer();
         await server.StartAsync(CancellationToken.None);
 
         using var silent = await RawWire.ConnectAsync(server.BoundEndPoint!);
@@ -36,7 +36,7 @@ public sealed class HandshakeTests
     public async Task ClientOfAnotherVersion_GetsARejectNamingBothVersions_AndTheServerLogsIt()
     {
         var log = new LogCapture();
-        await using var server = (TcpRequestServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart(), log.Factory()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart(), log.Factory()).CreateServer();
         await server.StartAsync(CancellationToken.None);
 
         using var socket = await RawWire.ConnectAsync(server.BoundEndPoint!);
@@ -114,7 +114,7 @@ public sealed class HandshakeTests
     public async Task Stranger_IsClosedAtOnce_WithoutAReply()
     {
         var log = new LogCapture();
-        await using var server = (TcpRequestServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart(), log.Factory()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart(), log.Factory()).CreateServer();
         await server.StartAsync(CancellationToken.None);
 
         using var socket = await RawWire.ConnectAsync(server.BoundEndPoint!);
@@ -158,7 +158,7 @@ public sealed class HandshakeTests
     [Fact(Timeout = 60_000)]
     public async Task ServerAccepts_AClientAnnouncing4GiBLimits()
     {
-        await using var server = (TcpRequestServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart()).CreateServer();
         await server.StartAsync(CancellationToken.None);
 
         using var socket = await RawWire.ConnectAsync(server.BoundEndPoint!);

@@ -36,7 +36,7 @@ public sealed class StalledPeerTests(ITestOutputHelper output)
         var options = TestOptions.Loopback();
         options.StalledPeerTimeout = StalledPeerTimeout;
         var factory = new TcpTransportFactory(options, TestCodecs.TwoPart(), log.Factory());
-        await using var server = (TcpRequestServer)factory.CreateServer();
+        await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         var echo = Echo.Serve(server);
         await using var healthy = factory.CreateClient();
@@ -110,7 +110,7 @@ public sealed class StalledPeerTests(ITestOutputHelper output)
         var options = TestOptions.Loopback();
         options.StalledPeerTimeout = TimeSpan.FromSeconds(4);
         options.MaxQueuedControlBytes = 16 * 1024;
-        await using var server = (TcpRequestServer)new TcpTransportFactory(options, TestCodecs.TwoPart(), log.Factory()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(options, TestCodecs.TwoPart(), log.Factory()).CreateServer();
         await server.StartAsync(CancellationToken.None);
 
         // Many pings at once, then a steady read slower than the server answers: the server has to stop reading while
@@ -163,7 +163,7 @@ public sealed class StalledPeerTests(ITestOutputHelper output)
         // Larger than the socket buffers can absorb (up to 4 MiB here), so most of it has to wait in the queue.
         var options = TestOptions.Loopback();
         var window = options.ConnectionWindowBytes;
-        await using var server = (TcpRequestServer)new TcpTransportFactory(options, TestCodecs.TwoPart()).CreateServer();
+        await using var server = (TcpServer)new TcpTransportFactory(options, TestCodecs.TwoPart()).CreateServer();
         await server.StartAsync(CancellationToken.None);
         var endpoint = new EndpointAddress("tcp", "tests", "endless");
         var instance = InstanceId.NewId();
@@ -216,5 +216,5 @@ public sealed class StalledPeerTests(ITestOutputHelper output)
         Assert.True(worst <= bound, $"{worst} bytes of DATA were queued for a peer that reads nothing; the bound is {bound} (this side's window is {window}).");
     }
 
-    private static bool IsAnyReaderPaused(TcpRequestServer server) => server.PausedSessionCount > 0;
+    private static bool IsAnyReaderPaused(TcpServer server) => server.PausedSessionCount > 0;
 }

@@ -47,7 +47,7 @@ public sealed class StreamingTests
         options.StreamWindowBytes = 64 * 1024;
         options.ConnectionWindowBytes = 64 * 1024;
         var factory = new TcpTransportFactory(options, TestCodecs.TwoPart());
-        await using var server = (TcpRequestServer)factory.CreateServer();
+        await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = factory.CreateClient();
         var target = ServeMixed(server, count: 3000, flushEach: true);
@@ -126,7 +126,7 @@ public sealed class StreamingTests
         var options = TestOptions.Loopback();
         options.MaxPayloadBytes = 2 * 1024 * 1024;
         var factory = new TcpTransportFactory(options, TestCodecs.TwoPart());
-        await using var server = (TcpRequestServer)factory.CreateServer();
+        await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = factory.CreateClient();
         var echo = Echo.Serve(server);

@@ -31,7 +31,7 @@ public sealed class TcpTransportConformanceTests : TransportConformanceTests
     protected override async Task<IAsyncDisposable> StartPeerThatNeverReadsAsync(FloodTarget target)
     {
         var unread = await base.StartPeerThatNeverReadsAsync(target);
-        var server = ((TcpRequestServer)Server).BoundEndPoint!;
+        var server = ((TcpServer)Server).BoundEndPoint!;
         var limit = FloodDuration + StepTimeout;
         return new Peers(unread, RawFlood.Pings(server, reconnect: true, limit), RawFlood.UnknownEndpointRequests(server, reconnect: true, limit));
     }

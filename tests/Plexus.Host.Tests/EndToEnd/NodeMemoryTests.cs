@@ -36,7 +36,7 @@ public sealed class NodeMemoryTests(ITestOutputHelper output) : IDisposable
         var plugins = Path.Combine(Path.GetDirectoryName(HostProcess.HostDll)!, "plugins");
         using var client = PlexusHostFactory.Build([$"--Plexus:Plugins:Paths:0={plugins}", "--Plexus:Status:Enabled=false", "--Plexus:Server:Enabled=false", "--Logging:LogLevel:Default=Warning", .. discovery, .. limits], quiet: true);
         await client.StartAsync();
-        var router = client.Services.GetRequiredService<PushRouter>();
+        var router = client.Services.GetRequiredService<PlexusClient>();
 
         var payload = new byte[PayloadBytes];
         Random.Shared.NextBytes(payload);
@@ -59,7 +59,7 @@ public sealed class NodeMemoryTests(ITestOutputHelper output) : IDisposable
             $"After {Echoes} echoes of {PayloadBytes >> 20} MiB the node grew from {before >> 20} MiB to {after >> 20} MiB resident; at most {AllowedGrowthBytes >> 20} MiB of growth is allowed.");
     }
 
-    private static async Task EchoAsync(PushRouter router, byte[] payload)
+    private static async Task EchoAsync(PlexusClient router, byte[] payload)
     {
         using var cancel = new CancellationTokenSource(Timeout);
         await using var stream = await router.CallAsync(EndpointAddress.Parse("demo/echo/echo"), new ReadOnlySequence<byte>(payload), new CallOptions(Timeout: Timeout), cancel.Token);

@@ -50,13 +50,13 @@ internal sealed class RouterHarness : IAsyncDisposable
 
         services.AddPlexusRequestPlane(configuration);
         _services = services.BuildServiceProvider();
-        Router = _services.GetRequiredService<PushRouter>();
+        Router = _services.GetRequiredService<PlexusClient>();
         Discovery = _services.GetRequiredService<PlexusComposition>().Discovery;
     }
 
     public ScriptedTransport Transport { get; } = new();
 
-    public PushRouter Router { get; }
+    public PlexusClient Router { get; }
 
     public IDiscoveryProvider Discovery { get; }
 

@@ -46,7 +46,7 @@ public sealed class StatusServerTests : IAsyncLifetime
 
     private async Task<string[]> CallAsync(string endpoint, string data, string? maxTokens = null)
     {
-        var router = _host.Services.GetRequiredService<PushRouter>();
+        var router = _host.Services.GetRequiredService<PlexusClient>();
         var headers = maxTokens is null ? null : new Dictionary<string, string> { ["max-tokens"] = maxTokens };
         var messages = new List<string>();
         await foreach (var m in (await router.CallAsync(EndpointAddress.Parse(endpoint), new System.Buffers.ReadOnlySequence<byte>(System.Text.Encoding.UTF8.GetBytes(data)), new CallOptions(headers), CancellationToken.None)).ReadAllAsync())

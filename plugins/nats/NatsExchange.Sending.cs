@@ -4,7 +4,7 @@ using Plexus.Transport.Nats.Client;
 namespace Plexus.Transport.Nats;
 
 /// <summary>The response frames of one request: credit, chunking, the held-back first message, and numbering.</summary>
-internal sealed partial class NatsServerExchange
+internal sealed partial class NatsExchange
 {
     private readonly byte[] _header = new byte[HeaderRoom];
     private readonly long _window;

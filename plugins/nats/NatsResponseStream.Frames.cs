@@ -4,7 +4,7 @@ using Plexus.Transport.Nats.Client;
 namespace Plexus.Transport.Nats;
 
 /// <summary>The frames of one request's response stream, as they arrive on the connection's read loop.</summary>
-internal sealed partial class NatsClientStream
+internal sealed partial class NatsResponseStream
 {
     private long _expectedSeq;
     private byte[]? _assembly;

@@ -9,7 +9,7 @@ namespace Plexus.Transport.Tcp;
 /// CANCEL, connection lost, server closed, a broken stream rule), in which case the reason is recorded, any ERROR is
 /// queued, and then <see cref="IncomingRequest.Aborted"/> fires.
 /// </summary>
-internal sealed class ServerStream : IThreadPoolWorkItem
+internal sealed class TcpExchange : IThreadPoolWorkItem
 {
     private readonly ServerSession _session;
     private readonly FrameConnection _connection;
@@ -26,10 +26,10 @@ internal sealed class ServerStream : IThreadPoolWorkItem
     private bool _finished;
     private PlexusException? _abortError;
 
-    // 1 while the server counts this stream as admitted but not yet handed to the dispatcher (see TcpRequestServer).
+    // 1 while the server counts this stream as admitted but not yet handed to the dispatcher (see TcpServer).
     private int _undispatched = 1;
 
-    public ServerStream(ServerSession session, FrameConnection connection, uint id, in DecodedRequest request, long maxPayloadBytes)
+    public TcpExchange(ServerSession session, FrameConnection connection, uint id, in DecodedRequest request, long maxPayloadBytes)
     {
         _session = session;
         _connection = connection;

@@ -13,7 +13,7 @@ namespace Plexus.Transport.Tcp;
 /// The TCP transport's client: one connection per server address, shared by every request to it and opened on first
 /// use (the handshake included). A closed connection is forgotten, so the next request to the address reconnects.
 /// </summary>
-internal sealed class TcpRequestClient : IRequestPlaneClient
+internal sealed class TcpClient : IRequestPlaneClient
 {
     private readonly TcpTransportOptions _options;
     private readonly IFrameCodecs _codecs;
@@ -25,7 +25,7 @@ internal sealed class TcpRequestClient : IRequestPlaneClient
     private readonly HashSet<Uri> _connectedBefore = [];
     private volatile bool _disposed;
 
-    public TcpRequestClient(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
+    public TcpClient(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
     {
         _options = options;
         _codecs = codecs;

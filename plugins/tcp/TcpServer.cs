@@ -1,10 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
-using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 
 namespace Plexus.Transport.Tcp;
@@ -14,7 +11,7 @@ namespace Plexus.Transport.Tcp;
 /// Each accepted connection gets a handshake under a timeout (TLS first when configured), then a
 /// <see cref="ServerSession"/> that turns its frames into calls on the dispatcher and carries the responses back.
 /// </summary>
-internal sealed class TcpRequestServer : IRequestPlaneServer
+internal sealed partial class TcpServer : IRequestPlaneServer
 {
     // How long a closing server lets frames already queued (the END of a request that just finished, the errors of
     // aborted ones) reach peers that read, before it drops what is left.
@@ -38,7 +35,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
     private int _undispatched;
     private TaskCompletionSource? _allHandedOver;
 
-    public TcpRequestServer(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
+    public TcpServer(TcpTransportOptions options, IFrameCodecs codecs, TlsMaterial tls, ArrayPool<byte> pool, ILogger logger)
     {
         _options = options;
         _codecs = codecs;
@@ -103,7 +100,7 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
             switch (_state)
             {
                 case ServerState.Closed:
-                    throw new ObjectDisposedException(nameof(TcpRequestServer), $"{Address} has stopped; create a new server.");
+                    throw new ObjectDisposedException(nameof(TcpServer), $"{Address} has stopped; create a new server.");
                 case ServerState.Running or ServerState.Draining:
                     return;
             }
@@ -336,173 +333,5 @@ internal sealed class TcpRequestServer : IRequestPlaneServer
         {
             socket.Dispose();
         }
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (true)
-        {
-            Socket? listener;
-            lock (_gate)
-            {
-                listener = _listener;
-            }
-
-            if (listener is null)
-            {
-                return;
-            }
-
-            Socket socket;
-            try
-            {
-                socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException exception)
-            {
-                if (_stopping.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                // Out of descriptors or a connection reset before accept: keep listening, a little later.
-                TcpLog.AcceptFailed(_logger, $"{exception.SocketErrorCode}: {exception.Message}");
-                await Task.Delay(50).ConfigureAwait(false);
-                continue;
-            }
-
-            _ = Task.Run(() => AcceptConnectionAsync(socket));
-        }
-    }
-
-    private async Task AcceptConnectionAsync(Socket socket)
-    {
-        var peer = socket.RemoteEndPoint?.ToString() ?? "an unknown peer";
-        _handshaking.TryAdd(socket, 0);
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
-        var refusal = new StrongBox<string?>();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(_options.HandshakeTimeout);
-        var handedOver = false;
-        try
-        {
-            socket.NoDelay = true;
-            if (_tls.Enabled)
-            {
-                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                stream = ssl;
-                await ssl.AuthenticateAsServerAsync(_tls.ServerOptions(peer, refusal), timeout.Token).ConfigureAwait(false);
-            }
-
-            var input = PipeOptionsFactory.Reader(stream);
-            var output = PipeOptionsFactory.Writer(stream);
-            var hello = await Handshake.ReadAsync(input, timeout.Token).ConfigureAwait(false);
-            var refused = await CheckHelloAsync(hello, output, peer, timeout.Token).ConfigureAwait(false);
-            if (refused is not { } codec)
-            {
-                return;
-            }
-
-            var local = PeerSettings.From(_options, codec.Name, server: true);
-            var peerSettings = Handshake.ParseSettings(hello.Body);
-            Handshake.WriteSettings(output, Wire.Accept, local);
-            await output.FlushAsync(timeout.Token).ConfigureAwait(false);
-
-            var connection = new FrameConnection(socket, stream, input, output, codec, local, peerSettings, _options, _pool, _logger, peer, server: true);
-            ServerSession session;
-            lock (_gate)
-            {
-                if (_state != ServerState.Running || _dispatcher is null)
-                {
-                    return;
-                }
-
-                session = new ServerSession(this, _dispatcher, connection, _options, _logger);
-                _sessions.Add(session);
-            }
-
-            handedOver = true;
-            connection.Start(session);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_stopping.IsCancellationRequested)
-        {
-            TcpLog.HandshakeRefused(_logger, peer, $"no complete handshake within {TcpTransportOptions.Key(nameof(TcpTransportOptions.HandshakeTimeout))} ({_options.HandshakeTimeout.TotalMilliseconds} ms); the connection was dropped.");
-        }
-        catch (AuthenticationException exception)
-        {
-            TcpLog.TlsRefused(_logger, peer, refusal.Value ?? exception.Message);
-        }
-        catch (PlexusException exception)
-        {
-            TcpLog.HandshakeRefused(_logger, peer, exception.Message);
-        }
-        catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
-        {
-            TcpLog.HandshakeRefused(_logger, peer, refusal.Value ?? $"the connection failed during the handshake: {exception.Message}");
-        }
-        finally
-        {
-            _handshaking.TryRemove(socket, out _);
-            if (!handedOver)
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async ValueTask<IFrameCodec?> CheckHelloAsync(HandshakeMessage hello, System.IO.Pipelines.PipeWriter output, string peer, CancellationToken cancellationToken)
-    {
-        string? message = null;
-        byte reason = 0;
-        IFrameCodec? codec = null;
-        if (hello.Version != Wire.Version)
-        {
-            reason = Wire.RejectVersion;
-            message = $"The client speaks Plexus TCP protocol version {hello.Version}; this server speaks version {Wire.Version}. Run the same Plexus TCP transport version on both sides.";
-        }
-        else if (hello.Kind != Wire.Hello)
-        {
-            reason = Wire.RejectMalformed;
-            message = $"The first handshake message must be a HELLO (kind {Wire.Hello}); it was kind {hello.Kind}.";
-        }
-        else
-        {
-            PeerSettings offered;
-            try
-            {
-                offered = Handshake.ParseSettings(hello.Body);
-            }
-            catch (PlexusException malformed)
-            {
-                offered = default;
-                reason = Wire.RejectMalformed;
-                message = malformed.Message;
-            }
-
-            if (message is null && !_codecs.TryGet(offered.CodecName, out codec))
-            {
-                reason = Wire.RejectCodec;
-                message = $"The client offers codec '{offered.CodecName}', which this server does not have (its codec is '{_codecs.Default.Name}'). Set Plexus:RequestPlane:Codec to the same codec on both sides, or add the codec's plugin to the server.";
-            }
-            else if (message is null && Health.Status != HealthStatus.Healthy)
-            {
-                reason = Wire.RejectDraining;
-                message = $"{Address} is stopping and takes no new connections.";
-            }
-        }
-
-        if (message is null)
-        {
-            return codec;
-        }
-
-        TcpLog.HandshakeRefused(_logger, peer, message);
-        Handshake.WriteReject(output, reason, message);
-        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        return null;
     }
 }

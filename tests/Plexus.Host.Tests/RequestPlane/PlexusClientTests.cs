@@ -6,7 +6,7 @@ using Plexus.Hosting.RequestPlane.Client;
 
 namespace Plexus.Host.Tests.RequestPlane;
 
-public sealed class PushRouterTests
+public sealed class PlexusClientTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
 
@@ -272,7 +272,7 @@ public sealed class PushRouterTests
         services.AddPlexus(configuration, NullLoggerFactory.Instance);
         var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IPlexusClient>();
-        Assert.Same(provider.GetRequiredService<PushRouter>(), client);
+        Assert.Same(provider.GetRequiredService<PlexusClient>(), client);
 
         // The call watches the endpoint in discovery, which leaves the router something to stop when it is disposed.
         var error = await Assert.ThrowsAsync<PlexusException>(async () => await client.CallAsync(RouterHarness.Endpoint, default));

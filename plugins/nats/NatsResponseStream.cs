@@ -10,9 +10,9 @@ namespace Plexus.Transport.Nats;
 /// The requester's side of one request: frames arrive on the read loop (<see cref="OnFrame"/>), are checked for gaps,
 /// copied into pooled buffers and queued; the reader takes them with <see cref="MoveNextAsync"/>, which grants the
 /// server more credit as it moves past them. Cancellation, the deadline and a silent server each end the request with
-/// a typed error and tell the server. This file holds the reader's side; <c>NatsClientStream.Frames.cs</c> what arrives.
+/// a typed error and tell the server. This file holds the reader's side; <c>NatsResponseStream.Frames.cs</c> what arrives.
 /// </summary>
-internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSource<bool>
+internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSource<bool>
 {
     private readonly NatsClient _client;
     private readonly ArrayPool<byte> _pool = BoundedArrayPool.Instance;
@@ -50,7 +50,7 @@ internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSour
     /// <param name="endpoint">The endpoint, for messages.</param>
     /// <param name="deadline">The request's deadline.</param>
     /// <param name="options">Limits and intervals.</param>
-    public NatsClientStream(NatsClient client, long id, string inbox, string control, EndpointAddress endpoint, DateTimeOffset? deadline, NatsTransportOptions options)
+    public NatsResponseStream(NatsClient client, long id, string inbox, string control, EndpointAddress endpoint, DateTimeOffset? deadline, NatsTransportOptions options)
     {
         _client = client;
         Id = id;
@@ -110,7 +110,7 @@ internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSour
             }
             else if (remaining < TimeSpan.FromDays(40))
             {
-                var timer = new Timer(static s => ((NatsClientStream)s!).Fail(((NatsClientStream)s!).DeadlinePassed(), cancelServer: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                var timer = new Timer(static s => ((NatsResponseStream)s!).Fail(((NatsResponseStream)s!).DeadlinePassed(), cancelServer: true), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                 lock (_gate)
                 {
                     _deadlineTimer = timer;
@@ -122,7 +122,7 @@ internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSour
 
         if (requestToken.CanBeCanceled)
         {
-            _requestRegistration = requestToken.UnsafeRegister(static s => ((NatsClientStream)s!).Fail(ClientCancelled(), cancelServer: true), this);
+            _requestRegistration = requestToken.UnsafeRegister(static s => ((NatsResponseStream)s!).Fail(ClientCancelled(), cancelServer: true), this);
         }
     }
 
@@ -265,7 +265,7 @@ internal sealed partial class NatsClientStream : IResponseStream, IValueTaskSour
 
             // Abort from the canceller's thread, so the server hears of it at once even when the pool is busy.
             using (cancellationToken.CanBeCanceled
-                ? cancellationToken.UnsafeRegister(static s => ((NatsClientStream)s!).Fail(ClientCancelled(), cancelServer: true), this)
+                ? cancellationToken.UnsafeRegister(static s => ((NatsResponseStream)s!).Fail(ClientCancelled(), cancelServer: true), this)
                 : default)
             {
                 await new ValueTask<bool>(this, version).ConfigureAwait(false);

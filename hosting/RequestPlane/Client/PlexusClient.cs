@@ -15,21 +15,21 @@ namespace Plexus.Hosting.RequestPlane.Client;
 /// transport. A request that fails before any response arrived is retried on another instance; every other
 /// failure reaches the caller as a <see cref="PlexusException"/>.
 /// </summary>
-internal sealed class PushRouter : IPlexusClient, IAsyncDisposable
+internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
 {
     private readonly PlexusComposition _composition;
     private readonly RouterOptions _router;
     private readonly RequestPlaneOptions _requestPlane;
     private readonly TimeProvider _time;
     private readonly RequestPlaneMetrics _metrics;
-    private readonly ILogger<PushRouter> _logger;
+    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<EndpointAddress, EndpointInstances> _endpoints = new();
     private readonly ConcurrentDictionary<string, IRequestPlaneClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly Random _random;
     private readonly Lock _randomGate = new();
     private int _disposed;
 
-    public PushRouter(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILogger<PushRouter> logger)
+    public PlexusClient(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILogger<PlexusClient> logger)
     {
         _metrics = metrics;
         _composition = composition;
@@ -315,7 +315,7 @@ internal sealed class PushRouter : IPlexusClient, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The container disposes this once for PushRouter and once more for IPlexusClient, which AddPlexus forwards here.
+        // The container disposes this once for PlexusClient and once more for IPlexusClient, which AddPlexus forwards here.
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;

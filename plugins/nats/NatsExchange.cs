@@ -8,9 +8,9 @@ namespace Plexus.Transport.Nats;
 /// The serving side of one request: its payload (assembled from chunks when large), its abort token, the credit the
 /// requester granted, and the numbered frames sent back. Every sequenced frame is numbered and appended under one lock,
 /// so frames reach the requester in number order whoever sends them (handler, dispatcher, server stopping). This file
-/// holds the request's life; <c>NatsServerExchange.Sending.cs</c> the response frames and their credit.
+/// holds the request's life; <c>NatsExchange.Sending.cs</c> the response frames and their credit.
 /// </summary>
-internal sealed partial class NatsServerExchange
+internal sealed partial class NatsExchange
 {
     private const int HeaderRoom = 192;
 
@@ -35,7 +35,7 @@ internal sealed partial class NatsServerExchange
     /// <param name="instance">The instance id the subject names.</param>
     /// <param name="head">The request head.</param>
     /// <param name="payload">A rented array of at least <see cref="RequestHead.Length"/> bytes for the payload.</param>
-    public NatsServerExchange(NatsConnection connection, string replyTo, EndpointAddress endpoint, InstanceId instance, RequestHead head, byte[] payload)
+    public NatsExchange(NatsConnection connection, string replyTo, EndpointAddress endpoint, InstanceId instance, RequestHead head, byte[] payload)
     {
         _connection = connection;
         _head = head;

@@ -1,0 +1,158 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>The writer loop: queued frames encoded onto the socket, flushed in batches, with the queued-byte counts kept.</summary>
+internal sealed partial class FrameConnection
+{
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    Write(frame);
+                    if (_unflushed >= FlushThreshold)
+                    {
+                        await FlushAsync().ConfigureAwait(false);
+                    }
+                }
+
+                await FlushAsync().ConfigureAwait(false);
+            }
+
+            if (_graceful && !IsClosed)
+            {
+                await _output.CompleteAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            // Socket errors are expected here; anything else is a bug, but it too must end only this connection.
+            if (!IsClosed)
+            {
+                Abort(PlexusException.Unavailable($"Writing to {PeerName} failed: {exception.Message}"));
+            }
+        }
+        finally
+        {
+            // Frames left behind are dropped; their observers hear so. Nothing will be written any more, so nothing
+            // can still read their buffers: those go back to the pool.
+            while (reader.TryRead(out var frame))
+            {
+                Interlocked.Add(ref frame.IsControl ? ref _queuedControl : ref _queuedData, -frame.QueuedBytes);
+                if (frame.Buffer is not null)
+                {
+                    _pool.Return(frame.Buffer);
+                }
+
+                frame.Observer?.OnFrameDone(false);
+            }
+
+            Interlocked.Add(ref _queuedControl, -_unflushedControl);
+            Interlocked.Add(ref _queuedData, -_unflushedData);
+            _unflushedControl = 0;
+            _unflushedData = 0;
+
+            // The pipe's own segments go back to their pool too; an abort never writes what they still hold.
+            _output.Complete(IsClosed ? new IOException($"The connection to {PeerName} closed.") : null);
+            _writerDone.TrySetResult();
+        }
+    }
+
+    // Pooled: a flush that waits for the socket must not cost an allocation each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushAsync()
+    {
+        _unflushed = 0;
+
+        // Before the bytes can reach the peer, so that its CREDIT for them never finds them uncounted.
+        if (_unflushedCredit != 0)
+        {
+            Interlocked.Add(ref _unreturnedCredit, _unflushedCredit);
+            _unflushedCredit = 0;
+        }
+
+        await _output.FlushAsync(_closing.Token).ConfigureAwait(false);
+
+        // The socket has taken these bytes: they no longer count against the connection.
+        var control = Interlocked.Add(ref _queuedControl, -_unflushedControl);
+        if (_unflushedData != 0)
+        {
+            Interlocked.Add(ref _queuedData, -_unflushedData);
+        }
+
+        _unflushedControl = 0;
+        _unflushedData = 0;
+        Volatile.Write(ref _lastFlushed, Environment.TickCount64);
+        if (control <= _resumeQueuedControl && Volatile.Read(ref _room) is { } room)
+        {
+            room.TrySetResult();
+        }
+    }
+
+    private void Write(in OutgoingFrame frame)
+    {
+        if (frame.IsControl)
+        {
+            _unflushedControl += frame.QueuedBytes;
+        }
+        else
+        {
+            _unflushedData += frame.QueuedBytes;
+            if (!frame.ReleaseOnly)
+            {
+                _unflushedCredit += frame.Body.Length + Wire.FrameCharge;
+            }
+        }
+
+        if (!frame.ReleaseOnly)
+        {
+            if (frame.EncodedHeaderLength > 0)
+            {
+                _codec.Write(frame.Buffer.AsSpan(0, frame.EncodedHeaderLength), frame.Body, _output);
+                _unflushed += frame.EncodedHeaderLength;
+            }
+            else
+            {
+                Span<byte> header = stackalloc byte[Wire.CommonHeaderLength + 8];
+                header[0] = (byte)frame.Type;
+                header[1] = frame.Flags;
+                BinaryPrimitives.WriteUInt32LittleEndian(header[2..], frame.StreamId);
+                var length = Wire.CommonHeaderLength;
+                switch (frame.Type)
+                {
+                    case FrameType.Error or FrameType.Cancel or FrameType.GoAway:
+                        header[length++] = frame.Code;
+                        break;
+                    case FrameType.Credit:
+                        BinaryPrimitives.WriteUInt32LittleEndian(header[length..], (uint)frame.Value);
+                        length += 4;
+                        break;
+                    case FrameType.Ping or FrameType.Pong:
+                        BinaryPrimitives.WriteUInt64LittleEndian(header[length..], frame.Value);
+                        length += 8;
+                        break;
+                }
+
+                _codec.Write(header[..length], frame.Body, _output);
+                _unflushed += length;
+            }
+
+            _unflushed += frame.Body.Length + Wire.FrameCharge;
+        }
+
+        if (frame.Buffer is not null)
+        {
+            _pool.Return(frame.Buffer);
+        }
+
+        frame.Observer?.OnFrameDone(true);
+    }
+}

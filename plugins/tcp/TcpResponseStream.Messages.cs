@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>The response messages that arrived: small ones packed into shared blocks, large ones in arrays of their own.</summary>
+internal sealed partial class TcpResponseStream
+{
+    private void ReleaseCurrentLocked()
+    {
+        if (!_hasCurrent)
+        {
+            return;
+        }
+
+        var current = _current;
+        _current = default;
+        _hasCurrent = false;
+        if (_currentBlock is not null)
+        {
+            _currentBlock = null;
+            ReturnLocked(_currentLength + Wire.FrameCharge);
+        }
+        else
+        {
+            current.Payload.Return(_pool);
+            ReturnLocked(current.Credit);
+        }
+
+        if (NothingToReadLocked() && _withheld > 0)
+        {
+            // The caller has caught up; the message still arriving must be allowed to finish.
+            ReturnLocked(_withheld);
+            _withheld = 0;
+        }
+    }
+
+    // The reader loop wakes a waiting caller once it has parsed everything it read, so a burst costs one wake-up.
+    private void ScheduleWakeLocked()
+    {
+        if (_waiting && !_wakeScheduled)
+        {
+            _wakeScheduled = true;
+            _session.ScheduleWake(this);
+        }
+    }
+
+    // Whether the caller has read everything that arrived complete.
+    private bool NothingToReadLocked() =>
+        !_hasCurrent && _messages.Count == 0 && (_run is null || _runOffset == _run.Used);
+
+    // Takes the next message, small or large, as the current one.
+    private bool TryTakeLocked()
+    {
+        while (true)
+        {
+            if (_run is { } run)
+            {
+                if (_runOffset == run.Used)
+                {
+                    // Caught up with the open run: nothing else is queued behind it.
+                    return false;
+                }
+
+                var length = BinaryPrimitives.ReadInt32LittleEndian(run.Array.AsSpan(_runOffset));
+                if (length != MessageBlock.EndOfRun)
+                {
+                    _currentBlock = run;
+                    _currentOffset = _runOffset + MessageBlock.PrefixBytes;
+                    _currentLength = length;
+                    _runOffset = _currentOffset + length;
+                    _hasCurrent = true;
+                    return true;
+                }
+
+                FinishRunLocked(run);
+                _run = null;
+            }
+
+            if (!_messages.TryDequeue(out var message))
+            {
+                return false;
+            }
+
+            if (message.Block is { } block)
+            {
+                _run = block;
+                _runOffset = message.Offset;
+                continue;
+            }
+
+            _current = message;
+            _hasCurrent = true;
+            return true;
+        }
+    }
+
+    private void AppendSmallLocked(in ReadOnlySequence<byte> body)
+    {
+        var length = (int)body.Length;
+
+        // Room for the message and for the end-of-run mark that may follow it.
+        var needed = length + (2 * MessageBlock.PrefixBytes);
+        if (!_runOpen || _block!.Array.Length - _block.Used < needed)
+        {
+            CloseRunLocked();
+            var block = _block;
+            if (block is not null && block.Runs == 0)
+            {
+                // Everything in it has been read: start again at the front.
+                block.Used = 0;
+            }
+
+            if (block is null || block.Array.Length - block.Used < needed)
+            {
+                if (block is not null && block.Runs == 0)
+                {
+                    Recycle(block);
+                }
+
+                // A full block with unread runs stays with them; the caller recycles it after the last one.
+                block = _spare ?? new MessageBlock(_pool.Rent(BlockBytes));
+                _spare = null;
+                block.Used = 0;
+                _block = block;
+            }
+
+            block.Runs++;
+            _messages.Enqueue(new ReceivedMessage(default, 0, block, block.Used));
+            _runOpen = true;
+        }
+
+        var target = _block!;
+        BinaryPrimitives.WriteInt32LittleEndian(target.Array.AsSpan(target.Used), length);
+        body.CopyTo(target.Array.AsSpan(target.Used + MessageBlock.PrefixBytes));
+        target.Used += MessageBlock.PrefixBytes + length;
+    }
+
+    // Ends the open run, so that what is queued after it is read after it.
+    private void CloseRunLocked()
+    {
+        if (!_runOpen)
+        {
+            return;
+        }
+
+        var block = _block!;
+        BinaryPrimitives.WriteInt32LittleEndian(block.Array.AsSpan(block.Used), MessageBlock.EndOfRun);
+        block.Used += MessageBlock.PrefixBytes;
+        _runOpen = false;
+    }
+
+    private void FinishRunLocked(MessageBlock block)
+    {
+        if (--block.Runs == 0 && block != _block)
+        {
+            Recycle(block);
+        }
+    }
+
+    // Returns the connection credit of the unread messages of a run that will never be read, and finishes it.
+    private void DiscardRunLocked(MessageBlock block, int offset)
+    {
+        var credit = 0;
+        while (offset < block.Used)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(block.Array.AsSpan(offset));
+            if (length == MessageBlock.EndOfRun)
+            {
+                break;
+            }
+
+            credit += length + Wire.FrameCharge;
+            offset += MessageBlock.PrefixBytes + length;
+        }
+
+        _connection.ReturnCredit(credit);
+        FinishRunLocked(block);
+    }
+
+    private void Recycle(MessageBlock block)
+    {
+        if (_spare is null)
+        {
+            _spare = block;
+        }
+        else
+        {
+            _pool.Return(block.Array);
+        }
+    }
+
+    // Called once nothing will be read any more: the blocks go back to the pool.
+    private void ReleaseBlocksLocked()
+    {
+        if (_block is not null)
+        {
+            _pool.Return(_block.Array);
+            _block = null;
+            _runOpen = false;
+        }
+
+        _run = null;
+        if (_spare is not null)
+        {
+            _pool.Return(_spare.Array);
+            _spare = null;
+        }
+    }
+}

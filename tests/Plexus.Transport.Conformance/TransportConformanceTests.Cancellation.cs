@@ -1,0 +1,108 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace Plexus.Transport.Conformance;
+
+/// <summary>Cancellation and deadlines: the caller's token, disposing the stream and a deadline all reach the handler promptly.</summary>
+public abstract partial class TransportConformanceTests
+{
+    [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task CancellingTheSendToken_ReachesTheHandlerPromptly()
+    {
+        await LeaveTestContext();
+
+        var handler = new BlockingHandler();
+        var (endpoint, instance) = Serve(handler);
+        using var cancellation = new CancellationTokenSource();
+
+        var stream = await SendAsync(NewRequest(endpoint, instance, "x"u8.ToArray()), cancellation.Token);
+        await using (stream)
+        {
+            await ReadReadyAsync(stream, handler);
+            var next = stream.MoveNextAsync().AsTask();
+
+            var cancelledAt = Stopwatch.GetTimestamp();
+            cancellation.Cancel();
+
+            AssertPrompt(cancelledAt, await handler.AbortedAt.Task.WaitAsync(AbortWait));
+            AssertCancelled(await Record(next));
+        }
+    }
+
+    [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task CancellingTheMoveNextToken_ReachesTheHandlerPromptly()
+    {
+        await LeaveTestContext();
+
+        var handler = new BlockingHandler();
+        var (endpoint, instance) = Serve(handler);
+        using var cancellation = new CancellationTokenSource();
+
+        var stream = await SendAsync(NewRequest(endpoint, instance, "x"u8.ToArray()));
+        await using (stream)
+        {
+            await ReadReadyAsync(stream, handler);
+            var next = stream.MoveNextAsync(cancellation.Token).AsTask();
+
+            var cancelledAt = Stopwatch.GetTimestamp();
+            cancellation.Cancel();
+
+            AssertPrompt(cancelledAt, await handler.AbortedAt.Task.WaitAsync(AbortWait));
+            AssertCancelled(await Record(next));
+        }
+    }
+
+    [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task DisposingTheStreamBeforeItsEnd_ReachesTheHandlerPromptly()
+    {
+        await LeaveTestContext();
+
+        var handler = new BlockingHandler();
+        var (endpoint, instance) = Serve(handler);
+
+        var stream = await SendAsync(NewRequest(endpoint, instance, "x"u8.ToArray()));
+        await ReadReadyAsync(stream, handler);
+
+        var disposedAt = Stopwatch.GetTimestamp();
+        await stream.DisposeAsync().AsTask().WaitAsync(StepTimeout);
+
+        AssertPrompt(disposedAt, await handler.AbortedAt.Task.WaitAsync(AbortWait));
+    }
+
+    [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task DeadlineInThePast_FailsWithTimeout()
+    {
+        await LeaveTestContext();
+
+        var (endpoint, instance) = Serve(new BlockingHandler());
+
+        var error = await CallExpectingFailureAsync(
+            NewRequest(endpoint, instance, "x"u8.ToArray(), deadline: DateTimeOffset.UtcNow.AddSeconds(-1)));
+
+        Assert.Equal(PlexusErrorCode.Timeout, error.Code);
+    }
+
+    [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task ShortDeadline_FiresTheHandlersToken_AndTheClientGetsTimeout()
+    {
+        await LeaveTestContext();
+
+        var handler = new BlockingHandler();
+        var (endpoint, instance) = Serve(handler);
+        var deadline = DateTimeOffset.UtcNow.AddMilliseconds(500);
+
+        var stream = await SendAsync(NewRequest(endpoint, instance, "x"u8.ToArray(), deadline: deadline));
+        await using (stream)
+        {
+            // The "ready" message may or may not make it before the deadline on a busy machine; the end must be Timeout.
+            var error = Assert.IsAssignableFrom<PlexusException>(await Record(ReadToEndAsync(stream)));
+            Assert.Equal(PlexusErrorCode.Timeout, error.Code);
+
+            var firedAt = await handler.AbortedAtWallClock.Task.WaitAsync(StepTimeout);
+            Assert.True(
+                firedAt >= deadline.AddMilliseconds(-50),
+                $"The handler's token fired at {firedAt:O}, before the deadline {deadline:O}.");
+        }
+    }
+}
