@@ -1,3 +1,4 @@
+using Plexus.Host.Cli;
 using Microsoft.Extensions.Options;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Plugins;

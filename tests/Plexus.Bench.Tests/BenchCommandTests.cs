@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Plexus.Bench.Tests.Support;
+using Plexus.Host.Tests.Support;
 
 namespace Plexus.Bench.Tests;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Plexus.Host.Tests.Support;
 
 namespace Plexus.Bench.Tests.Support;
 
