@@ -1,3 +1,4 @@
+using Plexus.Host.Cli;
 using Spectre.Console;
 
 namespace Plexus.Bench;

@@ -44,7 +44,7 @@ internal static class BenchProgram
         catch (BenchFailedException ex)
         {
             await stderr.WriteLineAsync($"error: bench: {ex.Message}");
-            return ExitCodes.Failed;
+            return ExitCodes.RequestFailed;
         }
         catch (PluginLoadException ex)
         {

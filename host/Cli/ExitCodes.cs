@@ -5,7 +5,7 @@ internal static class ExitCodes
 {
     public const int Ok = 0;
 
-    /// <summary>A call failed; standard error says with which typed error.</summary>
+    /// <summary>A call (or a bench run) failed; standard error says why, with the typed error of a call.</summary>
     public const int RequestFailed = 1;
 
     /// <summary>The command line was wrong.</summary>
