@@ -1,3 +1,4 @@
+using Plexus.Host.Cli;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using Plexus.Host.Cli;
 using System.Globalization;
 
 namespace Plexus.Bench;

@@ -1,3 +1,4 @@
+using Plexus.Host.Cli;
 namespace Plexus.Bench.Tests;
 
 public sealed class BenchOptionsTests
