@@ -1,7 +1,4 @@
 using Plexus.Host.Cli;
-using Microsoft.Extensions.Options;
-using Plexus.Hosting.Composition;
-using Plexus.Hosting.Plugins;
 
 namespace Plexus.Bench;
 
@@ -46,29 +43,14 @@ internal static class BenchProgram
             await stderr.WriteLineAsync($"error: bench: {ex.Message}");
             return ExitCodes.RequestFailed;
         }
-        catch (PluginLoadException ex)
+        catch (Exception ex) when (StartupFailure.TryDescribe(ex, out var lines, out var exitCode))
         {
-            await stderr.WriteLineAsync(ex.Message);
-            return ExitCodes.PluginFailed;
-        }
-        catch (PlexusConfigurationException ex)
-        {
-            await stderr.WriteLineAsync($"Configuration error: {ex.Message}");
-            return ExitCodes.Configuration;
-        }
-        catch (OptionsValidationException ex)
-        {
-            foreach (var failure in ex.Failures)
+            foreach (var line in lines)
             {
-                await stderr.WriteLineAsync($"Configuration error: {failure}");
+                await stderr.WriteLineAsync(line);
             }
 
-            return ExitCodes.Configuration;
-        }
-        catch (InvalidOperationException ex) when (ConfigurationBindingError.TryDescribe(ex, out var line))
-        {
-            await stderr.WriteLineAsync($"Configuration error: {line}");
-            return ExitCodes.Configuration;
+            return exitCode;
         }
     }
 }

@@ -1,10 +1,8 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Plexus.Hosting.Composition;
 using Plexus.Host.Hosting;
-using Plexus.Hosting.Plugins;
 
 namespace Plexus.Host.Cli;
 
@@ -51,39 +49,14 @@ internal static class CommandRunner
             await stderr.WriteLineAsync(ex.ShowUsage ? $"error: {ex.Message}\n\n{Usage.For(parsed.Command)}" : $"error: {ex.Message}");
             return ExitCodes.Usage;
         }
-        catch (PluginLoadException ex)
+        catch (Exception ex) when (StartupFailure.TryDescribe(ex, out var lines, out var exitCode))
         {
-            await stderr.WriteLineAsync(ex.Message);
-            return ExitCodes.PluginFailed;
-        }
-        catch (PlexusConfigurationException ex)
-        {
-            await stderr.WriteLineAsync($"Configuration error: {ex.Message}");
-            return ExitCodes.Configuration;
-        }
-        catch (OptionsValidationException ex)
-        {
-            foreach (var failure in ex.Failures)
+            foreach (var line in lines)
             {
-                await stderr.WriteLineAsync($"Configuration error: {failure}");
+                await stderr.WriteLineAsync(line);
             }
 
-            return ExitCodes.Configuration;
-        }
-        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
-        {
-            // The host's start-up validation throws them together when more than one section is invalid.
-            foreach (var failure in ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures))
-            {
-                await stderr.WriteLineAsync($"Configuration error: {failure}");
-            }
-
-            return ExitCodes.Configuration;
-        }
-        catch (InvalidOperationException ex) when (ConfigurationBindingError.TryDescribe(ex, out var line))
-        {
-            await stderr.WriteLineAsync($"Configuration error: {line}");
-            return ExitCodes.Configuration;
+            return exitCode;
         }
     }
 
