@@ -19,8 +19,6 @@ internal static class RequestPlaneServiceCollectionExtensions
 {
     public static IServiceCollection AddPlexusRequestPlane(this IServiceCollection services, IConfiguration configuration)
     {
-        // Every TimeSpan setting bound from here on reads durations with units (docs/configuration.md).
-        PlexusDurationConverter.Register();
         services.AddOptions<PlexusOptions>().Bind(configuration.GetSection(PlexusOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlexusOptions>, PlexusOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);

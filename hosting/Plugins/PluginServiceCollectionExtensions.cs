@@ -21,7 +21,6 @@ internal static class PluginServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         ArgumentNullException.ThrowIfNull(logger);
-        PlexusDurationConverter.Register();
 
         var options = new PluginLoaderOptions();
         configuration.GetSection(PluginLoaderOptions.SectionName).Bind(options);
