@@ -8,7 +8,11 @@ cd "$(dirname "$0")"
 #   gcc: compiles the native library of the plugin-loading test plugin.
 #   chromium: renders the status page in the browser test.
 #   nats-server: the NATS transport tests start a real one on a free loopback port.
-packages=(gcc libc6-dev chromium nats-server)
+#   libngtcp2*, libgnutls*: the QUIC transport binds them; the -dev packages let a test check struct layouts.
+#   golang-go, quic-go: an independent QUIC peer the interop tests build offline.
+packages=(gcc libc6-dev chromium nats-server
+  libngtcp2-9 libngtcp2-crypto-gnutls2 libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls30 libgnutls28-dev
+  golang-go golang-github-lucas-clemente-quic-go-dev)
 
 missing=()
 for p in "${packages[@]}"; do

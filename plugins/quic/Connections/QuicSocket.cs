@@ -1,0 +1,200 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Plexus.Transport.Quic.Native;
+
+namespace Plexus.Transport.Quic.Connections;
+
+/// <summary>
+/// One UDP socket and the QUIC connections on it, found by destination connection id. A listener's socket carries
+/// every connection it accepts; a client connection has a socket of its own. Datagrams are read by one loop and handed
+/// to their connection inline; datagrams that belong to no connection go to the listener, or are dropped.
+/// </summary>
+internal sealed class QuicSocket : IAsyncDisposable
+{
+    /// <summary>Length of every connection id this side issues; short-header packets carry no length.</summary>
+    public const int ConnectionIdLength = 16;
+
+    private const int ReceiveBufferBytes = 65536;
+
+    private readonly Socket _socket;
+    private readonly ConcurrentDictionary<ConnectionIdKey, QuicConnection> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+    private unsafe readonly byte* _localAddress;
+    private Task _receiving = Task.CompletedTask;
+    private IUnknownDatagramHandler? _unknown;
+    private int _disposed;
+
+    private unsafe QuicSocket(Socket socket, ILogger logger)
+    {
+        _socket = socket;
+        _logger = logger;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        var local = LocalEndPoint.Serialize();
+        LocalAddressLength = local.Size;
+        _localAddress = (byte*)NativeMemory.AllocZeroed(128);
+        local.Buffer.Span.CopyTo(new Span<byte>(_localAddress, 128));
+    }
+
+    /// <summary>The address the socket is bound to.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>The bound address as a native <c>sockaddr</c>, for ngtcp2's path.</summary>
+    public unsafe ngtcp2_sockaddr* LocalAddress => (ngtcp2_sockaddr*)_localAddress;
+
+    /// <summary>The length of <see cref="LocalAddress"/>.</summary>
+    public int LocalAddressLength { get; }
+
+    /// <summary>Connections on this socket.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>Binds a UDP socket.</summary>
+    /// <exception cref="SocketException">The address cannot be bound.</exception>
+    public static QuicSocket Bind(IPEndPoint endPoint, ILogger logger)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (endPoint.AddressFamily == AddressFamily.InterNetworkV6 && endPoint.Address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            // Bursts of many streams arrive faster than one loop reads them; a larger buffer drops fewer.
+            socket.ReceiveBufferSize = 4 * 1024 * 1024;
+            socket.SendBufferSize = 4 * 1024 * 1024;
+            socket.Bind(endPoint);
+            return new QuicSocket(socket, logger);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Starts reading datagrams; those for unknown connection ids go to <paramref name="unknown"/> (a listener) or are dropped.</summary>
+    public void Start(IUnknownDatagramHandler? unknown)
+    {
+        _unknown = unknown;
+        _receiving = Task.Run(ReceiveLoopAsync);
+    }
+
+    public void Register(ReadOnlySpan<byte> connectionId, QuicConnection connection) => _connections[new ConnectionIdKey(connectionId)] = connection;
+
+    public void Unregister(ReadOnlySpan<byte> connectionId, QuicConnection connection) =>
+        _connections.TryRemove(new KeyValuePair<ConnectionIdKey, QuicConnection>(new ConnectionIdKey(connectionId), connection));
+
+    /// <summary>Sends one datagram; a failure is logged and dropped like a lost packet (QUIC recovers or times out).</summary>
+    public void Send(ReadOnlySpan<byte> datagram, SocketAddress to)
+    {
+        try
+        {
+            _socket.SendTo(datagram, SocketFlags.None, to);
+        }
+        catch (SocketException exception)
+        {
+            QuicEngineLog.SendFailed(_logger, LocalEndPoint, exception.SocketErrorCode);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        try
+        {
+            await _receiving.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stopping.Dispose();
+        FreeLocalAddress();
+    }
+
+    private unsafe void FreeLocalAddress() => NativeMemory.Free(_localAddress);
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferBytes, pinned: true);
+        var from = new SocketAddress(_socket.AddressFamily);
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            int received;
+            try
+            {
+                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException exception) when (exception.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+            {
+                // ICMP errors for earlier sends: the connection's own timers decide whether the peer is gone.
+                continue;
+            }
+
+            try
+            {
+                Dispatch(new ReadOnlySpan<byte>(buffer, 0, received), from);
+            }
+            catch (Exception exception)
+            {
+                // One bad datagram must never stop the socket that every other connection shares.
+                QuicEngineLog.DatagramFailed(_logger, LocalEndPoint, exception);
+            }
+        }
+    }
+
+    private unsafe void Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from)
+    {
+        ngtcp2_version_cid vc;
+        int rv;
+        fixed (byte* p = datagram)
+        {
+            rv = Ngtcp2.ngtcp2_pkt_decode_version_cid(&vc, p, (nuint)datagram.Length, ConnectionIdLength);
+            if (rv == 0)
+            {
+                var key = new ConnectionIdKey(new ReadOnlySpan<byte>(vc.dcid, (int)vc.dcidlen));
+                if (_connections.TryGetValue(key, out var connection))
+                {
+                    connection.OnDatagram(datagram, from);
+                    return;
+                }
+            }
+        }
+
+        if (rv == 0 || rv == Ngtcp2Constants.NGTCP2_ERR_VERSION_NEGOTIATION)
+        {
+            _unknown?.OnUnknownDatagram(this, datagram, from, rv == Ngtcp2Constants.NGTCP2_ERR_VERSION_NEGOTIATION);
+        }
+
+        // Anything else is not QUIC, or not for us: dropped without a reply.
+    }
+}
+
+/// <summary>What a listener does with datagrams for connection ids its socket does not know.</summary>
+internal interface IUnknownDatagramHandler
+{
+    void OnUnknownDatagram(QuicSocket socket, ReadOnlySpan<byte> datagram, SocketAddress from, bool unsupportedVersion);
+}
