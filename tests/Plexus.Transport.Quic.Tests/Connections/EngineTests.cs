@@ -66,6 +66,146 @@ public sealed class EngineTests : IDisposable
         Assert.Contains("certificate_required", failure.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_64_MiB_payload_crosses_a_relay_that_drops_and_reorders_five_percent_complete_and_in_order()
+    {
+        await using var listener = StartListener(requireClientCertificate: false);
+        await using var relay = new UdpRelay(new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), seed: 7, dropProbability: 0.05, reorderProbability: 0.05);
+        using var clientTls = QuicTlsCredentials.CreateClient(File.ReadAllText(_certificates.CaPath), null, null);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var serving = EchoOneStreamAsync(listener, timeout.Token);
+
+        await using var client = await QuicConnection.ConnectAsync(relay.EndPoint, "localhost", clientTls, new QuicConnectionSettings(), NullLogger.Instance, TimeProvider.System, timeout.Token);
+        var stream = await client.OpenBidirectionalStreamAsync(timeout.Token);
+        var payload = new byte[64 * 1024 * 1024];
+        new Random(3).NextBytes(payload);
+        var reading = ReadAllAsync(stream.Input, timeout.Token);
+        for (var offset = 0; offset < payload.Length; offset += 1024 * 1024)
+        {
+            await stream.Output.WriteAsync(payload.AsMemory(offset, 1024 * 1024), timeout.Token);
+        }
+
+        stream.Output.Complete();
+        var echoed = await reading;
+        Assert.True(payload.AsSpan().SequenceEqual(echoed), "the echoed bytes differ from those sent");
+        Assert.True(relay.Dropped > 100, $"the relay should have dropped datagrams: {relay}");
+        Assert.True(relay.Reordered > 100, $"the relay should have reordered datagrams: {relay}");
+        await serving;
+    }
+
+    [Fact]
+    public async Task A_peer_that_vanishes_ends_the_connection_within_the_idle_timeout()
+    {
+        await using var listener = StartListener(requireClientCertificate: false);
+        await using var relay = new UdpRelay(new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port));
+        using var clientTls = QuicTlsCredentials.CreateClient(File.ReadAllText(_certificates.CaPath), null, null);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var settings = new QuicConnectionSettings { IdleTimeout = TimeSpan.FromSeconds(2), KeepAliveInterval = TimeSpan.FromMilliseconds(500) };
+        await using var client = await QuicConnection.ConnectAsync(relay.EndPoint, "localhost", clientTls, settings, NullLogger.Instance, TimeProvider.System, timeout.Token);
+        var stream = await client.OpenBidirectionalStreamAsync(timeout.Token);
+        await stream.Output.WriteAsync(new byte[] { 1, 2, 3 }, timeout.Token);
+
+        relay.Blackhole = true;
+        var started = TimeProvider.System.GetTimestamp();
+        var info = await client.Closed.WaitAsync(timeout.Token);
+
+        Assert.Equal(QuicCloseKind.IdleTimeout, info.Kind);
+        Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(6), "the connection should end within about the idle timeout");
+        await Assert.ThrowsAsync<QuicConnectionClosedException>(async () => await stream.Input.ReadAsync(timeout.Token));
+    }
+
+    [Fact]
+    public async Task Garbage_datagrams_to_the_port_leave_a_healthy_connection_beside_them_untouched()
+    {
+        await using var listener = StartListener(requireClientCertificate: false);
+        using var clientTls = QuicTlsCredentials.CreateClient(File.ReadAllText(_certificates.CaPath), null, null);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var serving = EchoOneStreamAsync(listener, timeout.Token);
+        await using var client = await QuicConnection.ConnectAsync(
+            new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), "localhost", clientTls, new QuicConnectionSettings(), NullLogger.Instance, TimeProvider.System, timeout.Token);
+        var stream = await client.OpenBidirectionalStreamAsync(timeout.Token);
+
+        using (var garbage = new System.Net.Sockets.UdpClient())
+        {
+            var random = new Random(5);
+            for (var i = 0; i < 2000; i++)
+            {
+                var datagram = new byte[random.Next(1, 1500)];
+                random.NextBytes(datagram);
+                if (i % 3 == 0)
+                {
+                    datagram[0] = 0xC0; // a long header with a random version and ids
+                }
+
+                await garbage.SendAsync(datagram, new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), timeout.Token);
+            }
+        }
+
+        var payload = new byte[100_000];
+        Random.Shared.NextBytes(payload);
+        await stream.Output.WriteAsync(payload, timeout.Token);
+        stream.Output.Complete();
+        Assert.Equal(payload, await ReadAllAsync(stream.Input, timeout.Token));
+        Assert.False(client.IsClosed);
+        await serving;
+    }
+
+    [Fact]
+    public async Task Ten_thousand_concurrent_streams_on_one_connection_each_complete()
+    {
+        const int Streams = 10_000;
+        await using var listener = QuicListener.Start(
+            new IPEndPoint(IPAddress.Loopback, 0), ServerTls(false), new QuicConnectionSettings { MaxInboundBidirectionalStreams = Streams }, NullLogger.Instance, TimeProvider.System);
+        using var clientTls = QuicTlsCredentials.CreateClient(File.ReadAllText(_certificates.CaPath), null, null);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var serving = Task.Run(async () =>
+        {
+            var connection = await listener.AcceptConnectionAsync(timeout.Token);
+            var echoes = new List<Task>(Streams);
+            for (var i = 0; i < Streams; i++)
+            {
+                var stream = await connection.AcceptInboundStreamAsync(timeout.Token);
+                echoes.Add(EchoAsync(stream, timeout.Token));
+            }
+
+            await Task.WhenAll(echoes);
+        });
+
+        await using var client = await QuicConnection.ConnectAsync(
+            new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), "localhost", clientTls, new QuicConnectionSettings(), NullLogger.Instance, TimeProvider.System, timeout.Token);
+        var opened = new List<QuicStream>(Streams);
+        for (var i = 0; i < Streams; i++)
+        {
+            var stream = await client.OpenBidirectionalStreamAsync(timeout.Token);
+            await stream.Output.WriteAsync(BitConverter.GetBytes(i), timeout.Token);
+            opened.Add(stream);
+        }
+
+        // Every stream is open at once before any finishes: only now do they end their requests.
+        foreach (var stream in opened)
+        {
+            stream.Output.Complete();
+        }
+
+        for (var i = 0; i < Streams; i++)
+        {
+            Assert.Equal(i, BitConverter.ToInt32(await ReadAllAsync(opened[i].Input, timeout.Token)));
+        }
+
+        await serving;
+    }
+
+    private static async Task EchoAsync(QuicStream stream, CancellationToken cancellationToken)
+    {
+        var all = await ReadAllAsync(stream.Input, cancellationToken);
+        await stream.Output.WriteAsync(all, cancellationToken);
+        stream.Output.Complete();
+    }
+
+    private QuicTlsCredentials ServerTls(bool requireClientCertificate) => QuicTlsCredentials.CreateServer(
+        File.ReadAllText(_certificates.ServerCertificatePath), File.ReadAllText(_certificates.ServerKeyPath),
+        File.ReadAllText(_certificates.CaPath), requireClientCertificate);
+
     private QuicListener StartListener(bool requireClientCertificate)
     {
         var tls = QuicTlsCredentials.CreateServer(
