@@ -10,6 +10,12 @@ internal sealed unsafe partial class QuicConnection
 {
     private const int MaxVectors = 16;
 
+    // The kernel takes at most 64 segments per UDP_SEGMENT send.
+    private const int MaxSegments = 64;
+
+    // A segmented send is one UDP datagram to the kernel, whose length field is 16 bits.
+    private const int MaxBatchBytes = 60 * 1024;
+
     /// <summary>A datagram for this connection, from the socket's read loop.</summary>
     internal void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress from)
     {
@@ -156,16 +162,26 @@ internal sealed unsafe partial class QuicConnection
 
     /// <summary>
     /// Writes packets until ngtcp2 has nothing more to send or congestion control stops it, taking stream data from
-    /// the streams in line in turn, so one large response does not hold back the small ones.
+    /// the streams in line in turn, so one large response does not hold back the small ones. Packets of one size are
+    /// gathered back to back and leave in one system call (UDP segmentation offload); a shorter packet ends a batch.
     /// </summary>
     private void WritePackets(ulong now)
     {
-        var maxPacket = (nuint)_settings.MaxUdpPayloadSize;
+        var maxPacket = _settings.MaxUdpPayloadSize;
         var vectors = stackalloc ngtcp2_vec[MaxVectors];
+        var batch = 0;
+        var segment = 0;
+        var segments = 0;
         fixed (byte* buffer = _packetBuffer)
         {
             while (true)
             {
+                if (batch > 0 && (batch + maxPacket > MaxBatchBytes || segments == MaxSegments))
+                {
+                    SendBatch(buffer, batch, segment);
+                    batch = segments = 0;
+                }
+
                 QuicStream? stream = null;
                 var count = 0;
                 var flags = Ngtcp2Constants.NGTCP2_WRITE_STREAM_FLAG_MORE;
@@ -189,7 +205,7 @@ internal sealed unsafe partial class QuicConnection
 
                 nint written;
                 var n = Ngtcp2.ngtcp2_conn_writev_stream_versioned(
-                    _conn, null, Ngtcp2.StructVersion, null, buffer, maxPacket, &written, flags, stream?.Id ?? -1, vectors, (nuint)count, now);
+                    _conn, null, Ngtcp2.StructVersion, null, buffer + batch, (nuint)maxPacket, &written, flags, stream?.Id ?? -1, vectors, (nuint)count, now);
                 if (n < 0)
                 {
                     switch ((int)n)
@@ -202,10 +218,12 @@ internal sealed unsafe partial class QuicConnection
                             stream!.Queued = false;
                             continue;
                         case Ngtcp2Constants.NGTCP2_ERR_WRITE_MORE:
+                            // The packet has room left: the next call (same buffer position) fills it from the next stream.
                             stream!.OnSent(written, pending, (flags & Ngtcp2Constants.NGTCP2_WRITE_STREAM_FLAG_FIN) != 0);
                             RotateIfDone(stream);
                             continue;
                         default:
+                            SendBatch(buffer, batch, segment);
                             Fail((int)n);
                             return;
                     }
@@ -222,16 +240,53 @@ internal sealed unsafe partial class QuicConnection
                     break;
                 }
 
-                _socket.Send(new ReadOnlySpan<byte>(buffer, (int)n), _remoteSocketAddress);
+                var size = (int)n;
+                if (batch == 0)
+                {
+                    segment = size;
+                    batch = size;
+                    segments = 1;
+                }
+                else if (size == segment)
+                {
+                    batch += size;
+                    segments++;
+                }
+                else if (size < segment)
+                {
+                    // A shorter packet may end a batch, never sit inside one.
+                    batch += size;
+                    SendBatch(buffer, batch, segment);
+                    batch = segments = 0;
+                }
+                else
+                {
+                    // A larger packet starts a batch of its own.
+                    SendBatch(buffer, batch, segment);
+                    Buffer.MemoryCopy(buffer + batch, buffer, _packetBuffer.Length, size);
+                    batch = segment = size;
+                    segments = 1;
+                }
+
                 if (stream is not null && _sendQueue.Count > 1 && _sendQueue.Peek() == stream)
                 {
                     // Round robin between streams, a packet at a time.
                     _sendQueue.Enqueue(_sendQueue.Dequeue());
                 }
             }
+
+            SendBatch(buffer, batch, segment);
         }
 
         ArmTimer(now);
+    }
+
+    private void SendBatch(byte* buffer, int length, int segment)
+    {
+        if (length > 0)
+        {
+            _socket.SendBatch(buffer, length, segment, _remoteAddress, _remoteSocketAddress.Size, _remoteSocketAddress);
+        }
     }
 
     private void RotateIfDone(QuicStream stream)

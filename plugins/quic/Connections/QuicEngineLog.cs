@@ -21,4 +21,7 @@ internal static partial class QuicEngineLog
 
     [LoggerMessage(EventId = 3254, EventName = "QuicAcceptFailed", Level = LogLevel.Warning, Message = "A QUIC connection from {RemoteEndPoint} could not be set up.")]
     public static partial void AcceptFailed(ILogger logger, IPEndPoint remoteEndPoint, Exception exception);
+
+    [LoggerMessage(EventId = 3255, EventName = "QuicSegmentationOffloadUnavailable", Level = LogLevel.Debug, Message = "UDP segmentation offload is not available on {LocalEndPoint} (errno {Error}); packets are sent one datagram at a time.")]
+    public static partial void SegmentationOffloadUnavailable(ILogger logger, IPEndPoint localEndPoint, int error);
 }

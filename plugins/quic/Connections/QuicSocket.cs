@@ -28,6 +28,7 @@ internal sealed class QuicSocket : IAsyncDisposable
     private Task _receiving = Task.CompletedTask;
     private IUnknownDatagramHandler? _unknown;
     private int _disposed;
+    private bool _segmentationOffload = OperatingSystem.IsLinux();
 
     private unsafe QuicSocket(Socket socket, ILogger logger)
     {
@@ -103,6 +104,63 @@ internal sealed class QuicSocket : IAsyncDisposable
         catch (ObjectDisposedException)
         {
         }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="length"/> bytes of back-to-back QUIC packets, each <paramref name="segment"/> bytes but
+    /// the last, to <paramref name="to"/>: in one <c>sendmsg</c> with <c>UDP_SEGMENT</c> where the kernel offers
+    /// segmentation offload, else one datagram at a time. A failed send is a lost packet, which QUIC recovers.
+    /// </summary>
+    public unsafe void SendBatch(byte* packets, int length, int segment, byte* address, int addressLength, SocketAddress to)
+    {
+        if (length > segment && _segmentationOffload && TrySendSegmented(packets, length, segment, address, addressLength))
+        {
+            return;
+        }
+
+        for (var offset = 0; offset < length; offset += segment)
+        {
+            Send(new ReadOnlySpan<byte>(packets + offset, Math.Min(segment, length - offset)), to);
+        }
+    }
+
+    private unsafe bool TrySendSegmented(byte* packets, int length, int segment, byte* address, int addressLength)
+    {
+        // cmsghdr (16 bytes) + a u16 segment size, padded to 8: CMSG_SPACE(2) = 24.
+        var control = stackalloc byte[24];
+        new Span<byte>(control, 24).Clear();
+        var header = (cmsghdr*)control;
+        header->cmsg_len = (nuint)(sizeof(cmsghdr) + sizeof(ushort));
+        header->cmsg_level = LibC.SOL_UDP;
+        header->cmsg_type = LibC.UDP_SEGMENT;
+        *(ushort*)(control + sizeof(cmsghdr)) = (ushort)segment;
+
+        iovec vector;
+        vector.iov_base = packets;
+        vector.iov_len = (nuint)length;
+        msghdr message = default;
+        message.msg_name = address;
+        message.msg_namelen = (uint)addressLength;
+        message.msg_iov = &vector;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = 24;
+
+        var fd = (int)_socket.SafeHandle.DangerousGetHandle();
+        if (LibC.sendmsg(fd, &message, 0) >= 0)
+        {
+            return true;
+        }
+
+        var error = Marshal.GetLastPInvokeError();
+        if (error is LibC.EIO or LibC.EINVAL or LibC.ENOPROTOOPT or LibC.EOPNOTSUPP)
+        {
+            // No segmentation offload on this kernel or device: datagram by datagram from now on.
+            _segmentationOffload = false;
+            QuicEngineLog.SegmentationOffloadUnavailable(_logger, LocalEndPoint, error);
+        }
+
+        return false;
     }
 
     public async ValueTask DisposeAsync()

@@ -136,17 +136,15 @@ internal sealed class QuicTlsCredentials : IDisposable
             else
             {
                 var name = serverName ?? throw new ArgumentNullException(nameof(serverName));
-                var nameBytes = Encoding.UTF8.GetBytes(name + "\0");
-                fixed (byte* namePointer = nameBytes)
-                {
-                    // SNI carries names only; an IP address is still checked against the certificate's IP SANs.
-                    if (!IPAddress.TryParse(name, out _))
-                    {
-                        Check(GnuTls.gnutls_server_name_set(s, GnuTls.GNUTLS_NAME_DNS, namePointer, (nuint)(nameBytes.Length - 1)), "gnutls_server_name_set");
-                    }
+                var namePointer = session.SetVerifiedName(name);
 
-                    GnuTls.gnutls_session_set_verify_cert(s, namePointer, 0);
+                // SNI carries names only; an IP address is still checked against the certificate's IP SANs.
+                if (!IPAddress.TryParse(name, out _))
+                {
+                    Check(GnuTls.gnutls_server_name_set(s, GnuTls.GNUTLS_NAME_DNS, namePointer, (nuint)System.Text.Encoding.UTF8.GetByteCount(name)), "gnutls_server_name_set");
                 }
+
+                GnuTls.gnutls_session_set_verify_cert(s, namePointer, 0);
             }
 
             return session;

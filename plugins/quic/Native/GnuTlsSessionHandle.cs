@@ -21,9 +21,27 @@ internal sealed class GnuTlsSessionHandle() : SafeHandle(0, ownsHandle: true)
         return owned;
     }
 
-    protected override bool ReleaseHandle()
+    private unsafe byte* _verifiedName;
+
+    /// <summary>
+    /// Sets the name the peer's certificate is checked against. GnuTLS keeps the pointer, not a copy, so the string
+    /// lives in native memory owned by this handle until the session is freed.
+    /// </summary>
+    public unsafe byte* SetVerifiedName(string name)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(name);
+        var copy = (byte*)NativeMemory.AllocZeroed((nuint)bytes.Length + 1);
+        bytes.CopyTo(new Span<byte>(copy, bytes.Length));
+        NativeMemory.Free(_verifiedName);
+        _verifiedName = copy;
+        return copy;
+    }
+
+    protected override unsafe bool ReleaseHandle()
     {
         GnuTls.gnutls_deinit(handle);
+        NativeMemory.Free(_verifiedName);
+        _verifiedName = null;
         return true;
     }
 }

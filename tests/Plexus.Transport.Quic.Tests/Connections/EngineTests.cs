@@ -195,6 +195,67 @@ public sealed class EngineTests : IDisposable
         await serving;
     }
 
+    [Fact]
+    public async Task A_connection_over_IPv6_completes_and_echoes()
+    {
+        var tls = ServerTls(false);
+        await using var listener = QuicListener.Start(new IPEndPoint(IPAddress.IPv6Loopback, 0), tls, new QuicConnectionSettings { MaxInboundBidirectionalStreams = 10 }, NullLogger.Instance, TimeProvider.System);
+        using var clientTls = QuicTlsCredentials.CreateClient(File.ReadAllText(_certificates.CaPath), null, null);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var serving = EchoOneStreamAsync(listener, timeout.Token);
+
+        await using var client = await QuicConnection.ConnectAsync(
+            new IPEndPoint(IPAddress.IPv6Loopback, listener.LocalEndPoint.Port), "::1", clientTls, new QuicConnectionSettings(), NullLogger.Instance, TimeProvider.System, timeout.Token);
+        var stream = await client.OpenBidirectionalStreamAsync(timeout.Token);
+        await stream.Output.WriteAsync(new byte[] { 6, 6, 6 }, timeout.Token);
+        stream.Output.Complete();
+        Assert.Equal(new byte[] { 6, 6, 6 }, await ReadAllAsync(stream.Input, timeout.Token));
+        await serving;
+    }
+
+    [Fact]
+    public async Task An_Initial_of_an_unknown_QUIC_version_is_answered_with_Version_Negotiation_naming_version_1()
+    {
+        await using var listener = StartListener(requireClientCertificate: false);
+        using var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        // A long header: form bit, version 0x1a2a3a4a (reserved for negotiation tests), 8-byte ids, padded to 1200.
+        var initial = new byte[1200];
+        initial[0] = 0xC0;
+        initial[1] = 0x1a;
+        initial[2] = 0x2a;
+        initial[3] = 0x3a;
+        initial[4] = 0x4a;
+        initial[5] = 8;
+        for (var i = 0; i < 8; i++)
+        {
+            initial[6 + i] = (byte)(0x10 + i);
+        }
+
+        initial[14] = 8;
+        for (var i = 0; i < 8; i++)
+        {
+            initial[15 + i] = (byte)(0x20 + i);
+        }
+
+        await udp.SendAsync(initial, new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port), timeout.Token);
+        var reply = (await udp.ReceiveAsync(timeout.Token)).Buffer;
+
+        Assert.Equal(0x80, reply[0] & 0x80);
+        Assert.Equal(new byte[] { 0, 0, 0, 0 }, reply[1..5]);
+        var destinationLength = reply[5];
+        Assert.Equal(new byte[] { 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27 }, reply[6..(6 + destinationLength)]);
+        var versionsAt = 6 + destinationLength + 1 + reply[6 + destinationLength];
+        var versions = new List<uint>();
+        for (var at = versionsAt; at + 4 <= reply.Length; at += 4)
+        {
+            versions.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(reply.AsSpan(at)));
+        }
+
+        Assert.Contains(1u, versions);
+    }
+
     private static async Task EchoAsync(QuicStream stream, CancellationToken cancellationToken)
     {
         var all = await ReadAllAsync(stream.Input, cancellationToken);
