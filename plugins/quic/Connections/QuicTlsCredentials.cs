@@ -106,7 +106,7 @@ internal sealed class QuicTlsCredentials : IDisposable
     /// </summary>
     public unsafe GnuTlsSessionHandle CreateSession(nint connectionReference, string alpn, string? serverName)
     {
-        var flags = (_server ? GnuTls.GNUTLS_SERVER : GnuTls.GNUTLS_CLIENT) | GnuTls.GNUTLS_NO_END_OF_EARLY_DATA | GnuTls.GNUTLS_NO_AUTO_SEND_TICKET;
+        var flags = (uint)((_server ? GnuTls.GNUTLS_SERVER : GnuTls.GNUTLS_CLIENT) | GnuTls.GNUTLS_NO_END_OF_EARLY_DATA | GnuTls.GNUTLS_NO_AUTO_SEND_TICKET);
         var session = GnuTlsSessionHandle.Create(flags);
         try
         {
@@ -121,7 +121,7 @@ internal sealed class QuicTlsCredentials : IDisposable
             fixed (byte* alpnPointer = alpnBytes)
             {
                 var datum = new gnutls_datum_t { data = alpnPointer, size = (uint)alpnBytes.Length };
-                Check(GnuTls.gnutls_alpn_set_protocols(s, &datum, 1, _server ? GnuTls.GNUTLS_ALPN_MANDATORY | GnuTls.GNUTLS_ALPN_SERVER_PRECEDENCE : 0), "gnutls_alpn_set_protocols");
+                Check(GnuTls.gnutls_alpn_set_protocols(s, &datum, 1, _server ? (uint)(GnuTls.GNUTLS_ALPN_MANDATORY | GnuTls.GNUTLS_ALPN_SERVER_PRECEDENCE) : 0u), "gnutls_alpn_set_protocols");
             }
 
             if (_server)

@@ -17,28 +17,28 @@ internal static unsafe partial class GnuTls
 {
     public const string Library = "libgnutls.so.30";
 
-    public const uint GNUTLS_SERVER = 1;
-    public const uint GNUTLS_CLIENT = 1 << 1;
-    public const uint GNUTLS_ENABLE_EARLY_DATA = 1 << 20;
-    public const uint GNUTLS_NO_AUTO_SEND_TICKET = 1 << 21;
-    public const uint GNUTLS_NO_END_OF_EARLY_DATA = 1 << 22;
+    public const int GNUTLS_SERVER = 1;
+    public const int GNUTLS_CLIENT = 1 << 1;
+    public const int GNUTLS_ENABLE_EARLY_DATA = 1 << 20;
+    public const int GNUTLS_NO_AUTO_SEND_TICKET = 1 << 21;
+    public const int GNUTLS_NO_END_OF_EARLY_DATA = 1 << 22;
     public const int GNUTLS_CRD_CERTIFICATE = 1;
     public const int GNUTLS_X509_FMT_PEM = 1;
     public const int GNUTLS_CERT_REQUIRE = 2;
-    public const uint GNUTLS_ALPN_MANDATORY = 1;
-    public const uint GNUTLS_ALPN_SERVER_PRECEDENCE = 1 << 1;
+    public const int GNUTLS_ALPN_MANDATORY = 1;
+    public const int GNUTLS_ALPN_SERVER_PRECEDENCE = 1 << 1;
     public const int GNUTLS_NAME_DNS = 1;
 
     // gnutls_certificate_status_t bits used to say why a peer's certificate was refused.
-    public const uint GNUTLS_CERT_INVALID = 1 << 1;
-    public const uint GNUTLS_CERT_REVOKED = 1 << 5;
-    public const uint GNUTLS_CERT_SIGNER_NOT_FOUND = 1 << 6;
-    public const uint GNUTLS_CERT_SIGNER_NOT_CA = 1 << 7;
-    public const uint GNUTLS_CERT_NOT_ACTIVATED = 1 << 9;
-    public const uint GNUTLS_CERT_EXPIRED = 1 << 10;
-    public const uint GNUTLS_CERT_UNEXPECTED_OWNER = 1 << 14;
-    public const uint GNUTLS_CERT_PURPOSE_MISMATCH = 1 << 17;
-    public const uint GNUTLS_CERT_MISSING_OCSP_STATUS = 1 << 18;
+    public const int GNUTLS_CERT_INVALID = 1 << 1;
+    public const int GNUTLS_CERT_REVOKED = 1 << 5;
+    public const int GNUTLS_CERT_SIGNER_NOT_FOUND = 1 << 6;
+    public const int GNUTLS_CERT_SIGNER_NOT_CA = 1 << 7;
+    public const int GNUTLS_CERT_NOT_ACTIVATED = 1 << 9;
+    public const int GNUTLS_CERT_EXPIRED = 1 << 10;
+    public const int GNUTLS_CERT_UNEXPECTED_OWNER = 1 << 14;
+    public const int GNUTLS_CERT_PURPOSE_MISMATCH = 1 << 18;
+    public const int GNUTLS_CERT_MISSING_OCSP_STATUS = 1 << 19;
 
     [LibraryImport(Library)]
     public static partial int gnutls_init(nint* session, uint flags);
