@@ -6,6 +6,12 @@ internal enum BenchBaseline
     /// <summary>The NATS text protocol on plain sockets through the same nats-server: the floor of a transport over NATS.</summary>
     NatsRaw,
 
+    /// <summary>
+    /// The project's TCP transport (the tcp plugin), measured exactly as a transport under test is: what another
+    /// transport is held to. Not a baseline of the tcp transport itself.
+    /// </summary>
+    Tcp,
+
     /// <summary>Plain sockets, length-prefixed: the floor.</summary>
     RawTcp,
 

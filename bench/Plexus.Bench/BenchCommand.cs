@@ -63,6 +63,9 @@ internal static class BenchCommand
                 {
                     BenchBaseline.RawTcp => new RawTcpSubject(),
                     BenchBaseline.NatsRaw => new NatsRawSubject(nats!.Url),
+
+                    // The tcp plugin from the same host (the last one built), measured as the transport under test is.
+                    BenchBaseline.Tcp => new TransportSubject(BenchHost.FindTransport(host, BenchNames.Tcp, "--baseline"), BenchNames.Tcp),
                     _ => new KestrelH2Subject(),
                 });
             }

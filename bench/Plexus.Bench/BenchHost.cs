@@ -18,11 +18,13 @@ internal static class BenchHost
 {
     /// <summary>
     /// Settings under everything else (appsettings.json, environment, command line). The bench only runs over loopback,
-    /// so the tcp transport listens on a free loopback port instead of its default 0.0.0.0:7400.
+    /// so the tcp and quic transports listen on a free loopback port instead of their defaults 0.0.0.0:7400 and
+    /// 0.0.0.0:7500 (UDP).
     /// </summary>
     public static IReadOnlyDictionary<string, string?> Defaults { get; } = new Dictionary<string, string?>
     {
         ["Plexus:Transports:Tcp:Bind"] = "127.0.0.1:0",
+        ["Plexus:Transports:Quic:Bind"] = "127.0.0.1:0",
     };
 
     private static void ConsoleFormat(SimpleConsoleFormatterOptions options)
@@ -71,15 +73,19 @@ internal static class BenchHost
     public static IConfiguration Configuration(IHost host) => host.Services.GetRequiredService<IConfiguration>();
 
     /// <summary>The loaded transport of that name.</summary>
+    /// <param name="host">The built host.</param>
+    /// <param name="name">The transport's name.</param>
+    /// <param name="option">The option that named it, for the message: <c>--transport</c>, or <c>--baseline</c> for the tcp baseline.</param>
     /// <exception cref="UsageException">No loaded transport has that name; the message lists those that are loaded.</exception>
-    public static ITransportFactory FindTransport(IHost host, string name)
+    public static ITransportFactory FindTransport(IHost host, string name, string option = "--transport")
     {
         ArgumentNullException.ThrowIfNull(host);
         var transports = host.Services.GetRequiredService<PlexusComposition>().Transports;
         if (!transports.TryGet(name, out var factory))
         {
             var loaded = transports.Names.Count == 0 ? "none is loaded" : "loaded: " + string.Join(", ", transports.Names);
-            throw new UsageException($"--transport '{name}': no transport of that name is loaded ({loaded}). Fix: name one of those, or add the plugin that provides it to the plugins folder.");
+            var fix = option == "--transport" ? "name one of those, or add" : "leave the baseline out, or add";
+            throw new UsageException($"{option} '{name}': no transport of that name is loaded ({loaded}). Fix: {fix} the plugin that provides it to the plugins folder.");
         }
 
         return factory;

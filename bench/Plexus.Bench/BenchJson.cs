@@ -78,6 +78,8 @@ internal static class BenchJson
             writer.WriteNumber("messagesPerSecond", m.MessagesPerSecond);
             writer.WriteNumber("bytes", m.Bytes);
             writer.WriteNumber("gigabytesPerSecond", m.GigabytesPerSecond);
+            WriteNullable(writer, "cpuSeconds", m.ProcessorTime?.TotalSeconds);
+            WriteNullable(writer, "cpuUsPerMiB", m.CpuMicrosecondsPerMebibyte);
             writer.WriteEndObject();
         }
 

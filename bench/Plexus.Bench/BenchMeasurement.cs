@@ -11,6 +11,10 @@ namespace Plexus.Bench;
 /// <param name="P50Microseconds">Median call latency (unary at concurrency 1 only).</param>
 /// <param name="P99Microseconds">99th percentile call latency (unary at concurrency 1 only).</param>
 /// <param name="LatencySamples">How many latencies the percentiles were read from.</param>
+/// <param name="ProcessorTime">
+/// CPU time of the whole process over the measured interval (every thread: the subject's client and server, the
+/// harness, the garbage collector); null when not measured.
+/// </param>
 internal sealed record BenchMeasurement(
     string Subject,
     BenchScenario Scenario,
@@ -21,7 +25,8 @@ internal sealed record BenchMeasurement(
     long Bytes,
     double? P50Microseconds,
     double? P99Microseconds,
-    long LatencySamples)
+    long LatencySamples,
+    TimeSpan? ProcessorTime = null)
 {
     public double Seconds => Elapsed.TotalSeconds;
 
@@ -31,4 +36,7 @@ internal sealed record BenchMeasurement(
 
     /// <summary>Decimal gigabytes (10^9 bytes) per second, as network figures are quoted.</summary>
     public double GigabytesPerSecond => Seconds > 0 ? Bytes / Seconds / 1e9 : 0;
+
+    /// <summary>Microseconds of process CPU time per MiB (2^20 bytes) of payload: bulk only, null elsewhere or when the CPU time was not measured.</summary>
+    public double? CpuMicrosecondsPerMebibyte => Bytes > 0 && ProcessorTime is { } cpu ? cpu.TotalMicroseconds / ((double)Bytes / (1 << 20)) : null;
 }

@@ -9,6 +9,12 @@ internal static class BenchNames
 
     public const string NatsRaw = "nats-raw";
 
+    /// <summary>
+    /// The tcp transport, as a baseline of any other transport; also the transport's own name, so a run with
+    /// <c>--transport tcp</c> cannot have it as a baseline.
+    /// </summary>
+    public const string Tcp = "tcp";
+
     /// <summary>The transport whose runs include <see cref="NatsRaw"/> in <c>--baseline all</c> and the default.</summary>
     public const string NatsTransport = "nats";
 
@@ -25,6 +31,7 @@ internal static class BenchNames
         BenchBaseline.RawTcp => RawTcp,
         BenchBaseline.KestrelH2 => KestrelH2,
         BenchBaseline.NatsRaw => NatsRaw,
+        BenchBaseline.Tcp => Tcp,
         _ => throw new ArgumentOutOfRangeException(nameof(baseline), baseline, null),
     };
 }

@@ -13,7 +13,7 @@ internal sealed record BenchOptions(
     IReadOnlyList<BenchBaseline> Baselines,
     bool Json)
 {
-    public const string DefaultTransport = "tcp";
+    public const string DefaultTransport = BenchNames.Tcp;
 
     /// <summary>More concurrent callers than this is not a loopback benchmark any more, and raw-tcp would open as many sockets.</summary>
     public const int MaxConcurrency = 1024;
@@ -163,10 +163,12 @@ internal sealed record BenchOptions(
     }
 
     // nats-raw needs a nats-server, so `all` (and the default) include it only when the transport is nats; named
-    // explicitly it is measured with any transport.
+    // explicitly it is measured with any transport. The tcp baseline is the tcp transport, so `all` (and the default)
+    // include it whenever the transport under test is another one; a transport cannot be its own baseline.
     private static List<BenchBaseline> ParseBaselines(IReadOnlyList<string> values, string transport)
     {
         var nats = string.Equals(transport, BenchNames.NatsTransport, StringComparison.OrdinalIgnoreCase);
+        var tcp = string.Equals(transport, BenchNames.Tcp, StringComparison.OrdinalIgnoreCase);
         var baselines = new List<BenchBaseline>();
         var none = false;
         var any = false;
@@ -184,20 +186,19 @@ internal sealed record BenchOptions(
                 case BenchNames.NatsRaw:
                     Add(BenchBaseline.NatsRaw);
                     break;
+                case BenchNames.Tcp when tcp:
+                    throw new UsageException($"--baseline tcp: the transport under test is {transport}, and a transport cannot be its own baseline. Fix: measure another transport against it (--transport quic --baseline tcp), or name another baseline.");
+                case BenchNames.Tcp:
+                    Add(BenchBaseline.Tcp);
+                    break;
                 case "all":
-                    if (nats)
-                    {
-                        Add(BenchBaseline.NatsRaw);
-                    }
-
-                    Add(BenchBaseline.RawTcp);
-                    Add(BenchBaseline.KestrelH2);
+                    AddAll();
                     break;
                 case "none":
                     none = true;
                     break;
                 default:
-                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, raw-tcp, kestrel-h2, all or none.");
+                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, tcp, raw-tcp, kestrel-h2, all or none.");
             }
         }
 
@@ -208,12 +209,7 @@ internal sealed record BenchOptions(
 
         if (!any)
         {
-            if (nats)
-            {
-                baselines.Add(BenchBaseline.NatsRaw);
-            }
-
-            baselines.AddRange([BenchBaseline.RawTcp, BenchBaseline.KestrelH2]);
+            AddAll();
         }
 
         baselines.Sort();
@@ -225,6 +221,22 @@ internal sealed record BenchOptions(
             {
                 baselines.Add(baseline);
             }
+        }
+
+        void AddAll()
+        {
+            if (nats)
+            {
+                Add(BenchBaseline.NatsRaw);
+            }
+
+            if (!tcp)
+            {
+                Add(BenchBaseline.Tcp);
+            }
+
+            Add(BenchBaseline.RawTcp);
+            Add(BenchBaseline.KestrelH2);
         }
     }
 }

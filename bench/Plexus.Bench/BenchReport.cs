@@ -51,6 +51,7 @@ internal sealed class BenchReport
                     break;
                 case BenchScenario.Bulk:
                     Add("bulk.gigabytesPerSecond", "bulk 64 MiB request", "GB/s", false, BenchScenario.Bulk, 1, m => m.GigabytesPerSecond);
+                    Add("bulk.cpuUsPerMiB", "bulk CPU per MiB", "µs", true, BenchScenario.Bulk, 1, m => m.CpuMicrosecondsPerMebibyte);
                     break;
             }
         }

@@ -118,7 +118,7 @@ internal sealed class BenchRunner
         BenchScenario.Unary when m.P50Microseconds is { } p50 => string.Create(CultureInfo.InvariantCulture, $"{m.RequestsPerSecond:N0} req/s, p50 {p50:0.0} µs, p99 {m.P99Microseconds:0.0} µs ({m.Operations:N0} calls)"),
         BenchScenario.Unary => string.Create(CultureInfo.InvariantCulture, $"{m.RequestsPerSecond:N0} req/s ({m.Operations:N0} calls)"),
         BenchScenario.Stream => string.Create(CultureInfo.InvariantCulture, $"{m.MessagesPerSecond:N0} msg/s ({m.Operations:N0} streams)"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{m.GigabytesPerSecond:0.00} GB/s ({m.Operations:N0} transfers)"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{m.GigabytesPerSecond:0.00} GB/s, {m.CpuMicrosecondsPerMebibyte:N0} µs CPU per MiB ({m.Operations:N0} transfers)"),
     };
 
     private async Task<BenchMeasurement> MeasureUnaryAsync(IBenchSubject subject, int concurrency, CancellationToken cancellationToken)
@@ -145,7 +145,9 @@ internal sealed class BenchRunner
             }
 
             Settle();
+            var cpu = Environment.CpuUsage.TotalTime;
             var (operations, elapsed) = await RunUnaryAsync(callers, _options.Duration, recorder, cancellationToken);
+            cpu = Environment.CpuUsage.TotalTime - cpu;
             double? p50 = null;
             double? p99 = null;
             if (recorder is { Count: > 0 })
@@ -154,7 +156,7 @@ internal sealed class BenchRunner
                 (p50, p99) = (percentiles[0], percentiles[1]);
             }
 
-            return new BenchMeasurement(subject.Name, BenchScenario.Unary, concurrency, operations, elapsed, 0, 0, p50, p99, recorder?.Retained ?? 0);
+            return new BenchMeasurement(subject.Name, BenchScenario.Unary, concurrency, operations, elapsed, 0, 0, p50, p99, recorder?.Retained ?? 0, cpu);
         }
         finally
         {
@@ -219,10 +221,12 @@ internal sealed class BenchRunner
         }
 
         Settle();
+        var cpu = Environment.CpuUsage.TotalTime;
         var (operations, items, elapsed) = await RepeatAsync(subject, scenario, _options.Duration, cancellationToken);
+        cpu = Environment.CpuUsage.TotalTime - cpu;
         return scenario == BenchScenario.Stream
-            ? new BenchMeasurement(subject.Name, scenario, 1, operations, elapsed, items, 0, null, null, 0)
-            : new BenchMeasurement(subject.Name, scenario, 1, operations, elapsed, 0, items, null, null, 0);
+            ? new BenchMeasurement(subject.Name, scenario, 1, operations, elapsed, items, 0, null, null, 0, cpu)
+            : new BenchMeasurement(subject.Name, scenario, 1, operations, elapsed, 0, items, null, null, 0, cpu);
     }
 
     // At least one operation, however short the duration: a stream or a transfer is the unit being measured.

@@ -16,24 +16,27 @@ internal static class BenchUsage
           --scenario <s>           unary, stream, bulk or all; repeat or separate with commas (default: all).
                                      unary:  64-byte request, 64-byte response (p50/p99 latency at concurrency 1, req/s)
                                      stream: one request answered by 100,000 16-byte messages (messages/s)
-                                     bulk:   one 64 MiB request payload (GB/s)
+                                     bulk:   one 64 MiB request payload (GB/s, and µs of process CPU per MiB)
           --concurrency <n>        Concurrent unary callers; repeat or separate with commas (default: 1 and 64).
           --duration <duration>    How long each measurement runs (default: 10s).
           --warmup <duration>      How long each subject runs before it is measured (default: 2s; 0 for none).
-          --baseline <b>           nats-raw, raw-tcp, kestrel-h2, all or none; repeat or separate with commas (default: all;
-                                   all includes nats-raw only with --transport nats).
+          --baseline <b>           nats-raw, tcp, raw-tcp, kestrel-h2, all or none; repeat or separate with commas
+                                   (default: all). tcp is the tcp transport, measured as the transport under test is;
+                                   all includes it unless the transport is tcp (a transport is not its own baseline),
+                                   and includes nats-raw only with --transport nats.
           --json                   Print the result as one JSON object instead of a table.
           --help, -h               Show this help.
 
         Durations: a bare number is seconds (5), or write a unit: 500ms, 10s, 2m, or 00:00:10.
 
         Any option with a ':' in its name sets configuration, for example --Plexus:Transports:Tcp:Bind=127.0.0.1:0
-        (the default here: the bench only runs over loopback).
+        (the default here for tcp and quic: the bench only runs over loopback).
 
         NATS (--transport nats or --baseline nats-raw): the bench starts nats-server on a free 127.0.0.1 port for the
         run and stops it after, unless --Plexus:Transports:Nats:Url names one (on loopback).
 
-        Progress goes to standard error. A default run takes under three minutes.
+        Progress goes to standard error. A default run takes about three minutes (four subjects; two and a half with
+        --transport tcp, which has three).
 
         Exit codes: 0 ok, 1 a measurement failed, 2 wrong arguments, 3 required plugin failed, 4 invalid configuration,
         130 / 143 cancelled by SIGINT (Ctrl+C) / SIGTERM.

@@ -18,18 +18,22 @@ internal sealed class TransportSubject : IBenchSubject
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
     private readonly ITransportFactory _factory;
+    private readonly string _name;
     private readonly Plexus.Hosting.RequestDispatcher _dispatcher = new();
     private IRequestPlaneServer? _server;
     private IRequestPlaneClient? _client;
     private long _requestIds;
 
-    public TransportSubject(ITransportFactory factory)
+    /// <param name="factory">The transport.</param>
+    /// <param name="name">The name in the table and the JSON: the transport's own unless given (a baseline's, such as <see cref="BenchNames.Tcp"/>).</param>
+    public TransportSubject(ITransportFactory factory, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(factory);
         _factory = factory;
+        _name = name ?? factory.Name;
     }
 
-    public string Name => _factory.Name;
+    public string Name => _name;
 
     private Uri Address => _server?.Address ?? throw new InvalidOperationException("The subject has not been started.");
 

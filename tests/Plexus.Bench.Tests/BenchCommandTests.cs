@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Plexus.Bench.Tests.Support;
 using Plexus.Host.Tests.Support;
@@ -19,7 +20,9 @@ public sealed class BenchCommandTests
         var root = json.RootElement;
         Assert.Equal("memory", root.GetProperty("transport").GetString());
 
-        string[] subjects = ["memory", "raw-tcp", "kestrel-h2"];
+        // Another transport than tcp: the tcp transport is a baseline by default, first in the table.
+        string[] subjects = ["memory", "tcp", "raw-tcp", "kestrel-h2"];
+        Assert.Equal(subjects[1..], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
         var measurements = root.GetProperty("measurements").EnumerateArray().ToList();
         Assert.Equal(subjects.Length * 4, measurements.Count);
         foreach (var m in measurements)
@@ -31,7 +34,7 @@ public sealed class BenchCommandTests
 
         var figures = root.GetProperty("figures").EnumerateArray().ToDictionary(f => f.GetProperty("key").GetString()!);
         Assert.Equal(
-            ["unary.c1.p50Us", "unary.c1.p99Us", "unary.c1.requestsPerSecond", "unary.c64.requestsPerSecond", "stream.messagesPerSecond", "bulk.gigabytesPerSecond"],
+            ["unary.c1.p50Us", "unary.c1.p99Us", "unary.c1.requestsPerSecond", "unary.c64.requestsPerSecond", "stream.messagesPerSecond", "bulk.gigabytesPerSecond", "bulk.cpuUsPerMiB"],
             figures.Keys);
         foreach (var (key, figure) in figures)
         {
@@ -40,6 +43,7 @@ public sealed class BenchCommandTests
                 Assert.True(figure.GetProperty("values").GetProperty(subject).GetDouble() > 0, $"{key} {subject}");
             }
 
+            Assert.True(figure.GetProperty("ratios").GetProperty("tcp").GetDouble() > 0, key);
             Assert.True(figure.GetProperty("ratios").GetProperty("raw-tcp").GetDouble() > 0, key);
             Assert.True(figure.GetProperty("ratios").GetProperty("kestrel-h2").GetDouble() > 0, key);
         }
@@ -58,10 +62,10 @@ public sealed class BenchCommandTests
         using var json = JsonDocument.Parse(result.StandardOutput);
         var root = json.RootElement;
         Assert.Equal("nats", root.GetProperty("transport").GetString());
-        Assert.Equal(["nats-raw", "raw-tcp", "kestrel-h2"], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
+        Assert.Equal(["nats-raw", "tcp", "raw-tcp", "kestrel-h2"], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
 
         var measurements = root.GetProperty("measurements").EnumerateArray().ToList();
-        Assert.Equal(4 * 4, measurements.Count);
+        Assert.Equal(5 * 4, measurements.Count);
         Assert.All(measurements, m => Assert.True(m.GetProperty("operationsPerSecond").GetDouble() > 0, m.GetProperty("subject").GetString()));
 
         var p50 = root.GetProperty("figures").EnumerateArray().Single(f => f.GetProperty("key").GetString() == "unary.c1.p50Us");
@@ -88,6 +92,62 @@ public sealed class BenchCommandTests
         var row = result.StandardOutput.Split('\n').Single(l => l.StartsWith("stream", StringComparison.Ordinal));
         Assert.EndsWith("x", row, StringComparison.Ordinal);
         Assert.DoesNotContain("kestrel-h2", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_tcp_baseline_is_the_tcp_transport_measured_beside_another_one()
+    {
+        var result = await BenchProcess.RunAsync(Timeout, "--transport", "memory", "--baseline", "tcp", "--scenario", "unary,bulk", "--concurrency", "1,4", "--duration", "100ms", "--warmup", "0");
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        Assert.Contains("transport memory against tcp,", result.StandardOutput, StringComparison.Ordinal);
+        var lines = result.StandardOutput.Split('\n');
+        Assert.Equal(["figure", "memory", "tcp", "memory/tcp"], lines.Single(l => l.StartsWith("figure", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        foreach (var label in new[] { "unary c=1 p50 latency (µs)", "unary c=1 p99 latency (µs)", "unary c=1 throughput (req/s)", "unary c=4 throughput (req/s)", "bulk 64 MiB request (GB/s)", "bulk CPU per MiB (µs)" })
+        {
+            var row = lines.Single(l => l.StartsWith(label, StringComparison.Ordinal));
+            var cells = row[label.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(3, cells.Length);
+            Assert.True(double.Parse(cells[1], NumberStyles.Number, CultureInfo.InvariantCulture) > 0, row);
+            Assert.EndsWith("x", cells[2], StringComparison.Ordinal);
+        }
+
+        // Measured, as every subject is, right after the transport under test, and over the tcp transport's own address.
+        Assert.Contains("bench: tcp unary c=1: ", result.StandardError, StringComparison.Ordinal);
+        Assert.Contains("bench: tcp bulk: ", result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("raw-tcp", result.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("kestrel-h2", result.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_quic_plugin_beside_the_bench_is_measured_against_the_tcp_transport_with_its_ephemeral_certificate()
+    {
+        // No Tls settings: the quic server serves an ephemeral certificate that its client in this process trusts.
+        var result = await BenchProcess.RunAsync(Timeout, "--transport", "quic", "--baseline", "tcp", "--concurrency", "1,8", "--duration", "100ms", "--warmup", "0", "--json");
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        using var json = JsonDocument.Parse(result.StandardOutput);
+        var root = json.RootElement;
+        Assert.Equal("quic", root.GetProperty("transport").GetString());
+        Assert.Equal(["tcp"], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
+        Assert.Equal(2 * 4, root.GetProperty("measurements").GetArrayLength());
+        foreach (var figure in root.GetProperty("figures").EnumerateArray())
+        {
+            var key = figure.GetProperty("key").GetString();
+            Assert.True(figure.GetProperty("values").GetProperty("quic").GetDouble() > 0, key);
+            Assert.True(figure.GetProperty("values").GetProperty("tcp").GetDouble() > 0, key);
+            Assert.True(figure.GetProperty("ratios").GetProperty("tcp").GetDouble() > 0, key);
+        }
+    }
+
+    [Fact]
+    public async Task The_tcp_transport_as_its_own_baseline_exits_2()
+    {
+        var result = await BenchProcess.RunAsync(Timeout, "--transport", "tcp", "--baseline", "tcp", "--duration", "50ms");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("cannot be its own baseline", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal("", result.StandardOutput);
     }
 
     [Fact]

@@ -21,9 +21,9 @@ public sealed class BenchReportTests
             new("memory", BenchScenario.Stream, 1, 3, second, 300_000, 0, null, null, 0),
             new("raw-tcp", BenchScenario.Stream, 1, 6, second, 600_000, 0, null, null, 0),
             new("kestrel-h2", BenchScenario.Stream, 1, 1, second, 100_000, 0, null, null, 0),
-            new("memory", BenchScenario.Bulk, 1, 4, TimeSpan.FromSeconds(2), 0, 4_000_000_000, null, null, 0),
-            new("raw-tcp", BenchScenario.Bulk, 1, 2, TimeSpan.FromSeconds(2), 0, 2_000_000_000, null, null, 0),
-            new("kestrel-h2", BenchScenario.Bulk, 1, 1, TimeSpan.FromSeconds(2), 0, 1_000_000_000, null, null, 0),
+            new("memory", BenchScenario.Bulk, 1, 4, TimeSpan.FromSeconds(2), 0, 4L << 30, null, null, 0, TimeSpan.FromSeconds(1.024)),
+            new("raw-tcp", BenchScenario.Bulk, 1, 2, TimeSpan.FromSeconds(2), 0, 2L << 30, null, null, 0, TimeSpan.FromSeconds(2.048)),
+            new("kestrel-h2", BenchScenario.Bulk, 1, 1, TimeSpan.FromSeconds(2), 0, 1L << 30, null, null, 0),
         ];
         return new BenchReport(options, "memory", ["raw-tcp", "kestrel-h2"], measurements);
     }
@@ -34,7 +34,7 @@ public sealed class BenchReportTests
         var report = Report();
 
         Assert.Equal(
-            ["unary.c1.p50Us", "unary.c1.p99Us", "unary.c1.requestsPerSecond", "unary.c64.requestsPerSecond", "stream.messagesPerSecond", "bulk.gigabytesPerSecond"],
+            ["unary.c1.p50Us", "unary.c1.p99Us", "unary.c1.requestsPerSecond", "unary.c64.requestsPerSecond", "stream.messagesPerSecond", "bulk.gigabytesPerSecond", "bulk.cpuUsPerMiB"],
             report.Figures.Select(f => f.Key));
 
         var p50 = report.Figures[0];
@@ -47,8 +47,47 @@ public sealed class BenchReportTests
         Assert.Equal(2.5, c64.Ratio("memory", "kestrel-h2"));
 
         var bulk = report.Figures.Single(f => f.Key == "bulk.gigabytesPerSecond");
-        Assert.Equal(2.0, bulk.ValueOf("memory"));
+        Assert.Equal(4.0 * (1 << 30) / 2 / 1e9, bulk.ValueOf("memory"));
         Assert.Equal(2.0, bulk.Ratio("memory", "raw-tcp"));
+
+        // 1.024 s of CPU for 4,096 MiB is 250 µs per MiB; raw-tcp's 2.048 s for 2,048 MiB is 1,000. Kestrel's CPU time
+        // was not measured, so it has no value and no ratio.
+        var cpu = report.Figures.Single(f => f.Key == "bulk.cpuUsPerMiB");
+        Assert.True(cpu.LowerIsBetter);
+        Assert.Equal("µs", cpu.Unit);
+        Assert.Equal(250, cpu.ValueOf("memory")!.Value, precision: 9);
+        Assert.Equal(1000, cpu.ValueOf("raw-tcp")!.Value, precision: 9);
+        Assert.Equal(0.25, cpu.Ratio("memory", "raw-tcp")!.Value, precision: 9);
+        Assert.Null(cpu.ValueOf("kestrel-h2"));
+        Assert.Null(cpu.Ratio("memory", "kestrel-h2"));
+    }
+
+    [Fact]
+    public void The_tcp_baseline_gets_its_column_and_ratios_like_any_other()
+    {
+        var options = new BenchOptions("quic", [BenchScenario.Unary, BenchScenario.Bulk], [1], TimeSpan.FromSeconds(1), TimeSpan.Zero, [BenchBaseline.Tcp], Json: false);
+        var second = TimeSpan.FromSeconds(1);
+        BenchMeasurement[] measurements =
+        [
+            new("quic", BenchScenario.Unary, 1, 100, second, 0, 0, 30, 90, 100),
+            new("tcp", BenchScenario.Unary, 1, 200, second, 0, 0, 20, 60, 200),
+            new("quic", BenchScenario.Bulk, 1, 4, second, 0, 1L << 30, null, null, 0, TimeSpan.FromSeconds(0.5)),
+            new("tcp", BenchScenario.Bulk, 1, 8, second, 0, 2L << 30, null, null, 0, TimeSpan.FromSeconds(0.5)),
+        ];
+        var report = new BenchReport(options, "quic", [.. options.Baselines.Select(BenchNames.Of)], measurements);
+
+        Assert.Equal(["tcp"], report.Baselines);
+        Assert.Equal(1.5, report.Figures.Single(f => f.Key == "unary.c1.p50Us").Ratio("quic", "tcp"));
+        Assert.Equal(0.5, report.Figures.Single(f => f.Key == "bulk.gigabytesPerSecond").Ratio("quic", "tcp"));
+        Assert.Equal(2.0, report.Figures.Single(f => f.Key == "bulk.cpuUsPerMiB").Ratio("quic", "tcp"));
+
+        using var text = new StringWriter();
+        BenchTable.Write(report, Environment, text);
+        var lines = text.ToString().Split('\n');
+        Assert.Contains("transport quic against tcp", text.ToString(), StringComparison.Ordinal);
+        Assert.Equal(["figure", "quic", "tcp", "quic/tcp"], lines.Single(l => l.StartsWith("figure", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var cpuRow = lines.Single(l => l.StartsWith("bulk CPU per MiB (µs)", StringComparison.Ordinal));
+        Assert.Equal(["488.3", "244.1", "2.00x"], cpuRow.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^3..]);
     }
 
     [Fact]
@@ -78,8 +117,11 @@ public sealed class BenchReportTests
         Assert.Equal(12, measurements.Count);
         var first = measurements[0];
         Assert.Equal(
-            ["subject", "scenario", "concurrency", "operations", "seconds", "operationsPerSecond", "p50Us", "p99Us", "latencySamples", "messages", "messagesPerSecond", "bytes", "gigabytesPerSecond"],
+            ["subject", "scenario", "concurrency", "operations", "seconds", "operationsPerSecond", "p50Us", "p99Us", "latencySamples", "messages", "messagesPerSecond", "bytes", "gigabytesPerSecond", "cpuSeconds", "cpuUsPerMiB"],
             first.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.Null, first.GetProperty("cpuSeconds").ValueKind);
+        Assert.Equal(1.024, measurements[9].GetProperty("cpuSeconds").GetDouble(), precision: 9);
+        Assert.Equal(250, measurements[9].GetProperty("cpuUsPerMiB").GetDouble(), precision: 9);
         Assert.Equal("unary", first.GetProperty("scenario").GetString());
         Assert.Equal(200, first.GetProperty("operationsPerSecond").GetDouble());
         Assert.Equal(5, first.GetProperty("p50Us").GetDouble());
@@ -108,7 +150,7 @@ public sealed class BenchReportTests
         var p50 = lines.Single(l => l.StartsWith("unary c=1 p50 latency (µs)", StringComparison.Ordinal));
         Assert.Equal(["5.0", "20.0", "0.25x", "50.0", "0.10x"], p50.Split(' ', StringSplitOptions.RemoveEmptyEntries)[5..]);
 
-        var bulk = lines.Single(l => l.StartsWith("bulk", StringComparison.Ordinal));
+        var bulk = lines.Single(l => l.StartsWith("bulk 64 MiB", StringComparison.Ordinal));
         Assert.Contains("2.00x", bulk, StringComparison.Ordinal);
     }
 

@@ -61,6 +61,21 @@ public sealed class BenchRunnerTests
     }
 
     [Fact]
+    public async Task Every_measurement_takes_the_process_cpu_time_and_bulk_divides_it_by_the_payload()
+    {
+        // The fake subject's loops never block: 50 ms of them is CPU time the process spends, whatever the machine.
+        var measurements = await new BenchRunner(Options(BenchScenario.Unary, BenchScenario.Stream, BenchScenario.Bulk), TextWriter.Null)
+            .RunAsync([new FakeSubject("fake")], CancellationToken.None);
+
+        Assert.All(measurements, m => Assert.True(m.ProcessorTime > TimeSpan.Zero, $"{m.Scenario} c={m.Concurrency}: {m.ProcessorTime}"));
+        Assert.All(measurements.Where(m => m.Scenario != BenchScenario.Bulk), m => Assert.Null(m.CpuMicrosecondsPerMebibyte));
+
+        var bulk = measurements.Single(m => m.Scenario == BenchScenario.Bulk);
+        var mebibytes = (double)bulk.Bytes / (1 << 20);
+        Assert.Equal(bulk.ProcessorTime!.Value.TotalMicroseconds / mebibytes, bulk.CpuMicrosecondsPerMebibyte!.Value, precision: 6);
+    }
+
+    [Fact]
     public async Task A_short_stream_fails_the_run_and_names_the_subject()
     {
         var runner = new BenchRunner(Options(BenchScenario.Stream), TextWriter.Null);

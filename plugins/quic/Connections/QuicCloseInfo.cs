@@ -19,6 +19,7 @@ internal readonly record struct QuicCloseInfo(QuicCloseKind Kind, ulong ErrorCod
         QuicCloseKind.HandshakeTimeout => $"the QUIC handshake did not complete within {Reason}; is a Plexus QUIC server listening there, and is UDP let through?",
         QuicCloseKind.Tls => $"TLS refused the peer: {Reason}",
         QuicCloseKind.Protocol => $"the connection failed: {Reason}",
+        QuicCloseKind.Unreachable => $"nothing answers QUIC at {Reason} (the port is unreachable); is the server running, and is this its address?",
         QuicCloseKind.Disposed => "the connection was disposed",
         _ => Reason,
     };

@@ -24,6 +24,9 @@ internal enum QuicCloseKind
     /// <summary>The peer broke the QUIC protocol, or the connection failed inside ngtcp2.</summary>
     Protocol,
 
+    /// <summary>The kernel reported the peer's UDP port unreachable: no server listens there.</summary>
+    Unreachable,
+
     /// <summary>The listener or the connection was disposed.</summary>
     Disposed,
 }

@@ -33,6 +33,7 @@ internal sealed partial class QuicConnection
         _connection = Ngtcp2ConnectionHandle.Own(conn);
         _conn = conn;
         RegisterConnectionId(scidBytes);
+        _credentials = tls;
         _tls = tls.CreateSession((nint)_connectionReference, _settings.Alpn, _serverName);
         Ngtcp2.ngtcp2_conn_set_tls_native_handle(_conn, _tls.DangerousGetHandle());
         ApplyKeepAlive();
@@ -74,6 +75,7 @@ internal sealed partial class QuicConnection
         }
 
         RegisterConnectionId(original);
+        _credentials = tls;
         _tls = tls.CreateSession((nint)_connectionReference, _settings.Alpn, serverName: null);
         Ngtcp2.ngtcp2_conn_set_tls_native_handle(_conn, _tls.DangerousGetHandle());
         ApplyKeepAlive();
@@ -94,6 +96,12 @@ internal sealed partial class QuicConnection
         settings.initial_ts = QuicClock.Now(_time);
         settings.handshake_timeout = QuicClock.ToNanoseconds(_settings.HandshakeTimeout);
         settings.max_tx_udp_payload_size = (nuint)_settings.MaxUdpPayloadSize;
+        if (_settings.MaxUdpPayloadSize > Ngtcp2Constants.NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE)
+        {
+            // Past what path MTU discovery probes for (1452), a configured size is taken as known to fit the path
+            // (loopback, jumbo frames) and used from the start.
+            settings.no_tx_udp_payload_size_shaping = 1;
+        }
         settings.max_window = (ulong)_settings.ConnectionWindowBytes;
         settings.max_stream_window = (ulong)_settings.StreamWindowBytes;
         return settings;

@@ -16,8 +16,11 @@ internal sealed unsafe partial class QuicConnection
     // A segmented send is one UDP datagram to the kernel, whose length field is 16 bits.
     private const int MaxBatchBytes = 60 * 1024;
 
-    /// <summary>A datagram for this connection, from the socket's read loop.</summary>
-    internal void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress from)
+    /// <summary>Whether the socket's read loop has this connection in its list to write after the datagrams it is reading.</summary>
+    internal bool WritePending { get; set; }
+
+    /// <summary>A datagram for this connection, from the socket's read loop, which calls <see cref="WriteAfterReading"/> next.</summary>
+    internal void ReadDatagram(ReadOnlySpan<byte> datagram)
     {
         lock (_gate)
         {
@@ -26,22 +29,39 @@ internal sealed unsafe partial class QuicConnection
                 return;
             }
 
-            var now = QuicClock.Now(_time);
             var path = _path;
             int rv;
             fixed (byte* p = datagram)
             {
                 ngtcp2_pkt_info info = default;
-                rv = Ngtcp2.ngtcp2_conn_read_pkt_versioned(_conn, &path, Ngtcp2.StructVersion, &info, p, (nuint)datagram.Length, now);
+                rv = Ngtcp2.ngtcp2_conn_read_pkt_versioned(_conn, &path, Ngtcp2.StructVersion, &info, p, (nuint)datagram.Length, QuicClock.Now(_time));
             }
 
             if (rv != 0)
             {
                 Fail(rv);
-                return;
             }
+        }
+    }
 
-            WritePackets(now);
+    /// <summary>The kernel reported the peer's port unreachable: nothing listens there (any more).</summary>
+    internal void OnPeerUnreachable()
+    {
+        lock (_gate)
+        {
+            CloseCore(new QuicCloseInfo(QuicCloseKind.Unreachable, 0, RemoteEndPoint.ToString()), null);
+        }
+    }
+
+    /// <summary>Sends what the datagrams just read call for (acknowledgements, data they made room for) in one go.</summary>
+    internal void WriteAfterReading()
+    {
+        lock (_gate)
+        {
+            if (_closeInfo is null)
+            {
+                WritePackets(QuicClock.Now(_time));
+            }
         }
     }
 
@@ -441,6 +461,7 @@ internal sealed unsafe partial class QuicConnection
         _bidiCredit?.TrySetResult();
         _uniCredit?.TrySetResult();
         FreeNative();
+        _credentials = null;
         _handshake.TrySetException(exception);
         _ = _handshake.Task.Exception;
         _closed.TrySetResult(info);

@@ -37,6 +37,9 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     private readonly byte[] _packetBuffer = GC.AllocateUninitializedArray<byte>(SendBufferBytes, pinned: true);
     private readonly ITimer _timer;
     private readonly string? _serverName;
+
+    // GnuTLS sessions point at the credentials; the connection keeps them alive for as long as it has a session.
+    private QuicTlsCredentials? _credentials;
     private Ngtcp2ConnectionHandle? _connection;
     private GnuTlsSessionHandle? _tls;
     private nint _conn;
@@ -108,6 +111,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
         try
         {
             connection.InitializeClient(tls);
+            socket.ConnectTo(remote);
             socket.Start(unknown: null);
             connection.Kick();
             using var registration = cancellationToken.Register(static state => ((QuicConnection)state!).Close(0, "the caller gave up on the handshake"), connection);

@@ -24,4 +24,7 @@ internal static partial class QuicEngineLog
 
     [LoggerMessage(EventId = 3255, EventName = "QuicSegmentationOffloadUnavailable", Level = LogLevel.Debug, Message = "UDP segmentation offload is not available on {LocalEndPoint} (errno {Error}); packets are sent one datagram at a time.")]
     public static partial void SegmentationOffloadUnavailable(ILogger logger, IPEndPoint localEndPoint, int error);
+
+    [LoggerMessage(EventId = 3256, EventName = "QuicHandshakeRefused", Level = LogLevel.Warning, Message = "A QUIC handshake from {RemoteEndPoint} failed: {Reason}.")]
+    public static partial void HandshakeRefused(ILogger logger, IPEndPoint remoteEndPoint, string reason);
 }

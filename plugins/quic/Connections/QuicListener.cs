@@ -108,17 +108,17 @@ internal sealed class QuicListener : IAsyncDisposable, IUnknownDatagramHandler
         await _socket.DisposeAsync().ConfigureAwait(false);
     }
 
-    unsafe void IUnknownDatagramHandler.OnUnknownDatagram(QuicSocket socket, ReadOnlySpan<byte> datagram, SocketAddress from, bool unsupportedVersion)
+    unsafe QuicConnection? IUnknownDatagramHandler.OnUnknownDatagram(QuicSocket socket, ReadOnlySpan<byte> datagram, SocketAddress from, bool unsupportedVersion)
     {
         if (!_accepting)
         {
-            return;
+            return null;
         }
 
         if (unsupportedVersion)
         {
             SendVersionNegotiation(datagram, from);
-            return;
+            return null;
         }
 
         ngtcp2_pkt_hd header;
@@ -127,7 +127,7 @@ internal sealed class QuicListener : IAsyncDisposable, IUnknownDatagramHandler
             if (Ngtcp2.ngtcp2_accept(&header, p, (nuint)datagram.Length) != 0)
             {
                 // Not a client's first Initial (or a short packet for a connection long gone): no reply.
-                return;
+                return null;
             }
         }
 
@@ -140,7 +140,7 @@ internal sealed class QuicListener : IAsyncDisposable, IUnknownDatagramHandler
         catch (Exception exception) when (exception is IOException or QuicTlsException or InvalidOperationException)
         {
             QuicEngineLog.AcceptFailed(_logger, remote, exception);
-            return;
+            return null;
         }
 
         lock (_connections)
@@ -149,7 +149,7 @@ internal sealed class QuicListener : IAsyncDisposable, IUnknownDatagramHandler
         }
 
         _ = HandOverAsync(connection);
-        connection.OnDatagram(datagram, from);
+        return connection;
     }
 
     private async Task HandOverAsync(QuicConnection connection)
@@ -162,6 +162,11 @@ internal sealed class QuicListener : IAsyncDisposable, IUnknownDatagramHandler
         }
 
         _ = connection.Handshake.Exception;
+        if (connection.Closed.IsCompleted && connection.Closed.Result.Kind is QuicCloseKind.Tls or QuicCloseKind.PeerTransport or QuicCloseKind.HandshakeTimeout)
+        {
+            QuicEngineLog.HandshakeRefused(_logger, connection.RemoteEndPoint, connection.Closed.Result.Describe());
+        }
+
         await connection.DisposeAsync().ConfigureAwait(false);
         lock (_connections)
         {

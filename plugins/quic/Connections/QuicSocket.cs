@@ -20,15 +20,20 @@ internal sealed class QuicSocket : IAsyncDisposable
 
     private const int ReceiveBufferBytes = 65536;
 
+    // Bounds how long acknowledgements wait behind a flood of datagrams before their connection writes.
+    private const int MaxDatagramsPerWrite = 64;
+
     private readonly Socket _socket;
     private readonly ConcurrentDictionary<ConnectionIdKey, QuicConnection> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
     private unsafe readonly byte* _localAddress;
+    private readonly TaskCompletionSource _receivingDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _receiving = Task.CompletedTask;
     private IUnknownDatagramHandler? _unknown;
     private int _disposed;
     private bool _segmentationOffload = OperatingSystem.IsLinux();
+    private bool _connected;
 
     private unsafe QuicSocket(Socket socket, ILogger logger)
     {
@@ -68,6 +73,9 @@ internal sealed class QuicSocket : IAsyncDisposable
             // Bursts of many streams arrive faster than one loop reads them; a larger buffer drops fewer.
             socket.ReceiveBufferSize = 4 * 1024 * 1024;
             socket.SendBufferSize = 4 * 1024 * 1024;
+
+            // Lets the blocking receive notice, now and then, that the socket is stopping.
+            socket.ReceiveTimeout = 1000;
             socket.Bind(endPoint);
             return new QuicSocket(socket, logger);
         }
@@ -78,11 +86,20 @@ internal sealed class QuicSocket : IAsyncDisposable
         }
     }
 
+    /// <summary>Connects a client's socket to its one server, so the kernel reports that server's ICMP errors to it.</summary>
+    public void ConnectTo(IPEndPoint remote)
+    {
+        _socket.Connect(remote);
+        _connected = true;
+    }
+
     /// <summary>Starts reading datagrams; those for unknown connection ids go to <paramref name="unknown"/> (a listener) or are dropped.</summary>
     public void Start(IUnknownDatagramHandler? unknown)
     {
         _unknown = unknown;
-        _receiving = Task.Run(ReceiveLoopAsync);
+        var thread = new Thread(ReceiveLoop) { IsBackground = true, Name = "plexus-quic-receive" };
+        _receiving = _receivingDone.Task;
+        thread.Start();
     }
 
     public void Register(ReadOnlySpan<byte> connectionId, QuicConnection connection) => _connections[new ConnectionIdKey(connectionId)] = connection;
@@ -186,45 +203,117 @@ internal sealed class QuicSocket : IAsyncDisposable
 
     private unsafe void FreeLocalAddress() => NativeMemory.Free(_localAddress);
 
-    private async Task ReceiveLoopAsync()
+    /// <summary>
+    /// The socket's own thread: a blocking receive wakes it straight from the kernel (no event loop, no thread-pool
+    /// hop). It reads every datagram waiting, up to a bound, handing each to its connection, and only then lets each
+    /// connection it touched write: the packets that many acknowledgements make room for leave together, in few
+    /// system calls.
+    /// </summary>
+    private void ReceiveLoop()
     {
-        var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferBytes, pinned: true);
-        var from = new SocketAddress(_socket.AddressFamily);
-        var token = _stopping.Token;
-        while (!token.IsCancellationRequested)
+        try
         {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, from, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException exception) when (exception.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable)
-            {
-                // ICMP errors for earlier sends: the connection's own timers decide whether the peer is gone.
-                continue;
-            }
-
-            try
-            {
-                Dispatch(new ReadOnlySpan<byte>(buffer, 0, received), from);
-            }
-            catch (Exception exception)
-            {
-                // One bad datagram must never stop the socket that every other connection shares.
-                QuicEngineLog.DatagramFailed(_logger, LocalEndPoint, exception);
-            }
+            ReceiveDatagrams();
+        }
+        finally
+        {
+            _receivingDone.TrySetResult();
         }
     }
 
-    private unsafe void Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from)
+    private void ReceiveDatagrams()
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(ReceiveBufferBytes, pinned: true);
+        var from = new SocketAddress(_socket.AddressFamily);
+        var touched = new List<QuicConnection>();
+        var token = _stopping.Token;
+        while (!token.IsCancellationRequested)
+        {
+            var waiting = true;
+            for (var drained = 0; drained < MaxDatagramsPerWrite && (waiting || Available()); drained++)
+            {
+                waiting = false;
+                int received;
+                try
+                {
+                    received = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
+                }
+                catch (SocketException exception) when (exception.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+                {
+                    // The receive timeout only lets the loop notice that the socket is stopping.
+                    break;
+                }
+                catch (SocketException exception) when (exception.SocketErrorCode is SocketError.ConnectionReset or SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+                {
+                    // ICMP errors for earlier sends. Only a client's socket, connected to its one server, hears them;
+                    // "port unreachable" there means nothing listens, so its connection fails now, not at a timeout.
+                    if (_connected && exception.SocketErrorCode is SocketError.ConnectionRefused or SocketError.ConnectionReset)
+                    {
+                        foreach (var connection in _connections.Values)
+                        {
+                            connection.OnPeerUnreachable();
+                        }
+                    }
+
+                    continue;
+                }
+                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                {
+                    if (token.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    QuicEngineLog.DatagramFailed(_logger, LocalEndPoint, exception);
+                    return;
+                }
+
+                try
+                {
+                    if (Dispatch(new ReadOnlySpan<byte>(buffer, 0, received), from) is { } connection && !connection.WritePending)
+                    {
+                        connection.WritePending = true;
+                        touched.Add(connection);
+                    }
+                }
+                catch (Exception exception)
+                {
+                    // One bad datagram must never stop the socket that every other connection shares.
+                    QuicEngineLog.DatagramFailed(_logger, LocalEndPoint, exception);
+                }
+            }
+
+            foreach (var connection in touched)
+            {
+                connection.WritePending = false;
+                try
+                {
+                    connection.WriteAfterReading();
+                }
+                catch (Exception exception)
+                {
+                    QuicEngineLog.DatagramFailed(_logger, LocalEndPoint, exception);
+                }
+            }
+
+            touched.Clear();
+        }
+    }
+
+    private bool Available()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Hands a datagram to its connection (or the listener); returns the connection that read it.</summary>
+    private unsafe QuicConnection? Dispatch(ReadOnlySpan<byte> datagram, SocketAddress from)
     {
         ngtcp2_version_cid vc;
         int rv;
@@ -236,23 +325,26 @@ internal sealed class QuicSocket : IAsyncDisposable
                 var key = new ConnectionIdKey(new ReadOnlySpan<byte>(vc.dcid, (int)vc.dcidlen));
                 if (_connections.TryGetValue(key, out var connection))
                 {
-                    connection.OnDatagram(datagram, from);
-                    return;
+                    connection.ReadDatagram(datagram);
+                    return connection;
                 }
             }
         }
 
-        if (rv == 0 || rv == Ngtcp2Constants.NGTCP2_ERR_VERSION_NEGOTIATION)
+        if ((rv == 0 || rv == Ngtcp2Constants.NGTCP2_ERR_VERSION_NEGOTIATION) && _unknown?.OnUnknownDatagram(this, datagram, from, rv == Ngtcp2Constants.NGTCP2_ERR_VERSION_NEGOTIATION) is { } accepted)
         {
-            _unknown?.OnUnknownDatagram(this, datagram, from, rv == Ngtcp2Constants.NGTCP2_ERR_VERSION_NEGOTIATION);
+            accepted.ReadDatagram(datagram);
+            return accepted;
         }
 
         // Anything else is not QUIC, or not for us: dropped without a reply.
+        return null;
     }
 }
 
 /// <summary>What a listener does with datagrams for connection ids its socket does not know.</summary>
 internal interface IUnknownDatagramHandler
 {
-    void OnUnknownDatagram(QuicSocket socket, ReadOnlySpan<byte> datagram, SocketAddress from, bool unsupportedVersion);
+    /// <summary>Answers or accepts a datagram no connection claimed; returns a connection it created for it, which then reads it.</summary>
+    QuicConnection? OnUnknownDatagram(QuicSocket socket, ReadOnlySpan<byte> datagram, SocketAddress from, bool unsupportedVersion);
 }

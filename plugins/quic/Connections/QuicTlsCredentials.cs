@@ -129,6 +129,10 @@ internal sealed class QuicTlsCredentials : IDisposable
                 if (_requireClientCertificate)
                 {
                     GnuTls.gnutls_certificate_server_set_request(s, GnuTls.GNUTLS_CERT_REQUIRE);
+
+                    // Without the list of trusted CAs a client sends its certificate whoever issued it, so a wrong
+                    // one is refused as unknown_ca rather than looking like no certificate at all.
+                    GnuTls.gnutls_certificate_send_x509_rdn_sequence(s, 1);
                     // Verifies the client's chain during the handshake, so a bad certificate fails it.
                     GnuTls.gnutls_session_set_verify_cert(s, null, 0);
                 }

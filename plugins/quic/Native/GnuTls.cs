@@ -74,6 +74,9 @@ internal static unsafe partial class GnuTls
     public static partial void gnutls_certificate_server_set_request(nint session, int req);
 
     [LibraryImport(Library)]
+    public static partial void gnutls_certificate_send_x509_rdn_sequence(nint session, int status);
+
+    [LibraryImport(Library)]
     public static partial int gnutls_certificate_allocate_credentials(nint* res);
 
     [LibraryImport(Library)]
