@@ -101,7 +101,7 @@ internal sealed class QuicResponseWriter : IResponseChannel
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        return _ended.Count == 0 ? default : SendEndedAsync(cancellationToken);
+        return _ended.Count == 0 ? default : SendEndedAsync(final: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -125,7 +125,9 @@ internal sealed class QuicResponseWriter : IResponseChannel
             {
                 try
                 {
-                    await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                    // Framed but not flushed: the FIN below sends them, in the same packets.
+                    ThrowIfUnusable();
+                    await SendEndedAsync(final: true, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (PlexusException failed)
                 {
@@ -158,7 +160,7 @@ internal sealed class QuicResponseWriter : IResponseChannel
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendEndedAsync(CancellationToken cancellationToken)
+    private async ValueTask SendEndedAsync(bool final, CancellationToken cancellationToken)
     {
         var index = 0;
         try
@@ -194,7 +196,10 @@ internal sealed class QuicResponseWriter : IResponseChannel
                 }
             }
 
-            await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+            if (!final)
+            {
+                await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {

@@ -11,7 +11,7 @@ internal static class QuicNativeLibraries
     /// <summary>The Debian packages that carry the libraries.</summary>
     public const string Packages = "libngtcp2-9 libngtcp2-crypto-gnutls2 libgnutls30";
 
-    private static readonly Lazy<string?> LazyProblem = new(Probe);
+    private static readonly Lazy<string?> LazyProblem = new(() => Probe([Ngtcp2.Library, Ngtcp2CryptoGnuTls.Library, GnuTls.Library]));
 
     /// <summary><see langword="null"/> when the transport can run here; otherwise a sentence that says why not and what to install.</summary>
     public static string? Problem => LazyProblem.Value;
@@ -28,9 +28,10 @@ internal static class QuicNativeLibraries
         }
     }
 
-    private static unsafe string? Probe()
+    /// <summary>Loads each library in turn; the first that fails is named, with the packages to install.</summary>
+    internal static unsafe string? Probe(IReadOnlyList<string> libraries)
     {
-        foreach (var library in new[] { Ngtcp2.Library, Ngtcp2CryptoGnuTls.Library, GnuTls.Library })
+        foreach (var library in libraries)
         {
             if (!NativeLibrary.TryLoad(library, typeof(QuicNativeLibraries).Assembly, null, out _))
             {
