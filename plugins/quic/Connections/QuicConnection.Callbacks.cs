@@ -174,8 +174,7 @@ internal sealed partial class QuicConnection
                 stream.OnClosed(applicationErrorCode);
                 if (!stream.IsLocal && stream.IsBidirectional)
                 {
-                    // A finished request stream makes room for the next one (QUIC's MAX_STREAMS).
-                    Ngtcp2.ngtcp2_conn_extend_max_streams_bidi(conn, 1);
+                    connection.RemoteBidirectionalStreamClosed();
                 }
             }
 

@@ -95,8 +95,8 @@ internal sealed partial class QuicConnection
         Ngtcp2.ngtcp2_settings_default_versioned(Ngtcp2.StructVersion, &settings);
         settings.initial_ts = QuicClock.Now(_time);
         settings.handshake_timeout = QuicClock.ToNanoseconds(_settings.HandshakeTimeout);
-        settings.max_tx_udp_payload_size = (nuint)_settings.MaxUdpPayloadSize;
-        if (_settings.MaxUdpPayloadSize > Ngtcp2Constants.NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE)
+        settings.max_tx_udp_payload_size = (nuint)_maxUdpPayloadSize;
+        if (_maxUdpPayloadSize > Ngtcp2Constants.NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE)
         {
             // Past what path MTU discovery probes for (1452), a configured size is taken as known to fit the path
             // (loopback, jumbo frames) and used from the start.
@@ -104,6 +104,7 @@ internal sealed partial class QuicConnection
         }
         settings.max_window = (ulong)_settings.ConnectionWindowBytes;
         settings.max_stream_window = (ulong)_settings.StreamWindowBytes;
+        settings.ack_thresh = 10;
         return settings;
     }
 

@@ -10,6 +10,8 @@ internal sealed unsafe partial class QuicConnection
 {
     private const int MaxVectors = 16;
 
+    private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
+
     // The kernel takes at most 64 segments per UDP_SEGMENT send.
     private const int MaxSegments = 64;
 
@@ -40,7 +42,10 @@ internal sealed unsafe partial class QuicConnection
             if (rv != 0)
             {
                 Fail(rv);
+                return;
             }
+
+            _datagramsSinceWrite++;
         }
     }
 
@@ -60,7 +65,19 @@ internal sealed unsafe partial class QuicConnection
         {
             if (_closeInfo is null)
             {
-                WritePackets(QuicClock.Now(_time));
+                var now = QuicClock.Now(_time);
+                if (!_handshakeCompleted || _sendQueue.Count > 0 || _datagramsSinceWrite >= 2)
+                {
+                    WritePackets(now);
+                }
+                else
+                {
+                    // One datagram and nothing of ours waiting to go (a request, a response): what it calls for is an
+                    // acknowledgement, which rides on the next packet this side sends (the response, the reader's
+                    // credit) or leaves when the timer fires. An ACK-only packet now would be chased by another from
+                    // the peer (see ArmTimer). A run of datagrams (a bulk transfer) is acknowledged at once.
+                    ArmTimer(now);
+                }
             }
         }
     }
@@ -89,6 +106,44 @@ internal sealed unsafe partial class QuicConnection
 
             QueueForSending(stream);
             WritePackets(QuicClock.Now(_time));
+        }
+    }
+
+    /// <summary>
+    /// Puts a stream in line and sends its data shortly, from the thread pool (this thread's own queue first): a
+    /// writer that flushes and then ends the stream (a handler's last message, then the dispatcher's completion)
+    /// sends the data and the FIN in one packet instead of two.
+    /// </summary>
+    internal void ScheduleFlush(QuicStream stream)
+    {
+        lock (_gate)
+        {
+            if (_closeInfo is not null)
+            {
+                return;
+            }
+
+            QueueForSending(stream);
+            if (_flushScheduled)
+            {
+                return;
+            }
+
+            _flushScheduled = true;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.RunScheduledFlush(), this, preferLocal: true);
+    }
+
+    private void RunScheduledFlush()
+    {
+        lock (_gate)
+        {
+            _flushScheduled = false;
+            if (_closeInfo is null)
+            {
+                WritePackets(QuicClock.Now(_time));
+            }
         }
     }
 
@@ -149,6 +204,22 @@ internal sealed unsafe partial class QuicConnection
     /// <summary>Returns connection credit from inside a callback.</summary>
     internal void ReturnConnectionCreditInline(long bytes) => Ngtcp2.ngtcp2_conn_extend_max_offset(_conn, (ulong)bytes);
 
+    /// <summary>
+    /// A stream the peer opened has finished, making room for another (QUIC's MAX_STREAMS). Room is granted in
+    /// batches of an eighth of the limit, so a run of small requests does not cost a MAX_STREAMS packet each, and the
+    /// peer always has at least seven eighths of its streams to open.
+    /// </summary>
+    private void RemoteBidirectionalStreamClosed()
+    {
+        _closedRemoteStreams++;
+        var batch = Math.Max(1, _settings.MaxInboundBidirectionalStreams / 8);
+        if (_closedRemoteStreams >= batch)
+        {
+            Ngtcp2.ngtcp2_conn_extend_max_streams_bidi(_conn, (nuint)_closedRemoteStreams);
+            _closedRemoteStreams = 0;
+        }
+    }
+
     private void QueueForSending(QuicStream stream)
     {
         if (!stream.Queued)
@@ -187,7 +258,10 @@ internal sealed unsafe partial class QuicConnection
     /// </summary>
     private void WritePackets(ulong now)
     {
-        var maxPacket = _settings.MaxUdpPayloadSize;
+        _datagramsSinceWrite = 0;
+        // Until the handshake is done the peer's max_udp_payload_size is unknown, and with size shaping off ngtcp2
+        // would fill Initial packets to the full size: a peer with a 1,452-byte receive buffer (quic-go's) drops them.
+        var maxPacket = _handshakeCompleted ? _maxUdpPayloadSize : Math.Min(_maxUdpPayloadSize, Ngtcp2Constants.NGTCP2_MAX_PMTUD_UDP_PAYLOAD_SIZE);
         var vectors = stackalloc ngtcp2_vec[MaxVectors];
         var batch = 0;
         var segment = 0;
@@ -338,7 +412,15 @@ internal sealed unsafe partial class QuicConnection
             return;
         }
 
+        // Never sooner than QUIC's timer granularity (1 ms, RFC 9002 §6.1.2). ngtcp2 0.12 delays an ACK by only an
+        // eighth of the round trip (microseconds on a LAN), so without the floor every request and response would be
+        // chased by an ACK-only packet instead of the ACK riding on the next packet either way, and each such packet
+        // makes the peer acknowledge its next packet at once (ngtcp2 treats the gap in numbers as reordering).
         var delay = expiry > now ? TimeSpan.FromTicks((long)((expiry - now + 99) / 100)) : TimeSpan.Zero;
+        if (delay < MinimumTimerDelay)
+        {
+            delay = MinimumTimerDelay;
+        }
         _timer.Change(delay, Timeout.InfiniteTimeSpan);
     }
 
@@ -429,7 +511,7 @@ internal sealed unsafe partial class QuicConnection
             fixed (byte* buffer = _packetBuffer)
             {
                 var n = Ngtcp2.ngtcp2_conn_write_connection_close_versioned(
-                    _conn, null, Ngtcp2.StructVersion, null, buffer, (nuint)_settings.MaxUdpPayloadSize, close, QuicClock.Now(_time));
+                    _conn, null, Ngtcp2.StructVersion, null, buffer, (nuint)_maxUdpPayloadSize, close, QuicClock.Now(_time));
                 if (n > 0)
                 {
                     _socket.Send(new ReadOnlySpan<byte>(buffer, (int)n), _remoteSocketAddress);

@@ -21,6 +21,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     private readonly QuicSocket _socket;
     private readonly bool _ownsSocket;
     private readonly QuicConnectionSettings _settings;
+    private readonly int _maxUdpPayloadSize;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private GCHandle _self;
@@ -49,6 +50,9 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     private TaskCompletionSource? _uniCredit;
     private QuicCloseInfo? _closeInfo;
     private bool _handshakeCompleted;
+    private int _closedRemoteStreams;
+    private bool _flushScheduled;
+    private int _datagramsSinceWrite;
     private string? _pendingFailure;
 
     private unsafe QuicConnection(QuicSocket socket, bool ownsSocket, IPEndPoint remote, QuicConnectionSettings settings, ILogger logger, TimeProvider time, string? serverName)
@@ -56,6 +60,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
         _socket = socket;
         _ownsSocket = ownsSocket;
         _settings = settings;
+        _maxUdpPayloadSize = LoopbackPath.UdpPayloadSize(remote.Address, settings.MaxUdpPayloadSize);
         _logger = logger;
         _time = time;
         _serverName = serverName;

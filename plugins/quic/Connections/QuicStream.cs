@@ -139,7 +139,15 @@ internal sealed unsafe partial class QuicStream
             _writerDone |= fin;
         }
 
-        _connection.Flush(this);
+        if (fin)
+        {
+            _connection.Flush(this);
+        }
+        else
+        {
+            _connection.ScheduleFlush(this);
+        }
+
         lock (Gate)
         {
             if (_writeFailure is { } failure)
