@@ -171,6 +171,11 @@ internal sealed partial class QuicConnection
             var connection = From(userData);
             if (connection is not null && connection._streams.Remove(streamId, out var stream))
             {
+                if (stream.IsBidirectional)
+                {
+                    Interlocked.Decrement(ref connection._streamCount);
+                }
+
                 stream.OnClosed(applicationErrorCode);
                 if (!stream.IsLocal && stream.IsBidirectional)
                 {

@@ -191,6 +191,9 @@ internal sealed unsafe partial class QuicConnection
         }
     }
 
+    /// <summary>Bidirectional streams open on the connection, read without the gate (a hint for coalescing writes).</summary>
+    internal int StreamCount => Volatile.Read(ref _streamCount);
+
     /// <summary>The gate every ngtcp2 call for this connection is made under; streams share it.</summary>
     internal object SyncRoot => _gate;
 
@@ -451,6 +454,11 @@ internal sealed unsafe partial class QuicConnection
         var bidirectional = (streamId & 0x2) == 0;
         var stream = new QuicStream(this, streamId, local: false, bidirectional, _settings.SendBufferBytes);
         _streams.Add(streamId, stream);
+        if (bidirectional)
+        {
+            Interlocked.Increment(ref _streamCount);
+        }
+
         _inbound.Writer.TryWrite(stream);
     }
 
@@ -532,6 +540,7 @@ internal sealed unsafe partial class QuicConnection
         }
 
         _streams.Clear();
+        Volatile.Write(ref _streamCount, 0);
         _sendQueue.Clear();
         foreach (var id in _connectionIds)
         {

@@ -53,6 +53,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     private int _closedRemoteStreams;
     private bool _flushScheduled;
     private int _datagramsSinceWrite;
+    private int _streamCount;
     private string? _pendingFailure;
 
     private unsafe QuicConnection(QuicSocket socket, bool ownsSocket, IPEndPoint remote, QuicConnectionSettings settings, ILogger logger, TimeProvider time, string? serverName)
@@ -60,7 +61,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
         _socket = socket;
         _ownsSocket = ownsSocket;
         _settings = settings;
-        _maxUdpPayloadSize = LoopbackPath.UdpPayloadSize(remote.Address, settings.MaxUdpPayloadSize);
+        _maxUdpPayloadSize = settings.LoopbackMtu ? LoopbackPath.UdpPayloadSize(remote.Address, settings.MaxUdpPayloadSize) : settings.MaxUdpPayloadSize;
         _logger = logger;
         _time = time;
         _serverName = serverName;
@@ -184,6 +185,17 @@ internal sealed partial class QuicConnection : IAsyncDisposable
                 return;
             }
 
+            if (_conn != 0 && _handshakeCompleted && _sendQueue.Count > 0)
+            {
+                // Data already handed over (a last response, its FIN, perhaps waiting for a scheduled flush) leaves
+                // before the close, so a peer that reads in order still gets it.
+                WritePackets(QuicClock.Now(_time));
+                if (_closeInfo is not null)
+                {
+                    return;
+                }
+            }
+
             var info = new QuicCloseInfo(QuicCloseKind.Local, applicationErrorCode, reason);
             ngtcp2_connection_close_error error;
             var bytes = System.Text.Encoding.UTF8.GetBytes(reason.Length > 200 ? reason[..200] : reason);
@@ -219,6 +231,11 @@ internal sealed partial class QuicConnection : IAsyncDisposable
                 {
                     var stream = new QuicStream(this, id, local: true, bidirectional, _settings.SendBufferBytes);
                     _streams.Add(id, stream);
+                    if (bidirectional)
+                    {
+                        Interlocked.Increment(ref _streamCount);
+                    }
+
                     return stream;
                 }
 

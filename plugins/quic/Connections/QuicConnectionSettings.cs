@@ -30,6 +30,9 @@ internal sealed class QuicConnectionSettings
     /// <summary>The largest UDP payload this side sends.</summary>
     public int MaxUdpPayloadSize { get; init; } = 1452;
 
+    /// <summary>Whether a peer over loopback gets packets as large as the loopback MTU allows (<see cref="LoopbackPath"/>).</summary>
+    public bool LoopbackMtu { get; init; } = true;
+
     /// <summary>The one application protocol both sides must name in TLS.</summary>
     public string Alpn { get; init; } = "plexus/1";
 }

@@ -139,7 +139,9 @@ internal sealed unsafe partial class QuicStream
             _writerDone |= fin;
         }
 
-        if (fin)
+        // A stream that ends goes out at once when it is alone; otherwise, and for a flush that may be followed by
+        // more, it is sent shortly from the thread pool, so the frames of many streams share packets.
+        if (fin && _connection.StreamCount <= 1)
         {
             _connection.Flush(this);
         }
