@@ -12,6 +12,7 @@ internal sealed unsafe partial class QuicConnection
 
     private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
 
+
     // The kernel takes at most 64 segments per UDP_SEGMENT send.
     private const int MaxSegments = 64;
 
@@ -147,9 +148,18 @@ internal sealed unsafe partial class QuicConnection
         }
     }
 
-    /// <summary>Gives the peer back flow-control credit for bytes the reader has consumed.</summary>
-    internal void ReturnCredit(long streamId, long bytes, bool streamOpen)
+    /// <summary>
+    /// A reader consumed <paramref name="bytes"/>; <paramref name="streamCredit"/> is the stream's batch to return now
+    /// (0: none yet). The connection's credit is batched across streams and returned with the gate only per batch.
+    /// </summary>
+    internal void CreditConsumed(long streamId, long bytes, long streamCredit)
     {
+        var owed = Interlocked.Add(ref _connectionCreditOwed, bytes);
+        if (streamCredit == 0 && owed < _connectionCreditBatch)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             if (_closeInfo is not null)
@@ -157,12 +167,18 @@ internal sealed unsafe partial class QuicConnection
                 return;
             }
 
-            if (streamOpen)
+            var connectionCredit = Interlocked.Exchange(ref _connectionCreditOwed, 0);
+            if (connectionCredit > 0)
             {
-                Ngtcp2.ngtcp2_conn_extend_max_stream_offset(_conn, streamId, (ulong)bytes);
+                Ngtcp2.ngtcp2_conn_extend_max_offset(_conn, (ulong)connectionCredit);
             }
 
-            Ngtcp2.ngtcp2_conn_extend_max_offset(_conn, (ulong)bytes);
+            if (streamCredit > 0)
+            {
+                // A stream that has closed meanwhile is gone from ngtcp2 too; its credit no longer matters.
+                Ngtcp2.ngtcp2_conn_extend_max_stream_offset(_conn, streamId, (ulong)streamCredit);
+            }
+
             WritePackets(QuicClock.Now(_time));
         }
     }
@@ -402,18 +418,15 @@ internal sealed unsafe partial class QuicConnection
             return;
         }
 
+        // A timer already set to fire no later than needed stays as it is: firing early costs one handle_expiry that
+        // finds nothing due (and re-arms), while moving it costs the runtime's timer lock on every packet.
         var expiry = Ngtcp2.ngtcp2_conn_get_expiry(_conn);
-        if (expiry == _armedExpiry)
+        if (expiry >= _armedExpiry)
         {
             return;
         }
 
         _armedExpiry = expiry;
-        if (expiry == ulong.MaxValue)
-        {
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            return;
-        }
 
         // Never sooner than QUIC's timer granularity (1 ms, RFC 9002 §6.1.2). ngtcp2 0.12 delays an ACK by only an
         // eighth of the round trip (microseconds on a LAN), so without the floor every request and response would be

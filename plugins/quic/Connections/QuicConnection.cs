@@ -22,6 +22,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     private readonly bool _ownsSocket;
     private readonly QuicConnectionSettings _settings;
     private readonly int _maxUdpPayloadSize;
+    private readonly long _connectionCreditBatch;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private GCHandle _self;
@@ -54,6 +55,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     private bool _flushScheduled;
     private int _datagramsSinceWrite;
     private int _streamCount;
+    private long _connectionCreditOwed;
     private string? _pendingFailure;
 
     private unsafe QuicConnection(QuicSocket socket, bool ownsSocket, IPEndPoint remote, QuicConnectionSettings settings, ILogger logger, TimeProvider time, string? serverName)
@@ -61,6 +63,9 @@ internal sealed partial class QuicConnection : IAsyncDisposable
         _socket = socket;
         _ownsSocket = ownsSocket;
         _settings = settings;
+        // Credit goes back in batches no larger than a fraction of each window (see QuicStream.Consumed).
+        StreamCreditBatch = Math.Max(1, Math.Min(16 * 1024, settings.StreamWindowBytes / 4));
+        _connectionCreditBatch = Math.Max(1, Math.Min(64 * 1024, settings.ConnectionWindowBytes / 8));
         _maxUdpPayloadSize = settings.LoopbackMtu ? LoopbackPath.UdpPayloadSize(remote.Address, settings.MaxUdpPayloadSize) : settings.MaxUdpPayloadSize;
         _logger = logger;
         _time = time;
@@ -79,6 +84,9 @@ internal sealed partial class QuicConnection : IAsyncDisposable
         _connectionReference->user_data = (void*)GCHandle.ToIntPtr(_self);
         _timer = time.CreateTimer(static state => ((QuicConnection)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>How many consumed bytes a stream returns to the peer at once.</summary>
+    internal long StreamCreditBatch { get; }
 
     /// <summary>The peer's address.</summary>
     public IPEndPoint RemoteEndPoint { get; }
