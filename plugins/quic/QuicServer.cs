@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Plexus.Transport.Quic.Connections;
 using Plexus.Transport.Tcp;
 
@@ -104,6 +105,12 @@ internal sealed partial class QuicServer : IRequestPlaneServer
     public async ValueTask StartAsync(IRequestDispatcher dispatcher, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dispatcher);
+
+        // Without ngtcp2 and GnuTLS the transport cannot serve: one line saying what to install, as for a bad setting.
+        if (Native.QuicNativeLibraries.Problem is { } missing)
+        {
+            throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(QuicTransportOptions), [missing]);
+        }
         lock (_gate)
         {
             switch (_state)
