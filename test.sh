@@ -10,9 +10,11 @@ cd "$(dirname "$0")"
 #   nats-server: the NATS transport tests start a real one on a free loopback port.
 #   libngtcp2*, libgnutls*: the QUIC transport binds them; the -dev packages let a test check struct layouts.
 #   golang-go, quic-go: an independent QUIC peer the interop tests build offline.
+#   libucx0, libucx-dev, ucx-utils: the UCX bulk transport binds libucp; the -dev package lets a test check layouts.
 packages=(gcc libc6-dev chromium nats-server
   libngtcp2-9 libngtcp2-crypto-gnutls2 libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls30 libgnutls28-dev
-  golang-go golang-github-lucas-clemente-quic-go-dev)
+  golang-go golang-github-lucas-clemente-quic-go-dev
+  libucx0 libucx-dev ucx-utils)
 
 missing=()
 for p in "${packages[@]}"; do

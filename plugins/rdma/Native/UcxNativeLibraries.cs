@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace Plexus.Transport.Rdma.Native;
+
+/// <summary>Checks once that UCX 1.13 can be loaded, so that a missing library is one clear line, not a crash.</summary>
+internal static class UcxNativeLibraries
+{
+    public const string Packages = "libucx0";
+
+    private static readonly Lazy<string?> LazyProblem = new(Probe);
+
+    /// <summary>Null when UCX can be used here; otherwise what is wrong and what to install.</summary>
+    public static string? Problem => LazyProblem.Value;
+
+    private static unsafe string? Probe()
+    {
+        foreach (var library in new[] { Ucp.Library, Ucp.StatusLibrary })
+        {
+            if (!NativeLibrary.TryLoad(library, typeof(UcxNativeLibraries).Assembly, null, out _))
+            {
+                return $"{library} could not be loaded; install the Debian package {Packages} (apt-get install {Packages}).";
+            }
+        }
+
+        uint major, minor, release;
+        Ucp.ucp_get_version(&major, &minor, &release);
+        return major == 1 && minor >= 13
+            ? null
+            : $"UCX {major}.{minor}.{release} is loaded, but the transport is built for the UCX 1.13 API; install libucx0 1.13 or later 1.x.";
+    }
+}
