@@ -68,6 +68,20 @@ internal sealed class UcxBulkTransport : IBulkTransport, IDisposable
         }
     }
 
+    /// <summary>
+    /// Allocates <paramref name="length"/> bytes in memory UCX owns (<c>UCP_MEM_MAP_ALLOCATE</c>; shared memory here)
+    /// and registers it: peers reach it without this side's worker taking part in each transfer, several times faster
+    /// than user memory over shared memory. Fill <see cref="UcxAllocatedRegion.Memory"/>, hand out the descriptor.
+    /// </summary>
+    public async ValueTask<UcxAllocatedRegion> AllocateAsync(int length, BulkAccess access, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        var worker = Worker();
+        var (handle, address, key) = await worker.Post<(nint, ulong, byte[])>(w => Allocate(w, (ulong)length, access)).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var token = new UcxDescriptor(access, UcxDescriptor.HostMemory, address, (ulong)length, worker.Address, key).Encode();
+        return new UcxAllocatedRegion(worker, handle, (nint)address, length, new BulkDescriptor(TransportName, length, token));
+    }
+
     public async ValueTask ReadAsync(BulkDescriptor remote, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var descriptor = UcxDescriptor.Decode(remote);
@@ -159,6 +173,53 @@ internal sealed class UcxBulkTransport : IBulkTransport, IDisposable
                 ? worker.StartRequest(_ => Flush(endpoint), "The bulk write's flush (ucp_ep_flush_nbx)", _ => DestroyKey(ref rkey))
                 : worker.Post(_ => { DestroyKey(ref rkey); return 0; }).ContinueWith(_ => done, TaskScheduler.Default).Unwrap(),
             CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+    }
+
+    private static unsafe (nint Handle, ulong Address, byte[] Key) Allocate(UcxWorker worker, ulong length, BulkAccess access)
+    {
+        ucp_mem_map_params_t parameters = default;
+        parameters.field_mask = UcpConstants.UCP_MEM_MAP_PARAM_FIELD_LENGTH | UcpConstants.UCP_MEM_MAP_PARAM_FIELD_FLAGS | UcpConstants.UCP_MEM_MAP_PARAM_FIELD_PROT;
+        parameters.length = (nuint)length;
+        parameters.flags = UcpConstants.UCP_MEM_MAP_ALLOCATE;
+        parameters.prot = Protection(access);
+        nint handle;
+        var rv = Ucp.ucp_mem_map(worker.Context, &parameters, &handle);
+        if (rv != UcpConstants.UCS_OK)
+        {
+            throw new UcxException($"UCX could not allocate {length} bytes of registered memory (ucp_mem_map): {Ucp.StatusText(rv)}.", rv);
+        }
+
+        worker.Mapped(handle);
+        ucp_mem_attr_t attributes = default;
+        attributes.field_mask = UcpConstants.UCP_MEM_ATTR_FIELD_ADDRESS | UcpConstants.UCP_MEM_ATTR_FIELD_LENGTH;
+        rv = Ucp.ucp_mem_query(handle, &attributes);
+        if (rv != UcpConstants.UCS_OK)
+        {
+            worker.Unmap(handle);
+            throw new UcxException($"The memory UCX allocated could not be queried (ucp_mem_query): {Ucp.StatusText(rv)}.", rv);
+        }
+
+        return (handle, (ulong)attributes.address, Pack(worker, handle));
+    }
+
+    private static uint Protection(BulkAccess access) => (uint)(UcpConstants.UCP_MEM_MAP_PROT_LOCAL_READ | UcpConstants.UCP_MEM_MAP_PROT_LOCAL_WRITE
+        | ((access & BulkAccess.Read) != 0 ? UcpConstants.UCP_MEM_MAP_PROT_REMOTE_READ : 0)
+        | ((access & BulkAccess.Write) != 0 ? UcpConstants.UCP_MEM_MAP_PROT_REMOTE_WRITE : 0));
+
+    private static unsafe byte[] Pack(UcxWorker worker, nint handle)
+    {
+        nint packed;
+        nuint size;
+        var rv = Ucp.ucp_rkey_pack(worker.Context, handle, &packed, &size);
+        if (rv != UcpConstants.UCS_OK)
+        {
+            worker.Unmap(handle);
+            throw new UcxException($"The region's remote key could not be packed (ucp_rkey_pack): {Ucp.StatusText(rv)}.", rv);
+        }
+
+        var key = new ReadOnlySpan<byte>((void*)packed, (int)size).ToArray();
+        Ucp.ucp_rkey_buffer_release(packed);
+        return key;
     }
 
     private static unsafe (nint Handle, byte[] Key) Map(UcxWorker worker, ulong address, ulong length, BulkAccess access)

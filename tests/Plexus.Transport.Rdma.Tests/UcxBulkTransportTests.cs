@@ -58,6 +58,31 @@ public sealed class UcxBulkTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_peer_reads_and_writes_a_region_in_memory_UCX_allocated()
+    {
+        const int Size = 4 * 1024 * 1024;
+        var region = await _owner.AllocateAsync(Size, BulkAccess.ReadWrite, CancellationToken.None);
+        try
+        {
+            new Random(9).NextBytes(region.Memory.Span);
+            var copy = new byte[Size];
+            await _peer.ReadAsync(region.Descriptor, copy, CancellationToken.None);
+            Assert.True(region.Memory.Span.SequenceEqual(copy), "the bytes read differ from the allocated region's");
+
+            var source = new byte[Size];
+            new Random(10).NextBytes(source);
+            await _peer.WriteAsync(region.Descriptor, source, CancellationToken.None);
+            Assert.True(region.Memory.Span.SequenceEqual(source), "the allocated region does not hold the bytes written");
+        }
+        finally
+        {
+            ((IDisposable)region).Dispose();
+        }
+
+        Assert.Throws<ObjectDisposedException>(() => region.Memory.Span.Length);
+    }
+
+    [Fact]
     public async Task A_write_to_a_read_only_region_is_refused()
     {
         var memory = new byte[4096];

@@ -66,6 +66,9 @@ internal static unsafe partial class Ucp
     public static partial sbyte ucp_mem_map(nint context, ucp_mem_map_params_t* @params, nint* memh_p);
 
     [LibraryImport(Library)]
+    public static partial sbyte ucp_mem_query(nint memh, ucp_mem_attr_t* attr);
+
+    [LibraryImport(Library)]
     public static partial sbyte ucp_mem_unmap(nint context, nint memh);
 
     [LibraryImport(Library)]

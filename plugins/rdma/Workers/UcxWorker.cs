@@ -8,7 +8,7 @@ namespace Plexus.Transport.Rdma.Workers;
 
 /// <summary>
 /// A UCX context and one worker, owned by a dedicated thread that makes every <c>ucp_*</c> call for them. Other threads
-/// post work (<see cref="Post{T}"/>) and wake the thread with <c>ucp_worker_signal</c>; non-blocking requests are
+/// post work (<see cref="Post{T}"/>) and wake the thread; non-blocking requests are
 /// progressed by the thread and completed as tasks. The thread keeps progressing while it lives, because a one-sided
 /// transfer into memory this side owns completes only while this side's worker makes progress.
 /// </summary>
@@ -17,6 +17,9 @@ internal sealed unsafe partial class UcxWorker : IDisposable
     private readonly ConcurrentQueue<IUcxWork> _posted = new();
     private readonly List<PendingRequest> _pending = [];
     private readonly HashSet<nint> _mapped = [];
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(1);
     private readonly Thread _thread;
     private readonly ILogger _logger;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -24,7 +27,6 @@ internal sealed unsafe partial class UcxWorker : IDisposable
     private readonly IReadOnlyDictionary<string, string> _configuration;
     private nint _context;
     private nint _worker;
-    private int _eventFd = -1;
     private volatile bool _stopping;
 
     private UcxWorker(IReadOnlyDictionary<string, string> configuration, ILogger logger, string name)
@@ -114,14 +116,7 @@ internal sealed unsafe partial class UcxWorker : IDisposable
         Wake();
     }
 
-    private void Wake()
-    {
-        if (_worker != 0)
-        {
-            // The one call ucp.h documents as safe from any thread.
-            Ucp.ucp_worker_signal(_worker);
-        }
-    }
+    private void Wake() => _wake.Set();
 
     private void Run()
     {
@@ -170,29 +165,32 @@ internal sealed unsafe partial class UcxWorker : IDisposable
             }
 
             busy |= CompleteRequests();
-            if (!busy && _posted.IsEmpty)
+            if (_pending.Count > 0)
+            {
+                // A transfer in flight completes inside progress calls (cma, shared memory), which no event
+                // announces: keep progressing, letting other threads run in between.
+                if (!busy)
+                {
+                    Thread.Yield();
+                }
+            }
+            else if (!busy && _posted.IsEmpty)
             {
                 WaitForEvents();
             }
         }
     }
 
-    /// <summary>Sleeps until the network or another thread (<c>ucp_worker_signal</c>) has something for the worker.</summary>
+    /// <summary>
+    /// Sleeps until another thread posts work, or for a millisecond: without UCX's wakeup feature nothing announces
+    /// the network, so an idle worker still progresses a thousand times a second, which is what lets a peer's transfer
+    /// into this side's memory start within a millisecond; once it runs, progress keeps finding work and the thread
+    /// does not sleep.
+    /// </summary>
     private void WaitForEvents()
     {
-        var armed = Ucp.ucp_worker_arm(_worker);
-        if (armed != UcpConstants.UCS_OK)
-        {
-            // UCS_ERR_BUSY: events arrived meanwhile; progress again.
-            return;
-        }
-
-        pollfd descriptor = default;
-        descriptor.fd = _eventFd;
-        descriptor.events = Poll.POLLIN;
-
-        // Pending requests are checked at least every millisecond; an idle worker sleeps up to 100 ms at a time.
-        Poll.poll(&descriptor, 1, _pending.Count > 0 ? 1 : 100);
+        _wake.Wait(IdlePoll);
+        _wake.Reset();
     }
 
     private bool CompleteRequests()
@@ -242,7 +240,9 @@ internal sealed unsafe partial class UcxWorker : IDisposable
 
             ucp_params_t parameters = default;
             parameters.field_mask = UcpConstants.UCP_PARAM_FIELD_FEATURES;
-            parameters.features = UcpConstants.UCP_FEATURE_RMA | UcpConstants.UCP_FEATURE_WAKEUP;
+            // No UCP_FEATURE_WAKEUP: asking for it leaves UCX only the transports that can raise events (tcp here),
+            // an order of magnitude slower than shared memory; the worker polls instead (see WaitForEvents).
+            parameters.features = UcpConstants.UCP_FEATURE_RMA;
             nint context;
             rv = Ucp.ucp_init_version(UcpConstants.UCP_API_MAJOR, UcpConstants.UCP_API_MINOR, &parameters, config, &context);
             Check(rv, "ucp_init");
@@ -259,10 +259,6 @@ internal sealed unsafe partial class UcxWorker : IDisposable
         nint worker;
         Check(Ucp.ucp_worker_create(_context, &workerParameters, &worker), "ucp_worker_create");
         _worker = worker;
-
-        int fd;
-        Check(Ucp.ucp_worker_get_efd(_worker, &fd), "ucp_worker_get_efd");
-        _eventFd = fd;
 
         nint address;
         nuint length;
