@@ -293,10 +293,4 @@ internal sealed unsafe partial class QuicConnection
 
         _inbound.Writer.TryWrite(stream);
     }
-
-    /// <summary>Whether the handshake has completed.</summary>
-    internal bool IsEstablished => _handshakeCompleted && _closeInfo is null;
-
-    /// <summary>The remote address as the socket reports it, for logs.</summary>
-    internal EndPoint Peer => RemoteEndPoint;
 }

@@ -94,9 +94,6 @@ internal static unsafe partial class GnuTls
     [LibraryImport(Library)]
     public static partial nint gnutls_strerror(int error);
 
-    [LibraryImport(Library)]
-    public static partial nint gnutls_check_version(byte* req_version);
-
     /// <summary>GnuTLS's text for an error code.</summary>
     public static string ErrorText(int error) => Marshal.PtrToStringUTF8(gnutls_strerror(error)) ?? $"GnuTLS error {error}";
 }

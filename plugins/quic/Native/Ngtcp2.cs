@@ -65,9 +65,6 @@ internal static unsafe partial class Ngtcp2
     public static partial void ngtcp2_conn_set_keep_alive_timeout(nint conn, ulong timeout);
 
     [LibraryImport(Library)]
-    public static partial int ngtcp2_conn_get_handshake_completed(nint conn);
-
-    [LibraryImport(Library)]
     public static partial int ngtcp2_conn_open_bidi_stream(nint conn, long* pstream_id, nint stream_user_data);
 
     [LibraryImport(Library)]
@@ -89,9 +86,6 @@ internal static unsafe partial class Ngtcp2
     public static partial void ngtcp2_conn_extend_max_streams_bidi(nint conn, nuint n);
 
     [LibraryImport(Library)]
-    public static partial ulong ngtcp2_conn_get_streams_bidi_left(nint conn);
-
-    [LibraryImport(Library)]
     public static partial int ngtcp2_conn_is_in_closing_period(nint conn);
 
     [LibraryImport(Library)]
@@ -101,19 +95,7 @@ internal static unsafe partial class Ngtcp2
     public static partial void ngtcp2_conn_get_connection_close_error(nint conn, ngtcp2_connection_close_error* ccerr);
 
     [LibraryImport(Library)]
-    public static partial nuint ngtcp2_conn_get_num_scid(nint conn);
-
-    [LibraryImport(Library)]
-    public static partial nuint ngtcp2_conn_get_scid(nint conn, ngtcp2_cid* dest);
-
-    [LibraryImport(Library)]
     public static partial byte ngtcp2_conn_get_tls_alert(nint conn);
-
-    [LibraryImport(Library)]
-    public static partial nuint ngtcp2_conn_get_max_tx_udp_payload_size(nint conn);
-
-    [LibraryImport(Library)]
-    public static partial void ngtcp2_conn_set_local_addr(nint conn, ngtcp2_addr* addr);
 
     [LibraryImport(Library)]
     public static partial void ngtcp2_connection_close_error_set_application_error(
@@ -140,9 +122,6 @@ internal static unsafe partial class Ngtcp2
     [LibraryImport(Library)]
     public static partial nint ngtcp2_strerror(int liberr);
 
-    [LibraryImport(Library)]
-    public static partial int ngtcp2_err_is_fatal(int liberr);
-
     /// <summary>ngtcp2's text for an error code, for log lines and exception messages.</summary>
     public static string ErrorText(int liberr) => Marshal.PtrToStringUTF8(ngtcp2_strerror(liberr)) ?? $"ngtcp2 error {liberr}";
 }
@@ -157,8 +136,5 @@ internal static unsafe partial class Ngtcp2CryptoGnuTls
 
     [LibraryImport(Library)]
     public static partial int ngtcp2_crypto_gnutls_configure_server_session(nint session);
-
-    [LibraryImport(Library)]
-    public static partial int ngtcp2_crypto_generate_stateless_reset_token(byte* token, byte* secret, nuint secretlen, ngtcp2_cid* cid);
 }
 #pragma warning restore CA1707, IDE1006

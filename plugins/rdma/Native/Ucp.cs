@@ -7,7 +7,7 @@ namespace Plexus.Transport.Rdma.Native;
 /// <summary>
 /// The UCX 1.13 <c>ucp</c> functions the bulk transport calls, on the versioned sonames the runtime package ships.
 /// Handles are opaque pointers. Every call for a worker (and for the context it shares) is made on the worker's own
-/// thread; only <see cref="ucp_worker_signal"/> is called from other threads, as ucp.h allows.
+/// thread.
 /// </summary>
 internal static unsafe partial class Ucp
 {
@@ -46,15 +46,6 @@ internal static unsafe partial class Ucp
 
     [LibraryImport(Library)]
     public static partial uint ucp_worker_progress(nint worker);
-
-    [LibraryImport(Library)]
-    public static partial sbyte ucp_worker_get_efd(nint worker, int* fd);
-
-    [LibraryImport(Library)]
-    public static partial sbyte ucp_worker_arm(nint worker);
-
-    [LibraryImport(Library)]
-    public static partial sbyte ucp_worker_signal(nint worker);
 
     [LibraryImport(Library)]
     public static partial sbyte ucp_ep_create(nint worker, ucp_ep_params_t* @params, nint* ep_p);
@@ -119,21 +110,4 @@ internal static unsafe partial class Ucp
     private const long UcsErrLast = UcpConstants.UCS_ERR_LAST;
 }
 
-/// <summary><c>poll(2)</c>, to wait on a worker's event file descriptor.</summary>
-internal static unsafe partial class Poll
-{
-    public const short POLLIN = 0x1;
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial int poll(pollfd* fds, nuint nfds, int timeout);
-}
-
-/// <summary><c>struct pollfd</c>.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct pollfd
-{
-    public int fd;
-    public short events;
-    public short revents;
-}
 #pragma warning restore CA1707, IDE1006, CS8981
