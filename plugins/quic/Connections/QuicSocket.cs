@@ -257,15 +257,22 @@ internal sealed class QuicSocket : IAsyncDisposable
 
                     continue;
                 }
-                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                catch (SocketException exception)
                 {
                     if (token.IsCancellationRequested)
                     {
                         return;
                     }
 
+                    // Every connection on the socket depends on this loop: an unexpected error is logged and the
+                    // loop goes on (after a pause, so a persistent one cannot spin), rather than ending them all.
                     QuicEngineLog.DatagramFailed(_logger, LocalEndPoint, exception);
-                    return;
+                    Thread.Sleep(10);
+                    break;
                 }
 
                 try
