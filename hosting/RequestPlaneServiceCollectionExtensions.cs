@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Plexus.Hosting.Bulk;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Configuration;
 using Plexus.Hosting.Discovery;
@@ -33,6 +34,8 @@ internal static class RequestPlaneServiceCollectionExtensions
         services.TryAddSingleton<IPlexusClient>(static sp => sp.GetRequiredService<PlexusClient>());
         services.AddMetrics();
         services.TryAddSingleton<RequestPlaneMetrics>();
+        services.TryAddSingleton<BulkMetrics>();
+        services.TryAddSingleton<BulkPath>();
         services.AddOptions<EndpointSelectionOptions>().Bind(configuration.GetSection(EndpointSelectionOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EndpointSelectionOptions>>(
             new EndpointSelectionOptionsValidator(configuration.GetSection(EndpointSelectionOptions.SectionName))));

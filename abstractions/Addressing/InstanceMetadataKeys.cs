@@ -14,4 +14,10 @@ public static class InstanceMetadataKeys
 
     /// <summary>The id of the process (node) that hosts the instance.</summary>
     public const string Node = "node";
+
+    /// <summary>The bulk transport the instance pulls and offers large payloads with, such as <c>ucx</c>.</summary>
+    public const string Bulk = "bulk";
+
+    /// <summary>What the instance's bulk transport runs on (<see cref="IBulkTransport.Details"/>), for people reading it.</summary>
+    public const string BulkDetails = "bulk-details";
 }

@@ -23,4 +23,10 @@ public enum PlexusErrorCode
 
     /// <summary>A payload, header or frame exceeded a configured limit.</summary>
     PayloadTooLarge = 7,
+
+    /// <summary>
+    /// The receiver could not pull a payload sent by bulk transfer; nothing ran. The request plane's client sends the
+    /// bytes again inline, so callers see this only from a transport driven directly.
+    /// </summary>
+    BulkUnavailable = 8,
 }

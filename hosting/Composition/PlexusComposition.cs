@@ -14,6 +14,7 @@ internal sealed class PlexusComposition
     private readonly Lazy<NamedComponents<IFrameCodec>> _codecs;
     private readonly Lazy<NamedComponents<IRouterStrategy>> _routers;
     private readonly Lazy<NamedComponents<IDiscoveryProvider>> _discovery;
+    private readonly Lazy<NamedComponents<IBulkTransport>> _bulk;
     private readonly PlexusOptions _options;
 
     public PlexusComposition(IServiceProvider services, IOptions<PlexusOptions> options, PluginCatalog plugins)
@@ -23,6 +24,7 @@ internal sealed class PlexusComposition
         _codecs = new(() => Collect<IFrameCodec>(services, plugins, c => c.Name, "codec", "Plexus:RequestPlane:Codec"));
         _routers = new(() => Collect<IRouterStrategy>(services, plugins, r => r.Name, "router strategy", "Plexus:Router:Strategy"));
         _discovery = new(() => Collect<IDiscoveryProvider>(services, plugins, d => d.Name, "discovery provider", "Plexus:Discovery:Provider"));
+        _bulk = new(() => Collect<IBulkTransport>(services, plugins, b => b.Name, "bulk transport", "Plexus:Bulk:Transport"));
     }
 
     public NamedComponents<ITransportFactory> Transports => _transports.Value;
@@ -32,6 +34,11 @@ internal sealed class PlexusComposition
     public NamedComponents<IRouterStrategy> Routers => _routers.Value;
 
     public NamedComponents<IDiscoveryProvider> DiscoveryProviders => _discovery.Value;
+
+    public NamedComponents<IBulkTransport> BulkTransports => _bulk.Value;
+
+    /// <summary>The bulk transport large payloads move by, or null when <c>Plexus:Bulk:Transport</c> is empty.</summary>
+    public IBulkTransport? Bulk => string.IsNullOrWhiteSpace(_options.Bulk.Transport) ? null : BulkTransports.Get(_options.Bulk.Transport);
 
     /// <summary>The transport that serves this process's endpoints.</summary>
     public ITransportFactory ServingTransport => Transports.Get(_options.RequestPlane.Transport);
@@ -52,6 +59,7 @@ internal sealed class PlexusComposition
         _ = Codec;
         _ = Router;
         _ = Discovery;
+        _ = Bulk;
     }
 
     /// <summary>Creates every component of every contract, so that plugins whose constructors fail are known.</summary>
@@ -61,6 +69,7 @@ internal sealed class PlexusComposition
         _ = Codecs;
         _ = Routers;
         _ = DiscoveryProviders;
+        _ = BulkTransports;
     }
 
     private static NamedComponents<T> Collect<T>(IServiceProvider services, PluginCatalog plugins, Func<T, string> nameOf, string kind, string key)

@@ -15,4 +15,6 @@ internal sealed class PlexusOptions
     public RouterOptions Router { get; set; } = new();
 
     public ServerOptions Server { get; set; } = new();
+
+    public BulkOptions Bulk { get; set; } = new();
 }

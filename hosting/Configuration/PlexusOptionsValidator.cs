@@ -50,7 +50,36 @@ internal sealed class PlexusOptionsValidator : IValidateOptions<PlexusOptions>
             failures.Add($"Plexus:Server:DrainTimeout is {options.Server.DrainTimeout}; it must not be negative.");
         }
 
+        ValidateBulk(failures, options.Bulk);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateBulk(List<string> failures, BulkOptions bulk)
+    {
+        if (bulk.Threshold < 1024)
+        {
+            failures.Add($"Plexus:Bulk:Threshold is {bulk.Threshold}; it must be at least 1024 bytes, such as 1048576 (1 MiB).");
+        }
+
+        if (bulk.MaxBytes < bulk.Threshold)
+        {
+            failures.Add($"Plexus:Bulk:MaxBytes is {bulk.MaxBytes}; it must be at least Plexus:Bulk:Threshold ({bulk.Threshold}), such as 1073741824 (1 GiB).");
+        }
+
+        if (bulk.HoldTimeout < TimeSpan.FromSeconds(1) || bulk.HoldTimeout > MaxWait)
+        {
+            failures.Add($"Plexus:Bulk:HoldTimeout is {bulk.HoldTimeout}; it must be from 1s to {MaxWait.TotalDays:0} days, such as 30s.");
+        }
+
+        if (bulk.PoolBytes < 0)
+        {
+            failures.Add($"Plexus:Bulk:PoolBytes is {bulk.PoolBytes}; it must be 0 (no reuse) or positive.");
+        }
+
+        if (bulk.InlineAfterFailure < TimeSpan.Zero)
+        {
+            failures.Add($"Plexus:Bulk:InlineAfterFailure is {bulk.InlineAfterFailure}; it must not be negative.");
+        }
     }
 
     private static void RequireName(List<string> failures, string key, string? value, string example)

@@ -45,8 +45,22 @@ internal sealed class InstrumentedHandler(IEndpointHandler inner, RequestPlaneMe
     }
 
     /// <summary>Counts each response message's bytes as it is ended.</summary>
-    private sealed class CountingResponseWriter(IResponseWriter inner, CallTelemetry telemetry) : IResponseWriter
+    private sealed class CountingResponseWriter(IResponseWriter inner, CallTelemetry telemetry) : IBulkResponseWriter
     {
+        public string? BulkTransport => (inner as IBulkResponseWriter)?.BulkTransport;
+
+        public void EndMessage(BulkDescriptor descriptor, Action? whenRead)
+        {
+            if (inner is not IBulkResponseWriter bulk)
+            {
+                throw new InvalidOperationException("This request's client cannot pull by bulk transfer (BulkTransport is null); write the bytes instead.");
+            }
+
+            bulk.EndMessage(descriptor, whenRead);
+            telemetry.Message(descriptor.Length);
+            _pending = 0;
+        }
+
         private long _pending;
 
         public void Advance(int count)

@@ -8,7 +8,7 @@ namespace Plexus.Transport.Rdma;
 /// writes it through <see cref="Memory"/>, peers through <see cref="Descriptor"/>. Disposing unmaps it; the memory is
 /// gone after that, so <see cref="Memory"/> must not be used any more.
 /// </summary>
-internal sealed unsafe class UcxAllocatedRegion : MemoryManager<byte>, IBulkRegion
+internal sealed unsafe class UcxAllocatedRegion : MemoryManager<byte>, IBulkBuffer
 {
     private readonly UcxWorker _worker;
     private readonly nint _handle;

@@ -34,6 +34,17 @@ internal sealed class UcxBulkTransport : IBulkTransport, IDisposable
     /// <summary>Whether UCX is loaded and found a usable transport; when not, <see cref="UnavailableReason"/> says why.</summary>
     public bool IsAvailable => _worker.Value is not null;
 
+    /// <summary>UCX's version and the transports it was told to use (<c>TLS</c> of <c>Plexus:Bulk:Ucx:Settings</c>, else <c>UCX_TLS</c>, else all it finds).</summary>
+    public string Details
+    {
+        get
+        {
+            var tls = _options.Settings.TryGetValue("TLS", out var configured) ? configured : Environment.GetEnvironmentVariable("UCX_TLS");
+            _ = UcxNativeLibraries.Problem;
+            return $"UCX {UcxNativeLibraries.Version}, transports {(string.IsNullOrWhiteSpace(tls) ? "all found" : tls)}";
+        }
+    }
+
     /// <summary>Why the transport is not available, or null.</summary>
     public string? UnavailableReason
     {
@@ -81,6 +92,9 @@ internal sealed class UcxBulkTransport : IBulkTransport, IDisposable
         var token = new UcxDescriptor(access, UcxDescriptor.HostMemory, address, (ulong)length, worker.Address, key).Encode();
         return new UcxAllocatedRegion(worker, handle, (nint)address, length, new BulkDescriptor(TransportName, length, token));
     }
+
+    async ValueTask<IBulkBuffer> IBulkTransport.AllocateAsync(int length, BulkAccess access, CancellationToken cancellationToken) =>
+        await AllocateAsync(length, access, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask ReadAsync(BulkDescriptor remote, Memory<byte> destination, CancellationToken cancellationToken)
     {

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Plexus.Hosting.Bulk;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Configuration;
 using Plexus.Hosting.Telemetry;
@@ -22,6 +23,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
     private readonly RequestPlaneOptions _requestPlane;
     private readonly TimeProvider _time;
     private readonly RequestPlaneMetrics _metrics;
+    private readonly BulkPath _bulk;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<EndpointAddress, EndpointInstances> _endpoints = new();
     private readonly ConcurrentDictionary<string, IRequestPlaneClient> _clients = new(StringComparer.OrdinalIgnoreCase);
@@ -29,8 +31,9 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
     private readonly Lock _randomGate = new();
     private int _disposed;
 
-    public PlexusClient(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, TimeProvider time, ILogger<PlexusClient> logger)
+    public PlexusClient(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, BulkPath bulk, TimeProvider time, ILogger<PlexusClient> logger)
     {
+        _bulk = bulk;
         _metrics = metrics;
         _composition = composition;
         _router = options.Value.Router;
@@ -98,8 +101,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
                 try
                 {
                     var client = ClientFor(target.Instance.Transport);
-                    stream = await client.SendAsync(target.Instance.Address, request with { Instance = target.Instance.Id }, token);
-                    var first = await stream.MoveNextAsync(token);
+                    (stream, var first) = await SendAsync(client, target.Instance, request with { Instance = target.Instance.Id }, token);
                     target.MarkHealthy();
                     var routed = new RoutedResponseStream(stream, target, first, timeout, cancellationToken, telemetry);
                     timeout = null;
@@ -152,6 +154,86 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
         finally
         {
             timeout?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Sends the request to one instance and reads its first message. With the bulk path on, a payload over the
+    /// threshold goes as a descriptor the server pulls (its buffer is kept until the server answers, which it does only
+    /// after the pull), and responses are asked for by bulk transfer; a failed pull sends the payload again inline.
+    /// </summary>
+    private async ValueTask<(IResponseStream Stream, bool First)> SendAsync(IRequestPlaneClient client, Instance target, OutgoingRequest request, CancellationToken token)
+    {
+        if (!_bulk.IsConfigured)
+        {
+            var plain = await client.SendAsync(target.Address, request, token);
+            return (plain, await FirstAsync(plain, token));
+        }
+
+        var accept = _bulk.SharesTransportWith(target);
+        if (!_bulk.ShouldOffer(request.Payload.Length, target))
+        {
+            var inline = await Wrap(client.SendAsync(target.Address, request with { Headers = _bulk.Headers(request.Headers, accept, offer: false) }, token), client, target, accept);
+            return (inline, await FirstAsync(inline, token));
+        }
+
+        var (buffer, record) = await _bulk.OfferAsync(request.Payload, token);
+        var pulled = false;
+        try
+        {
+            var offered = await Wrap(client.SendAsync(target.Address, request with { Payload = record, Headers = _bulk.Headers(request.Headers, accept, offer: true) }, token), client, target, accept);
+            try
+            {
+                var first = await offered.MoveNextAsync(token);
+                pulled = true;
+                return (offered, first);
+            }
+            catch (PlexusException ex) when (ex.Code == PlexusErrorCode.BulkUnavailable)
+            {
+                // Nothing ran on the server: the same request goes again, this time with its bytes.
+                pulled = true;
+                await offered.DisposeAsync();
+                _bulk.Failed(target, request.Payload.Length, ex);
+            }
+            catch
+            {
+                await offered.DisposeAsync();
+                throw;
+            }
+        }
+        finally
+        {
+            // A server that answered has pulled the bytes; otherwise it may still be reading, so the buffer is never reused.
+            if (pulled)
+            {
+                _bulk.Pool!.Return(buffer);
+            }
+            else
+            {
+                buffer.Dispose();
+            }
+        }
+
+        var again = await Wrap(client.SendAsync(target.Address, request with { Headers = _bulk.Headers(request.Headers, accept, offer: false) }, token), client, target, accept);
+        return (again, await FirstAsync(again, token));
+    }
+
+    private async ValueTask<IResponseStream> Wrap(ValueTask<IResponseStream> sending, IRequestPlaneClient client, Instance target, bool accept)
+    {
+        var stream = await sending;
+        return accept ? new BulkResponseStream(stream, _bulk, client, target) : stream;
+    }
+
+    private static async ValueTask<bool> FirstAsync(IResponseStream stream, CancellationToken token)
+    {
+        try
+        {
+            return await stream.MoveNextAsync(token);
+        }
+        catch
+        {
+            await stream.DisposeAsync();
+            throw;
         }
     }
 

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using Plexus.Hosting.Bulk;
 
 namespace Plexus.Hosting;
 
@@ -29,6 +31,10 @@ public sealed class RequestDispatcher : IRequestDispatcher
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The bulk path, when the node has one: requests offered by descriptor are pulled before their handler
+    /// runs, and clients that pull get large response messages by descriptor.</summary>
+    internal BulkPath? Bulk { get; init; }
+
     /// <summary>Requests running now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -57,6 +63,12 @@ public sealed class RequestDispatcher : IRequestDispatcher
     /// <inheritdoc />
     public PlexusException? Admit(EndpointAddress endpoint, InstanceId instance)
     {
+        // Releases and fetches of offered messages are taken while draining too: the streams being drained need them.
+        if (Bulk is { } bulk && bulk.IsControl(endpoint))
+        {
+            return null;
+        }
+
         if (_draining)
         {
             return Refused($"This server is draining and takes no new requests; {endpoint} is served elsewhere or not at all.");
@@ -77,6 +89,12 @@ public sealed class RequestDispatcher : IRequestDispatcher
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responses);
+        if (Bulk is { } bulk && bulk.IsControl(request.Endpoint))
+        {
+            await bulk.ServeControlAsync(request, responses);
+            return;
+        }
+
         if (!TryEnter(request, out var registration, out var refusal))
         {
             await CompleteQuietlyAsync(responses, refusal);
@@ -91,23 +109,37 @@ public sealed class RequestDispatcher : IRequestDispatcher
             : null;
         using var fromClient = request.Aborted.UnsafeRegister(static state => ((RequestAbort)state!).Fire(AbortReason.Client), aborted);
         using var fromServer = _stopping.Token.UnsafeRegister(static state => ((RequestAbort)state!).Fire(AbortReason.Stopping), aborted);
+        IBulkBuffer? pulled = null;
         try
         {
-            var context = new RequestContext(request.Endpoint, request.RequestId, request.Payload, request.Headers, request.Deadline, aborted.Token);
+            var channel = Bulk is { } withBulk && withBulk.ClientAccepts(request.Headers) ? new BulkResponseChannel(responses, withBulk) : responses;
+            var payload = request.Payload;
             PlexusException? error = null;
             try
             {
-                await registration.Handler.HandleAsync(context, responses);
+                if (request.Headers.TryGetValue(PlexusHeaders.Bulk, out var via))
+                {
+                    (pulled, var length) = await PullAsync(via, request, aborted.Token);
+                    payload = new ReadOnlySequence<byte>(pulled.Memory[..length]);
+                }
+
+                var context = new RequestContext(request.Endpoint, request.RequestId, payload, request.Headers, request.Deadline, aborted.Token);
+                await registration.Handler.HandleAsync(context, channel);
             }
             catch (Exception exception)
             {
-                error = ToClientError(exception, request, responses.HasResponded, aborted.Reason);
+                error = ToClientError(exception, request, channel.HasResponded, aborted.Reason);
             }
 
-            await CompleteQuietlyAsync(responses, error);
+            await CompleteQuietlyAsync(channel, error);
         }
         finally
         {
+            if (pulled is not null)
+            {
+                Bulk!.Pool!.Return(pulled);
+            }
+
             Leave();
         }
     }
@@ -149,6 +181,19 @@ public sealed class RequestDispatcher : IRequestDispatcher
             await idle.WaitAsync(TimeSpan.FromSeconds(5), _time, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return false;
         }
+    }
+
+    /// <summary>Pulls a payload the client offered by descriptor, before the handler runs.</summary>
+    private async ValueTask<(IBulkBuffer Buffer, int Length)> PullAsync(string transport, IncomingRequest request, CancellationToken cancellationToken)
+    {
+        if (Bulk is null)
+        {
+            throw new PlexusException(PlexusErrorCode.BulkUnavailable, "This node has no bulk path (Plexus:Bulk:Transport is empty); send the payload inline.") { BeforeFirstByte = true };
+        }
+
+        var remote = BulkWire.ReadRecord(request.Payload, transport);
+        var buffer = await Bulk.PullAsync(remote, "request", 0, cancellationToken);
+        return (buffer, (int)remote.Length);
     }
 
     private Task IdleAsync()

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Plexus.Hosting.Bulk;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Configuration;
 using Plexus.Hosting.Endpoints;
@@ -23,6 +24,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
     private readonly PlexusOptions _options;
     private readonly NodeIdentity _node;
     private readonly RequestPlaneMetrics _metrics;
+    private readonly BulkPath _bulk;
     private readonly TimeProvider _time;
     private readonly ILogger<RequestPlaneServerHost> _logger;
     private readonly List<Lease> _leases = [];
@@ -40,6 +42,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         IOptions<PlexusOptions> options,
         NodeIdentity node,
         RequestPlaneMetrics metrics,
+        BulkPath bulk,
         TimeProvider time,
         ILogger<RequestPlaneServerHost> logger)
     {
@@ -49,6 +52,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         _options = options.Value;
         _node = node;
         _metrics = metrics;
+        _bulk = bulk;
         _time = time;
         _logger = logger;
     }
@@ -95,7 +99,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         var transport = _composition.ServingTransport;
         var discovery = _composition.Discovery;
         var server = transport.CreateServer();
-        var dispatcher = new RequestDispatcher(_time);
+        var dispatcher = new RequestDispatcher(_time) { Bulk = _bulk.IsConfigured ? _bulk : null };
         var ids = new InstanceId[registrations.Count];
         for (var i = 0; i < registrations.Count; i++)
         {
@@ -125,6 +129,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
             var registration = registrations[i];
             var id = ids[i];
             var metadata = new Dictionary<string, string> { [InstanceMetadataKeys.Node] = _node.Id };
+            _bulk.Advertise(metadata);
             var instance = new Instance(registration.Endpoint, id, transport.Name, _server.Address, metadata);
             var lease = await discovery.RegisterAsync(instance, _options.Discovery.LeaseTtl, cancellationToken);
             lock (_leases)

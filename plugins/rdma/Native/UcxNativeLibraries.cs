@@ -12,6 +12,9 @@ internal static class UcxNativeLibraries
     /// <summary>Null when UCX can be used here; otherwise what is wrong and what to install.</summary>
     public static string? Problem => LazyProblem.Value;
 
+    /// <summary>The loaded UCX's version, such as <c>1.13.1</c>; empty when it could not be loaded.</summary>
+    public static string Version { get; private set; } = string.Empty;
+
     private static unsafe string? Probe()
     {
         foreach (var library in new[] { Ucp.Library, Ucp.StatusLibrary })
@@ -24,6 +27,7 @@ internal static class UcxNativeLibraries
 
         uint major, minor, release;
         Ucp.ucp_get_version(&major, &minor, &release);
+        Version = $"{major}.{minor}.{release}";
         return major == 1 && minor >= 13
             ? null
             : $"UCX {major}.{minor}.{release} is loaded, but the transport is built for the UCX 1.13 API; install libucx0 1.13 or later 1.x.";
