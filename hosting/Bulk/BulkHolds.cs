@@ -16,8 +16,11 @@ internal sealed class BulkHolds : IDisposable
     private readonly ITimer _sweep;
     private long _expired;
 
-    public BulkHolds(TimeProvider time, TimeSpan timeout)
+    private readonly Action _expiredOne;
+
+    public BulkHolds(TimeProvider time, TimeSpan timeout, Action expiredOne)
     {
+        _expiredOne = expiredOne;
         _time = time;
         _timeout = timeout;
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerSecond, timeout.Ticks / 4));
@@ -64,6 +67,7 @@ internal sealed class BulkHolds : IDisposable
             if (hold.Expires <= now && _holds.TryRemove(id, out _))
             {
                 Interlocked.Increment(ref _expired);
+                _expiredOne();
                 hold.Release();
             }
         }

@@ -28,6 +28,7 @@ internal sealed partial class BulkPath
 
                 try
                 {
+                    Metrics.Offer("fetched");
                     await SendInlineAsync(hold, responses, request.Aborted).ConfigureAwait(false);
                 }
                 finally
@@ -35,9 +36,10 @@ internal sealed partial class BulkPath
                     hold.Release();
                 }
             }
-            else
+            else if (hold is not null)
             {
-                hold?.Release();
+                Metrics.Offer("released");
+                hold.Release();
             }
         }
         catch (PlexusException ex)

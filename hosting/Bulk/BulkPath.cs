@@ -38,7 +38,7 @@ internal sealed partial class BulkPath : IDisposable
         _logger = logger;
         _transport = new Lazy<IBulkTransport?>(Resolve);
         _pool = new Lazy<BulkBufferPool?>(() => _transport.Value is { } transport ? new BulkBufferPool(transport, _options.PoolBytes) : null);
-        _holds = new Lazy<BulkHolds>(() => new BulkHolds(_time, _options.HoldTimeout));
+        _holds = new Lazy<BulkHolds>(() => new BulkHolds(_time, _options.HoldTimeout, () => metrics.Offer("expired")));
     }
 
     public BulkOptions Options => _options;
@@ -154,6 +154,15 @@ internal sealed partial class BulkPath : IDisposable
         }
 
         return without.Count == 0 ? NoHeaders : without;
+    }
+
+    /// <summary>Counts a request payload over the threshold that arrived inline although this node has the bulk path on.</summary>
+    public void ArrivedInline(long length)
+    {
+        if (length > _options.Threshold)
+        {
+            Metrics.Inline(length, Transport is null ? "unavailable" : "peer");
+        }
     }
 
     /// <summary>Whether a request's client pulls its response messages by this node's bulk transport.</summary>

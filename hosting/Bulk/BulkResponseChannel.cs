@@ -205,6 +205,7 @@ internal sealed class BulkResponseChannel : IResponseChannel, IBulkResponseWrite
     private void Offer(BulkHold hold)
     {
         var id = _bulk.Holds.Add(hold);
+        _bulk.Metrics.Offer("offered");
         var length = sizeof(ulong) + BulkWire.RecordLength(hold.Descriptor) + 1;
         var span = _inner.GetSpan(length);
         BinaryPrimitives.WriteUInt64LittleEndian(span, id);

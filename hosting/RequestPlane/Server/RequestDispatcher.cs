@@ -122,6 +122,10 @@ public sealed class RequestDispatcher : IRequestDispatcher
                     (pulled, var length) = await PullAsync(via, request, aborted.Token);
                     payload = new ReadOnlySequence<byte>(pulled.Memory[..length]);
                 }
+                else
+                {
+                    Bulk?.ArrivedInline(payload.Length);
+                }
 
                 var context = new RequestContext(request.Endpoint, request.RequestId, payload, request.Headers, request.Deadline, aborted.Token);
                 await registration.Handler.HandleAsync(context, channel);
