@@ -105,4 +105,26 @@ public abstract partial class TransportConformanceTests
                 $"The handler's token fired at {firedAt:O}, before the deadline {deadline:O}.");
         }
     }
+
+    [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task HandlerIgnoringItsToken_FailingPastTheDeadline_IsTimeoutNotHandlerError_AndTheConnectionSurvives()
+    {
+        await LeaveTestContext();
+
+        // Runs on past the deadline, then fails with an exception of its own: once the deadline fired the handler's
+        // token, whatever it throws is the deadline's doing.
+        var handler = new OverrunningHandler();
+        var (endpoint, instance) = Serve(handler, "overrunning");
+        var (echo, echoInstance) = Serve(new EchoHandler(), "echo");
+
+        var error = await CallExpectingFailureAsync(NewRequest(endpoint, instance, "x"u8.ToArray(), deadline: DateTimeOffset.UtcNow.AddSeconds(2)));
+
+        Assert.Equal(PlexusErrorCode.Timeout, error.Code);
+        Assert.DoesNotContain(OverrunningHandler.Failure, error.Message, StringComparison.Ordinal);
+        await handler.AbortedAtWallClock.Task.WaitAsync(StepTimeout);
+
+        // The handler's late failure, sent for a request its client gave up on, costs nothing else.
+        await handler.Finished.Task.WaitAsync(StepTimeout);
+        Assert.Equal("still here"u8.ToArray(), Assert.Single(await CallAsync(NewRequest(echo, echoInstance, "still here"u8.ToArray()))));
+    }
 }

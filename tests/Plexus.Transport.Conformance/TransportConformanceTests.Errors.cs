@@ -44,6 +44,7 @@ public abstract partial class TransportConformanceTests
             var error = Assert.IsAssignableFrom<PlexusException>(await Record(stream.MoveNextAsync().AsTask()));
             Assert.Equal(PlexusErrorCode.HandlerError, error.Code);
             Assert.Contains("failed half way", error.Message, StringComparison.Ordinal);
+            Assert.False(error.BeforeFirstByte, "Messages were sent: retrying elsewhere would repeat them.");
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,15 +18,30 @@ public sealed class RequestPlaneServerHostTests
 {
     private static readonly EndpointAddress One = EndpointAddress.Parse("test/server/one");
     private static readonly EndpointAddress Two = EndpointAddress.Parse("test/server/two");
+    private static readonly EndpointAddress Greet = EndpointAddress.Parse("test/server/greet");
 
     private sealed class Handler : IEndpointHandler
     {
         public ValueTask HandleAsync(RequestContext request, IResponseWriter responses) => ValueTask.CompletedTask;
     }
 
-    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(params (string, string)[] settings) => Build(null, settings);
+    /// <summary>A service the container holds, for a handler to take in its constructor.</summary>
+    private sealed record Greeting(string Text);
 
-    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(ILoggerProvider? logs, params (string, string)[] settings)
+    /// <summary>A handler class created by dependency injection: it answers with the greeting it was given.</summary>
+    private sealed class GreetingHandler(Greeting greeting) : IEndpointHandler
+    {
+        public ValueTask HandleAsync(RequestContext request, IResponseWriter responses) =>
+            responses.WriteMessageAsync(Encoding.UTF8.GetBytes($"{greeting.Text}, {Encoding.UTF8.GetString(request.Payload)}"), request.RequestAborted);
+    }
+
+    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(params (string, string)[] settings) => Build(null, null, settings);
+
+    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(ILoggerProvider? logs, params (string, string)[] settings) => Build(logs, null, settings);
+
+    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(Action<IServiceCollection> more) => Build(null, more);
+
+    private static (ServiceProvider Services, Mock<IRequestPlaneServer> Server) Build(ILoggerProvider? logs, Action<IServiceCollection>? more, params (string, string)[] settings)
     {
         var values = new Dictionary<string, string?>
         {
@@ -57,6 +74,7 @@ public sealed class RequestPlaneServerHostTests
         services.AddPlexusRequestPlane(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
         services.AddPlexusEndpoint(One.ToString(), _ => new Handler());
         services.AddPlexusEndpoint(Two.ToString(), _ => new Handler());
+        more?.Invoke(services);
         return (services.BuildServiceProvider(), server);
     }
 
@@ -90,6 +108,42 @@ public sealed class RequestPlaneServerHostTests
         // Leases outlive several times their TTL because the host renews them.
         await Task.Delay(1000);
         Assert.Equal(2, (await discovery.ListAsync(null, CancellationToken.None)).Count);
+
+        await host.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_handler_class_added_by_type_is_created_by_the_container_and_serves_with_what_it_was_injected()
+    {
+        var (services, server) = Build(s =>
+        {
+            s.AddSingleton(new Greeting("Bonjour"));
+            s.AddPlexusEndpoint<GreetingHandler>(Greet.ToString());
+        });
+        await using var _ = services;
+        var host = services.GetRequiredService<RequestPlaneServerHost>();
+        var discovery = services.GetRequiredService<PlexusComposition>().Discovery;
+
+        IRequestDispatcher? dispatcher = null;
+        server.Setup(s => s.StartAsync(It.IsAny<IRequestDispatcher>(), It.IsAny<CancellationToken>()))
+            .Callback((IRequestDispatcher d, CancellationToken _) => dispatcher = d)
+            .Returns(ValueTask.CompletedTask);
+
+        await host.StartAsync(CancellationToken.None);
+
+        // Served beside the endpoints added with a factory, as the instance discovery lists, by the class the
+        // container made with the service it holds.
+        var listed = await discovery.ListAsync(null, CancellationToken.None);
+        Assert.Equal(3, listed.Count);
+        var greet = Assert.Single(listed, i => i.Endpoint == Greet);
+        Assert.NotNull(dispatcher);
+        var channel = new RecordingChannel();
+        await dispatcher.DispatchAsync(
+            new IncomingRequest(Greet, greet.Id, "r1", new ReadOnlySequence<byte>("world"u8.ToArray()), new Dictionary<string, string>(), null, CancellationToken.None),
+            channel);
+
+        Assert.Null(channel.Error);
+        Assert.Equal(["Bonjour, world"], channel.Messages);
 
         await host.StopAsync(CancellationToken.None);
     }
@@ -201,5 +255,37 @@ public sealed class RequestPlaneServerHostTests
 
         server.Verify(s => s.StartAsync(It.IsAny<IRequestDispatcher>(), It.IsAny<CancellationToken>()), Times.Never);
         Assert.Null(host.Address);
+    }
+
+    /// <summary>A response channel that keeps the messages written into it and the error it was completed with.</summary>
+    private sealed class RecordingChannel : IResponseChannel
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new();
+
+        public List<string> Messages { get; } = [];
+
+        public PlexusException? Error { get; private set; }
+
+        public bool HasResponded => Messages.Count > 0;
+
+        public void Advance(int count) => _buffer.Advance(count);
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _buffer.GetSpan(sizeHint);
+
+        public void EndMessage()
+        {
+            Messages.Add(Encoding.UTF8.GetString(_buffer.WrittenSpan));
+            _buffer.Clear();
+        }
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public ValueTask CompleteAsync(PlexusException? error)
+        {
+            Error = error;
+            return ValueTask.CompletedTask;
+        }
     }
 }
