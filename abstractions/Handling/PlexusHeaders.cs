@@ -13,11 +13,11 @@ public static class PlexusHeaders
     /// Set by the request plane on a request whose payload is a bulk descriptor (its value is the bulk transport's
     /// name): the receiver pulls the bytes before the handler runs. Handlers never see it.
     /// </summary>
-    public const string Bulk = "plexus-bulk";
+    public const string Bulk = "bulk-offer";
 
     /// <summary>
     /// Set by the request plane on a request whose client can pull response messages by bulk transfer (its value is
     /// the bulk transport's name); see <c>docs/protocol/bulk.md</c>. Handlers never see it.
     /// </summary>
-    public const string BulkAccept = "plexus-bulk-accept";
+    public const string BulkAccept = "bulk-accept";
 }

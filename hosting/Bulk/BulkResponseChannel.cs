@@ -31,9 +31,9 @@ internal sealed class BulkResponseChannel : IResponseChannel, IBulkResponseWrite
 
     public bool HasResponded => _inner.HasResponded;
 
-    public Span<byte> GetSpan(int sizeHint = 0) => Spilling(sizeHint) ? _spill!.GetSpan(sizeHint) : _inner.GetSpan(sizeHint);
+    public Span<byte> GetSpan(int sizeHint = 0) => Spilling(sizeHint) ? _spill!.GetSpan(sizeHint) : Capped(_inner.GetSpan(sizeHint), sizeHint);
 
-    public Memory<byte> GetMemory(int sizeHint = 0) => Spilling(sizeHint) ? _spill!.GetMemory(sizeHint) : _inner.GetMemory(sizeHint);
+    public Memory<byte> GetMemory(int sizeHint = 0) => Spilling(sizeHint) ? _spill!.GetMemory(sizeHint) : Capped(_inner.GetMemory(sizeHint), sizeHint);
 
     public void Advance(int count)
     {
@@ -144,6 +144,15 @@ internal sealed class BulkResponseChannel : IResponseChannel, IBulkResponseWrite
         _spill = null;
         await _inner.CompleteAsync(error).ConfigureAwait(false);
     }
+
+    // A writer that asks for "some room" gets at most this much of the transport's buffer, so that a large message
+    // written in one piece (IBufferWriter.Write asks for room, then for the rest) is known to be large after a small
+    // first part, and only that part goes inline.
+    private const int InlineStep = 64 * 1024;
+
+    private static Span<byte> Capped(Span<byte> span, int sizeHint) => sizeHint <= InlineStep && span.Length > InlineStep ? span[..InlineStep] : span;
+
+    private static Memory<byte> Capped(Memory<byte> memory, int sizeHint) => sizeHint <= InlineStep && memory.Length > InlineStep ? memory[..InlineStep] : memory;
 
     private bool Spilling(int sizeHint)
     {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Plexus.Transport.Rdma.Native;
 
 /// <summary>Checks once that UCX 1.13 can be loaded, so that a missing library is one clear line, not a crash.</summary>
-internal static class UcxNativeLibraries
+internal static partial class UcxNativeLibraries
 {
     public const string Packages = "libucx0";
 
@@ -17,6 +17,10 @@ internal static class UcxNativeLibraries
 
     private static unsafe string? Probe()
     {
+        // UCX writes its own log lines to standard output unless told otherwise, which would mix them into what a
+        // command such as `call` prints. It reads the setting once, when libucs loads, from the process environment
+        // (which .NET's Environment.SetEnvironmentVariable does not change on Unix); a user's own UCX_LOG_FILE wins.
+        _ = setenv("UCX_LOG_FILE", "stderr", 0);
         foreach (var library in new[] { Ucp.Library, Ucp.StatusLibrary })
         {
             if (!NativeLibrary.TryLoad(library, typeof(UcxNativeLibraries).Assembly, null, out _))
@@ -32,4 +36,7 @@ internal static class UcxNativeLibraries
             ? null
             : $"UCX {major}.{minor}.{release} is loaded, but the transport is built for the UCX 1.13 API; install libucx0 1.13 or later 1.x.";
     }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int setenv(string name, string value, int overwrite);
 }
