@@ -56,6 +56,12 @@ internal sealed class BulkResponseChannel : IResponseChannel, IBulkResponseWrite
             _spill = null;
         }
 
+        if (_spill is null && _waiting.Count > 0)
+        {
+            // A message that asked for no room at all (an empty one) still waits its turn.
+            _spill = new SpillBuffer();
+        }
+
         if (_spill is null)
         {
             Mark(BulkWire.Inline);
