@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Plexus.Hosting.Bulk;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Plugins;
 using Plexus.Hosting.RequestPlane;
@@ -28,6 +29,7 @@ internal sealed partial class StatusServer(
     PluginCatalog plugins,
     MetricsCollector metrics,
     NodeIdentity node,
+    BulkPath bulk,
     TimeProvider time,
     ILogger<StatusServer> logger) : IHostedLifecycleService, IAsyncDisposable
 {
@@ -118,7 +120,13 @@ internal sealed partial class StatusServer(
         composition.Router.Name,
         composition.Codec.Name,
         (long)time.GetElapsedTime(_started).TotalSeconds,
-        server.IsDraining));
+        server.IsDraining,
+        Bulk()));
+
+    /// <summary>The bulk path as people read it: off, the transport and what it runs on, or why it is not available.</summary>
+    private string Bulk() => !bulk.IsConfigured ? "off"
+        : bulk.Transport is { } transport ? $"{transport.Name} ({transport.Details}), over {bulk.Options.Threshold} bytes"
+        : $"{bulk.Options.Transport}, not available here (payloads go inline; the log says why)";
 
     private IResult Plugins()
     {
@@ -178,7 +186,7 @@ internal sealed partial class StatusServer(
 
     private sealed record HealthReport(string Status, bool Draining, ComponentReport Transport, ComponentReport Discovery, List<EndpointReport> Endpoints);
 
-    private sealed record NodeReport(string NodeId, string Transport, string? Address, string Discovery, string Router, string Codec, long UptimeSeconds, bool Draining);
+    private sealed record NodeReport(string NodeId, string Transport, string? Address, string Discovery, string Router, string Codec, long UptimeSeconds, bool Draining, string Bulk);
 
     private sealed record InstanceReport(string Endpoint, string Instance, string Transport, string Address, double Load, bool Busy, string? Node, IReadOnlyDictionary<string, string> Metadata);
 }

@@ -27,6 +27,13 @@ public sealed class BulkPathTests
         Assert.Equal(1, Value(metrics, "plexus_bulk_offers_total", ("state", "offered")));
         Assert.Equal(4 << 20, Value(metrics, "plexus_bulk_bytes_total", ("path", "bulk")));
 
+        // The status API (and page) names the bulk transport and what UCX runs on.
+        using (var http = new HttpClient())
+        {
+            using var nodeReport = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri(node.StatusUrl, "/api/node")));
+            Assert.StartsWith("ucx (UCX 1.", nodeReport.RootElement.GetProperty("bulk").GetString(), StringComparison.Ordinal);
+        }
+
         // Below the threshold nothing moves out of band.
         await EchoAsync(discovery, 64 << 10, settings);
         metrics = await ScrapeAsync(node);
