@@ -19,6 +19,11 @@ public sealed class PlexusOptionsValidatorTests
     [InlineData("Plexus:Router:MaxInFlightPerInstance")]
     [InlineData("Plexus:Server:DrainTimeout")]
     [InlineData("Plexus:RequestPlane:DefaultTimeout")]
+    [InlineData("Plexus:Bulk:Threshold")]
+    [InlineData("Plexus:Bulk:MaxBytes")]
+    [InlineData("Plexus:Bulk:HoldTimeout")]
+    [InlineData("Plexus:Bulk:PoolBytes")]
+    [InlineData("Plexus:Bulk:InlineAfterFailure")]
     public void Each_bad_value_names_its_key(string key)
     {
         var options = new PlexusOptions();
@@ -33,6 +38,11 @@ public sealed class PlexusOptionsValidatorTests
             case "Plexus:Router:MaxInFlightPerInstance": options.Router.MaxInFlightPerInstance = -1; break;
             case "Plexus:Server:DrainTimeout": options.Server.DrainTimeout = TimeSpan.FromSeconds(-1); break;
             case "Plexus:RequestPlane:DefaultTimeout": options.RequestPlane.DefaultTimeout = TimeSpan.FromSeconds(-1); break;
+            case "Plexus:Bulk:Threshold": options.Bulk.Threshold = 100; break;
+            case "Plexus:Bulk:MaxBytes": options.Bulk.MaxBytes = 4096; break;
+            case "Plexus:Bulk:HoldTimeout": options.Bulk.HoldTimeout = TimeSpan.FromMilliseconds(10); break;
+            case "Plexus:Bulk:PoolBytes": options.Bulk.PoolBytes = -1; break;
+            case "Plexus:Bulk:InlineAfterFailure": options.Bulk.InlineAfterFailure = TimeSpan.FromSeconds(-1); break;
         }
 
         var result = _validator.Validate(null, options);
