@@ -6,11 +6,52 @@ namespace Plexus.Hosting.Bulk;
 /// <summary>The two control endpoints of the bulk path: a client releases what it pulled, or fetches inline what it could not.</summary>
 internal sealed partial class BulkPath
 {
+    private readonly HashSet<Task> _releases = [];
+
     /// <summary>Whether <paramref name="endpoint"/> is one of the bulk path's control endpoints, served by every node with the path on.</summary>
     public bool IsControl(EndpointAddress endpoint) => IsConfigured && (endpoint == BulkWire.Release || endpoint == BulkWire.Fetch);
 
     /// <summary>Tells the server in the background that an offered message was pulled; a lost release only means the hold expires.</summary>
-    public void ReleaseLater(IRequestPlaneClient client, Instance server, ulong id) => _ = ReleaseAsync(client, server, id);
+    public void ReleaseLater(IRequestPlaneClient client, Instance server, ulong id)
+    {
+        var release = ReleaseAsync(client, server, id);
+        lock (_releases)
+        {
+            _releases.Add(release);
+        }
+
+        _ = release.ContinueWith(
+            static (done, state) =>
+            {
+                var releases = (HashSet<Task>)state!;
+                lock (releases)
+                {
+                    releases.Remove(done);
+                }
+            },
+            _releases,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Waits, at most <paramref name="limit"/>, for the releases still on their way, so that a process that exits right
+    /// after its last call (a command line) does not leave its servers holding buffers until the holds expire.
+    /// </summary>
+    public async Task ReleasesSentAsync(TimeSpan limit)
+    {
+        Task[] pending;
+        lock (_releases)
+        {
+            pending = [.. _releases];
+        }
+
+        if (pending.Length > 0)
+        {
+            await Task.WhenAll(pending).WaitAsync(limit, _time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
 
     /// <summary>Serves a control request: lets a hold go, or sends its bytes inline and then lets it go.</summary>
     public async ValueTask ServeControlAsync(IncomingRequest request, IResponseChannel responses)

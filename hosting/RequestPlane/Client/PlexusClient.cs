@@ -408,6 +408,9 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
             await endpoint.DisposeAsync();
         }
 
+        // Releases of pulled messages travel over the transport clients disposed next.
+        await _bulk.ReleasesSentAsync(TimeSpan.FromSeconds(2));
+
         foreach (var client in _clients.Values)
         {
             await client.DisposeAsync();

@@ -27,6 +27,9 @@ public sealed class BulkPathTests
         Assert.Equal(1, Value(metrics, "plexus_bulk_offers_total", ("state", "offered")));
         Assert.Equal(4 << 20, Value(metrics, "plexus_bulk_bytes_total", ("path", "bulk")));
 
+        // The caller told the node it had pulled the echo before it exited, so the node holds nothing for it.
+        Assert.Equal(1, Value(metrics, "plexus_bulk_offers_total", ("state", "released")));
+
         // The status API (and page) names the bulk transport and what UCX runs on.
         using (var http = new HttpClient())
         {
