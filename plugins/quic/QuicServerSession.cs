@@ -137,6 +137,12 @@ internal sealed class QuicServerSession
         }
     }
 
+    /// <summary>Response bytes the connection owes the client: handed to QUIC and not acknowledged.</summary>
+    public long OwedBytes => _connection.OwedBytes;
+
+    /// <summary>Whether the connection owes the client its whole budget: its handlers wait and no new request runs.</summary>
+    public bool IsSendFull => _connection.IsSendFull;
+
     /// <summary>Ends the connection with CONNECTION_CLOSE NO_ERROR.</summary>
     public void Close(string reason) => _connection.Close(QuicErrorCodes.NoError, reason);
 
@@ -219,6 +225,19 @@ internal sealed class QuicServerSession
                 }
 
                 continue;
+            }
+
+            if (_connection.WaitForSendRoom() is { } room)
+            {
+                // The client owes this connection's whole budget of unacknowledged response bytes: no new request runs
+                // until it has read down to half of it. Its new streams wait unread, so QUIC's flow control holds it back.
+                await room.ConfigureAwait(false);
+                if (_connection.HasEnded)
+                {
+                    // The wait ended because the connection did: nothing more runs for it.
+                    stream.Abort(QuicErrorCodes.Shutdown);
+                    continue;
+                }
             }
 
             var exchange = new QuicExchange(this, stream);
