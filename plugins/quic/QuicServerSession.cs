@@ -227,17 +227,20 @@ internal sealed class QuicServerSession
                 continue;
             }
 
-            if (_connection.WaitForSendRoom() is { } room)
+            // While the client owes this connection its whole budget of unacknowledged response bytes, no new request
+            // runs until it has read down to half of it: its new streams wait unread, so QUIC's flow control holds it back.
+            var room = _connection.WaitForSendRoom();
+            if (room is not null)
             {
-                // The client owes this connection's whole budget of unacknowledged response bytes: no new request runs
-                // until it has read down to half of it. Its new streams wait unread, so QUIC's flow control holds it back.
                 await room.ConfigureAwait(false);
-                if (_connection.HasEnded)
-                {
-                    // The wait ended because the connection did: nothing more runs for it.
-                    stream.Abort(QuicErrorCodes.Shutdown);
-                    continue;
-                }
+            }
+
+            // Streams still queued when the connection closed (many, after such a wait) are not run. After a wait the
+            // check takes the connection's gate, so a close under way has finished first.
+            if (room is null ? _connection.IsClosed : _connection.HasEnded)
+            {
+                stream.Abort(QuicErrorCodes.Shutdown);
+                continue;
             }
 
             var exchange = new QuicExchange(this, stream);

@@ -173,13 +173,17 @@ public sealed class QuicStalledPeerTests(TestCertificates certificates, ITestOut
     public async Task ClientThatReadsSlowly_IsHeldToTheBudget_ButNotClosed()
     {
         const int Streams = 8;
-        const int Messages = 64;
-        const long BytesPerSecond = 256 * 1024;
+
+        // 4 MiB in all at 512 KiB/s: eight seconds, longer than the timeout. A stream's reader returns credit once it
+        // has read half its 64 KiB window, every half second at its 64 KiB/s, and only then can the server send (and
+        // the client acknowledge) more of that stream: the timeout is ten of those steps, with room for a slow start.
+        const int Messages = 128;
+        const long BytesPerSecond = 512 * 1024;
         var log = new QuicLogCapture();
         var serverOptions = QuicTestOptions.Loopback(certificates);
         serverOptions.SendBufferBytes = 16 * 1024;
         serverOptions.ConnectionSendBufferBytes = 64 * 1024;
-        serverOptions.StalledPeerTimeout = TimeSpan.FromSeconds(2);
+        serverOptions.StalledPeerTimeout = TimeSpan.FromSeconds(5);
         await using var server = (QuicServer)QuicTestOptions.Factory(serverOptions, log).CreateServer();
         await server.StartAsync(CancellationToken.None);
         var finite = QuicEcho.Serve(server, "finite", async (request, responses) =>
