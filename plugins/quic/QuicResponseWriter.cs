@@ -10,8 +10,8 @@ namespace Plexus.Transport.Quic;
 /// Messages are written into rented buffers, many per buffer, and a buffer outlives flushes: a handler that flushes
 /// every small message keeps appending to the same array. <see cref="FlushAsync"/> frames the ended messages as DATA
 /// (chunked to the client's frame limit) into the QUIC stream, which copies them, and waits while QUIC holds more than
-/// its send buffer for the client: a slow client holds the handler here. A message larger than 1 MiB continues in a
-/// fresh buffer instead of a bigger copy. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
+/// its send buffer for the client, or while the connection owes the client its whole ConnectionSendBufferBytes: a slow
+/// client holds the handler here. A message larger than 1 MiB continues in a fresh buffer instead of a bigger copy. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
 internal sealed class QuicResponseWriter : IResponseChannel
 {

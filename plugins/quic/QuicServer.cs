@@ -70,6 +70,45 @@ internal sealed partial class QuicServer : IRequestPlaneServer
         }
     }
 
+    /// <summary>Response bytes owed to clients (handed to QUIC and not acknowledged), summed over the open connections.</summary>
+    public long OwedBytes
+    {
+        get
+        {
+            QuicServerSession[] sessions;
+            lock (_gate)
+            {
+                sessions = [.. _sessions];
+            }
+
+            long owed = 0;
+            foreach (var session in sessions)
+            {
+                owed += session.OwedBytes;
+            }
+
+            return owed;
+        }
+    }
+
+    /// <summary>Client connections that owe their client the whole ConnectionSendBufferBytes, so are held back.</summary>
+    public int FullSessionCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var full = 0;
+                foreach (var session in _sessions)
+                {
+                    full += session.IsSendFull ? 1 : 0;
+                }
+
+                return full;
+            }
+        }
+    }
+
     /// <summary>The settings every session of this server uses.</summary>
     public QuicTransportOptions Options => _options;
 

@@ -137,6 +137,12 @@ internal sealed class QuicServerSession
         }
     }
 
+    /// <summary>Response bytes the connection owes the client: handed to QUIC and not acknowledged.</summary>
+    public long OwedBytes => _connection.OwedBytes;
+
+    /// <summary>Whether the connection owes the client its whole budget: its handlers wait and no new request runs.</summary>
+    public bool IsSendFull => _connection.IsSendFull;
+
     /// <summary>Ends the connection with CONNECTION_CLOSE NO_ERROR.</summary>
     public void Close(string reason) => _connection.Close(QuicErrorCodes.NoError, reason);
 
@@ -218,6 +224,22 @@ internal sealed class QuicServerSession
                     stream.AbortRead(QuicErrorCodes.Refused);
                 }
 
+                continue;
+            }
+
+            // While the client owes this connection its whole budget of unacknowledged response bytes, no new request
+            // runs until it has read down to half of it: its new streams wait unread, so QUIC's flow control holds it back.
+            var room = _connection.WaitForSendRoom();
+            if (room is not null)
+            {
+                await room.ConfigureAwait(false);
+            }
+
+            // Streams still queued when the connection closed (many, after such a wait) are not run. After a wait the
+            // check takes the connection's gate, so a close under way has finished first.
+            if (room is null ? _connection.IsClosed : _connection.HasEnded)
+            {
+                stream.Abort(QuicErrorCodes.Shutdown);
                 continue;
             }
 

@@ -59,6 +59,20 @@ internal sealed class QuicTransportOptions
     /// <summary>Bytes a stream may have waiting for flow control or congestion before its writer's flush waits. Default 256 KiB.</summary>
     public int SendBufferBytes { get; set; } = 256 * KiB;
 
+    /// <summary>
+    /// Response bytes one client connection may owe its client across all its streams: handed to QUIC and not yet
+    /// acknowledged (in flight, or held back by the client's flow control). At this bound the handlers of that
+    /// connection wait in <c>FlushAsync</c> and the server takes no new request streams from it until the client has
+    /// read down to half. Default 16 MiB.
+    /// </summary>
+    public int ConnectionSendBufferBytes { get; set; } = 16 * MiB;
+
+    /// <summary>
+    /// How long a client connection may stay at <see cref="ConnectionSendBufferBytes"/> without the client
+    /// acknowledging anything; then it is closed. Default 10 s.
+    /// </summary>
+    public TimeSpan StalledPeerTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The largest UDP payload this side sends. Default 1452: a 1500-byte Ethernet MTU less the IPv6 and UDP headers.</summary>
     public int MaxUdpPayloadSize { get; set; } = 1452;
 
@@ -113,6 +127,8 @@ internal sealed class QuicTransportOptions
         Check(errors, KeepAliveInterval >= TimeSpan.FromMilliseconds(10), nameof(KeepAliveInterval), KeepAliveInterval, "at least 10 ms");
         Check(errors, IdleTimeout > KeepAliveInterval, nameof(IdleTimeout), IdleTimeout, $"longer than {Key(nameof(KeepAliveInterval))} ({KeepAliveInterval}), or a healthy idle connection would time out");
         Check(errors, SendBufferBytes is >= 16 * KiB and <= 1024 * MiB, nameof(SendBufferBytes), SendBufferBytes, $"between {16 * KiB} and {1024 * MiB}");
+        Check(errors, ConnectionSendBufferBytes >= SendBufferBytes && ConnectionSendBufferBytes <= 1024 * MiB, nameof(ConnectionSendBufferBytes), ConnectionSendBufferBytes, $"at least {Key(nameof(SendBufferBytes))} ({SendBufferBytes}) and at most {1024 * MiB}");
+        Check(errors, StalledPeerTimeout >= TimeSpan.FromMilliseconds(10), nameof(StalledPeerTimeout), StalledPeerTimeout, "at least 10 ms");
         Check(errors, MaxUdpPayloadSize is >= MinUdpPayload and <= MaxUdpPayload, nameof(MaxUdpPayloadSize), MaxUdpPayloadSize, $"between {MinUdpPayload} (QUIC's minimum) and {MaxUdpPayload}");
 
         var tls = Tls ?? new QuicTlsOptions();
@@ -150,6 +166,10 @@ internal sealed class QuicTransportOptions
         MaxInboundBidirectionalStreams = server ? MaxConcurrentStreams : 0,
         MaxInboundUnidirectionalStreams = 3,
         SendBufferBytes = SendBufferBytes,
+
+        // The budget bounds what a server owes a client that does not read; a client's requests are its callers' own.
+        ConnectionSendBufferBytes = server ? ConnectionSendBufferBytes : 0,
+        StalledPeerTimeout = StalledPeerTimeout,
         MaxUdpPayloadSize = MaxUdpPayloadSize,
         LoopbackMtu = LoopbackMtu,
         Alpn = QuicWire.Alpn,

@@ -24,6 +24,8 @@ public sealed class QuicPluginTests(TestCertificates certificates) : IClassFixtu
     [InlineData("KeepAliveInterval", "1ms")]
     [InlineData("IdleTimeout", "2s")]
     [InlineData("SendBufferBytes", "1000")]
+    [InlineData("ConnectionSendBufferBytes", "100000")]
+    [InlineData("StalledPeerTimeout", "1ms")]
     [InlineData("MaxUdpPayloadSize", "1000")]
     [InlineData("Tls:CertificatePath", "/no/such/cert.pem")]
     [InlineData("Tls:KeyPath", "/no/such/key.pem")]
@@ -51,9 +53,12 @@ public sealed class QuicPluginTests(TestCertificates certificates) : IClassFixtu
         Assert.Equal(
             (TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 256 * 1024, 1452),
             (options.HandshakeTimeout, options.IdleTimeout, options.KeepAliveInterval, options.SendBufferBytes, options.MaxUdpPayloadSize));
+        Assert.Equal((16 * 1024 * 1024, TimeSpan.FromSeconds(10)), (options.ConnectionSendBufferBytes, options.StalledPeerTimeout));
         var settings = options.ConnectionSettings(server: true);
         Assert.Equal((4096, 3, "plexus/1"), (settings.MaxInboundBidirectionalStreams, settings.MaxInboundUnidirectionalStreams, settings.Alpn));
-        Assert.Equal(0, options.ConnectionSettings(server: false).MaxInboundBidirectionalStreams);
+        Assert.Equal((16L * 1024 * 1024, TimeSpan.FromSeconds(10)), (settings.ConnectionSendBufferBytes, settings.StalledPeerTimeout));
+        var client = options.ConnectionSettings(server: false);
+        Assert.Equal((0, 0L), (client.MaxInboundBidirectionalStreams, client.ConnectionSendBufferBytes));
     }
 
     [Fact]
@@ -64,11 +69,13 @@ public sealed class QuicPluginTests(TestCertificates certificates) : IClassFixtu
             ["Plexus:Transports:Quic:KeepAliveInterval"] = "2s",
             ["Plexus:Transports:Quic:IdleTimeout"] = "1m",
             ["Plexus:Transports:Quic:HandshakeTimeout"] = "1500ms",
+            ["Plexus:Transports:Quic:StalledPeerTimeout"] = "3s",
+            ["Plexus:Transports:Quic:ConnectionSendBufferBytes"] = "4194304",
         });
         var options = good.GetRequiredService<IOptions<QuicTransportOptions>>().Value;
         Assert.Equal(
-            (TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(1500)),
-            (options.KeepAliveInterval, options.IdleTimeout, options.HandshakeTimeout));
+            (TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(1500), TimeSpan.FromSeconds(3), 4 * 1024 * 1024),
+            (options.KeepAliveInterval, options.IdleTimeout, options.HandshakeTimeout, options.StalledPeerTimeout, options.ConnectionSendBufferBytes));
 
         using var bad = BuildServices(new() { ["Plexus:Transports:Quic:IdleTimeout"] = "30" });
         var error = Assert.Throws<InvalidOperationException>(() => bad.GetRequiredService<IOptions<QuicTransportOptions>>().Value);

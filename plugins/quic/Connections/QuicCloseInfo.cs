@@ -11,6 +11,8 @@ internal readonly record struct QuicCloseInfo(QuicCloseKind Kind, ulong ErrorCod
     {
         QuicCloseKind.Local => Reason.Length > 0 ? $"the connection was closed: {Reason}" : "the connection was closed",
         QuicCloseKind.PeerApplication when ErrorCode == 0 => Reason.Length > 0 ? $"the peer closed the connection: {Reason}" : "the peer closed the connection",
+        QuicCloseKind.PeerApplication when ErrorCode == QuicErrorCodes.Stalled =>
+            "the peer closed the connection because this side read none of what it was sent" + (Reason.Length > 0 ? $": {Reason}" : ""),
         QuicCloseKind.PeerApplication => $"the peer closed the connection with application error 0x{ErrorCode:x}" + (Reason.Length > 0 ? $": {Reason}" : ""),
         QuicCloseKind.PeerTransport when ErrorCode >= CryptoErrorBase && ErrorCode < CryptoErrorBase + 0x100 =>
             $"the peer's TLS refused this side: {TlsAlerts.Describe((byte)(ErrorCode - CryptoErrorBase))}" + (Reason.Length > 0 ? $" ({Reason})" : ""),

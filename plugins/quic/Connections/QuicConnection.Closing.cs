@@ -51,6 +51,35 @@ internal sealed unsafe partial class QuicConnection
         }
     }
 
+    /// <summary>Under the gate: <see cref="Close"/>.</summary>
+    private void CloseLocked(ulong applicationErrorCode, string reason)
+    {
+        if (_closeInfo is not null)
+        {
+            return;
+        }
+
+        if (_conn != 0 && _handshakeCompleted && _sendQueue.Count > 0)
+        {
+            // Data already handed over (a last response, its FIN, perhaps waiting for a scheduled flush) leaves
+            // before the close, so a peer that reads in order still gets it.
+            WritePackets(QuicClock.Now(_time));
+            if (_closeInfo is not null)
+            {
+                return;
+            }
+        }
+
+        var info = new QuicCloseInfo(QuicCloseKind.Local, applicationErrorCode, reason);
+        ngtcp2_connection_close_error error;
+        var bytes = Encoding.UTF8.GetBytes(reason.Length > 200 ? reason[..200] : reason);
+        fixed (byte* r = bytes)
+        {
+            Ngtcp2.ngtcp2_connection_close_error_set_application_error(&error, applicationErrorCode, r, (nuint)bytes.Length);
+            CloseCore(info, &error);
+        }
+    }
+
     /// <summary>Ends the connection once: sends CONNECTION_CLOSE when given one, fails streams and waiters, frees native state.</summary>
     private void CloseCore(QuicCloseInfo info, ngtcp2_connection_close_error* close)
     {
@@ -88,6 +117,7 @@ internal sealed unsafe partial class QuicConnection
         _streams.Clear();
         Volatile.Write(ref _streamCount, 0);
         _sendQueue.Clear();
+        ForgetOwed();
         foreach (var id in _connectionIds)
         {
             _socket.Unregister(id, this);

@@ -170,6 +170,13 @@ internal sealed unsafe partial class QuicConnection
         // A timer already set to fire no later than needed stays as it is: firing early costs one handle_expiry that
         // finds nothing due (and re-arms), while moving it costs the runtime's timer lock on every packet.
         var expiry = Ngtcp2.ngtcp2_conn_get_expiry(_conn);
+        if (_stallDeadline != 0 && _stallDeadline < expiry)
+        {
+            // A full connection's stall deadline shares the timer; firing at it costs one handle_expiry that finds
+            // nothing due.
+            expiry = _stallDeadline;
+        }
+
         if (expiry >= _armedExpiry)
         {
             return;

@@ -215,16 +215,15 @@ internal sealed unsafe partial class QuicConnection
     /// <summary>
     /// A stream the peer opened has finished, making room for another (QUIC's MAX_STREAMS). Room is granted in
     /// batches of an eighth of the limit, so a run of small requests does not cost a MAX_STREAMS packet each, and the
-    /// peer always has at least seven eighths of its streams to open.
+    /// peer always has at least seven eighths of its streams to open; a full connection grants none until it has room
+    /// (see <see cref="Owe"/>).
     /// </summary>
     private void RemoteBidirectionalStreamClosed()
     {
         _closedRemoteStreams++;
-        var batch = Math.Max(1, _settings.MaxInboundBidirectionalStreams / 8);
-        if (_closedRemoteStreams >= batch)
+        if (!_sendFull)
         {
-            Ngtcp2.ngtcp2_conn_extend_max_streams_bidi(_conn, (nuint)_closedRemoteStreams);
-            _closedRemoteStreams = 0;
+            GrantClosedStreams();
         }
     }
 
@@ -252,6 +251,11 @@ internal sealed unsafe partial class QuicConnection
             if (rv != 0)
             {
                 Fail(rv);
+                return;
+            }
+
+            if (CloseIfStalled(now))
+            {
                 return;
             }
 

@@ -66,6 +66,8 @@ internal sealed partial class QuicConnection : IAsyncDisposable
         // Credit goes back in batches no larger than a fraction of each window (see QuicStream.Consumed).
         StreamCreditBatch = Math.Max(1, Math.Min(16 * 1024, settings.StreamWindowBytes / 4));
         _connectionCreditBatch = Math.Max(1, Math.Min(64 * 1024, settings.ConnectionWindowBytes / 8));
+        _sendBudget = settings.ConnectionSendBufferBytes;
+        _stalledPeerTimeout = QuicClock.ToNanoseconds(settings.StalledPeerTimeout);
         _maxUdpPayloadSize = settings.LoopbackMtu ? LoopbackPath.UdpPayloadSize(remote.Address, settings.MaxUdpPayloadSize) : settings.MaxUdpPayloadSize;
         _logger = logger;
         _time = time;
@@ -184,34 +186,11 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     }
 
     /// <summary>Closes the connection with an application error code (0: orderly); every stream fails. Idempotent.</summary>
-    public unsafe void Close(ulong applicationErrorCode, string reason)
+    public void Close(ulong applicationErrorCode, string reason)
     {
         lock (_gate)
         {
-            if (_closeInfo is not null)
-            {
-                return;
-            }
-
-            if (_conn != 0 && _handshakeCompleted && _sendQueue.Count > 0)
-            {
-                // Data already handed over (a last response, its FIN, perhaps waiting for a scheduled flush) leaves
-                // before the close, so a peer that reads in order still gets it.
-                WritePackets(QuicClock.Now(_time));
-                if (_closeInfo is not null)
-                {
-                    return;
-                }
-            }
-
-            var info = new QuicCloseInfo(QuicCloseKind.Local, applicationErrorCode, reason);
-            ngtcp2_connection_close_error error;
-            var bytes = System.Text.Encoding.UTF8.GetBytes(reason.Length > 200 ? reason[..200] : reason);
-            fixed (byte* r = bytes)
-            {
-                Ngtcp2.ngtcp2_connection_close_error_set_application_error(&error, applicationErrorCode, r, (nuint)bytes.Length);
-                CloseCore(info, &error);
-            }
+            CloseLocked(applicationErrorCode, reason);
         }
     }
 

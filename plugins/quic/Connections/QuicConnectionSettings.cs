@@ -27,6 +27,15 @@ internal sealed class QuicConnectionSettings
     /// <summary>Bytes a stream's writer may have waiting for flow control or congestion before its flush waits.</summary>
     public int SendBufferBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// Bytes the connection's streams may together owe the peer (handed to QUIC and not yet acknowledged) before
+    /// writers of bidirectional streams wait and the peer gets no more streams; 0: no such bound.
+    /// </summary>
+    public long ConnectionSendBufferBytes { get; init; }
+
+    /// <summary>How long the connection may owe <see cref="ConnectionSendBufferBytes"/> without the peer acknowledging anything before it is closed.</summary>
+    public TimeSpan StalledPeerTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The largest UDP payload this side sends.</summary>
     public int MaxUdpPayloadSize { get; init; } = 1452;
 

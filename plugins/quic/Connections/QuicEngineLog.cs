@@ -27,4 +27,7 @@ internal static partial class QuicEngineLog
 
     [LoggerMessage(EventId = 3256, EventName = "QuicHandshakeRefused", Level = LogLevel.Warning, Message = "A QUIC handshake from {RemoteEndPoint} failed: {Reason}.")]
     public static partial void HandshakeRefused(ILogger logger, IPEndPoint remoteEndPoint, string reason);
+
+    [LoggerMessage(EventId = 3257, EventName = "QuicStalledPeer", Level = LogLevel.Warning, Message = "Closed the QUIC connection with {RemoteEndPoint}: it acknowledged nothing for {StalledMilliseconds} ms while it was owed {OwedBytes} bytes, past Plexus:Transports:Quic:StalledPeerTimeout (the connection had filled Plexus:Transports:Quic:ConnectionSendBufferBytes, {BudgetBytes} bytes).")]
+    public static partial void StalledPeer(ILogger logger, IPEndPoint remoteEndPoint, long stalledMilliseconds, long owedBytes, long budgetBytes);
 }

@@ -11,4 +11,5 @@ internal static class QuicErrorCodes
     public const ulong Shutdown = 0x5;
     public const ulong CodecUnknown = 0x10;
     public const ulong Settings = 0x11;
+    public const ulong Stalled = 0x12;
 }

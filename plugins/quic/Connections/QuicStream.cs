@@ -27,6 +27,7 @@ internal sealed unsafe partial class QuicStream
     private long _baseOffset;
     private long _committed;
     private long _sent;
+    private long _acknowledged;
     private bool _finRequested;
     private bool _finSent;
     private Exception? _writeFailure;
@@ -137,6 +138,8 @@ internal sealed unsafe partial class QuicStream
                 return Task.FromException(failure);
             }
 
+            // What the connection owes the peer grows by the bytes handed over (acknowledgements shrink it again).
+            _connection.Owe(written - _committed);
             _committed = written;
             _finRequested |= fin;
             _writerDone |= fin;
@@ -160,14 +163,32 @@ internal sealed unsafe partial class QuicStream
                 return Task.FromException(failure);
             }
 
-            if (_committed - _sent <= _sendBufferBytes)
-            {
-                return null;
-            }
-
-            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            return _drained.Task;
+            return RoomLocked();
         }
+    }
+
+    /// <summary>
+    /// After a wait <see cref="Commit"/> returned: what to wait for next, or null once the stream has room and its
+    /// connection too (or the stream has failed: the next commit says so).
+    /// </summary>
+    internal Task? Room()
+    {
+        lock (Gate)
+        {
+            return _writeFailure is null ? RoomLocked() : null;
+        }
+    }
+
+    private Task? RoomLocked()
+    {
+        if (_committed - _sent <= _sendBufferBytes)
+        {
+            // A request stream's writer also waits while its connection owes the peer its whole budget.
+            return IsBidirectional ? _connection.SendRoomLocked() : null;
+        }
+
+        _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _drained.Task;
     }
 
     // ---- called by the reader (application thread) ----
@@ -270,6 +291,13 @@ internal sealed unsafe partial class QuicStream
 
     internal void OnAcknowledged(long offset)
     {
+        var acknowledged = offset - _acknowledged;
+        if (acknowledged >= 0)
+        {
+            _acknowledged = offset;
+            _connection.Acknowledged(acknowledged);
+        }
+
         while (_chunks.Count > 0 && _baseOffset + SendChunks.Size <= offset)
         {
             SendChunks.Return(_chunks[0]);
@@ -329,6 +357,10 @@ internal sealed unsafe partial class QuicStream
         _writeFailure ??= new IOException("the stream has ended");
         ReleaseDrainWaiter();
         ReleaseChunks();
+
+        // What the peer never acknowledged is no longer owed: the stream has let go of it.
+        _connection.Owe(_acknowledged - _committed);
+        _acknowledged = _committed;
 
         // Bytes that arrived and were never consumed still count against the connection's window; those consumed and
         // not yet returned are in the connection's batch.

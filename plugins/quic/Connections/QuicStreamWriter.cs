@@ -5,7 +5,8 @@ namespace Plexus.Transport.Quic.Connections;
 
 /// <summary>
 /// A stream's output. Bytes are written straight into the stream's pinned send chunks; <see cref="FlushAsync"/> hands
-/// them to QUIC and waits while more than the send buffer is waiting for flow control or congestion.
+/// them to QUIC and waits while more than the send buffer is waiting for flow control or congestion, or while the
+/// connection owes the peer its whole budget (request streams).
 /// </summary>
 internal sealed class QuicStreamWriter(QuicStream stream) : PipeWriter
 {
@@ -44,9 +45,12 @@ internal sealed class QuicStreamWriter(QuicStream stream) : PipeWriter
     public override async ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
     {
         var wait = stream.Commit(_written, fin: false);
-        if (wait is not null)
+        while (wait is not null)
         {
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+            // Room on the stream may come while its connection is full, or the other way round: wait for both.
+            wait = stream.Room();
         }
 
         return new FlushResult(isCanceled: false, isCompleted: false);
