@@ -43,6 +43,21 @@ public sealed class BulkPathBenchTests
     }
 
     [Fact]
+    public async Task Over_nats_with_the_benchs_own_server_the_bulk_path_carries_every_payload()
+    {
+        await using var nats = await BenchNatsServer.StartAsync(CancellationToken.None);
+        var options = Options() with { Transport = "nats" };
+
+        var report = await new BulkPathBench(options, Settings($"--{BenchNatsServer.UrlKey}={nats.Url}"), "nats", null, new LineBenchProgress(TextWriter.Null)).RunAsync(CancellationToken.None);
+
+        var point = Assert.Single(report.Points);
+        Assert.Equal("nats+ucx", report.BulkSubject);
+        Assert.Equal(point.Bulk.Operations, point.BulkTransfers);
+        Assert.True(point.Bulk.GigabytesPerSecond > 0);
+        Assert.True(point.Inline?.GigabytesPerSecond > 0);
+    }
+
+    [Fact]
     public async Task A_payload_over_the_transports_limit_is_reported_as_not_possible_inline_while_bulk_carries_it()
     {
         var settings = Settings("--Plexus:Transports:Tcp:MaxPayloadBytes=1048576");
