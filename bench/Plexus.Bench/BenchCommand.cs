@@ -25,12 +25,14 @@ internal static class BenchCommand
         ArgumentNullException.ThrowIfNull(progress);
 
         var natsTransport = string.Equals(options.Transport, BenchNames.NatsTransport, StringComparison.OrdinalIgnoreCase);
-        var needsNats = natsTransport || options.Baselines.Contains(BenchBaseline.NatsRaw);
+        var needsNats = natsTransport || (options.MeasuresSubjects && options.Baselines.Contains(BenchBaseline.NatsRaw));
         var host = BenchHost.Build(configurationArgs);
         var configuredNatsUrl = BenchHost.Configuration(host)[BenchNatsServer.UrlKey];
         BenchNatsServer? nats = null;
         var subjects = new List<IBenchSubject>();
-        IReadOnlyList<BenchMeasurement> measurements;
+        IReadOnlyList<BenchMeasurement> measurements = [];
+        BulkPathReport? bulkPath = null;
+        var nodeArgs = configurationArgs;
         ITransportFactory factory;
         try
         {
@@ -46,7 +48,8 @@ internal static class BenchCommand
                     if (natsTransport)
                     {
                         host.Dispose();
-                        host = BenchHost.Build([.. configurationArgs, $"--{BenchNatsServer.UrlKey}={nats.Url}"]);
+                        nodeArgs = [.. configurationArgs, $"--{BenchNatsServer.UrlKey}={nats.Url}"];
+                        host = BenchHost.Build(nodeArgs);
                         factory = BenchHost.FindTransport(host, options.Transport);
                     }
                 }
@@ -56,8 +59,14 @@ internal static class BenchCommand
                 }
             }
 
-            subjects.Add(new TransportSubject(factory));
-            foreach (var baseline in options.Baselines)
+            // The bulk path runs nodes of its own; the subjects start only for the scenarios that measure them.
+            var baselines = options.MeasuresSubjects ? options.Baselines : [];
+            if (options.MeasuresSubjects)
+            {
+                subjects.Add(new TransportSubject(factory));
+            }
+
+            foreach (var baseline in baselines)
             {
                 subjects.Add(baseline switch
                 {
@@ -75,22 +84,22 @@ internal static class BenchCommand
                 await StartAsync(subject, cancellationToken);
             }
 
+            // The nodes' UCX settings are the reference's too: ucx_perftest runs with the same UCX_TLS.
+            var ucxTls = BenchHost.Configuration(host)[UcxTlsKey];
             if (interactive)
             {
                 var console = BenchConsole.For(progress);
-                IReadOnlyList<BenchMeasurement>? done = null;
                 await console.Progress()
                     .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
                     .StartAsync(async context =>
                     {
-                        var task = context.AddTask("starting", maxValue: BenchRunner.CountMeasurements(options, subjects.Count));
-                        done = await new BenchRunner(options, new BarBenchProgress(task)).RunAsync(subjects, cancellationToken);
+                        var task = context.AddTask("starting", maxValue: BenchRunner.CountMeasurements(options, subjects.Count) + BulkPathBench.CountMeasurements(options));
+                        (measurements, bulkPath) = await MeasureAsync(options, subjects, nodeArgs, factory.Name, ucxTls, new BarBenchProgress(task), cancellationToken);
                     });
-                measurements = done!;
             }
             else
             {
-                measurements = await new BenchRunner(options, progress).RunAsync(subjects, cancellationToken);
+                (measurements, bulkPath) = await MeasureAsync(options, subjects, nodeArgs, factory.Name, ucxTls, new LineBenchProgress(progress), cancellationToken);
             }
         }
         finally
@@ -108,7 +117,7 @@ internal static class BenchCommand
             host.Dispose();
         }
 
-        var report = new BenchReport(options, factory.Name, [.. options.Baselines.Select(BenchNames.Of)], measurements);
+        var report = new BenchReport(options, factory.Name, options.MeasuresSubjects ? [.. options.Baselines.Select(BenchNames.Of)] : [], measurements, bulkPath);
         if (options.Json)
         {
             BenchJson.Write(report, BenchEnvironment.Current, output);
@@ -129,6 +138,25 @@ internal static class BenchCommand
 
         await output.FlushAsync(CancellationToken.None);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The nodes' UCX transports, given to ucx_perftest as UCX_TLS.</summary>
+    public const string UcxTlsKey = "Plexus:Bulk:Ucx:Settings:TLS";
+
+    private static async Task<(IReadOnlyList<BenchMeasurement> Measurements, BulkPathReport? BulkPath)> MeasureAsync(
+        BenchOptions options,
+        List<IBenchSubject> subjects,
+        IReadOnlyList<string> nodeArgs,
+        string transport,
+        string? ucxTls,
+        IBenchProgress progress,
+        CancellationToken cancellationToken)
+    {
+        IReadOnlyList<BenchMeasurement> measurements = subjects.Count > 0 ? await new BenchRunner(options, progress).RunAsync(subjects, cancellationToken) : [];
+        var bulkPath = options.Scenarios.Contains(BenchScenario.BulkPath)
+            ? await new BulkPathBench(options, nodeArgs, transport, ucxTls, progress).RunAsync(cancellationToken)
+            : null;
+        return (measurements, bulkPath);
     }
 
     /// <summary>How long a subject may take to start listening before the run gives up on it.</summary>

@@ -6,7 +6,16 @@ namespace Plexus.Bench;
 /// <param name="Unit">The unit of the values.</param>
 /// <param name="LowerIsBetter">True for latencies, false for throughputs.</param>
 /// <param name="Values">The figure of each subject that measured it, the transport under test first.</param>
-internal sealed record BenchFigure(string Key, string Label, string Unit, bool LowerIsBetter, IReadOnlyList<KeyValuePair<string, double>> Values)
+/// <param name="Subject">Whose figure the ratios divide, when not the report's transport (the bulk path's figures).</param>
+/// <param name="Against">What the ratios divide by, when not the report's baselines.</param>
+internal sealed record BenchFigure(
+    string Key,
+    string Label,
+    string Unit,
+    bool LowerIsBetter,
+    IReadOnlyList<KeyValuePair<string, double>> Values,
+    string? Subject = null,
+    IReadOnlyList<string>? Against = null)
 {
     public double? ValueOf(string subject)
     {

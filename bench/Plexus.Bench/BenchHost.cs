@@ -47,12 +47,7 @@ internal static class BenchHost
         });
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
 
-        // Standard output carries the table or the JSON alone; whatever is logged goes to standard error, and only
-        // warnings and errors, whatever the configuration's levels say.
-        builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(ConsoleFormat);
-        builder.Services.Configure<ConsoleLoggerOptions>(static o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
+        UseBenchLogging(builder);
 
         // Plugins load before the container exists, so they log through a factory of their own, formatted alike.
         using (var loggers = LoggerFactory.Create(b =>
@@ -67,6 +62,19 @@ internal static class BenchHost
         }
 
         return builder.Build();
+    }
+
+    /// <summary>
+    /// Standard output carries the table or the JSON alone; whatever a host of the bench logs goes to standard error,
+    /// and only warnings and errors, whatever the configuration's levels say.
+    /// </summary>
+    public static void UseBenchLogging(HostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(ConsoleFormat);
+        builder.Services.Configure<ConsoleLoggerOptions>(static o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
     }
 
     /// <summary>The configuration the host was built with, for settings the bench reads itself.</summary>

@@ -51,6 +51,17 @@ internal static class BenchJson
         writer.WriteNumber("streamMessages", BenchSizes.StreamMessages);
         writer.WriteNumber("streamMessageBytes", BenchSizes.StreamMessageBytes);
         writer.WriteNumber("bulkBytes", BenchSizes.BulkBytes);
+        if (options.Scenarios.Contains(BenchScenario.BulkPath))
+        {
+            writer.WriteStartArray("bulkPathBytes");
+            foreach (var size in options.PayloadSizes)
+            {
+                writer.WriteNumberValue(size);
+            }
+
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndObject();
 
         writer.WriteStartObject("environment");
@@ -88,30 +99,125 @@ internal static class BenchJson
         writer.WriteStartArray("figures");
         foreach (var figure in report.Figures)
         {
-            writer.WriteStartObject();
-            writer.WriteString("key", figure.Key);
-            writer.WriteString("label", figure.Label);
-            // ASCII in the JSON, so that a script can compare it without caring about escapes.
-            writer.WriteString("unit", figure.Unit == "µs" ? "us" : figure.Unit);
-            writer.WriteBoolean("lowerIsBetter", figure.LowerIsBetter);
-            writer.WriteStartObject("values");
-            foreach (var (subject, value) in figure.Values)
+            WriteFigure(writer, figure, report);
+        }
+
+        if (report.BulkPath is { } bulkPath)
+        {
+            foreach (var figure in bulkPath.Figures)
             {
-                writer.WriteNumber(subject, value);
+                WriteFigure(writer, figure, report);
+            }
+        }
+
+        writer.WriteEndArray();
+        if (report.BulkPath is { } path)
+        {
+            WriteBulkPath(writer, path);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteFigure(Utf8JsonWriter writer, BenchFigure figure, BenchReport report)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("key", figure.Key);
+        writer.WriteString("label", figure.Label);
+        // ASCII in the JSON, so that a script can compare it without caring about escapes.
+        writer.WriteString("unit", figure.Unit == "µs" ? "us" : figure.Unit);
+        writer.WriteBoolean("lowerIsBetter", figure.LowerIsBetter);
+        writer.WriteStartObject("values");
+        foreach (var (subject, value) in figure.Values)
+        {
+            writer.WriteNumber(subject, value);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteStartObject("ratios");
+        var of = figure.Subject ?? report.Subject;
+        foreach (var baseline in figure.Against ?? report.Baselines)
+        {
+            WriteNullable(writer, baseline, figure.Ratio(of, baseline));
+        }
+
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The bulk-path scenario in full: per size, both node runs, the bulk transfers counted, and ucx_perftest.</summary>
+    private static void WriteBulkPath(Utf8JsonWriter writer, BulkPathReport path)
+    {
+        writer.WriteStartObject("bulkPath");
+        writer.WriteString("transport", path.Transport);
+        writer.WriteString("bulkTransport", "ucx");
+        if (path.UcxTls is { } tls)
+        {
+            writer.WriteString("ucxTls", tls);
+        }
+        else
+        {
+            writer.WriteNull("ucxTls");
+        }
+
+        writer.WriteStartArray("sizes");
+        foreach (var point in path.Points)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("payloadBytes", point.PayloadBytes);
+            writer.WritePropertyName("bulk");
+            WriteMeasurement(writer, point.Bulk);
+            writer.WriteNumber("bulkTransfers", point.BulkTransfers);
+            writer.WritePropertyName("inline");
+            if (point.Inline is { } inline)
+            {
+                WriteMeasurement(writer, inline);
+            }
+            else
+            {
+                writer.WriteNullValue();
             }
 
+            if (point.InlineUnavailable is { } why)
+            {
+                writer.WriteString("inlineUnavailable", why);
+            }
+            else
+            {
+                writer.WriteNull("inlineUnavailable");
+            }
+
+            writer.WriteStartObject("ucxPerftest");
+            writer.WriteNumber("iterations", point.PerftestIterations);
+            writer.WriteNumber("getGigabytesPerSecond", point.GetGigabytesPerSecond);
+            writer.WriteNumber("putGigabytesPerSecond", point.PutGigabytesPerSecond);
+            writer.WriteNumber("getWithErrorHandlingGigabytesPerSecond", point.GetWithErrorHandlingGigabytesPerSecond);
+            WriteNullable(writer, "getLatencyUs", point.Get.LatencyMicroseconds);
+            WriteNullable(writer, "putLatencyUs", point.Put.LatencyMicroseconds);
             writer.WriteEndObject();
             writer.WriteStartObject("ratios");
-            foreach (var baseline in report.Baselines)
-            {
-                WriteNullable(writer, baseline, figure.Ratio(report.Subject, baseline));
-            }
-
+            WriteNullable(writer, "bulkToInline", point.BulkToInline);
+            WriteNullable(writer, "bulkToPerftestGet", point.BulkToGet);
+            WriteNullable(writer, "bulkToPerftestPut", point.BulkToPut);
+            WriteNullable(writer, "bulkToPerftestGetWithErrorHandling", point.BulkToGetWithErrorHandling);
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
 
         writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteMeasurement(Utf8JsonWriter writer, BenchMeasurement m)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("subject", m.Subject);
+        writer.WriteNumber("operations", m.Operations);
+        writer.WriteNumber("seconds", m.Seconds);
+        writer.WriteNumber("bytes", m.Bytes);
+        writer.WriteNumber("gigabytesPerSecond", m.GigabytesPerSecond);
+        WriteNullable(writer, "cpuSeconds", m.ProcessorTime?.TotalSeconds);
+        WriteNullable(writer, "cpuUsPerMiB", m.CpuMicrosecondsPerMebibyte);
         writer.WriteEndObject();
     }
 

@@ -18,11 +18,14 @@ internal static class BenchNames
     /// <summary>The transport whose runs include <see cref="NatsRaw"/> in <c>--baseline all</c> and the default.</summary>
     public const string NatsTransport = "nats";
 
+    public const string BulkPath = "bulk-path";
+
     public static string Of(BenchScenario scenario) => scenario switch
     {
         BenchScenario.Unary => "unary",
         BenchScenario.Stream => "stream",
         BenchScenario.Bulk => "bulk",
+        BenchScenario.BulkPath => BulkPath,
         _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, null),
     };
 

@@ -11,7 +11,8 @@ internal sealed record BenchOptions(
     TimeSpan Duration,
     TimeSpan Warmup,
     IReadOnlyList<BenchBaseline> Baselines,
-    bool Json)
+    bool Json,
+    IReadOnlyList<int>? BulkPathSizes = null)
 {
     public const string DefaultTransport = BenchNames.Tcp;
 
@@ -26,6 +27,29 @@ internal sealed record BenchOptions(
     public static TimeSpan MaxDuration { get; } = TimeSpan.FromMinutes(10);
 
     public static IReadOnlyList<int> DefaultConcurrencies { get; } = [1, 64];
+
+    /// <summary>The payload sizes of the bulk-path scenario: 64 MiB and 1 GiB (the bulk path's largest by default).</summary>
+    public static IReadOnlyList<int> DefaultBulkPathSizes { get; } = [64 << 20, 1 << 30];
+
+    /// <summary>The payload sizes the bulk-path scenario measures; tests give smaller ones.</summary>
+    public IReadOnlyList<int> PayloadSizes => BulkPathSizes ?? DefaultBulkPathSizes;
+
+    /// <summary>Whether a scenario that measures the subjects (the transport and its baselines) is chosen.</summary>
+    public bool MeasuresSubjects
+    {
+        get
+        {
+            foreach (var scenario in Scenarios)
+            {
+                if (scenario != BenchScenario.BulkPath)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     /// <exception cref="UsageException">An option is unknown or its value is wrong.</exception>
     public static BenchOptions Parse(BenchArguments args)
@@ -76,8 +100,11 @@ internal sealed record BenchOptions(
                 "unary" => [BenchScenario.Unary],
                 "stream" => [BenchScenario.Stream],
                 "bulk" => [BenchScenario.Bulk],
+                BenchNames.BulkPath => [BenchScenario.BulkPath],
+
+                // Not bulk-path: it needs UCX and ucx_perftest, several GiB of memory and minutes of its own.
                 "all" => [BenchScenario.Unary, BenchScenario.Stream, BenchScenario.Bulk],
-                _ => throw new UsageException($"--scenario '{item}' is not a scenario: write unary, stream, bulk or all."),
+                _ => throw new UsageException($"--scenario '{item}' is not a scenario: write unary, stream, bulk, bulk-path or all."),
             };
             foreach (var scenario in chosen)
             {

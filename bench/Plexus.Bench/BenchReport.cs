@@ -5,7 +5,7 @@ namespace Plexus.Bench;
 /// <summary>Everything one <c>bench</c> run measured, and the table rows built from it.</summary>
 internal sealed class BenchReport
 {
-    public BenchReport(BenchOptions options, string subject, IReadOnlyList<string> baselines, IReadOnlyList<BenchMeasurement> measurements)
+    public BenchReport(BenchOptions options, string subject, IReadOnlyList<string> baselines, IReadOnlyList<BenchMeasurement> measurements, BulkPathReport? bulkPath = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(baselines);
@@ -14,6 +14,7 @@ internal sealed class BenchReport
         Subject = subject;
         Baselines = baselines;
         Measurements = measurements;
+        BulkPath = bulkPath;
         Figures = BuildFigures();
     }
 
@@ -27,7 +28,11 @@ internal sealed class BenchReport
 
     public IReadOnlyList<BenchMeasurement> Measurements { get; }
 
+    /// <summary>The figures of the transport and its baselines (the bulk path's are in <see cref="BulkPath"/>).</summary>
     public IReadOnlyList<BenchFigure> Figures { get; }
+
+    /// <summary>The bulk-path scenario's results, when it ran.</summary>
+    public BulkPathReport? BulkPath { get; }
 
     private List<BenchFigure> BuildFigures()
     {

@@ -37,7 +37,13 @@ internal sealed class BenchRunner
         var perSubject = 0;
         foreach (var scenario in options.Scenarios)
         {
-            perSubject += scenario == BenchScenario.Unary ? options.Concurrencies.Count : 1;
+            // The bulk path measures two nodes of its own, not the subjects (BulkPathBench counts those).
+            perSubject += scenario switch
+            {
+                BenchScenario.Unary => options.Concurrencies.Count,
+                BenchScenario.BulkPath => 0,
+                _ => 1,
+            };
         }
 
         return perSubject * subjects;
@@ -55,6 +61,11 @@ internal sealed class BenchRunner
         var results = new List<BenchMeasurement>();
         foreach (var scenario in _options.Scenarios)
         {
+            if (scenario == BenchScenario.BulkPath)
+            {
+                continue;
+            }
+
             if (scenario == BenchScenario.Unary)
             {
                 foreach (var concurrency in _options.Concurrencies)

@@ -11,4 +11,10 @@ internal enum BenchScenario
 
     /// <summary>One 64 MiB request payload answered by a short acknowledgement, repeated.</summary>
     Bulk,
+
+    /// <summary>
+    /// 64 MiB and 1 GiB payloads between two nodes of the library, with the bulk path (UCX) on and off, against
+    /// ucx_perftest; not part of <c>all</c>.
+    /// </summary>
+    BulkPath,
 }

@@ -13,10 +13,20 @@ internal static class BenchUsage
 
         Options:
           --transport <name>       The transport to measure: any loaded transport (default: tcp).
-          --scenario <s>           unary, stream, bulk or all; repeat or separate with commas (default: all).
+          --scenario <s>           unary, stream, bulk, bulk-path or all; repeat or separate with commas (default: all,
+                                   which is unary, stream and bulk).
                                      unary:  64-byte request, 64-byte response (p50/p99 latency at concurrency 1, req/s)
                                      stream: one request answered by 100,000 16-byte messages (messages/s)
                                      bulk:   one 64 MiB request payload (GB/s, and µs of process CPU per MiB)
+                                     bulk-path: two nodes of the library in this process (AddPlexus, file discovery in a
+                                             temporary directory) over --transport, 64 MiB and 1 GiB payloads answered
+                                             by 8 bytes, with the bulk path on (Plexus:Bulk:Transport=ucx, the rdma
+                                             plugin) and off (inline), each for --warmup (at least one call) and
+                                             --duration; then ucx_perftest ucp_get_bw and ucp_put_bw at the same sizes
+                                             with UCX_TLS = Plexus:Bulk:Ucx:Settings:TLS (unset if that is). A "bulk"
+                                             run whose payloads did not all move by bulk transfer fails. Needs
+                                             ucx-utils and about 4 GiB of memory; takes about two minutes. --baseline
+                                             does not apply to it.
           --concurrency <n>        Concurrent unary callers; repeat or separate with commas (default: 1 and 64).
           --duration <duration>    How long each measurement runs (default: 10s).
           --warmup <duration>      How long each subject runs before it is measured (default: 2s; 0 for none).

@@ -38,6 +38,10 @@ internal static class UcxPerftest
     /// <param name="ucxTls">UCX_TLS for both processes, such as <c>posix,cma,self</c>; null to leave the environment's.</param>
     /// <param name="timeout">For the whole run, start-up included.</param>
     /// <param name="cancellationToken">Cancels the run (an <see cref="OperationCanceledException"/>, not a failure).</param>
+    /// <param name="errorHandling">
+    /// Create the endpoints with peer error handling (<c>-e</c>), as the ucx bulk transport does: UCX then leaves out the
+    /// transports that cannot report a failed peer (shared memory in UCX 1.13), so this is the same transport selection.
+    /// </param>
     /// <exception cref="BenchFailedException">The tool is missing, a process failed, the output had no summary, or the run timed out.</exception>
     public static async Task<UcxPerftestResult> RunAsync(
         string test,
@@ -45,7 +49,8 @@ internal static class UcxPerftest
         int iterations,
         string? ucxTls,
         TimeSpan timeout,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool errorHandling = false)
     {
         var toolTest = ToolTest(test);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(messageBytes);
@@ -60,7 +65,7 @@ internal static class UcxPerftest
             // A free port can be taken between probing and the server's bind; then the run starts again on another.
             for (var attempt = 1; ; attempt++)
             {
-                var result = await RunOnceAsync(binary, test, toolTest, messageBytes, iterations, ucxTls, FreePort(), deadline.Token);
+                var result = await RunOnceAsync(binary, test, toolTest, messageBytes, iterations, ucxTls, errorHandling, FreePort(), deadline.Token);
                 if (result is not null)
                 {
                     return result;
@@ -90,21 +95,25 @@ internal static class UcxPerftest
         _ => throw new ArgumentException($"'{test}' is not ucp_put_bw or ucp_get_bw.", nameof(test)),
     };
 
-    /// <summary>The client's arguments, after the program name.</summary>
-    internal static string[] ClientArguments(int port, string toolTest, long messageBytes, int iterations) =>
-    [
-        "127.0.0.1",
-        "-p", Invariant(port),
-        "-t", toolTest,
-        "-s", Invariant(messageBytes),
-        "-n", Invariant(iterations),
+    /// <summary>The client's arguments, after the program name (the server takes the test's parameters from the client).</summary>
+    internal static string[] ClientArguments(int port, string toolTest, long messageBytes, int iterations, bool errorHandling = false)
+    {
+        string[] arguments =
+        [
+            "127.0.0.1",
+            "-p", Invariant(port),
+            "-t", toolTest,
+            "-s", Invariant(messageBytes),
+            "-n", Invariant(iterations),
 
-        // The default is 10000 warm-up iterations, which at 64 MiB would copy 640 GiB before measuring.
-        "-w", Invariant(Math.Max(1, iterations / 10)),
+            // The default is 10000 warm-up iterations, which at 64 MiB would copy 640 GiB before measuring.
+            "-w", Invariant(Math.Max(1, iterations / 10)),
 
-        // Host memory on both sides, as the bulk path's buffers: the default, named so that the command says it.
-        "-m", "host,host",
-    ];
+            // Host memory on both sides, as the bulk path's buffers: the default, named so that the command says it.
+            "-m", "host,host",
+        ];
+        return errorHandling ? [.. arguments, "-e"] : arguments;
+    }
 
     /// <summary>Reads the <c>Final:</c> line of a client's summary table.</summary>
     /// <param name="test">The test as asked for, copied to the result.</param>
@@ -173,11 +182,12 @@ internal static class UcxPerftest
         long messageBytes,
         int iterations,
         string? ucxTls,
+        bool errorHandling,
         int port,
         CancellationToken cancellationToken)
     {
         string[] serverArguments = ["-p", Invariant(port)];
-        var clientArguments = ClientArguments(port, toolTest, messageBytes, iterations);
+        var clientArguments = ClientArguments(port, toolTest, messageBytes, iterations, errorHandling);
         var byHand = $"'{CommandLine(serverArguments, ucxTls)} & {CommandLine(clientArguments, ucxTls)}'";
         var serverOutput = new StringBuilder();
         Process? server = null;

@@ -119,6 +119,12 @@ public sealed class UcxPerftestTests
         Assert.Throws<ArgumentException>(() => UcxPerftest.ToolTest("tag_bw"));
     }
 
+    [Fact]
+    public void With_error_handling_the_client_asks_for_endpoints_that_have_it() =>
+        Assert.Equal(
+            "127.0.0.1 -p 4242 -t ucp_get -s 4194304 -n 200 -w 20 -m host,host -e",
+            string.Join(' ', UcxPerftest.ClientArguments(4242, "ucp_get", 4 * Mebibyte, 200, errorHandling: true)));
+
     [Theory]
     [InlineData("ucp_put_bw")]
     [InlineData("ucp_get_bw")]
