@@ -41,7 +41,7 @@ internal sealed class UcxBulkTransport : IBulkTransport, IDisposable
         {
             var tls = _options.Settings.TryGetValue("TLS", out var configured) ? configured : Environment.GetEnvironmentVariable("UCX_TLS");
             _ = UcxNativeLibraries.Problem;
-            return $"UCX {UcxNativeLibraries.Version}, transports {(string.IsNullOrWhiteSpace(tls) ? "all found" : tls)}";
+            return $"UCX {UcxNativeLibraries.Version}, transports {(string.IsNullOrWhiteSpace(tls) ? "all found" : tls)}{(_options.PeerErrorHandling ? ", peer error handling" : string.Empty)}";
         }
     }
 
@@ -341,7 +341,7 @@ internal sealed class UcxBulkTransport : IBulkTransport, IDisposable
 
         try
         {
-            return UcxWorker.Start(_options.Settings, _logger);
+            return UcxWorker.Start(_options.Settings, _logger, peerErrorHandling: _options.PeerErrorHandling);
         }
         catch (UcxException failed)
         {

@@ -38,14 +38,17 @@ public sealed class TwoProcessTests : IDisposable
         Assert.True(await peer.HoldsAsync(seed: 2), "the other process's memory does not hold the bytes written");
     }
 
-    [Fact]
-    public async Task A_peer_killed_mid_transfer_fails_the_transfer_with_a_typed_error_within_the_bound()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_peer_killed_mid_transfer_fails_the_transfer_with_a_typed_error_within_the_bound(bool peerErrorHandling)
     {
         const int Size = 512 * 1024 * 1024;
+        using var local = new UcxBulkTransport(Options.Create(new UcxBulkOptions { TransferTimeout = TimeSpan.FromSeconds(10), PeerErrorHandling = peerErrorHandling }), NullLogger<UcxBulkTransport>.Instance);
         await using var peer = await PeerProcess.StartAsync(Size, BulkAccess.Read, seed: 3);
         var copy = new byte[Size];
 
-        var transfer = _local.ReadAsync(peer.Descriptor, copy, CancellationToken.None).AsTask();
+        var transfer = local.ReadAsync(peer.Descriptor, copy, CancellationToken.None).AsTask();
         await Task.Delay(50);
         peer.Kill();
         var started = TimeProvider.System.GetTimestamp();
@@ -55,7 +58,7 @@ public sealed class TwoProcessTests : IDisposable
             await transfer;
 
             // On a fast machine the 512 MiB may all have arrived before the kill: then a second read must fail.
-            await _local.ReadAsync(peer.Descriptor, copy, CancellationToken.None);
+            await local.ReadAsync(peer.Descriptor, copy, CancellationToken.None);
             Assert.Fail("a read from a killed process succeeded");
         }
         catch (PlexusException error)

@@ -27,11 +27,19 @@ internal sealed unsafe partial class UcxWorker
         fixed (byte* a = address)
         {
             ucp_ep_params_t parameters = default;
-            parameters.field_mask = UcpConstants.UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UcpConstants.UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UcpConstants.UCP_EP_PARAM_FIELD_ERR_HANDLER;
+            parameters.field_mask = UcpConstants.UCP_EP_PARAM_FIELD_REMOTE_ADDRESS;
             parameters.address = (nint)a;
-            parameters.err_mode = UcpConstants.UCP_ERR_HANDLING_MODE_PEER;
-            parameters.err_handler.cb = (nint)(delegate* unmanaged<nint, nint, sbyte, void>)&OnEndpointError;
-            parameters.err_handler.arg = (void*)GCHandle.ToIntPtr(_self);
+
+            // UCX 1.13's shared-memory and cma transports cannot report a failed peer, so asking for peer error handling
+            // makes UCX carry every transfer over its tcp transport (measured: 0.8 GB/s against 19 GB/s). Without it, a
+            // transfer to a peer that died fails with UCX's error or runs into TransferTimeout.
+            if (_peerErrorHandling)
+            {
+                parameters.field_mask |= UcpConstants.UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE | UcpConstants.UCP_EP_PARAM_FIELD_ERR_HANDLER;
+                parameters.err_mode = UcpConstants.UCP_ERR_HANDLING_MODE_PEER;
+                parameters.err_handler.cb = (nint)(delegate* unmanaged<nint, nint, sbyte, void>)&OnEndpointError;
+                parameters.err_handler.arg = (void*)GCHandle.ToIntPtr(_self);
+            }
             nint endpoint;
             var rv = Ucp.ucp_ep_create(_worker, &parameters, &endpoint);
             if (rv != UcpConstants.UCS_OK)

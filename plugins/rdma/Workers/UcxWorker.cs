@@ -29,9 +29,12 @@ internal sealed unsafe partial class UcxWorker : IDisposable
     private nint _worker;
     private volatile bool _stopping;
 
-    private UcxWorker(IReadOnlyDictionary<string, string> configuration, ILogger logger, string name)
+    private readonly bool _peerErrorHandling;
+
+    private UcxWorker(IReadOnlyDictionary<string, string> configuration, bool peerErrorHandling, ILogger logger, string name)
     {
         _configuration = configuration;
+        _peerErrorHandling = peerErrorHandling;
         _logger = logger;
         _thread = new Thread(Run) { IsBackground = true, Name = name };
     }
@@ -47,9 +50,9 @@ internal sealed unsafe partial class UcxWorker : IDisposable
 
     /// <summary>Starts the thread, which creates the context and the worker with the given UCX settings (<c>TLS</c>, …).</summary>
     /// <exception cref="UcxException">UCX refused the settings or found no usable transport; the message says which.</exception>
-    public static UcxWorker Start(IReadOnlyDictionary<string, string> configuration, ILogger logger, string name = "plexus-ucx-worker")
+    public static UcxWorker Start(IReadOnlyDictionary<string, string> configuration, ILogger logger, string name = "plexus-ucx-worker", bool peerErrorHandling = false)
     {
-        var worker = new UcxWorker(configuration, logger, name);
+        var worker = new UcxWorker(configuration, peerErrorHandling, logger, name);
         worker._thread.Start();
         try
         {

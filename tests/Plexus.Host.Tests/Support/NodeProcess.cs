@@ -62,6 +62,12 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         {
             await node._ready.Task.WaitAsync(timeout);
         }
+        catch (InvalidOperationException) when (node._process.WaitForExit(5000))
+        {
+            // The output streams close when the process ends; by now every line has arrived.
+            node._process.WaitForExit();
+            throw new InvalidOperationException($"The node exited before serving, with exit code {node._process.ExitCode}. Its output:\n{node.Output}");
+        }
         catch (TimeoutException)
         {
             await node.DisposeAsync();
