@@ -89,7 +89,7 @@ internal static class BenchTable
         $"Bulk path: {path.Transport} with ucx (Plexus:Bulk:Transport=ucx on both nodes) against {path.Transport} inline and ucx_perftest; UCX_TLS {path.UcxTls ?? "unset (the environment's)"}";
 
     private static string BulkPathNote(BulkPathReport path) =>
-        $"GB/s = payload bytes (10^9) per second of sequential calls, each answered by 8 bytes. bulk/x = {path.BulkSubject} divided by x; -e = ucx_perftest with peer error handling, as the bulk transport's endpoints; CPU = process CPU per MiB (both nodes).";
+        $"GB/s = payload bytes (10^9) per second of sequential calls, each answered by 8 bytes. bulk/x = {path.BulkSubject} divided by x; -e = ucx_perftest with peer error handling (as the bulk transport with Plexus:Bulk:Ucx:PeerErrorHandling=true); CPU = process CPU per MiB (both nodes).";
 
     /// <summary>The bulk path's table: one row per payload size, a header row first.</summary>
     public static List<string[]> BulkPathRows(BulkPathReport path)

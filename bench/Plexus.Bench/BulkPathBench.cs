@@ -76,9 +76,9 @@ internal sealed class BulkPathBench
             var get = await PerftestAsync("ucp_get_bw", size, iterations, cancellationToken);
             var put = await PerftestAsync("ucp_put_bw", size, iterations, cancellationToken);
 
-            // The bulk transport's endpoints ask for peer error handling, which makes UCX 1.13 leave out its shared-memory
-            // transports; this get is made the same way, so it runs on what the bulk path runs on. (No put: over UCX's
-            // tcp a large put with error handling stalls for seconds, and the bulk path only gets.)
+            // With Plexus:Bulk:Ucx:PeerErrorHandling=true the bulk transport's endpoints ask for peer error handling, which
+            // makes UCX 1.13 leave out its shared-memory transports; this get is made the same way, for that setting.
+            // (No put: over UCX's tcp a large put with error handling stalls for seconds, and the bulk path only gets.)
             var getWithErrors = await PerftestAsync("ucp_get_bw", size, iterations, cancellationToken, errorHandling: true);
             points.Add(new BulkPathPoint(size, bulk.Measurement!, bulk.Transfers, inline.Measurement, inline.Unavailable, get, put, getWithErrors, iterations));
         }

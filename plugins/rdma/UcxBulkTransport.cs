@@ -267,32 +267,15 @@ internal sealed class UcxBulkTransport : IBulkTransport, IDisposable
         return (handle, key);
     }
 
-    private static unsafe nint Endpoint(UcxWorker worker, UcxDescriptor descriptor, out nint rkey)
+    private static nint Endpoint(UcxWorker worker, UcxDescriptor descriptor, out nint rkey)
     {
         var endpoint = worker.Endpoint(descriptor.WorkerAddress);
-        fixed (byte* key = descriptor.RemoteKey)
-        {
-            nint unpacked;
-            var rv = Ucp.ucp_ep_rkey_unpack(endpoint, key, &unpacked);
-            if (rv != UcpConstants.UCS_OK)
-            {
-                throw new UcxException($"The region's remote key could not be unpacked (ucp_ep_rkey_unpack): {Ucp.StatusText(rv)}.", rv);
-            }
-
-            rkey = unpacked;
-        }
-
+        rkey = worker.RemoteKey(endpoint, descriptor.RemoteKey);
         return endpoint;
     }
 
-    private static void DestroyKey(ref nint rkey)
-    {
-        if (rkey != 0)
-        {
-            Ucp.ucp_rkey_destroy(rkey);
-            rkey = 0;
-        }
-    }
+    // The key belongs to the worker's cache (UcxWorker.RemoteKey), which destroys it; the transfer only forgets it.
+    private static void DestroyKey(ref nint rkey) => rkey = 0;
 
     private static void CheckLength(UcxDescriptor descriptor, int length)
     {
