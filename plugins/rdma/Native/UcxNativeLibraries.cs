@@ -21,6 +21,11 @@ internal static partial class UcxNativeLibraries
         // command such as `call` prints. It reads the setting once, when libucs loads, from the process environment
         // (which .NET's Environment.SetEnvironmentVariable does not change on Unix); a user's own UCX_LOG_FILE wins.
         _ = setenv("UCX_LOG_FILE", "stderr", 0);
+
+        // By default UCX installs its own handlers for SIGSEGV, SIGBUS, SIGILL and SIGFPE (to print a backtrace and
+        // stop); the .NET runtime turns SIGSEGV into NullReferenceException, so a null dereference anywhere in the
+        // process, even one caught, would end it in UCX's handler. An empty list keeps the runtime's handlers.
+        _ = setenv("UCX_ERROR_SIGNALS", string.Empty, 0);
         foreach (var library in new[] { Ucp.Library, Ucp.StatusLibrary })
         {
             if (!NativeLibrary.TryLoad(library, typeof(UcxNativeLibraries).Assembly, null, out _))
