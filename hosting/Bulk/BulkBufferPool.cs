@@ -5,7 +5,9 @@ namespace Plexus.Hosting.Bulk;
 /// <summary>
 /// Registered buffers of the bulk transport, reused by power-of-two size so that a steady flow of large payloads
 /// neither allocates nor registers memory per payload. At most <c>Plexus:Bulk:PoolBytes</c> is kept; a buffer beyond
-/// that, or larger than 1 GiB, is released when it comes back.
+/// that, or larger than 1 GiB, is released a grace period (<c>Plexus:Bulk:HoldTimeout</c>) after it comes back: a peer
+/// may still hold its descriptor, and UCX 1.13 crashes a reader's process when it unpacks the key of UCX-allocated
+/// memory that is gone (measured), so memory a peer could still name is never unmapped at once.
 /// </summary>
 internal sealed class BulkBufferPool : IDisposable
 {
@@ -14,15 +16,20 @@ internal sealed class BulkBufferPool : IDisposable
 
     private readonly IBulkTransport _transport;
     private readonly long _capacity;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _grace;
+    private readonly HashSet<ITimer> _retiring = [];
     private readonly Stack<IBulkBuffer>[] _free = new Stack<IBulkBuffer>[LargestClass + 1];
     private readonly Lock _gate = new();
     private long _kept;
     private bool _disposed;
 
-    public BulkBufferPool(IBulkTransport transport, long capacity)
+    public BulkBufferPool(IBulkTransport transport, long capacity, TimeProvider time, TimeSpan grace)
     {
         _transport = transport;
         _capacity = capacity;
+        _time = time;
+        _grace = grace;
         for (var i = 0; i < _free.Length; i++)
         {
             _free[i] = new Stack<IBulkBuffer>();
@@ -64,6 +71,36 @@ internal sealed class BulkBufferPool : IDisposable
             }
         }
 
+        Retire(buffer);
+    }
+
+    /// <summary>Releases a buffer that must not be reused (a peer may still be reading it) once the grace period is over.</summary>
+    public void Retire(IBulkBuffer buffer)
+    {
+        lock (_gate)
+        {
+            if (!_disposed)
+            {
+                ITimer? timer = null;
+                timer = _time.CreateTimer(
+                    _ =>
+                    {
+                        lock (_gate)
+                        {
+                            _retiring.Remove(timer!);
+                        }
+
+                        timer!.Dispose();
+                        buffer.Dispose();
+                    },
+                    null,
+                    _grace,
+                    Timeout.InfiniteTimeSpan);
+                _retiring.Add(timer);
+                return;
+            }
+        }
+
         buffer.Dispose();
     }
 
@@ -73,6 +110,15 @@ internal sealed class BulkBufferPool : IDisposable
         lock (_gate)
         {
             _disposed = true;
+
+            // At shutdown the buffers still waiting out their grace are left to the transport, which unmaps all its
+            // memory when it stops.
+            foreach (var timer in _retiring)
+            {
+                timer.Dispose();
+            }
+
+            _retiring.Clear();
             foreach (var stack in _free)
             {
                 all.AddRange(stack);

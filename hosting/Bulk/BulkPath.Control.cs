@@ -53,6 +53,31 @@ internal sealed partial class BulkPath
         }
     }
 
+    /// <summary>
+    /// Waits until every offered response message was released or fetched, or <paramref name="cancellationToken"/>
+    /// fires: a node that stops lets its clients pull what it offered before its memory goes with it (a pull from a
+    /// process that is gone fails, and UCX 1.13 can take the puller's process with it).
+    /// </summary>
+    public async Task HoldsReleasedAsync(CancellationToken cancellationToken)
+    {
+        if (!_holds.IsValueCreated)
+        {
+            return;
+        }
+
+        try
+        {
+            while (Holds.Count > 0)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The grace period is over; what is left expires with the process.
+        }
+    }
+
     /// <summary>Serves a control request: lets a hold go, or sends its bytes inline and then lets it go.</summary>
     public async ValueTask ServeControlAsync(IncomingRequest request, IResponseChannel responses)
     {

@@ -37,7 +37,7 @@ internal sealed partial class BulkPath : IDisposable
         _time = time;
         _logger = logger;
         _transport = new Lazy<IBulkTransport?>(Resolve);
-        _pool = new Lazy<BulkBufferPool?>(() => _transport.Value is { } transport ? new BulkBufferPool(transport, _options.PoolBytes) : null);
+        _pool = new Lazy<BulkBufferPool?>(() => _transport.Value is { } transport ? new BulkBufferPool(transport, _options.PoolBytes, _time, _options.HoldTimeout) : null);
         _holds = new Lazy<BulkHolds>(() => new BulkHolds(_time, _options.HoldTimeout, () => metrics.Offer("expired")));
     }
 
@@ -203,8 +203,8 @@ internal sealed partial class BulkPath : IDisposable
         }
         catch (Exception ex)
         {
-            // The peer may still be writing into it if the read was abandoned mid-way: release, never reuse.
-            buffer.Dispose();
+            // UCX may still be writing into it if the read was abandoned mid-way: never reused, released after the grace.
+            Pool.Retire(buffer);
             Metrics.PullFailed(direction);
             if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
             {

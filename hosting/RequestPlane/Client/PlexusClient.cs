@@ -203,14 +203,15 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
         }
         finally
         {
-            // A server that answered has pulled the bytes; otherwise it may still be reading, so the buffer is never reused.
+            // A server that answered has pulled the bytes; otherwise it may still be reading, so the buffer is never reused
+            // and stays registered for the grace period.
             if (pulled)
             {
                 _bulk.Pool!.Return(buffer);
             }
             else
             {
-                buffer.Dispose();
+                _bulk.Pool!.Retire(buffer);
             }
         }
 

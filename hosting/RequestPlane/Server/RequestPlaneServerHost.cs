@@ -228,6 +228,15 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         grace.CancelAfter(_options.Server.DrainTimeout);
         var started = _time.GetTimestamp();
         var cutShort = !await _dispatcher!.DrainAsync(_server, grace.Token);
+
+        // Responses offered by bulk transfer are pulled after their streams ended: their memory stays for up to two
+        // more seconds of the grace period, so that clients reading the last of them do not find it gone. (Their
+        // releases may not get through a transport that stopped accepting, so the wait is short.)
+        using (var pulls = CancellationTokenSource.CreateLinkedTokenSource(grace.Token))
+        {
+            pulls.CancelAfter(TimeSpan.FromSeconds(2));
+            await _bulk.HoldsReleasedAsync(pulls.Token);
+        }
         if (cutShort)
         {
             LogDrainAborted(cancellationToken.IsCancellationRequested ? _time.GetElapsedTime(started) : _options.Server.DrainTimeout);
