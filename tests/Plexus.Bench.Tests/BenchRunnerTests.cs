@@ -3,7 +3,7 @@ namespace Plexus.Bench.Tests;
 public sealed class BenchRunnerTests
 {
     private static BenchOptions Options(params BenchScenario[] scenarios) =>
-        new("fake", scenarios, [1, 3], TimeSpan.FromMilliseconds(50), TimeSpan.Zero, [BenchBaseline.RawTcp], Json: false);
+        new("fake", scenarios, [1, 3], TimeSpan.FromMilliseconds(200), TimeSpan.Zero, [BenchBaseline.RawTcp], Json: false);
 
     [Fact]
     public async Task Every_subject_is_measured_in_every_scenario_in_order()

@@ -6,6 +6,7 @@ namespace Plexus.Bench.Tests;
 /// The bulk-path scenario for real, at 4 MiB: two nodes of the library in this process over the tcp transport, the
 /// ucx bulk transport (the rdma plugin beside the bench), and ucx_perftest.
 /// </summary>
+[Collection(UcxMeasurementsCollection.Name)]
 public sealed class BulkPathBenchTests
 {
     private const int Size = 4 << 20;

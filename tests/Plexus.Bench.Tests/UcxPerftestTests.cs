@@ -3,6 +3,7 @@ using System.Globalization;
 namespace Plexus.Bench.Tests;
 
 /// <summary>UCX's own ucx_perftest (ucx-utils 1.13.1), the reference the bulk path is compared with.</summary>
+[Collection(UcxMeasurementsCollection.Name)]
 public sealed class UcxPerftestTests
 {
     private const long Mebibyte = 1024 * 1024;
