@@ -143,7 +143,14 @@ internal sealed class BulkResponseChannel : IResponseChannel, IBulkResponseWrite
         while (_waiting.TryDequeue(out var left))
         {
             left.Spill?.Dispose();
-            left.WhenRead?.Invoke();
+            try
+            {
+                left.WhenRead?.Invoke();
+            }
+            catch (Exception)
+            {
+                // A handler's callback that fails must not keep the stream from ending (CompleteAsync never throws).
+            }
         }
 
         _spill?.Dispose();
