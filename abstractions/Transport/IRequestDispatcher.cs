@@ -29,4 +29,29 @@ public interface IRequestDispatcher
     /// <param name="responses">The transport's side of the request's response stream.</param>
     /// <returns>A task that completes once the stream was completed.</returns>
     ValueTask DispatchAsync(IncomingRequest request, IResponseChannel responses);
+
+    /// <summary>
+    /// The endpoints served here now, each with the instance id requests must name. For transports that make the
+    /// endpoints visible beyond Plexus clients (NATS services and queue subjects); others need not look. Since 2.2;
+    /// a dispatcher that does not say serves none as far as such transports are concerned.
+    /// </summary>
+    IReadOnlyDictionary<EndpointAddress, InstanceId> Endpoints => EmptyEndpoints.Instance;
+
+    /// <summary>Raised after an endpoint starts or stops being served; read <see cref="Endpoints"/> again. Since 2.2.</summary>
+    event EventHandler? EndpointsChanged
+    {
+        add
+        {
+        }
+
+        remove
+        {
+        }
+    }
+
+    // The default of Endpoints: one empty map for every dispatcher that keeps none.
+    private static class EmptyEndpoints
+    {
+        public static readonly IReadOnlyDictionary<EndpointAddress, InstanceId> Instance = new Dictionary<EndpointAddress, InstanceId>();
+    }
 }

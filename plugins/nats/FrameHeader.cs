@@ -1,5 +1,4 @@
 using System.Buffers;
-using Plexus.Transport.Nats.Client;
 
 namespace Plexus.Transport.Nats;
 
@@ -16,7 +15,7 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
     /// <summary>Reads the transport headers of a message.</summary>
     /// <param name="headers">The message's header block.</param>
     /// <returns>The headers.</returns>
-    /// <exception cref="NatsProtocolException">The block is malformed.</exception>
+    /// <exception cref="FormatException">The block is malformed.</exception>
     public static FrameHeader Read(in ReadOnlySequence<byte> headers)
     {
         if (headers.IsEmpty)
@@ -90,5 +89,5 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
     private static long Number(ReadOnlySpan<byte> value, string name) =>
         NatsWire.TryNumber(value, out var number) && number >= 0
             ? number
-            : throw new NatsProtocolException($"The header {name} is not a non-negative whole number.");
+            : throw new FormatException($"The header {name} is not a non-negative whole number.");
 }

@@ -49,6 +49,16 @@ internal sealed record NatsAddress(string Authority, string Prefix, string Serve
     /// <returns>The subject, with wildcards.</returns>
     public static string RequestSubscription(string prefix, string serverId) => $"{prefix}.*.*.*.*.{serverId}";
 
+    /// <summary>
+    /// The endpoint's queue subject (<c>&lt;prefix&gt;.&lt;namespace&gt;.&lt;component&gt;.&lt;endpoint&gt;</c>), on which
+    /// plain NATS callers reach one of the processes serving it.
+    /// </summary>
+    /// <param name="prefix">The prefix.</param>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <returns>The subject.</returns>
+    public static string EndpointSubject(string prefix, EndpointAddress endpoint) =>
+        $"{prefix}.{Token(endpoint.Namespace)}.{Token(endpoint.Component)}.{Token(endpoint.Endpoint)}";
+
     /// <summary>An endpoint segment as one subject token: '.' is a token separator in NATS, so it becomes '~'.</summary>
     /// <param name="segment">The segment.</param>
     /// <returns>The token.</returns>

@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Plexus.Transport.Nats.Client;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
@@ -12,14 +13,17 @@ namespace Plexus.Transport.Nats;
 /// with its reply subject under the inbox; frames come back there and are routed to the request's stream by the last
 /// token.
 /// </summary>
-internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
+internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
 {
     private readonly NatsTransportOptions _options;
-    private readonly NatsConnection _connection;
+    private readonly NatsLink _link;
     private readonly string _inbox;
     private readonly ConcurrentDictionary<long, NatsResponseStream> _streams = new();
     private readonly ConcurrentDictionary<Uri, NatsAddress> _addresses = new();
     private readonly Task _connecting;
+
+    // NATS.Client.Core holds subscriptions weakly: one nobody references stops receiving when it is collected.
+    private NatsSubscription? _inboxSubscription;
     private readonly Timer _sweep;
     private long _nextId;
     private volatile bool _disposed;
@@ -27,22 +31,23 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
 
     /// <summary>Creates the client and starts connecting in the background.</summary>
     /// <param name="options">The transport's options.</param>
-    /// <param name="logger">Where connection events go.</param>
-    public NatsClient(NatsTransportOptions options, ILogger logger)
+    /// <param name="loggers">Where the connection and the client library log.</param>
+    public NatsClient(NatsTransportOptions options, ILoggerFactory loggers)
     {
         _options = options;
-        _connection = new NatsConnection(options.ToConnectionOptions(), logger);
-        _inbox = NatsConnection.NewInbox();
-        _connection.Subscribe(_inbox + ".*", queueGroup: null, this);
-        _connection.Disconnected += OnDisconnected;
-        _connecting = _connection.ConnectAsync(CancellationToken.None);
+        _link = new NatsLink(options, loggers, "client");
+        // Not the connection's own inbox prefix: NATS.Client.Core routes subjects under that one by exact name to its
+        // request/reply muxer, and this subscription is a wildcard.
+        _inbox = "_INBOX." + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22);
+        _link.Disconnected += OnDisconnected;
+        _connecting = ConnectAsync();
         _connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         var period = TimeSpan.FromMilliseconds(Math.Max(10, options.KeepAliveInterval.TotalMilliseconds / 2));
         _sweep = new Timer(static s => ((NatsClient)s!).Sweep(), this, period, period);
     }
 
     /// <summary>The connection, for tests.</summary>
-    internal NatsConnection Connection => _connection;
+    internal NatsLink Link => _link;
 
     /// <summary>Requests in flight.</summary>
     internal int InFlight => _streams.Count;
@@ -57,12 +62,19 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
                 return new TransportHealth(HealthStatus.Unhealthy, "The NATS client was disposed.");
             }
 
-            return _connection.State switch
+            if (_connecting.IsFaulted)
             {
-                NatsConnectionState.Connected or NatsConnectionState.Created or NatsConnectionState.Connecting when !_connecting.IsFaulted => TransportHealth.Healthy,
-                NatsConnectionState.Reconnecting => new TransportHealth(HealthStatus.Degraded, $"Reconnecting to NATS: {_connection.LastError}"),
-                _ => new TransportHealth(HealthStatus.Unhealthy, $"Not connected to NATS: {_connection.LastError} Check {NatsTransportOptions.Key(nameof(NatsTransportOptions.Url))} and that the server runs."),
-            };
+                return new TransportHealth(HealthStatus.Unhealthy, $"Not connected to NATS: {_link.LastError} Check {NatsTransportOptions.Key(nameof(NatsTransportOptions.Url))}, the credentials, and that nats-server runs.");
+            }
+
+            if (_link.IsConnected || !_connecting.IsCompleted)
+            {
+                return _link.LameDuck
+                    ? new TransportHealth(HealthStatus.Degraded, "nats-server is in lame-duck mode; the connection moves to another server when it closes.")
+                    : TransportHealth.Healthy;
+            }
+
+            return new TransportHealth(HealthStatus.Degraded, $"Reconnecting to NATS: {_link.LastError}");
         }
     }
 
@@ -96,15 +108,16 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         var headSent = false;
         try
         {
-            var maxPayload = _connection.MaxPayload;
-            if (head.Length >= maxPayload)
+            var maxPayload = _link.MaxPayload;
+            var headLength = head.GetBytesLength();
+            if (headLength >= maxPayload)
             {
-                throw PlexusException.TooLarge("request headers", head.Length, maxPayload - 1, "the NATS server's max_payload");
+                throw PlexusException.TooLarge("request headers", headLength, maxPayload - 1, "the NATS server's max_payload");
             }
 
-            var first = Math.Min(length, maxPayload - head.Length);
+            var first = Math.Min(length, maxPayload - headLength);
             var subject = NatsAddress.RequestSubject(target.Prefix, request.Endpoint, request.Instance, target.ServerId);
-            await _connection.PublishAsync(subject, stream.Inbox, head, request.Payload.Slice(0, first), cancellationToken).ConfigureAwait(false);
+            await _link.PublishAsync(subject, stream.Inbox, head, request.Payload.Slice(0, first), cancellationToken).ConfigureAwait(false);
             headSent = true;
             stream.Started(cancellationToken);
 
@@ -131,33 +144,29 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
     }
 
     /// <inheritdoc />
-    public void OnMessage(in NatsMessage message)
+    public ValueTask ReceiveAsync(string subject, string? replyTo, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
     {
-        if (NatsRequester.TryReadId(message.Subject, out var id) && _streams.TryGetValue(id, out var stream))
+        // _INBOX.<id>.<n>: the last token names the request.
+        var dot = subject.LastIndexOf('.');
+        if (dot >= 0 && long.TryParse(subject.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && _streams.TryGetValue(id, out var stream))
         {
-            stream.OnFrame(message);
+            stream.OnFrame(headers, payload);
         }
+
+        return default;
     }
 
     /// <summary>Sends a control frame to a server about one request.</summary>
     /// <param name="control">The server's control subject.</param>
     /// <param name="inbox">The request's reply subject, which the server knows it by.</param>
     /// <param name="kind">The frame kind.</param>
-    /// <param name="name">A number header, or empty.</param>
+    /// <param name="name">A number header, or <see langword="null"/>.</param>
     /// <param name="value">Its value.</param>
-    public void SendControl(string control, string inbox, ReadOnlySpan<byte> kind, ReadOnlySpan<byte> name, long value)
+    public void SendControl(string control, string inbox, string kind, string? name, long value)
     {
-        Span<byte> headers = stackalloc byte[160];
-        var n = NatsWire.Small(headers, kind, name, value);
-        try
-        {
-            // The reply subject also makes NATS answer 503 to this stream when the server is gone.
-            _connection.Publish(control, inbox, headers[..n], ReadOnlySequence<byte>.Empty);
-        }
-        catch (NatsException)
-        {
-            // Closed or disconnected with a full buffer: the request fails through the disconnect or the keep-alive.
-        }
+        // The reply subject also makes NATS answer 503 to this stream when the server is gone. Not waited for: lost
+        // with the connection, the request fails through the disconnect or the keep-alive.
+        _link.Post(control, inbox, NatsWire.Headers(new NatsHeaders(), kind, name, value), ReadOnlySequence<byte>.Empty);
     }
 
     /// <summary>A stream ended or was disposed; it no longer receives frames.</summary>
@@ -190,22 +199,28 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         }
 
         await _sweep.DisposeAsync().ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _link.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task ConnectAsync()
+    {
+        await _link.ConnectAsync(CancellationToken.None).ConfigureAwait(false);
+        _inboxSubscription = await _link.SubscribeAsync(_inbox + ".*", null, this, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task SendPartsAsync(NatsResponseStream stream, string control, ReadOnlySequence<byte> rest, long maxPayload, CancellationToken cancellationToken)
     {
         // Parts go to the server's control subject, which keeps the request by its reply subject.
-        var headers = new byte[160];
+        var headers = new NatsHeaders();
         long seq = 1;
         stream.SendingParts(true);
         try
         {
             while (!rest.IsEmpty && !stream.HasEnded)
             {
-                var n = NatsWire.Small(headers, NatsWire.Kind.Part, NatsWire.Seq, seq++);
-                var chunk = Math.Min(rest.Length, maxPayload - n);
-                await _connection.PublishAsync(control, stream.Inbox, headers.AsMemory(0, n), rest.Slice(0, chunk), cancellationToken).ConfigureAwait(false);
+                NatsWire.Headers(headers, NatsWire.Names.Part, NatsWire.Names.Seq, seq++);
+                var chunk = Math.Min(rest.Length, maxPayload - headers.GetBytesLength());
+                await _link.PublishAsync(control, stream.Inbox, headers, rest.Slice(0, chunk), cancellationToken).ConfigureAwait(false);
                 rest = rest.Slice(chunk);
             }
         }
@@ -215,36 +230,38 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         }
     }
 
-    private ReadOnlyMemory<byte> Head(OutgoingRequest request, long length)
+    private NatsHeaders Head(OutgoingRequest request, long length)
     {
-        var writer = new NatsHeaderWriter().Start();
         Check("request id", request.RequestId);
-        writer.Add("Plexus-Request-Id", request.RequestId);
+        var head = new NatsHeaders(request.Headers.Count + 5)
+        {
+            [NatsWire.Names.RequestId] = request.RequestId,
+        };
         if (request.Deadline is { } deadline)
         {
-            writer.Add("Plexus-Deadline", deadline.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+            head[NatsWire.Names.Deadline] = deadline.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
         }
 
-        writer.Add(NatsWire.Window, _options.WindowBytes)
-            .Add(NatsWire.KeepAlive, (long)_options.KeepAliveInterval.TotalMilliseconds)
-            .Add(NatsWire.Length, length);
+        head[NatsWire.Names.Window] = NatsWire.Number(_options.WindowBytes);
+        head[NatsWire.Names.KeepAlive] = NatsWire.Number((long)_options.KeepAliveInterval.TotalMilliseconds);
+        head[NatsWire.Names.Length] = NatsWire.Number(length);
         foreach (var (name, value) in request.Headers)
         {
-            if (!NatsHeaderWriter.IsValidName(name) || NatsWire.IsReserved(name))
+            if (!NatsWire.IsValidHeaderName(name) || NatsWire.IsReserved(name))
             {
                 throw new ArgumentException($"'{name}' cannot be a header name over NATS: use visible ASCII without ':', not starting with 'Plexus-' or 'Nats-'.", nameof(request));
             }
 
             Check($"header '{name}'", value);
-            writer.Add(name, value);
+            head[name] = value;
         }
 
-        return writer.End();
+        return head;
     }
 
     private static void Check(string what, string value)
     {
-        if (!NatsHeaderWriter.IsValidValue(value))
+        if (!NatsWire.IsValidHeaderValue(value))
         {
             throw new ArgumentException($"The {what} contains a line break, which NATS headers cannot carry.", nameof(value));
         }
@@ -262,10 +279,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageHandler
         }
 
         // While reconnecting, fail fast: the caller may route elsewhere, and a buffered request would only wait.
-        var state = _connection.State;
-        if (state != NatsConnectionState.Connected)
+        if (!_link.IsConnected)
         {
-            throw new PlexusException(PlexusErrorCode.Unavailable, $"Not connected to NATS ({state}): {_connection.LastError}") { BeforeFirstByte = true };
+            throw new PlexusException(PlexusErrorCode.Unavailable, $"Not connected to NATS ({_link.Connection.ConnectionState}): {_link.LastError}") { BeforeFirstByte = true };
         }
     }
 

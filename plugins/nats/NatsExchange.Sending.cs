@@ -1,12 +1,11 @@
 using System.Buffers;
-using Plexus.Transport.Nats.Client;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
 /// <summary>The response frames of one request: credit, chunking, the held-back first message, and numbering.</summary>
 internal sealed partial class NatsExchange
 {
-    private readonly byte[] _header = new byte[HeaderRoom];
     private readonly long _window;
     private long _seq;
     private long _sent;
@@ -57,6 +56,12 @@ internal sealed partial class NatsExchange
     public async ValueTask SendAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
     {
         _deferAllowed = false;
+        if (Plain)
+        {
+            await ReplyPlainAsync(message).ConfigureAwait(false);
+            return;
+        }
+
         var maxChunk = MaxChunk();
         if (message.Length <= maxChunk)
         {
@@ -84,13 +89,13 @@ internal sealed partial class NatsExchange
     /// <returns>True when the exchange took the message.</returns>
     public bool TryDefer(byte[]? buffer, int length, ArrayPool<byte> pool)
     {
-        if (!_deferAllowed)
+        if (!_deferAllowed || Plain)
         {
             return false;
         }
 
         var cost = length + NatsWire.FrameCost;
-        if (length > MaxChunk() || !HasRoom(length + HeaderRoom))
+        if (length > MaxChunk())
         {
             _deferAllowed = false;
             return false;
@@ -122,7 +127,7 @@ internal sealed partial class NatsExchange
         {
             if (!_ended)
             {
-                PublishDeferredLocked(NatsWire.Kind.Data);
+                PublishDeferredLocked(NatsWire.Names.Data);
             }
         }
     }
@@ -134,16 +139,7 @@ internal sealed partial class NatsExchange
         // Credit first: this is where a slow requester stops a fast handler.
         await TakeCreditAsync(bytes.Length + NatsWire.FrameCost, cancellationToken).ConfigureAwait(false);
 
-        // Then room in the connection's outbox, so one request's burst cannot fill the process's memory.
-        try
-        {
-            await _connection.WaitForRoomAsync(bytes.Length + HeaderRoom, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NatsException exception)
-        {
-            throw new PlexusException(PlexusErrorCode.Unavailable, $"The response could not be sent: {exception.Message}", exception);
-        }
-
+        ValueTask sent;
         lock (_gate)
         {
             if (_ended)
@@ -151,17 +147,25 @@ internal sealed partial class NatsExchange
                 throw ErrorForHandler();
             }
 
-            PublishDeferredLocked(NatsWire.Kind.Data);
+            PublishDeferredLocked(NatsWire.Names.Data);
             var payload = new ReadOnlySequence<byte>(bytes);
             _responded = true;
-            if (!chunked)
-            {
-                PublishLocked(NatsWire.Kind.Data, default, 0, payload);
-            }
-            else
-            {
-                PublishLocked(NatsWire.Kind.Part, total >= 0 ? NatsWire.Length : default, total, payload);
-            }
+
+            // Without the handler's token: a numbered frame abandoned in the outbox would be a gap to the requester.
+            sent = !chunked
+                ? PublishLocked(NatsWire.Names.Data, payload: payload)
+                : PublishLocked(NatsWire.Names.Part, total >= 0 ? NatsWire.Names.Length : null, total, payload);
+        }
+
+        // Then room in the connection's outbox, so one request's burst cannot fill the process's memory. Numbered and
+        // handed to the client under the lock, so frames keep their order; waited for outside it.
+        try
+        {
+            await sent.ConfigureAwait(false);
+        }
+        catch (NatsException exception)
+        {
+            throw new PlexusException(PlexusErrorCode.Unavailable, $"The response could not be sent: {exception.Message}", exception);
         }
     }
 
@@ -219,39 +223,17 @@ internal sealed partial class NatsExchange
 
     // A frame costs at most a quarter of the window: the requester grants credit in quarter-window steps, so a
     // sender whose frames were as large as the window could wait for a grant that is never due.
-    private int MaxChunk() => (int)Math.Min(Math.Min(int.MaxValue, _connection.MaxPayload - HeaderRoom), Math.Max(1024, (_window / 4) - NatsWire.FrameCost));
-
-    // Room in the outbox right now; a wait that would be needed is left to run out on its own.
-    private bool HasRoom(long bytes)
-    {
-        ValueTask room;
-        try
-        {
-            room = _connection.WaitForRoomAsync(bytes, CancellationToken.None);
-        }
-        catch (NatsException)
-        {
-            return false;
-        }
-
-        if (room.IsCompletedSuccessfully)
-        {
-            return true;
-        }
-
-        room.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        return false;
-    }
+    private int MaxChunk() => (int)Math.Min(Math.Min(int.MaxValue, _link.MaxPayload - HeaderRoom), Math.Max(1024, (_window / 4) - NatsWire.FrameCost));
 
     // Under the lock: sends the held-back message as a frame of the given kind; false when there is none.
-    private bool PublishDeferredLocked(ReadOnlySpan<byte> kind)
+    private bool PublishDeferredLocked(string kind)
     {
         if (_deferred is not { } buffer)
         {
             return false;
         }
 
-        PublishLocked(kind, default, 0, new ReadOnlySequence<byte>(buffer, 0, _deferredLength));
+        NatsLink.Observe(PublishLocked(kind, payload: new ReadOnlySequence<byte>(buffer, 0, _deferredLength)));
 
         // Appended to the connection (a copy): the array can go back.
         ReturnDeferredLocked();
@@ -269,13 +251,13 @@ internal sealed partial class NatsExchange
         _deferredPool = null;
     }
 
-    // Under the lock: numbers the frame and appends it, so numbers and order always agree.
-    private void PublishLocked(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> name, long value = 0, ReadOnlySequence<byte> payload = default, int errorCode = 0, bool refused = false)
+    // Under the lock: numbers the frame and hands it to the client, so numbers and order always agree.
+    private ValueTask PublishLocked(string kind, string? name = null, long value = 0, ReadOnlySequence<byte> payload = default, int errorCode = 0, bool refused = false)
     {
         var seq = _seq++;
-        var n = errorCode != 0
-            ? NatsWire.Small(_header, kind, NatsWire.Seq, seq, NatsWire.ErrorCode, errorCode, refused)
-            : NatsWire.Small(_header, kind, NatsWire.Seq, seq, name, value);
-        TryPublish(_header.AsSpan(0, n), payload);
+        var headers = errorCode != 0
+            ? NatsWire.Headers(_frame, kind, NatsWire.Names.Seq, seq, NatsWire.Names.ErrorCode, errorCode, refused)
+            : NatsWire.Headers(_frame, kind, NatsWire.Names.Seq, seq, name, value);
+        return _link.PublishAsync(ReplyTo, null, headers, payload);
     }
 }

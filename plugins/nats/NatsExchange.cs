@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Plexus.Transport.Nats.Client;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
@@ -8,7 +8,8 @@ namespace Plexus.Transport.Nats;
 /// The serving side of one request: its payload (assembled from chunks when large), its abort token, the credit the
 /// requester granted, and the numbered frames sent back. Every sequenced frame is numbered and appended under one lock,
 /// so frames reach the requester in number order whoever sends them (handler, dispatcher, server stopping). This file
-/// holds the request's life; <c>NatsExchange.Sending.cs</c> the response frames and their credit.
+/// holds the request's life; <c>NatsExchange.Sending.cs</c> the response frames and their credit;
+/// <c>NatsExchange.Plain.cs</c> the one reply of a plain NATS caller.
 /// </summary>
 internal sealed partial class NatsExchange
 {
@@ -16,8 +17,11 @@ internal sealed partial class NatsExchange
 
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
-    private readonly NatsConnection _connection;
+    private readonly NatsLink _link;
     private readonly Lock _gate = new();
+
+    // Frame headers, refilled for every frame under the lock: the client writes them before a publish returns.
+    private readonly NatsHeaders _frame = new();
     private readonly CancellationTokenSource _aborted = new();
     private readonly RequestHead _head;
     private readonly long _deadAfterMs;
@@ -29,15 +33,15 @@ internal sealed partial class NatsExchange
     private int _claimed;
 
     /// <summary>Creates the exchange of a request whose head arrived and was admitted.</summary>
-    /// <param name="connection">The server's connection.</param>
+    /// <param name="link">The server's connection.</param>
     /// <param name="replyTo">The requester's reply subject.</param>
     /// <param name="endpoint">The endpoint the subject names.</param>
     /// <param name="instance">The instance id the subject names.</param>
     /// <param name="head">The request head.</param>
     /// <param name="payload">A rented array of at least <see cref="RequestHead.Length"/> bytes for the payload.</param>
-    public NatsExchange(NatsConnection connection, string replyTo, EndpointAddress endpoint, InstanceId instance, RequestHead head, byte[] payload)
+    public NatsExchange(NatsLink link, string replyTo, EndpointAddress endpoint, InstanceId instance, RequestHead head, byte[] payload)
     {
-        _connection = connection;
+        _link = link;
         _head = head;
         _window = head.Window;
         _deadAfterMs = 3 * head.KeepAliveMs;
@@ -46,8 +50,18 @@ internal sealed partial class NatsExchange
         Instance = instance;
         Payload = payload;
         Length = (int)head.Length;
+        Started = System.Diagnostics.Stopwatch.GetTimestamp();
         _lastFromClient = Environment.TickCount64;
     }
+
+    /// <summary>Whether the request came from a plain NATS caller: one reply, no frames.</summary>
+    public bool Plain => _head.Plain;
+
+    /// <summary>When the head arrived (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), for the service statistics.</summary>
+    public long Started { get; }
+
+    /// <summary>The error the requester was sent, if the request ended with one.</summary>
+    public PlexusException? Failure { get; private set; }
 
     /// <summary>The requester's reply subject; the key of the exchange.</summary>
     public string ReplyTo { get; }
@@ -141,16 +155,20 @@ internal sealed partial class NatsExchange
 
             _ended = true;
             _deferAllowed = false;
-            if (error is null)
+            if (Plain)
             {
-                if (!PublishDeferredLocked(NatsWire.Kind.Last))
+                FinishPlainLocked(error);
+            }
+            else if (error is null)
+            {
+                if (!PublishDeferredLocked(NatsWire.Names.Last))
                 {
-                    PublishLocked(NatsWire.Kind.End, ReadOnlySpan<byte>.Empty);
+                    NatsLink.Observe(PublishLocked(NatsWire.Names.End));
                 }
             }
             else
             {
-                PublishDeferredLocked(NatsWire.Kind.Data);
+                PublishDeferredLocked(NatsWire.Names.Data);
                 PublishErrorLocked(error);
             }
         }
@@ -178,10 +196,14 @@ internal sealed partial class NatsExchange
             _abortError = error;
             wake = _creditWaiter;
             _creditWaiter = null;
-            if (notifyClient)
+            if (notifyClient && Plain)
+            {
+                FinishPlainLocked(error);
+            }
+            else if (notifyClient)
             {
                 // What the handler flushed goes first, as it would have without being held back.
-                PublishDeferredLocked(NatsWire.Kind.Data);
+                PublishDeferredLocked(NatsWire.Names.Data);
                 PublishErrorLocked(error);
             }
             else
@@ -205,19 +227,23 @@ internal sealed partial class NatsExchange
     /// <param name="now">The tick count now.</param>
     public void Sweep(long now)
     {
-        if (now - Volatile.Read(ref _lastFromClient) >= _deadAfterMs)
+        // A plain caller sends nothing after its request; it gives up on its own timeout.
+        if (!Plain && now - Volatile.Read(ref _lastFromClient) >= _deadAfterMs)
         {
             Abort(new PlexusException(PlexusErrorCode.Unavailable, $"The requester of {Endpoint} has been silent for {_deadAfterMs} ms; it is presumed gone."), notifyClient: false);
         }
     }
 
     /// <summary>Answers a requester's ping.</summary>
-    public void Pong()
+    /// <returns>The publish, for the read loop to wait on while the outbox is full.</returns>
+    public ValueTask PongAsync()
     {
         Touch();
-        Span<byte> header = stackalloc byte[HeaderRoom];
-        var n = NatsWire.Small(header, NatsWire.Kind.Pong);
-        TryPublish(header[..n], ReadOnlySequence<byte>.Empty);
+        lock (_gate)
+        {
+            // Not sequenced; under the lock only because the headers object is shared.
+            return _link.PublishAsync(ReplyTo, null, NatsWire.Headers(_frame, NatsWire.Names.Pong), ReadOnlySequence<byte>.Empty);
+        }
     }
 
     private PlexusException ErrorForHandler() =>
@@ -227,19 +253,8 @@ internal sealed partial class NatsExchange
 
     private void PublishErrorLocked(PlexusException error)
     {
+        Failure = error;
         var text = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(error.Message));
-        PublishLocked(NatsWire.Kind.Error, default, 0, text, (int)error.Code, error.BeforeFirstByte);
-    }
-
-    private void TryPublish(ReadOnlySpan<byte> header, in ReadOnlySequence<byte> payload)
-    {
-        try
-        {
-            _connection.Publish(ReplyTo, null, header, payload);
-        }
-        catch (NatsException)
-        {
-            // The connection is gone: the requester learns of it through its keep-alive or the no-responders reply.
-        }
+        NatsLink.Observe(PublishLocked(NatsWire.Names.Error, payload: text, errorCode: (int)error.Code, refused: error.BeforeFirstByte));
     }
 }

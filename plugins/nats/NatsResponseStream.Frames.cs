@@ -1,5 +1,4 @@
 using System.Buffers;
-using Plexus.Transport.Nats.Client;
 
 namespace Plexus.Transport.Nats;
 
@@ -12,15 +11,16 @@ internal sealed partial class NatsResponseStream
     private int _assemblyOffset;
 
     /// <summary>Handles one frame from the server, on the connection's read loop.</summary>
-    /// <param name="message">The frame.</param>
-    public void OnFrame(in NatsMessage message)
+    /// <param name="headers">The frame's headers.</param>
+    /// <param name="payload">The frame's payload, valid only during the call.</param>
+    public void OnFrame(in ReadOnlySequence<byte> headers, in ReadOnlySequence<byte> payload)
     {
         FrameHeader header;
         try
         {
-            header = FrameHeader.Read(message.Headers);
+            header = FrameHeader.Read(headers);
         }
-        catch (NatsProtocolException exception)
+        catch (FormatException exception)
         {
             Fail(PlexusException.Protocol($"The server sent a malformed frame for a request to {Endpoint}: {exception.Message}"), cancelServer: true);
             return;
@@ -55,7 +55,7 @@ internal sealed partial class NatsResponseStream
             }
             else
             {
-                failure = Apply(header, message.Payload, ref grant, ref gap);
+                failure = Apply(header, payload, ref grant, ref gap);
                 endedNow = _ended;
             }
         }
@@ -68,12 +68,12 @@ internal sealed partial class NatsResponseStream
 
         if (gap)
         {
-            SendControl(NatsWire.Kind.Cancel, NatsWire.ErrorCode, (long)PlexusErrorCode.Cancelled);
+            SendControl(NatsWire.Names.Cancel, NatsWire.Names.ErrorCode, (long)PlexusErrorCode.Cancelled);
         }
 
         if (grant >= 0)
         {
-            SendControl(NatsWire.Kind.CreditKind, NatsWire.Credit, grant);
+            SendControl(NatsWire.Names.CreditKind, NatsWire.Names.Credit, grant);
         }
 
         if (endedNow)

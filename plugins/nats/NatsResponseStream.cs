@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks.Sources;
-using Plexus.Transport.Nats.Client;
 
 namespace Plexus.Transport.Nats;
 
@@ -151,7 +150,7 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         if (cancelServer)
         {
             var code = error is PlexusException plexus ? plexus.Code : PlexusErrorCode.Cancelled;
-            SendControl(NatsWire.Kind.Cancel, NatsWire.ErrorCode, (long)code);
+            SendControl(NatsWire.Names.Cancel, NatsWire.Names.ErrorCode, (long)code);
         }
 
         _client.Ended(this);
@@ -211,11 +210,11 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         }
         else if (credit >= 0)
         {
-            SendControl(NatsWire.Kind.CreditKind, NatsWire.Credit, credit);
+            SendControl(NatsWire.Names.CreditKind, NatsWire.Names.Credit, credit);
         }
         else
         {
-            SendControl(NatsWire.Kind.Ping);
+            SendControl(NatsWire.Names.Ping);
         }
     }
 
@@ -318,7 +317,7 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         if (!wasEnded)
         {
             // Disposing before the end cancels the request on the server.
-            SendControl(NatsWire.Kind.Cancel, NatsWire.ErrorCode, (long)PlexusErrorCode.Cancelled);
+            SendControl(NatsWire.Names.Cancel, NatsWire.Names.ErrorCode, (long)PlexusErrorCode.Cancelled);
         }
 
         _client.Ended(this);
@@ -372,7 +371,7 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
 
         if (grant >= 0)
         {
-            SendControl(NatsWire.Kind.CreditKind, NatsWire.Credit, grant);
+            SendControl(NatsWire.Names.CreditKind, NatsWire.Names.Credit, grant);
         }
     }
 
@@ -385,7 +384,7 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         }
     }
 
-    private void SendControl(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> name = default, long value = 0)
+    private void SendControl(string kind, string? name = null, long value = 0)
     {
         lock (_gate)
         {

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Plexus.Transport.Nats.Client;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
@@ -14,39 +14,39 @@ internal sealed partial class NatsServer
     private const int MaxSubject = 1024;
 
     /// <summary>A control frame arrived (chunk, credit, cancel, ping); on the read loop.</summary>
-    /// <param name="message">The frame; its reply-to names the request.</param>
-    public void OnMessage(in NatsMessage message)
+    /// <param name="subject">The control subject.</param>
+    /// <param name="replyTo">The requester's reply subject, which names the request.</param>
+    /// <param name="headers">The frame's headers.</param>
+    /// <param name="payload">The frame's payload.</param>
+    /// <returns>A task that completes once a reply the frame asks for (a pong) is in the outbox.</returns>
+    public ValueTask ReceiveAsync(string subject, string? replyTo, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
     {
         // 503s for frames sent to requesters that are gone come back here without a reply-to: nothing to do.
-        if (message.ReplyTo.IsEmpty || message.ReplyTo.Length > MaxReplyTo)
+        if (string.IsNullOrEmpty(replyTo) || replyTo.Length > MaxReplyTo)
         {
-            return;
+            return default;
         }
 
         FrameHeader header;
         try
         {
-            header = FrameHeader.Read(message.Headers);
+            header = FrameHeader.Read(headers);
         }
-        catch (NatsProtocolException)
+        catch (FormatException)
         {
-            return;
+            return default;
         }
 
-        Span<char> key = stackalloc char[MaxReplyTo];
-        Span<byte> bytes = stackalloc byte[MaxReplyTo];
-        message.ReplyTo.CopyTo(bytes);
-        var length = Encoding.UTF8.GetChars(bytes[..(int)message.ReplyTo.Length], key);
-        if (!_exchangesBySpan.TryGetValue(key[..length], out var exchange))
+        if (!_exchanges.TryGetValue(replyTo, out var exchange))
         {
             // Finished or unknown: a silent requester gives up on its own.
-            return;
+            return default;
         }
 
         switch (header.Kind)
         {
             case FrameKind.Part:
-                if (exchange.AddPart(header, message.Payload) is { } error)
+                if (exchange.AddPart(header, payload) is { } error)
                 {
                     exchange.Abort(error, notifyClient: true);
                     DropIfNotDispatched(exchange);
@@ -69,38 +69,70 @@ internal sealed partial class NatsServer
                 DropIfNotDispatched(exchange);
                 break;
             case FrameKind.Ping:
-                exchange.Pong();
-                break;
+                return Quietly(exchange.PongAsync());
+        }
+
+        return default;
+    }
+
+    /// <summary>
+    /// A request for an endpoint whose instance the server knows already (a plain caller on the endpoint's queue
+    /// subject); on the read loop.
+    /// </summary>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="instance">The instance id it is served as here.</param>
+    /// <param name="replyTo">The caller's reply subject.</param>
+    /// <param name="headers">The message's headers.</param>
+    /// <param name="payload">The message's payload.</param>
+    /// <returns>A task that completes once a refusal is in the outbox.</returns>
+    internal ValueTask OnQueuedAsync(EndpointAddress endpoint, InstanceId instance, string? replyTo, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload) =>
+        string.IsNullOrEmpty(replyTo) || replyTo.Length > MaxReplyTo
+            ? default
+            : TakeAsync(replyTo, endpoint, instance, kept: true, headers, payload);
+
+    // Waited for by the read loop while the outbox is full; a failed publish is lost with the connection.
+    private static async ValueTask Quietly(ValueTask publish)
+    {
+        try
+        {
+            await publish.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NatsException or ObjectDisposedException)
+        {
+            // Gone: the requester's keep-alive ends its wait.
         }
     }
 
-    // A request head arrived on the request subscription: the dispatcher takes it or refuses it before any payload is
-    // buffered; a taken one is dispatched once its payload is complete (at once when it fitted the head).
-    private void OnHead(in NatsMessage message)
+    // A request head arrived on the request subscription.
+    private ValueTask OnHeadAsync(string subject, string? replyTo, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
     {
-        if (message.ReplyTo.IsEmpty || message.ReplyTo.Length > MaxReplyTo)
+        if (string.IsNullOrEmpty(replyTo) || replyTo.Length > MaxReplyTo)
         {
-            // Not from a Plexus client: nobody to answer.
-            return;
+            // Nobody to answer.
+            return default;
         }
 
-        var replyTo = Encoding.UTF8.GetString(message.ReplyTo);
-        if (!TryReadTarget(message.Subject, out var endpoint, out var instance, out var kept))
+        if (!TryReadTarget(subject, out var endpoint, out var instance, out var kept))
         {
-            Refuse(replyTo, PlexusErrorCode.ProtocolError, "The request subject does not name an endpoint and an instance id (<prefix>.<namespace>.<component>.<endpoint>.<instance>.<server-id>).");
-            return;
+            return Refuse(replyTo, RequestHead.LooksPlain(headers), PlexusErrorCode.ProtocolError, "The request subject does not name an endpoint and an instance id (<prefix>.<namespace>.<component>.<endpoint>.<instance>.<server-id>).");
         }
 
+        return TakeAsync(replyTo, endpoint, instance, kept, headers, payload);
+    }
+
+    // The dispatcher takes the request or refuses it before any payload is buffered, and the budget of request bytes
+    // must have room for it; a taken one is dispatched once its payload is complete (at once when it fitted the head).
+    private ValueTask TakeAsync(string replyTo, EndpointAddress endpoint, InstanceId instance, bool kept, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
+    {
+        var plain = RequestHead.LooksPlain(headers);
         if (Stopped())
         {
-            Refuse(replyTo, PlexusErrorCode.Unavailable, StoppedMessage(endpoint));
-            return;
+            return Refuse(replyTo, plain, PlexusErrorCode.Unavailable, StoppedMessage(endpoint));
         }
 
         if (Volatile.Read(ref _dispatcher)!.Admit(endpoint, instance) is { } refusal)
         {
-            Refuse(replyTo, refusal.Code, refusal.Message, refusal.BeforeFirstByte);
-            return;
+            return Refuse(replyTo, plain, refusal.Code, refusal.Message, refusal.BeforeFirstByte);
         }
 
         if (!kept)
@@ -111,28 +143,34 @@ internal sealed partial class NatsServer
         RequestHead head;
         try
         {
-            head = RequestHead.Read(message.Headers);
+            head = RequestHead.Read(headers, payload.Length);
         }
-        catch (Exception exception) when (exception is NatsProtocolException or FormatException)
+        catch (FormatException exception)
         {
-            Refuse(replyTo, PlexusErrorCode.ProtocolError, $"The request to {endpoint} has malformed headers: {exception.Message}");
-            return;
+            return Refuse(replyTo, plain, PlexusErrorCode.ProtocolError, $"The request to {endpoint} has malformed headers: {exception.Message}");
         }
 
         if (head.Length > _options.MaxPayloadBytes)
         {
-            Refuse(replyTo, PlexusErrorCode.PayloadTooLarge, $"The request payload is {head.Length} bytes, over the limit of {_options.MaxPayloadBytes} bytes; send less or raise {NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxPayloadBytes))} on the server.");
-            return;
+            return Refuse(replyTo, plain, PlexusErrorCode.PayloadTooLarge, $"The request payload is {head.Length} bytes, over the limit of {_options.MaxPayloadBytes} bytes; send less or raise {NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxPayloadBytes))} on the server.");
         }
 
-        if (message.Payload.Length > head.Length)
+        if (payload.Length > head.Length)
         {
-            Refuse(replyTo, PlexusErrorCode.ProtocolError, $"The request carries {message.Payload.Length} bytes but announces {head.Length}.");
-            return;
+            return Refuse(replyTo, plain, PlexusErrorCode.ProtocolError, $"The request carries {payload.Length} bytes but announces {head.Length}.");
         }
 
-        var payload = head.Length == 0 ? [] : _pool.Rent((int)head.Length);
-        var exchange = new NatsExchange(_connection, replyTo, endpoint, instance, head, payload);
+        if (!TryReserve(head.Length, out var held))
+        {
+            return Refuse(
+                replyTo,
+                plain,
+                PlexusErrorCode.Overloaded,
+                $"{Address} holds {held} bytes of requests and takes at most {_options.MaxRequestBytesInFlight} ({NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxRequestBytesInFlight))}); the {head.Length}-byte request to {endpoint} goes elsewhere or later.");
+        }
+
+        var buffer = head.Length == 0 ? [] : _pool.Rent((int)head.Length);
+        var exchange = new NatsExchange(_link, replyTo, endpoint, instance, head, buffer);
         bool stopped = false, added = false;
         lock (_gate)
         {
@@ -151,16 +189,11 @@ internal sealed partial class NatsServer
         if (!added)
         {
             // Stopped meanwhile, or a head sent twice (the first one stands).
-            ReturnPayload(payload);
-            if (stopped)
-            {
-                Refuse(replyTo, PlexusErrorCode.Unavailable, StoppedMessage(endpoint));
-            }
-
-            return;
+            ReturnPayload(exchange);
+            return stopped ? Refuse(replyTo, plain, PlexusErrorCode.Unavailable, StoppedMessage(endpoint)) : default;
         }
 
-        exchange.AddFirst(message.Payload);
+        exchange.AddFirst(payload);
         if (exchange.Complete)
         {
             Dispatch(exchange);
@@ -169,9 +202,37 @@ internal sealed partial class NatsServer
         {
             exchange.Touch();
         }
+
+        return default;
     }
 
-    private bool TryReadTarget(in ReadOnlySequence<byte> subject, out EndpointAddress endpoint, out InstanceId instance, out bool kept)
+    // Reserves a request's bytes against the budget; a request that would go over is refused from its head.
+    private bool TryReserve(long length, out long held)
+    {
+        held = Interlocked.Read(ref _requestBytes);
+        if (length == 0)
+        {
+            return true;
+        }
+
+        while (true)
+        {
+            if (held + length > _options.MaxRequestBytesInFlight)
+            {
+                return false;
+            }
+
+            var seen = Interlocked.CompareExchange(ref _requestBytes, held + length, held);
+            if (seen == held)
+            {
+                return true;
+            }
+
+            held = seen;
+        }
+    }
+
+    private bool TryReadTarget(string subject, out EndpointAddress endpoint, out InstanceId instance, out bool kept)
     {
         endpoint = default;
         instance = default;
@@ -181,19 +242,9 @@ internal sealed partial class NatsServer
             return false;
         }
 
-        Span<byte> scratch = subject.IsSingleSegment ? default : stackalloc byte[MaxSubject];
-        scoped ReadOnlySpan<byte> bytes;
-        if (subject.IsSingleSegment)
-        {
-            bytes = subject.FirstSpan;
-        }
-        else
-        {
-            subject.CopyTo(scratch);
-            bytes = scratch[..(int)subject.Length];
-        }
-
-        return NatsAddress.TrySplitRequestSubject(bytes, _prefix.Length, out var tokens, out instance)
+        Span<byte> bytes = stackalloc byte[MaxSubject * 3];
+        var length = Encoding.UTF8.GetBytes(subject, bytes);
+        return NatsAddress.TrySplitRequestSubject(bytes[..length], _prefix.Length, out var tokens, out instance)
             && _names.TryRead(tokens, out endpoint, out kept);
     }
 
@@ -208,19 +259,28 @@ internal sealed partial class NatsServer
     private string StoppedMessage(EndpointAddress endpoint) =>
         $"{Address} has stopped accepting requests; {endpoint} is served elsewhere or not at all.";
 
-    // Refusals come before any work: unless the dispatcher said otherwise, the caller may try another instance.
-    private void Refuse(string replyTo, PlexusErrorCode code, string message, bool beforeFirstByte = true)
+    // Refusals come before any work: unless the dispatcher said otherwise, the caller may try another instance. A
+    // Plexus client gets an error frame; a plain NATS caller the NATS services API's error reply.
+    private ValueTask Refuse(string replyTo, bool plain, PlexusErrorCode code, string message, bool beforeFirstByte = true)
     {
-        Span<byte> header = stackalloc byte[192];
-        var n = NatsWire.Small(header, NatsWire.Kind.Error, NatsWire.Seq, 0, NatsWire.ErrorCode, (long)code, beforeFirstByte);
-        try
+        NatsHeaders headers;
+        var body = ReadOnlySequence<byte>.Empty;
+        if (plain)
         {
-            _connection.Publish(replyTo, null, header[..n], new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(message)));
+            headers = new NatsHeaders
+            {
+                [NatsServiceErrors.ErrorHeader] = NatsServiceErrors.OneLine(message),
+                [NatsServiceErrors.CodeHeader] = NatsServiceErrors.Code(code),
+                [NatsWire.Names.ErrorCode] = NatsWire.Number((long)code),
+            };
         }
-        catch (NatsException)
+        else
         {
-            // Gone: the requester's keep-alive ends its wait.
+            headers = NatsWire.Headers(new NatsHeaders(), NatsWire.Names.Error, NatsWire.Names.Seq, 0, NatsWire.Names.ErrorCode, (long)code, beforeFirstByte);
+            body = new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(message));
         }
+
+        return Quietly(_link.PublishAsync(replyTo, null, headers, body));
     }
 
     private void Dispatch(NatsExchange exchange)
@@ -270,8 +330,9 @@ internal sealed partial class NatsServer
         finally
         {
             channel.Dispose();
-            ReturnPayload(exchange.Payload);
+            ReturnPayload(exchange);
             Finished(exchange);
+            _services.Record(exchange.Endpoint, System.Diagnostics.Stopwatch.GetElapsedTime(exchange.Started), exchange.Failure);
         }
     }
 }

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Plexus.Transport.Nats.Client;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
@@ -11,25 +11,30 @@ namespace Plexus.Transport.Nats;
 /// The NATS transport's server: one NATS connection and two subscriptions, whatever the endpoints served. Request
 /// heads arrive on <c>&lt;prefix&gt;.*.*.*.*.&lt;server-id&gt;</c> (the subject names the endpoint and instance), are
 /// checked by the dispatcher and, once their payload is in, handed to it; the control subject receives request chunks,
-/// credit, cancellation and pings, keyed by the requester's reply subject. This file holds the server's life;
-/// <c>NatsServer.Requests.cs</c> what arrives.
+/// credit, cancellation and pings, keyed by the requester's reply subject. Each endpoint served is also a NATS service
+/// endpoint on a queue subject (<see cref="NatsServices"/>) for plain NATS callers and NATS tooling. This file holds
+/// the server's life; <c>NatsServer.Requests.cs</c> what arrives.
 /// </summary>
-internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHandler
+internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageReceiver
 {
     private readonly NatsTransportOptions _options;
     private readonly ArrayPool<byte> _pool;
-    private readonly NatsConnection _connection;
+    private readonly NatsLink _link;
+    private readonly NatsServices _services;
     private readonly string _prefix;
     private readonly string _serverId;
     private readonly string _control;
     private readonly NatsEndpointNames _names = new();
     private readonly ConcurrentDictionary<string, NatsExchange> _exchanges = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, NatsExchange>.AlternateLookup<ReadOnlySpan<char>> _exchangesBySpan;
     private readonly Lock _gate = new();
     private readonly Timer _sweep;
     private ServerState _state;
     private IRequestDispatcher? _dispatcher;
     private NatsSubscription? _requests;
+    private NatsSubscription? _controls;
+
+    // Request bytes held now (payloads arriving or being handled), against MaxRequestBytesInFlight.
+    private long _requestBytes;
 
     // Requests admitted but not yet handed to the dispatcher (their payload may still be arriving); stopping to
     // accept waits for them.
@@ -39,21 +44,21 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
     /// <summary>Creates a server that is not yet started.</summary>
     /// <param name="options">The transport's options.</param>
     /// <param name="pool">Where payload and message buffers come from.</param>
-    /// <param name="logger">Where connection events go.</param>
-    public NatsServer(NatsTransportOptions options, ArrayPool<byte> pool, ILogger logger)
+    /// <param name="loggers">Where the connection and the client library log.</param>
+    public NatsServer(NatsTransportOptions options, ArrayPool<byte> pool, ILoggerFactory loggers)
     {
         _options = options;
         _pool = pool;
-        _connection = new NatsConnection(options.ToConnectionOptions(), logger);
-        _connection.Disconnected += OnDisconnected;
+        _link = new NatsLink(options, loggers, "server");
+        _link.Disconnected += OnDisconnected;
         Span<byte> id = stackalloc byte[8];
         RandomNumberGenerator.Fill(id);
         _prefix = options.SubjectPrefix;
         _serverId = Convert.ToHexStringLower(id);
         _control = NatsAddress.Control(_prefix, _serverId);
-        _exchangesBySpan = _exchanges.GetAlternateLookup<ReadOnlySpan<char>>();
         var authority = options.AdvertisedUrl.Length > 0 ? new Uri(options.AdvertisedUrl) : options.Servers()[0];
-        Address = NatsAddress.Format($"{authority.Host}:{NatsLink.PortOf(authority)}", _prefix, _serverId);
+        Address = NatsAddress.Format($"{authority.Host}:{(authority.Port > 0 ? authority.Port : 4222)}", _prefix, _serverId);
+        _services = new NatsServices(this, _link, options, _serverId, loggers.CreateLogger("Plexus.Transport.Nats"));
         _sweep = new Timer(static s => ((NatsServer)s!).Sweep(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -69,7 +74,13 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
     public Uri Address { get; }
 
     /// <summary>The connection, for tests.</summary>
-    internal NatsConnection Connection => _connection;
+    internal NatsLink Link => _link;
+
+    /// <summary>The process's server id, the last token of its subjects and its NATS services' id.</summary>
+    internal string ServerId => _serverId;
+
+    /// <summary>Request bytes held now, for tests.</summary>
+    internal long RequestBytesInFlight => Interlocked.Read(ref _requestBytes);
 
     /// <summary>Requests in flight, their payload still arriving or dispatched.</summary>
     internal int InFlight => _exchanges.Count;
@@ -87,8 +98,9 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
 
             return state switch
             {
-                ServerState.Running when _connection.State == NatsConnectionState.Connected => TransportHealth.Healthy,
-                ServerState.Running => new TransportHealth(HealthStatus.Degraded, $"{Address} lost its NATS connection and is reconnecting: {_connection.LastError}"),
+                ServerState.Running when _link.IsConnected && _link.LameDuck => new TransportHealth(HealthStatus.Degraded, $"{Address}: nats-server is in lame-duck mode; the connection moves to another server when it closes."),
+                ServerState.Running when _link.IsConnected => TransportHealth.Healthy,
+                ServerState.Running => new TransportHealth(HealthStatus.Degraded, $"{Address} lost its NATS connection and is reconnecting: {_link.LastError}"),
                 ServerState.StoppedAccepting => new TransportHealth(HealthStatus.Degraded, $"{Address} has stopped accepting requests: it finishes those in flight and takes no new ones."),
                 ServerState.Created => new TransportHealth(HealthStatus.Unhealthy, $"{Address} has not been started."),
                 _ => new TransportHealth(HealthStatus.Unhealthy, $"{Address} has stopped."),
@@ -111,26 +123,26 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
             }
 
             _dispatcher = dispatcher;
-
-            // Both subscriptions go out with the connection's handshake, before its first PING: once connected,
-            // nats-server has them, and a request sent as soon as this returns finds the server. Subscribed once, even
-            // when a first connection attempt failed.
-            if (_requests is null)
-            {
-                _connection.Subscribe(_control, queueGroup: null, this);
-                _requests = _connection.Subscribe(NatsAddress.RequestSubscription(_prefix, _serverId), queueGroup: null, new HeadHandler(this));
-            }
         }
 
         try
         {
-            await _connection.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await _link.ConnectAsync(cancellationToken).ConfigureAwait(false);
+
+            // Subscribed once, even when a first attempt failed halfway; the client restores them after a reconnect.
+            _controls ??= await _link.SubscribeAsync(_control, null, this, cancellationToken).ConfigureAwait(false);
+            _requests ??= await _link.SubscribeAsync(NatsAddress.RequestSubscription(_prefix, _serverId), null, new HeadReceiver(this), cancellationToken).ConfigureAwait(false);
+            await _services.StartAsync(dispatcher, cancellationToken).ConfigureAwait(false);
+
+            // One round trip: once it is back, nats-server has every subscription, and a request sent as soon as this
+            // returns finds the server.
+            await _link.ConfirmAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (NatsException exception)
         {
             throw new PlexusException(
                 PlexusErrorCode.Unavailable,
-                $"The NATS transport could not connect: {exception.Message} Check {NatsTransportOptions.Key(nameof(NatsTransportOptions.Url))} and that nats-server runs.",
+                $"The NATS transport could not connect: {exception.Message} Check {NatsTransportOptions.Key(nameof(NatsTransportOptions.Url))}, the credentials, and that nats-server runs.",
                 exception);
         }
 
@@ -165,11 +177,13 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
         if (requests is not null)
         {
             // Without the subscription, nats-server answers new requests with "no responders" and their callers go
-            // elsewhere. Heads it sent before it processed the UNSUB arrive before the PONG and are refused.
-            _connection.Unsubscribe(requests);
+            // elsewhere; plain callers of the queue subjects reach another process. Heads it sent before it processed
+            // the UNSUB arrive before the PONG and are refused.
+            await requests.DisposeAsync().ConfigureAwait(false);
+            await _services.StopAcceptingAsync().ConfigureAwait(false);
             try
             {
-                await _connection.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await _link.ConfirmAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (NatsException)
             {
@@ -214,22 +228,23 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
         // Unsubscribe and wait for nats-server to confirm (one round trip, bounded): once this returns, a request to
         // this server gets "no responders" at once instead of vanishing into a closing socket, and the error frames
         // above are on their way.
-        if (requests is not null)
-        {
-            _connection.Unsubscribe(requests);
-        }
-
         try
         {
-            await _connection.FlushAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            if (requests is not null)
+            {
+                await requests.DisposeAsync().ConfigureAwait(false);
+            }
+
+            await _services.DisposeAsync().ConfigureAwait(false);
+            await _link.ConfirmAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is NatsException or TimeoutException)
+        catch (Exception exception) when (exception is NatsException or TimeoutException or ObjectDisposedException)
         {
             // Not connected: nothing is subscribed on nats-server anyway.
         }
 
         await _sweep.DisposeAsync().ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        await _link.DisposeAsync().ConfigureAwait(false);
         ReleaseStopWaiter();
     }
 
@@ -242,18 +257,21 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
             _requests = null;
         }
 
-        _connection.Abort();
+        _link.Kill();
         AbortInFlight($"{Address} was killed.", notifyClient: false);
         _sweep.Dispose();
         ReleaseStopWaiter();
     }
 
-    private void ReturnPayload(byte[] payload)
+    // The request's payload is done with: its array goes back, and its bytes leave the budget.
+    private void ReturnPayload(NatsExchange exchange)
     {
-        if (payload.Length > 0)
+        if (exchange.Payload.Length > 0)
         {
-            _pool.Return(payload);
+            _pool.Return(exchange.Payload);
         }
+
+        Interlocked.Add(ref _requestBytes, -exchange.Length);
     }
 
     // The request was handed to the dispatcher or dropped before that: a stop no longer waits for it.
@@ -276,7 +294,7 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
     {
         if (exchange.HasEnded && exchange.TryClaim())
         {
-            ReturnPayload(exchange.Payload);
+            ReturnPayload(exchange);
             Finished(exchange);
             ReleaseUndispatched();
         }
@@ -313,8 +331,9 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageHand
     }
 
     // Request heads come through their own subscription; control frames through the server itself.
-    private sealed class HeadHandler(NatsServer server) : INatsMessageHandler
+    private sealed class HeadReceiver(NatsServer server) : INatsMessageReceiver
     {
-        public void OnMessage(in NatsMessage message) => server.OnHead(message);
+        public ValueTask ReceiveAsync(string subject, string? replyTo, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload) =>
+            server.OnHeadAsync(subject, replyTo, headers, payload);
     }
 }

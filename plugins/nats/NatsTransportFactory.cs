@@ -47,8 +47,8 @@ internal sealed class NatsTransportFactory : ITransportFactory
     public string Name => Scheme;
 
     /// <inheritdoc />
-    public IRequestPlaneServer CreateServer() => new NatsServer(_options, _pool, _loggers.CreateLogger("Plexus.Transport.Nats.Server"));
+    public IRequestPlaneServer CreateServer() => new NatsServer(_options, _pool, _loggers);
 
     /// <inheritdoc />
-    public IRequestPlaneClient CreateClient() => new NatsClient(_options, _loggers.CreateLogger("Plexus.Transport.Nats.Client"));
+    public IRequestPlaneClient CreateClient() => new NatsClient(_options, _loggers);
 }

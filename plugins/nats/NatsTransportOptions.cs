@@ -1,4 +1,5 @@
-using Plexus.Transport.Nats.Client;
+using Microsoft.Extensions.Logging;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
@@ -18,10 +19,11 @@ internal sealed class NatsTransportOptions
     public string SubjectPrefix { get; set; } = "plexus";
 
     /// <summary>
-    /// Not supported; kept so that a configuration still setting it fails on start instead of silently losing the
-    /// broker-side balancing it asked for. A request goes to the serving process its caller picked.
+    /// The queue group of the endpoint subjects (<c>&lt;prefix&gt;.&lt;namespace&gt;.&lt;component&gt;.&lt;endpoint&gt;</c>)
+    /// on which plain NATS callers reach one of the processes serving an endpoint. Default <c>q</c>, the NATS services
+    /// API's own default. Plexus clients pick an instance and do not use it.
     /// </summary>
-    public string QueueGroup { get; set; } = string.Empty;
+    public string QueueGroup { get; set; } = "q";
 
     /// <summary>The connection name the NATS server shows; <c>plexus</c> when empty.</summary>
     public string Name { get; set; } = string.Empty;
@@ -37,6 +39,12 @@ internal sealed class NatsTransportOptions
 
     /// <summary>The user's password.</summary>
     public string Password { get; set; } = string.Empty;
+
+    /// <summary>A file holding the seed of the user's nkey (<c>SU…</c>), for servers that authenticate by nkey.</summary>
+    public string NKeyFile { get; set; } = string.Empty;
+
+    /// <summary>A <c>.creds</c> file (the user's JWT and nkey seed), for servers in operator (JWT) mode.</summary>
+    public string CredsFile { get; set; } = string.Empty;
 
     /// <summary>TLS settings.</summary>
     public NatsTlsOptions Tls { get; set; } = new();
@@ -62,11 +70,28 @@ internal sealed class NatsTransportOptions
     /// <summary>Reconnect attempts in a row before giving up; -1 for no limit. Default -1.</summary>
     public int MaxReconnectAttempts { get; set; } = -1;
 
-    /// <summary>Bytes of publishes kept while disconnected. Default 8 MiB.</summary>
-    public long ReconnectBufferBytes { get; set; } = 8L * 1024 * 1024;
+    /// <summary>
+    /// No longer used; kept so that a configuration still setting it is told so on start. The NATS client keeps what
+    /// was written but not yet sent when a link drops in its write buffer (<see cref="MaxPendingBytes"/>) and sends it
+    /// on the next link; the transport itself publishes nothing while disconnected.
+    /// </summary>
+    public long? ReconnectBufferBytes { get; set; }
 
-    /// <summary>Bytes waiting for the socket above which senders wait. Default 8 MiB.</summary>
+    /// <summary>Bytes waiting for the socket above which senders wait (the NATS client's write buffer). Default 8 MiB.</summary>
     public long MaxPendingBytes { get; set; } = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// Request bytes a server holds at once across every request whose payload it is receiving or whose handler runs.
+    /// A request that would go over is refused as <c>Overloaded</c> from its head, before any payload is buffered, so
+    /// its caller tries another instance. At least <see cref="MaxPayloadBytes"/>. Default 512 MiB.
+    /// </summary>
+    public long MaxRequestBytesInFlight { get; set; } = 512L * 1024 * 1024;
+
+    /// <summary>
+    /// The version the node's NATS services announce (<c>$SRV.INFO</c>), SemVer. Empty: the version of the process's
+    /// entry assembly (the host, or the application that references Plexus).
+    /// </summary>
+    public string ServiceVersion { get; set; } = string.Empty;
 
     /// <summary>The largest request payload or response message. Default 256 MiB.</summary>
     public long MaxPayloadBytes { get; set; } = 256L * 1024 * 1024;
@@ -114,9 +139,9 @@ internal sealed class NatsTransportOptions
             problems.Add($"{Key(nameof(SubjectPrefix))} is '{SubjectPrefix}'; it must be one or more dot-separated tokens of letters, digits, '-' or '_'.");
         }
 
-        if (QueueGroup.Length > 0)
+        if (!IsToken(QueueGroup))
         {
-            problems.Add($"{Key(nameof(QueueGroup))} is '{QueueGroup}', but the NATS transport has no broker-side balancing: a request goes to the serving process its caller picked, and the caller's router balances across instances. Remove the setting.");
+            problems.Add($"{Key(nameof(QueueGroup))} is '{QueueGroup}'; it must be one token of letters, digits, '-' or '_' (default q).");
         }
 
         if (AdvertisedUrl.Length > 0 && !(Uri.TryCreate(AdvertisedUrl, UriKind.Absolute, out var advertised) && advertised.Scheme is "nats" or "tls"))
@@ -124,9 +149,33 @@ internal sealed class NatsTransportOptions
             problems.Add($"{Key(nameof(AdvertisedUrl))} is '{AdvertisedUrl}'; it must be a nats:// URL such as nats://10.0.0.5:4222, or empty.");
         }
 
-        if (!string.IsNullOrEmpty(Token) && !string.IsNullOrEmpty(User))
+        var credentials = new List<string>();
+        foreach (var (name, value) in new[] { (nameof(Token), Token), (nameof(User), User), (nameof(NKeyFile), NKeyFile), (nameof(CredsFile), CredsFile) })
         {
-            problems.Add($"{Key(nameof(Token))} and {Key(nameof(User))} are both set; a NATS server takes one kind of credential: set one of them.");
+            if (!string.IsNullOrEmpty(value))
+            {
+                credentials.Add(Key(name));
+            }
+        }
+
+        if (credentials.Count > 1)
+        {
+            problems.Add($"{string.Join(" and ", credentials)} are all set; a NATS server takes one kind of credential: set one of them.");
+        }
+
+        if (!string.IsNullOrEmpty(Password) && string.IsNullOrEmpty(User))
+        {
+            problems.Add($"{Key(nameof(Password))} is set without {Key(nameof(User))}; set both.");
+        }
+
+        if (ReconnectBufferBytes is not null)
+        {
+            problems.Add($"{Key(nameof(ReconnectBufferBytes))} is no longer used: the transport publishes nothing while disconnected, and what was written before a link dropped waits in the client's write buffer ({Key(nameof(MaxPendingBytes))}). Remove the setting.");
+        }
+
+        if (ServiceVersion.Length > 0 && !NatsServiceNames.IsSemVer(ServiceVersion))
+        {
+            problems.Add($"{Key(nameof(ServiceVersion))} is '{ServiceVersion}'; the NATS services API wants a SemVer version such as 1.4.0, or leave it empty for the application's own version.");
         }
 
         if (string.IsNullOrEmpty(Tls.CertFile) != string.IsNullOrEmpty(Tls.KeyFile))
@@ -134,7 +183,7 @@ internal sealed class NatsTransportOptions
             problems.Add($"{Key("Tls:CertFile")} and {Key("Tls:KeyFile")} go together: set both or neither.");
         }
 
-        foreach (var (name, path) in new[] { ("Tls:CaFile", Tls.CaFile), ("Tls:CertFile", Tls.CertFile), ("Tls:KeyFile", Tls.KeyFile) })
+        foreach (var (name, path) in new[] { ("Tls:CaFile", Tls.CaFile), ("Tls:CertFile", Tls.CertFile), ("Tls:KeyFile", Tls.KeyFile), (nameof(NKeyFile), NKeyFile), (nameof(CredsFile), CredsFile) })
         {
             if (path.Length > 0 && !File.Exists(path))
             {
@@ -166,19 +215,19 @@ internal sealed class NatsTransportOptions
             problems.Add($"{Key(nameof(MaxReconnectAttempts))} is {MaxReconnectAttempts}; it must be -1 (no limit) or more.");
         }
 
-        if (ReconnectBufferBytes < 0)
+        if (MaxPendingBytes < 64 * 1024 || MaxPendingBytes > int.MaxValue)
         {
-            problems.Add($"{Key(nameof(ReconnectBufferBytes))} is {ReconnectBufferBytes}; it must not be negative.");
-        }
-
-        if (MaxPendingBytes < 64 * 1024)
-        {
-            problems.Add($"{Key(nameof(MaxPendingBytes))} is {MaxPendingBytes}; it must be at least 65536.");
+            problems.Add($"{Key(nameof(MaxPendingBytes))} is {MaxPendingBytes}; it must be between 65536 and {int.MaxValue}.");
         }
 
         if (MaxPayloadBytes < 1 || MaxPayloadBytes > Array.MaxLength)
         {
             problems.Add($"{Key(nameof(MaxPayloadBytes))} is {MaxPayloadBytes}; it must be between 1 and {Array.MaxLength} bytes.");
+        }
+
+        if (MaxRequestBytesInFlight < MaxPayloadBytes)
+        {
+            problems.Add($"{Key(nameof(MaxRequestBytesInFlight))} is {MaxRequestBytesInFlight}; it must be at least {Key(nameof(MaxPayloadBytes))} ({MaxPayloadBytes}), or the largest request could never be served.");
         }
 
         if (WindowBytes < 64 * 1024)
@@ -200,30 +249,51 @@ internal sealed class NatsTransportOptions
         }
     }
 
-    /// <summary>The client settings these options stand for.</summary>
+    /// <summary>The NATS.Client.Core settings these options stand for.</summary>
+    /// <param name="loggers">Where the client library logs.</param>
     /// <returns>The connection options.</returns>
-    public NatsConnectionOptions ToConnectionOptions() => new()
+    public NatsOpts ToNatsOpts(ILoggerFactory loggers)
     {
-        Servers = Servers(),
-        Name = string.IsNullOrEmpty(Name) ? "plexus" : Name,
-        Token = NullIfEmpty(Token),
-        User = NullIfEmpty(User),
-        Password = NullIfEmpty(Password),
-        TlsRequired = Tls.Enabled,
-        TlsCaFile = NullIfEmpty(Tls.CaFile),
-        TlsCertFile = NullIfEmpty(Tls.CertFile),
-        TlsKeyFile = NullIfEmpty(Tls.KeyFile),
-        TlsServerName = NullIfEmpty(Tls.ServerName),
-        ConnectTimeout = ConnectTimeout,
-        PingInterval = PingInterval,
-        MaxPingsOutstanding = MaxPingsOutstanding,
-        ReconnectWait = ReconnectWait,
-        MaxReconnectWait = MaxReconnectWait,
-        ReconnectJitter = ReconnectJitter,
-        MaxReconnectAttempts = MaxReconnectAttempts,
-        ReconnectBufferBytes = ReconnectBufferBytes,
-        MaxPendingBytes = MaxPendingBytes,
-    };
+        var serverName = NullIfEmpty(Tls.ServerName);
+        return new NatsOpts
+        {
+            Url = string.Join(',', Url.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)),
+            Name = string.IsNullOrEmpty(Name) ? "plexus" : Name,
+            LoggerFactory = loggers,
+            AuthOpts = new NatsAuthOpts
+            {
+                Token = NullIfEmpty(Token),
+                Username = NullIfEmpty(User),
+                Password = NullIfEmpty(Password),
+                NKeyFile = NullIfEmpty(NKeyFile),
+                CredsFile = NullIfEmpty(CredsFile),
+            },
+            TlsOpts = new NatsTlsOpts
+            {
+                // Prefer (the default without files): TLS whenever the server offers it; Require when asked for.
+                Mode = Tls.Enabled ? TlsMode.Require : TlsMode.Auto,
+                CaFile = NullIfEmpty(Tls.CaFile),
+                CertFile = NullIfEmpty(Tls.CertFile),
+                KeyFile = NullIfEmpty(Tls.KeyFile),
+                ConfigureClientAuthentication = serverName is null ? null : options =>
+                {
+                    options.TargetHost = serverName;
+                    return default;
+                },
+            },
+            ConnectTimeout = ConnectTimeout,
+            PingInterval = PingInterval,
+            MaxPingOut = MaxPingsOutstanding,
+            ReconnectWaitMin = ReconnectWait,
+            ReconnectWaitMax = MaxReconnectWait,
+            ReconnectJitter = ReconnectJitter,
+            MaxReconnectRetry = MaxReconnectAttempts,
+            WriterBufferSize = (int)MaxPendingBytes,
+
+            // Header values travel as UTF-8 (docs/protocol/nats.md); the client's default is ASCII.
+            HeaderEncoding = System.Text.Encoding.UTF8,
+        };
+    }
 
     private static string? NullIfEmpty(string value) => string.IsNullOrEmpty(value) ? null : value;
 
@@ -253,7 +323,7 @@ internal sealed class NatsTransportOptions
         return true;
     }
 
-    private static bool IsToken(string token)
+    internal static bool IsToken(string token)
     {
         if (token.Length == 0)
         {

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Text;
-using Plexus.Transport.Nats.Client;
+using System.Globalization;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
@@ -75,47 +76,141 @@ internal static class NatsWire
         public static ReadOnlySpan<byte> Ping => "ping"u8;
     }
 
+    /// <summary>Whether a caller's header name can travel as a NATS header: visible ASCII without ':'.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns><see langword="true"/> when it can.</returns>
+    public static bool IsValidHeaderName(string name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (c is <= ' ' or >= (char)0x7F or ':')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a header value can travel as a NATS header: no line breaks.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns><see langword="true"/> when it can.</returns>
+    public static bool IsValidHeaderValue(string value) => value.AsSpan().IndexOfAny('\r', '\n') < 0;
+
     /// <summary>Header names a caller may not use: the transport's and the NATS server's.</summary>
     /// <param name="name">The name.</param>
     /// <returns><see langword="true"/> when reserved.</returns>
     public static bool IsReserved(string name) =>
         name.StartsWith("Plexus-", StringComparison.OrdinalIgnoreCase) || name.StartsWith("Nats-", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Writes a small header block (frame kind plus up to two numbers) into <paramref name="destination"/>.</summary>
-    /// <param name="destination">At least 160 bytes.</param>
-    /// <param name="kind">The frame kind.</param>
-    /// <param name="name1">A header name, or empty.</param>
+    /// <summary>Frame kinds and header names as the NATS client writes them.</summary>
+    public static class Names
+    {
+        /// <summary>The frame kind header.</summary>
+        public const string Frame = "Plexus-Frame";
+
+        /// <summary>The sequence number header.</summary>
+        public const string Seq = "Plexus-Seq";
+
+        /// <summary>The length header.</summary>
+        public const string Length = "Plexus-Length";
+
+        /// <summary>The cumulative credit header.</summary>
+        public const string Credit = "Plexus-Credit";
+
+        /// <summary>The error code header.</summary>
+        public const string ErrorCode = "Plexus-Error-Code";
+
+        /// <summary>The refused marker.</summary>
+        public const string Refused = "Plexus-Refused";
+
+        /// <summary>The request id header.</summary>
+        public const string RequestId = "Plexus-Request-Id";
+
+        /// <summary>The deadline header.</summary>
+        public const string Deadline = "Plexus-Deadline";
+
+        /// <summary>The window header.</summary>
+        public const string Window = "Plexus-Window";
+
+        /// <summary>The keep-alive header.</summary>
+        public const string KeepAlive = "Plexus-Keepalive";
+
+        /// <summary>See <see cref="Kind.Data"/>.</summary>
+        public const string Data = "data";
+
+        /// <summary>See <see cref="Kind.Part"/>.</summary>
+        public const string Part = "part";
+
+        /// <summary>See <see cref="Kind.End"/>.</summary>
+        public const string End = "end";
+
+        /// <summary>See <see cref="Kind.Last"/>.</summary>
+        public const string Last = "last";
+
+        /// <summary>See <see cref="Kind.Error"/>.</summary>
+        public const string Error = "error";
+
+        /// <summary>See <see cref="Kind.Pong"/>.</summary>
+        public const string Pong = "pong";
+
+        /// <summary>See <see cref="Kind.CreditKind"/>.</summary>
+        public const string CreditKind = "credit";
+
+        /// <summary>See <see cref="Kind.Cancel"/>.</summary>
+        public const string Cancel = "cancel";
+
+        /// <summary>See <see cref="Kind.Ping"/>.</summary>
+        public const string Ping = "ping";
+    }
+
+    // Sequence numbers and credits repeat; most frames need no new string for them.
+    private static readonly string[] SmallNumbers = CreateSmallNumbers(1024);
+
+    /// <summary>
+    /// Fills <paramref name="headers"/> (cleared first) with a frame's headers: its kind and up to two numbers. The NATS
+    /// client writes headers before a publish returns, so one object per sender is reused for every frame.
+    /// </summary>
+    /// <param name="headers">The sender's headers object.</param>
+    /// <param name="kind">The frame kind (<see cref="Names"/>).</param>
+    /// <param name="name1">A header name, or <see langword="null"/>.</param>
     /// <param name="value1">Its value.</param>
-    /// <param name="name2">A second header name, or empty.</param>
+    /// <param name="name2">A second header name, or <see langword="null"/>.</param>
     /// <param name="value2">Its value.</param>
     /// <param name="refused">Whether to mark an error frame as refused before any work.</param>
-    /// <returns>The block's length.</returns>
-    public static int Small(Span<byte> destination, ReadOnlySpan<byte> kind, ReadOnlySpan<byte> name1 = default, long value1 = 0, ReadOnlySpan<byte> name2 = default, long value2 = 0, bool refused = false)
+    /// <returns><paramref name="headers"/>.</returns>
+    public static NatsHeaders Headers(NatsHeaders headers, string kind, string? name1 = null, long value1 = 0, string? name2 = null, long value2 = 0, bool refused = false)
     {
-        var n = 0;
-        Put(destination, ref n, "NATS/1.0\r\n"u8);
-        Put(destination, ref n, Frame);
-        Put(destination, ref n, ": "u8);
-        Put(destination, ref n, kind);
-        Put(destination, ref n, "\r\n"u8);
-        if (!name1.IsEmpty)
+        headers.Clear();
+        headers[Names.Frame] = kind;
+        if (name1 is not null)
         {
-            PutNumber(destination, ref n, name1, value1);
+            headers[name1] = Number(value1);
         }
 
-        if (!name2.IsEmpty)
+        if (name2 is not null)
         {
-            PutNumber(destination, ref n, name2, value2);
+            headers[name2] = Number(value2);
         }
 
         if (refused)
         {
-            PutNumber(destination, ref n, Refused, 1);
+            headers[Names.Refused] = "1";
         }
 
-        Put(destination, ref n, "\r\n"u8);
-        return n;
+        return headers;
     }
+
+    /// <summary>A number as a header value.</summary>
+    /// <param name="value">The number.</param>
+    /// <returns>Its decimal text.</returns>
+    public static string Number(long value) =>
+        value >= 0 && value < SmallNumbers.Length ? SmallNumbers[value] : value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The header block as one span: the buffer's own when contiguous, else copied into <paramref name="scratch"/> or a rented array.</summary>
     /// <param name="headers">The block.</param>
@@ -154,18 +249,14 @@ internal static class NatsWire
     /// <returns><see langword="true"/> when equal.</returns>
     public static bool Is(ReadOnlySpan<byte> name, ReadOnlySpan<byte> expected) => Ascii.EqualsIgnoreCase(name, expected);
 
-    private static void Put(Span<byte> destination, ref int n, ReadOnlySpan<byte> bytes)
+    private static string[] CreateSmallNumbers(int count)
     {
-        bytes.CopyTo(destination[n..]);
-        n += bytes.Length;
-    }
+        var numbers = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            numbers[i] = i.ToString(CultureInfo.InvariantCulture);
+        }
 
-    private static void PutNumber(Span<byte> destination, ref int n, ReadOnlySpan<byte> name, long value)
-    {
-        Put(destination, ref n, name);
-        Put(destination, ref n, ": "u8);
-        Utf8Formatter.TryFormat(value, destination[n..], out var written);
-        n += written;
-        Put(destination, ref n, "\r\n"u8);
+        return numbers;
     }
 }

@@ -1,15 +1,15 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using Plexus.Transport.Nats.Client;
 
 namespace Plexus.Transport.Nats;
 
 /// <summary>What a request head's NATS headers say: the transport's own headers and the caller's.</summary>
 internal sealed class RequestHead
 {
-    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, Dictionary<string, string> headers)
+    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, Dictionary<string, string> headers, bool plain = false)
     {
+        Plain = plain;
         RequestId = requestId;
         Deadline = deadline;
         Window = window;
@@ -17,6 +17,12 @@ internal sealed class RequestHead
         Length = length;
         Headers = headers;
     }
+
+    /// <summary>
+    /// Whether the request came from a plain NATS caller (no Plexus headers, just a reply subject): it is served as a
+    /// unary call whose first response message is the one NATS reply.
+    /// </summary>
+    public bool Plain { get; }
 
     /// <summary>The request id.</summary>
     public string RequestId { get; }
@@ -36,16 +42,19 @@ internal sealed class RequestHead
     /// <summary>The caller's headers.</summary>
     public Dictionary<string, string> Headers { get; }
 
-    /// <summary>Reads a request head's header block.</summary>
-    /// <param name="block">The block.</param>
+    /// <summary>
+    /// Reads a request head's header block. A message without any of the transport's headers is a plain NATS
+    /// request: its payload is the whole request, and its headers (but <c>Nats-*</c>) are the caller's.
+    /// </summary>
+    /// <param name="block">The block, empty when the message has none.</param>
+    /// <param name="payloadLength">The message's payload length: a plain request's whole length.</param>
     /// <returns>The head.</returns>
-    /// <exception cref="NatsProtocolException">A transport header is missing or malformed.</exception>
-    /// <exception cref="FormatException">The deadline is malformed.</exception>
-    public static RequestHead Read(in ReadOnlySequence<byte> block)
+    /// <exception cref="FormatException">A transport header is missing or malformed, or the deadline is malformed.</exception>
+    public static RequestHead Read(in ReadOnlySequence<byte> block, long payloadLength)
     {
         if (block.IsEmpty)
         {
-            throw new NatsProtocolException("The request has no headers; it was not sent by a Plexus client.");
+            return new RequestHead(PlainRequestId(), null, 0, 0, payloadLength, [], plain: true);
         }
 
         var bytes = block.IsSingleSegment ? block.FirstSpan : block.ToArray();
@@ -84,16 +93,63 @@ internal sealed class RequestHead
             }
         }
 
+        if (requestId is null && window < 0 && keepAlive < 0 && length < 0 && deadline is null)
+        {
+            return new RequestHead(PlainRequestId(), null, 0, 0, payloadLength, headers, plain: true);
+        }
+
         if (requestId is null || window < 1 || keepAlive < 1 || length < 0)
         {
-            throw new NatsProtocolException("The request lacks Plexus-Request-Id, Plexus-Window, Plexus-Keepalive or Plexus-Length.");
+            throw new FormatException("The request lacks Plexus-Request-Id, Plexus-Window, Plexus-Keepalive or Plexus-Length.");
         }
 
         return new RequestHead(requestId, deadline, window, keepAlive, length, headers);
     }
 
+    /// <summary>Whether a message lacks the head of a Plexus request (a plain NATS caller's), read without allocating.</summary>
+    /// <param name="block">The header block.</param>
+    /// <returns><see langword="true"/> when it carries no <c>Plexus-Request-Id</c>.</returns>
+    public static bool LooksPlain(in ReadOnlySequence<byte> block)
+    {
+        if (block.IsEmpty)
+        {
+            return true;
+        }
+
+        Span<byte> scratch = stackalloc byte[512];
+        var bytes = NatsWire.Contiguous(block, scratch, out var rented);
+        try
+        {
+            var reader = new NatsHeaderReader(bytes);
+            while (reader.MoveNext())
+            {
+                if (NatsWire.Is(reader.Name, NatsWire.RequestId))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (FormatException)
+        {
+            // Not a header block a Plexus client writes.
+            return true;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    // Plain callers send no request id; the node still logs and traces one.
+    private static string PlainRequestId() => Guid.NewGuid().ToString("N");
+
     private static long Number(ReadOnlySpan<byte> value, string name) =>
         NatsWire.TryNumber(value, out var number) && number >= 0
             ? number
-            : throw new NatsProtocolException($"The header {name} is not a non-negative whole number.");
+            : throw new FormatException($"The header {name} is not a non-negative whole number.");
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Plexus.Transport.Nats.Client;
 
 namespace Plexus.Transport.Nats.Tests;
 
@@ -71,65 +70,55 @@ public sealed class NatsRestartTests
     }
 
     [Fact(Timeout = 90_000)]
-    public async Task Connection_ResubscribesAndDeliversWhatWasBufferedWhileDisconnected()
+    public async Task WhileDisconnected_RequestsFailFastAndNothingWaits_ThenTheServersSubscriptionsAreRestored()
     {
         await using var nats = await NatsServerProcess.StartAsync();
-        var options = new NatsConnectionOptions
+        var options = new NatsTransportOptions
         {
-            Servers = [nats.Url],
+            Url = nats.Url.ToString(),
+            KeepAliveInterval = TimeSpan.FromMilliseconds(500),
             ReconnectWait = TimeSpan.FromMilliseconds(100),
             MaxReconnectWait = TimeSpan.FromMilliseconds(300),
-            ReconnectBufferBytes = 64 * 1024,
         };
-        await using var subscriber = new NatsConnection(options);
-        await using var publisher = new NatsConnection(options);
-        var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var reconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        publisher.Disconnected += _ => disconnected.TrySetResult();
-        publisher.Reconnected += () => reconnected.TrySetResult();
-        await subscriber.ConnectAsync(CancellationToken.None).WaitAsync(Step);
-        await publisher.ConnectAsync(CancellationToken.None).WaitAsync(Step);
-        var handler = new CollectingHandler();
-        subscriber.Subscribe("restart.test", null, handler);
-        await subscriber.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await using var harness = await TransportHarness.StartAsync(options);
+        var server = (NatsServer)harness.Server;
+        var echo = new EndpointAddress("tests", "down", "echo");
+        var instance = InstanceId.NewId();
+        harness.Server.Register(echo, instance, new EchoHandler());
+        Assert.Equal("up"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(echo, instance, "up"u8.ToArray()))));
 
         await nats.KillAsync();
-        await disconnected.Task.WaitAsync(Step);
-        Assert.Equal(NatsConnectionState.Reconnecting, publisher.State);
+        await WaitUntilAsync(() => !server.Link.IsConnected && harness.Client.Health.Status == HealthStatus.Degraded);
 
-        // Buffered while disconnected, within the bound; past it, a clear error.
-        publisher.Publish("restart.test", null, default, new ReadOnlySequence<byte>("while down"u8.ToArray()));
-        var full = Assert.Throws<NatsException>(() => publisher.Publish("restart.test", null, default, new ReadOnlySequence<byte>(new byte[128 * 1024])));
-        Assert.Equal(NatsErrorKind.BufferFull, full.Kind);
-        Assert.Contains("reconnect buffer", full.Message, StringComparison.Ordinal);
+        // Not buffered to wait out the outage: the caller hears at once that nothing was sent, and may go elsewhere.
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<PlexusException>(() => harness.Client.SendAsync(harness.Server.Address, TransportHarness.Request(echo, instance, "down"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step));
+        Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
+        Assert.True(error.BeforeFirstByte);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(2), $"The request waited {started.Elapsed} for a connection that was down.");
+        Assert.Equal(HealthStatus.Degraded, harness.Server.Health.Status);
 
         await nats.RestartAsync();
-        await reconnected.Task.WaitAsync(Step);
-        await WaitUntilAsync(() => subscriber.State == NatsConnectionState.Connected);
-        await subscriber.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await WaitUntilAsync(() => harness.Client.Health.Status == HealthStatus.Healthy && harness.Server.Health.Status == HealthStatus.Healthy);
 
-        // The buffered publish may race the subscriber's resubscription; what is published now must arrive.
-        publisher.Publish("restart.test", null, default, new ReadOnlySequence<byte>("after"u8.ToArray()));
-        string last;
-        do
-        {
-            last = (await handler.NextAsync(Step)).Text;
-        }
-        while (last != "after");
+        // The request wildcard, the control subject and the endpoint's queue subject are back without a restart.
+        Assert.Equal("again"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(echo, instance, "again"u8.ToArray()))));
+        await using var plain = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = nats.Url.ToString() });
+        var reply = await plain.RequestAsync<byte[], byte[]>(NatsAddress.EndpointSubject(options.SubjectPrefix, echo), "plain"u8.ToArray()).AsTask().WaitAsync(Step);
+        Assert.Equal("plain"u8.ToArray(), reply.Data);
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task LameDuckMode_IsReported()
+    public async Task LameDuckMode_IsReportedInHealth()
     {
         await using var nats = await NatsServerProcess.StartAsync("lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"10s\"");
-        await using var connection = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Url] });
-        var lameDuck = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.LameDuck += () => lameDuck.TrySetResult();
-        await connection.ConnectAsync(CancellationToken.None).WaitAsync(Step);
+        await using var harness = await TransportHarness.StartAsync(new NatsTransportOptions { Url = nats.Url.ToString() });
+        Assert.Equal(HealthStatus.Healthy, harness.Server.Health.Status);
 
         await nats.SignalAsync("ldm");
 
-        await lameDuck.Task.WaitAsync(Step);
+        await WaitUntilAsync(() => harness.Server.Health.Status == HealthStatus.Degraded);
+        Assert.Contains("lame-duck", harness.Server.Health.Description, StringComparison.Ordinal);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Plexus.Transport.Nats.Client;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats.Tests;
 
@@ -53,11 +53,7 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
     public async Task EndpointsRegisteredAfterStart_AreServed_ThroughTheServersOneRequestSubscription()
     {
         // A spy on the prefix sees every subject a request travels on.
-        await using var spy = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Server.Url] });
-        await spy.ConnectAsync(CancellationToken.None).WaitAsync(Step);
-        var heads = new CollectingHandler();
-        spy.Subscribe("subjects.>", null, heads);
-        await spy.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await using var heads = await NatsSpy.StartAsync(nats.Server.Url, "subjects.*.*.*.*.*");
         await using var harness = await TransportHarness.StartAsync(Options(o => o.SubjectPrefix = "subjects"));
         var serverId = NatsAddress.Parse(harness.Server.Address).ServerId;
         var dotted = new EndpointAddress("tests.a", "late", "echo.v2");
@@ -124,33 +120,32 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
     public async Task StopAccepting_WaitsForARequestWhosePayloadIsStillArriving_ThenItIsServed()
     {
         // A hand-made requester, so that the test decides when the request's second chunk is sent.
-        await using var raw = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Server.Url] });
-        await raw.ConnectAsync(CancellationToken.None).WaitAsync(Step);
-        var inbox = NatsConnection.NewInbox() + ".1";
-        var frames = new CollectingHandler();
-        raw.Subscribe(inbox, null, frames);
+        var inbox = "_INBOX.stoptest" + Guid.NewGuid().ToString("N") + ".1";
+        await using var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox);
+        var raw = frames.Connection;
         await using var harness = await TransportHarness.StartAsync(Options());
         var server = (NatsServer)harness.Server;
         var target = NatsAddress.Parse(server.Address);
         var endpoint = new EndpointAddress("tests", "stop", "chunked");
         var instance = InstanceId.NewId();
         server.Register(endpoint, instance, new EchoHandler());
-        var head = new NatsHeaderWriter().Start()
-            .Add("Plexus-Request-Id", "r1")
-            .Add("Plexus-Window", "1048576")
-            .Add("Plexus-Keepalive", "10000")
-            .Add("Plexus-Length", "6")
-            .End();
-        raw.Publish(NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId), inbox, head.Span, new ReadOnlySequence<byte>("abc"u8.ToArray()));
-        await raw.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        var head = new NatsHeaders
+        {
+            ["Plexus-Request-Id"] = "r1",
+            ["Plexus-Window"] = "1048576",
+            ["Plexus-Keepalive"] = "10000",
+            ["Plexus-Length"] = "6",
+        };
+        await raw.PublishAsync(NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId), "abc"u8.ToArray(), head, inbox);
+        await raw.PingAsync();
         await WaitUntilAsync(() => server.InFlight == 1);
 
         var stopping = server.StopAcceptingAsync(CancellationToken.None).AsTask();
         await Task.Delay(300);
         Assert.False(stopping.IsCompleted, "StopAcceptingAsync completed while an admitted request had not been dispatched.");
 
-        var part = new NatsHeaderWriter().Start().Add("Plexus-Frame", "part").Add("Plexus-Seq", "1").End();
-        raw.Publish(target.ControlSubject, inbox, part.Span, new ReadOnlySequence<byte>("def"u8.ToArray()));
+        var part = new NatsHeaders { ["Plexus-Frame"] = "part", ["Plexus-Seq"] = "1" };
+        await raw.PublishAsync(target.ControlSubject, "def"u8.ToArray(), part, inbox);
         await stopping.WaitAsync(Step);
 
         var answer = await frames.NextAsync(Step);
@@ -199,7 +194,7 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
 
         var reply = Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, payload)));
 
-        Assert.Equal(1024 * 1024, ((NatsServer)harness.Server).Connection.MaxPayload);
+        Assert.Equal(1024 * 1024, ((NatsServer)harness.Server).Link.MaxPayload);
         Assert.Equal(payload.Length, reply.Length);
         Assert.Equal(SHA256.HashData(payload), SHA256.HashData(reply));
     }
@@ -208,11 +203,7 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
     public async Task OneMessageAnswer_TravelsAsOneLastFrame()
     {
         // A spy on every inbox sees the frames the server sends back.
-        await using var spy = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Server.Url] });
-        await spy.ConnectAsync(CancellationToken.None).WaitAsync(Step);
-        var frames = new CollectingHandler();
-        spy.Subscribe("_INBOX.>", null, frames);
-        await spy.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await using var frames = await NatsSpy.StartAsync(nats.Server.Url, "_INBOX.>");
         await using var harness = await TransportHarness.StartAsync(Options());
         var endpoint = new EndpointAddress("tests", "last", Guid.NewGuid().ToString("N")[..12]);
         var instance = InstanceId.NewId();
@@ -225,7 +216,7 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
         Assert.Equal("last", frame.Headers["Plexus-Frame"]);
         Assert.Equal("0", frame.Headers["Plexus-Seq"]);
         Assert.Equal("only", frame.Text);
-        await spy.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await frames.Connection.PingAsync();
         Assert.False(frames.TryNext(out var more), $"a second frame: {more?.Headers.GetValueOrDefault("Plexus-Frame")}");
     }
 
@@ -253,12 +244,22 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
     public async Task MissingFrame_IsReportedAsAGap()
     {
         // A hand-made "server" that skips frame 1: the client must say so, not deliver a stream with a hole.
-        await using var raw = new NatsConnection(new NatsConnectionOptions { Servers = [nats.Server.Url] });
-        await raw.ConnectAsync(CancellationToken.None).WaitAsync(Step);
+        await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString() });
+        await raw.ConnectAsync();
         var endpoint = new EndpointAddress("tests", "gap", Guid.NewGuid().ToString("N")[..12]);
         var instance = InstanceId.NewId();
-        raw.Subscribe(NatsAddress.RequestSubject("plexus", endpoint, instance, "0123456789abcdef"), null, new GappyServer(raw));
-        await raw.FlushAsync(CancellationToken.None).WaitAsync(Step);
+        await using var heads = await raw.SubscribeCoreAsync<byte[]>(NatsAddress.RequestSubject("plexus", endpoint, instance, "0123456789abcdef"));
+        await raw.PingAsync();
+        var gappy = Task.Run(async () =>
+        {
+            // Frames 0 and 2, never 1.
+            var head = await heads.Msgs.ReadAsync();
+            foreach (var seq in new[] { 0, 2 })
+            {
+                var frame = new NatsHeaders { ["Plexus-Frame"] = "data", ["Plexus-Seq"] = seq.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+                await raw.PublishAsync(head.ReplyTo!, Encoding.UTF8.GetBytes($"frame {seq}"), frame);
+            }
+        });
         await using var client = new NatsTransportFactory(Options(), ArrayPool<byte>.Shared).CreateClient();
         var address = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/0123456789abcdef");
 
@@ -271,6 +272,8 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
             Assert.Equal(PlexusErrorCode.ProtocolError, error.Code);
             Assert.Contains("frame 1", error.Message, StringComparison.Ordinal);
         }
+
+        await gappy.WaitAsync(Step);
     }
 
     [Fact(Timeout = 60_000)]
@@ -297,7 +300,11 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
             KeepAliveInterval = TimeSpan.Zero,
             Token = "t",
             User = "u",
-            QueueGroup = "workers",
+            QueueGroup = "two words",
+            NKeyFile = "/nonexistent/user.nk",
+            ReconnectBufferBytes = 1024,
+            MaxRequestBytesInFlight = 1024,
+            ServiceVersion = "v1",
         };
 
         var problems = string.Join("\n", options.Validate());
@@ -308,6 +315,10 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
         Assert.Contains("Plexus:Transports:Nats:KeepAliveInterval", problems, StringComparison.Ordinal);
         Assert.Contains("Plexus:Transports:Nats:Token", problems, StringComparison.Ordinal);
         Assert.Contains("Plexus:Transports:Nats:QueueGroup", problems, StringComparison.Ordinal);
+        Assert.Contains("Plexus:Transports:Nats:NKeyFile is '/nonexistent/user.nk', which does not exist", problems, StringComparison.Ordinal);
+        Assert.Contains("Plexus:Transports:Nats:ReconnectBufferBytes is no longer used", problems, StringComparison.Ordinal);
+        Assert.Contains("Plexus:Transports:Nats:MaxRequestBytesInFlight", problems, StringComparison.Ordinal);
+        Assert.Contains("Plexus:Transports:Nats:ServiceVersion", problems, StringComparison.Ordinal);
         Assert.Empty(new NatsTransportOptions().Validate());
         Assert.Throws<ArgumentException>(() => new NatsTransportFactory(options, ArrayPool<byte>.Shared));
     }
@@ -375,19 +386,6 @@ public sealed class NatsTransportTests(NatsServerFixture nats) : IClassFixture<N
             await Release.Task.WaitAsync(request.RequestAborted);
             responses.WriteMessage("second"u8);
             await responses.FlushAsync(request.RequestAborted);
-        }
-    }
-
-    private sealed class GappyServer(NatsConnection connection) : INatsMessageHandler
-    {
-        public void OnMessage(in NatsMessage message)
-        {
-            var reply = Encoding.UTF8.GetString(message.ReplyTo);
-            foreach (var seq in new[] { 0, 2 })
-            {
-                var headers = new NatsHeaderWriter().Start().Add("Plexus-Frame", "data").Add("Plexus-Seq", seq.ToString(System.Globalization.CultureInfo.InvariantCulture)).End();
-                connection.Publish(reply, null, headers.Span, new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes($"frame {seq}")));
-            }
         }
     }
 }

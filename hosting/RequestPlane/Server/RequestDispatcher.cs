@@ -21,6 +21,7 @@ public sealed class RequestDispatcher : IRequestDispatcher
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private TaskCompletionSource? _idle;
+    private IReadOnlyDictionary<EndpointAddress, InstanceId> _served = new Dictionary<EndpointAddress, InstanceId>();
     private int _inFlight;
     private volatile bool _draining;
 
@@ -41,6 +42,12 @@ public sealed class RequestDispatcher : IRequestDispatcher
     /// <summary>Whether <see cref="DrainAsync"/> has begun: new requests are refused.</summary>
     public bool IsDraining => _draining;
 
+    /// <inheritdoc />
+    public IReadOnlyDictionary<EndpointAddress, InstanceId> Endpoints => Volatile.Read(ref _served);
+
+    /// <inheritdoc />
+    public event EventHandler? EndpointsChanged;
+
     /// <summary>Serves <paramref name="endpoint"/> as instance <paramref name="instance"/> with <paramref name="handler"/>.</summary>
     /// <param name="endpoint">The endpoint.</param>
     /// <param name="instance">The instance id requests must name; a request naming another id is refused as unavailable.</param>
@@ -53,12 +60,23 @@ public sealed class RequestDispatcher : IRequestDispatcher
         {
             throw new InvalidOperationException($"{endpoint} is already served here; unregister it first.");
         }
+
+        Changed();
     }
 
     /// <summary>Stops serving an endpoint: new requests to it are refused, in-flight ones finish.</summary>
     /// <param name="endpoint">The endpoint.</param>
     /// <returns><see langword="true"/> if it was registered.</returns>
-    public bool Unregister(EndpointAddress endpoint) => _endpoints.TryRemove(endpoint, out _);
+    public bool Unregister(EndpointAddress endpoint)
+    {
+        if (!_endpoints.TryRemove(endpoint, out _))
+        {
+            return false;
+        }
+
+        Changed();
+        return true;
+    }
 
     /// <inheritdoc />
     public PlexusException? Admit(EndpointAddress endpoint, InstanceId instance)
@@ -286,6 +304,23 @@ public sealed class RequestDispatcher : IRequestDispatcher
         Client,
         Deadline,
         Stopping,
+    }
+
+    // A new snapshot for readers of Endpoints (changes are rare; reads need no lock), then the event.
+    private void Changed()
+    {
+        lock (_gate)
+        {
+            var served = new Dictionary<EndpointAddress, InstanceId>(_endpoints.Count);
+            foreach (var (endpoint, registration) in _endpoints)
+            {
+                served[endpoint] = registration.Instance;
+            }
+
+            Volatile.Write(ref _served, served);
+        }
+
+        EndpointsChanged?.Invoke(this, EventArgs.Empty);
     }
 
     private readonly record struct Registration(InstanceId Instance, IEndpointHandler Handler);

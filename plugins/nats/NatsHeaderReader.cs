@@ -1,4 +1,4 @@
-namespace Plexus.Transport.Nats.Client;
+namespace Plexus.Transport.Nats;
 
 /// <summary>
 /// Reads a NATS header block (<c>NATS/1.0[ status[ description]]\r\n</c>, then <c>Name: value\r\n</c> lines, then a
@@ -12,13 +12,13 @@ internal ref struct NatsHeaderReader
 
     /// <summary>Starts reading a header block.</summary>
     /// <param name="block">The whole block.</param>
-    /// <exception cref="NatsProtocolException">The block does not start with a valid status line.</exception>
+    /// <exception cref="FormatException">The block does not start with a valid status line.</exception>
     public NatsHeaderReader(ReadOnlySpan<byte> block)
     {
         var lineEnd = block.IndexOf("\r\n"u8);
         if (lineEnd < 0 || !block.StartsWith(Version))
         {
-            throw new NatsProtocolException("A message's header block does not start with a 'NATS/1.0' status line.");
+            throw new FormatException("A message's header block does not start with a 'NATS/1.0' status line.");
         }
 
         var status = block[Version.Length..lineEnd].TrimStart((byte)' ');
@@ -30,7 +30,7 @@ internal ref struct NatsHeaderReader
             var code = space < 0 ? status : status[..space];
             if (code.Length != 3 || !int.TryParse(code, out var value))
             {
-                throw new NatsProtocolException("A message's header block has a status line with an invalid status code.");
+                throw new FormatException("A message's header block has a status line with an invalid status code.");
             }
 
             Status = value;
@@ -56,7 +56,7 @@ internal ref struct NatsHeaderReader
 
     /// <summary>Moves to the next header.</summary>
     /// <returns><see langword="false"/> at the blank line that ends the block.</returns>
-    /// <exception cref="NatsProtocolException">A header line is malformed.</exception>
+    /// <exception cref="FormatException">A header line is malformed.</exception>
     public bool MoveNext()
     {
         var lineEnd = _rest.IndexOf("\r\n"u8);
@@ -72,7 +72,7 @@ internal ref struct NatsHeaderReader
         var colon = line.IndexOf((byte)':');
         if (colon <= 0)
         {
-            throw new NatsProtocolException("A message's header block has a line without 'name: value'.");
+            throw new FormatException("A message's header block has a line without 'name: value'.");
         }
 
         Name = line[..colon];
