@@ -28,6 +28,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
 fi
 
+# node and npm: the NATS tests call the server with the official JavaScript client (nats.js), which they install with
+# npm on first use. Checked by command rather than listed above: Node.js may come from elsewhere (NodeSource, nvm),
+# and Debian's npm would conflict with it.
+node_missing=()
+command -v node >/dev/null || node_missing+=(nodejs)
+command -v npm >/dev/null || node_missing+=(npm)
+if [ ${#node_missing[@]} -gt 0 ]; then
+  echo "Installing missing Debian packages: ${node_missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${node_missing[@]}"
+fi
+
 command -v dotnet >/dev/null || { echo "dotnet is not on PATH: install the .NET 10 SDK." >&2; exit 1; }
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
