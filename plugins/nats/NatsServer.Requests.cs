@@ -10,6 +10,10 @@ internal sealed partial class NatsServer
     // A Plexus client's reply subjects are _INBOX.<22 characters>.<n>; a subject past this is not from one.
     private const int MaxReplyTo = 512;
 
+    // What a request costs the budget beyond its payload: its exchange, its handler's state. It bounds the number of
+    // small requests held at once as the payload bounds the bytes of large ones.
+    private const long RequestOverheadBytes = 1024;
+
     // The longest request subject: a long prefix, three 64-character segments and two 16-digit ids.
     private const int MaxSubject = 1024;
 
@@ -160,7 +164,7 @@ internal sealed partial class NatsServer
             return Refuse(replyTo, plain, PlexusErrorCode.ProtocolError, $"The request carries {payload.Length} bytes but announces {head.Length}.");
         }
 
-        if (!TryReserve(head.Length, out var held))
+        if (!TryReserve(head.Length + RequestOverheadBytes, out var held))
         {
             return Refuse(
                 replyTo,
@@ -210,11 +214,6 @@ internal sealed partial class NatsServer
     private bool TryReserve(long length, out long held)
     {
         held = Interlocked.Read(ref _requestBytes);
-        if (length == 0)
-        {
-            return true;
-        }
-
         while (true)
         {
             if (held + length > _options.MaxRequestBytesInFlight)

@@ -271,7 +271,7 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
             _pool.Return(exchange.Payload);
         }
 
-        Interlocked.Add(ref _requestBytes, -exchange.Length);
+        Interlocked.Add(ref _requestBytes, -(exchange.Length + RequestOverheadBytes));
     }
 
     // The request was handed to the dispatcher or dropped before that: a stop no longer waits for it.

@@ -81,9 +81,10 @@ internal sealed class NatsTransportOptions
     public long MaxPendingBytes { get; set; } = 8L * 1024 * 1024;
 
     /// <summary>
-    /// Request bytes a server holds at once across every request whose payload it is receiving or whose handler runs.
-    /// A request that would go over is refused as <c>Overloaded</c> from its head, before any payload is buffered, so
-    /// its caller tries another instance. At least <see cref="MaxPayloadBytes"/>. Default 512 MiB.
+    /// Request bytes a server holds at once across every request whose payload it is receiving or whose handler runs,
+    /// each request counted as its payload plus 1 KiB. A request that would go over is refused as <c>Overloaded</c>
+    /// from its head, before any payload is buffered, so its caller tries another instance. More than
+    /// <see cref="MaxPayloadBytes"/>. Default 512 MiB.
     /// </summary>
     public long MaxRequestBytesInFlight { get; set; } = 512L * 1024 * 1024;
 
@@ -225,9 +226,9 @@ internal sealed class NatsTransportOptions
             problems.Add($"{Key(nameof(MaxPayloadBytes))} is {MaxPayloadBytes}; it must be between 1 and {Array.MaxLength} bytes.");
         }
 
-        if (MaxRequestBytesInFlight < MaxPayloadBytes)
+        if (MaxRequestBytesInFlight <= MaxPayloadBytes)
         {
-            problems.Add($"{Key(nameof(MaxRequestBytesInFlight))} is {MaxRequestBytesInFlight}; it must be at least {Key(nameof(MaxPayloadBytes))} ({MaxPayloadBytes}), or the largest request could never be served.");
+            problems.Add($"{Key(nameof(MaxRequestBytesInFlight))} is {MaxRequestBytesInFlight}; it must be more than {Key(nameof(MaxPayloadBytes))} ({MaxPayloadBytes}), or the largest request could never be served.");
         }
 
         if (WindowBytes < 64 * 1024)
