@@ -20,7 +20,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
     private readonly string _inbox;
     private readonly ConcurrentDictionary<long, NatsResponseStream> _streams = new();
     private readonly ConcurrentDictionary<Uri, NatsAddress> _addresses = new();
-    private readonly Task _connecting;
+    private readonly Lock _connectGate = new();
+    private Task _connecting;
+    private long _connectFailedAt;
 
     // NATS.Client.Core holds subscriptions weakly: one nobody references stops receiving when it is collected.
     private NatsSubscription? _inboxSubscription;
@@ -40,8 +42,7 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         // request/reply muxer, and this subscription is a wildcard.
         _inbox = "_INBOX." + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22);
         _link.Disconnected += OnDisconnected;
-        _connecting = ConnectAsync();
-        _connecting.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        _connecting = StartConnecting();
         var period = TimeSpan.FromMilliseconds(Math.Max(10, options.KeepAliveInterval.TotalMilliseconds / 2));
         _sweep = new Timer(static s => ((NatsClient)s!).Sweep(), this, period, period);
     }
@@ -62,12 +63,12 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
                 return new TransportHealth(HealthStatus.Unhealthy, "The NATS client was disposed.");
             }
 
-            if (_connecting.IsFaulted)
+            if (Volatile.Read(ref _connecting).IsFaulted)
             {
                 return new TransportHealth(HealthStatus.Unhealthy, $"Not connected to NATS: {_link.LastError} Check {NatsTransportOptions.Key(nameof(NatsTransportOptions.Url))}, the credentials, and that nats-server runs.");
             }
 
-            if (_link.IsConnected || !_connecting.IsCompleted)
+            if (_link.IsConnected || !Volatile.Read(ref _connecting).IsCompleted)
             {
                 return _link.LameDuck
                     ? new TransportHealth(HealthStatus.Degraded, "nats-server is in lame-duck mode; the connection moves to another server when it closes.")
@@ -205,7 +206,7 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
     private async Task ConnectAsync()
     {
         await _link.ConnectAsync(CancellationToken.None).ConfigureAwait(false);
-        _inboxSubscription = await _link.SubscribeAsync(_inbox + ".*", null, this, CancellationToken.None).ConfigureAwait(false);
+        _inboxSubscription ??= await _link.SubscribeAsync(_inbox + ".*", null, this, CancellationToken.None).ConfigureAwait(false);
     }
 
     private async Task SendPartsAsync(NatsResponseStream stream, string control, ReadOnlySequence<byte> rest, long maxPayload, CancellationToken cancellationToken)
@@ -267,11 +268,40 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         }
     }
 
+    private Task StartConnecting()
+    {
+        var connecting = ConnectAsync();
+        connecting.ContinueWith(
+            static (t, s) =>
+            {
+                _ = t.Exception;
+                Volatile.Write(ref ((NatsClient)s!)._connectFailedAt, Environment.TickCount64);
+            },
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnFaulted,
+            TaskScheduler.Default);
+        return connecting;
+    }
+
     private async Task ConnectedAsync(CancellationToken cancellationToken)
     {
+        Task connecting;
+        lock (_connectGate)
+        {
+            // NATS.Client.Core reconnects a connection it once had, not one it never got: a client whose first
+            // attempt failed (nats-server not up yet) tries again, at most once per ReconnectWait.
+            if (_connecting.IsFaulted && Environment.TickCount64 - Volatile.Read(ref _connectFailedAt) >= _options.ReconnectWait.TotalMilliseconds)
+            {
+                _connecting = StartConnecting();
+            }
+
+            connecting = _connecting;
+        }
+
         try
         {
-            await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (NatsException exception)
         {

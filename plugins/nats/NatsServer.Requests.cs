@@ -241,7 +241,7 @@ internal sealed partial class NatsServer
             return false;
         }
 
-        Span<byte> bytes = stackalloc byte[MaxSubject * 3];
+        Span<byte> bytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(subject.Length)];
         var length = Encoding.UTF8.GetBytes(subject, bytes);
         return NatsAddress.TrySplitRequestSubject(bytes[..length], _prefix.Length, out var tokens, out instance)
             && _names.TryRead(tokens, out endpoint, out kept);

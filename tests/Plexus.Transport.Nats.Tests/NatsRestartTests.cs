@@ -109,6 +109,54 @@ public sealed class NatsRestartTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task ClientWhoseFirstConnectFailed_ConnectsOnALaterRequest_OnceNatsIsUp()
+    {
+        await using var nats = await NatsServerProcess.StartAsync();
+        var options = new NatsTransportOptions { Url = nats.Url.ToString(), ReconnectWait = TimeSpan.FromMilliseconds(100), ConnectTimeout = TimeSpan.FromSeconds(1) };
+        await nats.KillAsync();
+        var factory = new NatsTransportFactory(options, ArrayPool<byte>.Shared);
+        await using var client = factory.CreateClient();
+        var echo = new EndpointAddress("tests", "late", "echo");
+        var instance = InstanceId.NewId();
+
+        var down = await Assert.ThrowsAsync<PlexusException>(() => client.SendAsync(new Uri($"nats://127.0.0.1:{nats.Port}/plexus/0123456789abcdef"), TransportHarness.Request(echo, instance, "x"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step));
+        Assert.Equal(PlexusErrorCode.Unavailable, down.Code);
+        Assert.True(down.BeforeFirstByte);
+        Assert.Equal(HealthStatus.Unhealthy, client.Health.Status);
+
+        await nats.RestartAsync();
+        await using var server = factory.CreateServer();
+        await server.StartAsync(CancellationToken.None).AsTask().WaitAsync(Step);
+        server.Register(echo, instance, new EchoHandler());
+
+        // A later request starts a new attempt; no restart of the node.
+        List<byte[]>? reply = null;
+        var giveUp = DateTime.UtcNow + Step;
+        while (reply is null)
+        {
+            try
+            {
+                var stream = await client.SendAsync(server.Address, TransportHarness.Request(echo, instance, "late"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step);
+                await using (stream)
+                {
+                    reply = [];
+                    while (await stream.MoveNextAsync().AsTask().WaitAsync(Step))
+                    {
+                        reply.Add(stream.Current.ToArray());
+                    }
+                }
+            }
+            catch (PlexusException exception) when (exception.Code == PlexusErrorCode.Unavailable && DateTime.UtcNow < giveUp)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.Equal("late"u8.ToArray(), Assert.Single(reply));
+        Assert.Equal(HealthStatus.Healthy, client.Health.Status);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task LameDuckMode_IsReportedInHealth()
     {
         await using var nats = await NatsServerProcess.StartAsync("lame_duck_duration: \"30s\"\nlame_duck_grace_period: \"10s\"");
