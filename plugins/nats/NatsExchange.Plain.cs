@@ -23,7 +23,8 @@ internal sealed partial class NatsExchange
                 throw ErrorForHandler();
             }
 
-            if (message.Length > _link.MaxPayload - HeaderRoom)
+            // The reply carries no headers: the whole of max_payload is the message's.
+            if (message.Length > _link.MaxPayload)
             {
                 var tooLarge = new PlexusException(
                     PlexusErrorCode.PayloadTooLarge,
