@@ -3,7 +3,10 @@ namespace Plexus.Bench;
 /// <summary>What the transport under test is compared with in the same run, in table order.</summary>
 internal enum BenchBaseline
 {
-    /// <summary>The NATS text protocol on plain sockets through the same nats-server: the floor of a transport over NATS.</summary>
+    /// <summary>
+    /// Plain NATS request/reply through the same nats-server on the official client, NATS.Client.Core 3.3.2, doing the
+    /// least it can: the floor of a transport over NATS.
+    /// </summary>
     NatsRaw,
 
     /// <summary>

@@ -1,177 +1,131 @@
 using System.Buffers.Binary;
-using System.Buffers.Text;
+using System.Threading.Channels;
+using NATS.Client.Core;
 
 namespace Plexus.Bench;
 
 /// <summary>
-/// The nats-raw server side: one connection subscribed to the unary, stream and bulk subjects, answering on each
-/// message's reply subject. Every request in a received chunk is answered into one output buffer, sent once per
-/// chunk; stream messages are packed into 64 KiB sends; bulk chunks are counted as they arrive, never copied.
+/// The nats-raw server side: one NATS.Client.Core connection subscribed to the unary, stream and bulk subjects with
+/// <see cref="INatsConnection.SubscribeCoreAsync{T}"/>, one loop per subscription reading its channel and answering
+/// on each message's reply subject with the client's raw serializer. Payloads are never copied out of the read
+/// buffer (<see cref="NatsRawLength"/>): requests and bulk chunks are only counted.
 /// </summary>
-internal sealed class NatsRawResponder
+internal sealed class NatsRawResponder : IAsyncDisposable
 {
-    public const int UnarySid = 1;
-    public const int StreamSid = 2;
-    public const int BulkSid = 3;
+    private static readonly NatsRawSerializer<ReadOnlyMemory<byte>> Raw = NatsRawSerializer<ReadOnlyMemory<byte>>.Default;
 
-    private const int OutputBytes = 64 * 1024;
-
-    // Longer than any reply subject plus the PUB line around it; a subject that does not fit is refused.
-    private const int MaxReplyBytes = 1024;
-
-    private readonly NatsRawConnection _connection;
-    private readonly byte[] _out = new byte[OutputBytes];
-    private readonly byte[] _ackReply = new byte[MaxReplyBytes];
-    private readonly byte[] _ack = new byte[BenchSizes.BulkAckBytes];
+    private readonly NatsConnection _connection;
+    private readonly INatsSub<int> _unary;
+    private readonly INatsSub<int> _stream;
+    private readonly INatsSub<int> _bulk;
+    private readonly CancellationTokenSource _stopping = new();
     private readonly byte[] _message = new byte[BenchSizes.StreamMessageBytes];
-    private int _outLength;
+    private readonly byte[] _ack = new byte[BenchSizes.BulkAckBytes];
+    private Task _serving = Task.CompletedTask;
 
-    public NatsRawResponder(NatsRawConnection connection) => _connection = connection;
-
-    /// <summary>Serves until the connection closes or <paramref name="stopping"/> fires.</summary>
-    public async Task RunAsync(CancellationToken stopping)
+    private NatsRawResponder(NatsConnection connection, INatsSub<int> unary, INatsSub<int> stream, INatsSub<int> bulk)
     {
-        var connection = _connection;
-        long bulkReceived = 0;
-        long skip = 0;
-        var ackReplyLength = -1;
-        while (true)
+        _connection = connection;
+        _unary = unary;
+        _stream = stream;
+        _bulk = bulk;
+    }
+
+    /// <summary>
+    /// Subscribes the three subjects and starts answering. Returns once the server has the subscriptions: the
+    /// <c>PING</c> after the <c>SUB</c>s is answered only after them, so a caller on another connection never meets
+    /// "no responders".
+    /// </summary>
+    public static async Task<NatsRawResponder> StartAsync(NatsConnection connection, string unarySubject, string streamSubject, string bulkSubject, CancellationToken cancellationToken)
+    {
+        var unary = await connection.SubscribeCoreAsync(unarySubject, serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
+        var stream = await connection.SubscribeCoreAsync(streamSubject, serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
+        var bulk = await connection.SubscribeCoreAsync(bulkSubject, serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
+        await connection.PingAsync(cancellationToken);
+
+        var responder = new NatsRawResponder(connection, unary, stream, bulk);
+        var stopping = responder._stopping.Token;
+        responder._serving = Task.WhenAll(
+            Task.Run(() => responder.ServeUnaryAsync(stopping), CancellationToken.None),
+            Task.Run(() => responder.ServeStreamAsync(stopping), CancellationToken.None),
+            Task.Run(() => responder.ServeBulkAsync(stopping), CancellationToken.None));
+        return responder;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
         {
-            while (true)
+            await _unary.DisposeAsync();
+            await _stream.DisposeAsync();
+            await _bulk.DisposeAsync();
+            await _serving.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or ChannelClosedException or NatsException or InvalidDataException or TimeoutException)
+        {
+            // The loops end with their subscriptions; what went wrong on the way was reported by the client side.
+        }
+
+        _stopping.Dispose();
+    }
+
+    // 64 bytes back per request, one publish each: the client's write loop batches what piles up meanwhile.
+    private async Task ServeUnaryAsync(CancellationToken stopping)
+    {
+        var reader = _unary.Msgs;
+        while (await reader.WaitToReadAsync(stopping))
+        {
+            while (reader.TryRead(out var msg))
             {
-                if (skip > 0)
+                if (msg.Data != BenchSizes.UnaryRequestBytes)
                 {
-                    // Inside a bulk chunk: count it and drop it.
-                    var n = (int)Math.Min(skip, connection.Buffered);
-                    connection.Consume(n);
-                    skip -= n;
-                    if (skip > 0)
-                    {
-                        break;
-                    }
-
-                    if (ackReplyLength >= 0)
-                    {
-                        await ReserveAsync(ackReplyLength + 64, stopping);
-                        BinaryPrimitives.WriteInt64LittleEndian(_ack, bulkReceived);
-                        AppendPub(_ackReply.AsSpan(0, ackReplyLength), _ack);
-                        bulkReceived = 0;
-                        ackReplyLength = -1;
-                    }
-
-                    continue;
+                    throw new InvalidDataException($"The unary request has {msg.Data} bytes.");
                 }
 
-                if (!connection.TryReadMsg(out var msg))
-                {
-                    break;
-                }
-
-                if (msg.ReplyLength > MaxReplyBytes)
-                {
-                    throw new InvalidDataException($"A reply subject of {msg.ReplyLength} bytes is longer than {BenchNames.NatsRaw} handles.");
-                }
-
-                if (msg.Sid == BulkSid)
-                {
-                    // The last chunk of a transfer carries the reply subject: acknowledge once it is all in.
-                    if (msg.ReplyLength > 0)
-                    {
-                        connection.Span.Slice(msg.ReplyOffset, msg.ReplyLength).CopyTo(_ackReply);
-                        ackReplyLength = msg.ReplyLength;
-                    }
-
-                    connection.Consume(msg.LineLength);
-                    bulkReceived += msg.Size;
-                    skip = msg.Size + 2L;
-                    continue;
-                }
-
-                if (connection.Buffered < msg.FrameLength)
-                {
-                    break;
-                }
-
-                if (msg.Sid == UnarySid)
-                {
-                    if (msg.Size != BenchSizes.UnaryRequestBytes)
-                    {
-                        throw new InvalidDataException($"The unary request has {msg.Size} bytes.");
-                    }
-
-                    await ReserveAsync(msg.ReplyLength + 32 + BenchSizes.UnaryResponseBytes, stopping);
-                    AppendPub(connection.Span.Slice(msg.ReplyOffset, msg.ReplyLength), BenchPayloads.UnaryResponse.Span);
-                    connection.Consume(msg.FrameLength);
-                }
-                else if (msg.Sid == StreamSid)
-                {
-                    var reply = connection.Span.Slice(msg.ReplyOffset, msg.ReplyLength).ToArray();
-                    connection.Consume(msg.FrameLength);
-                    await StreamAsync(reply, stopping);
-                }
-                else
-                {
-                    connection.Consume(msg.FrameLength);
-                }
+                await msg.ReplyAsync(BenchPayloads.UnaryResponse, serializer: Raw, cancellationToken: stopping);
             }
-
-            await FlushAsync(stopping);
-            await connection.FillAsync(stopping);
         }
     }
 
-    // 100,000 PUBs of 16 bytes to the caller's inbox, packed into 64 KiB sends. The reply subject array is one
-    // allocation per stream of 100,000 messages.
-    private async Task StreamAsync(byte[] reply, CancellationToken stopping)
+    // 100,000 publishes of 16 bytes to the caller's reply subject; the count is the only end the caller gets, as NATS
+    // core has no end of stream. The message buffer is reused: a publish has copied it into the write buffer by the time it completes.
+    private async Task ServeStreamAsync(CancellationToken stopping)
     {
+        var reader = _stream.Msgs;
         var message = _message;
-        for (long i = 0; i < BenchSizes.StreamMessages; i++)
+        while (await reader.WaitToReadAsync(stopping))
         {
-            if (OutputBytes - _outLength < reply.Length + 32 + BenchSizes.StreamMessageBytes)
+            while (reader.TryRead(out var msg))
             {
-                await FlushAsync(stopping);
+                var replyTo = msg.ReplyTo ?? throw new InvalidDataException("A stream request came without a reply subject.");
+                for (long i = 0; i < BenchSizes.StreamMessages; i++)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(message, i);
+                    await _connection.PublishAsync(replyTo, (ReadOnlyMemory<byte>)message, serializer: Raw, cancellationToken: stopping);
+                }
             }
-
-            BinaryPrimitives.WriteInt64LittleEndian(message, i);
-            AppendPub(reply, message);
         }
-
-        await FlushAsync(stopping);
     }
 
-    private async ValueTask ReserveAsync(int bytes, CancellationToken stopping)
+    // Bulk chunks are counted as they arrive; the one with a reply subject is the last of a transfer and is answered
+    // with the 8-byte count.
+    private async Task ServeBulkAsync(CancellationToken stopping)
     {
-        if (OutputBytes - _outLength < bytes)
+        var reader = _bulk.Msgs;
+        long received = 0;
+        while (await reader.WaitToReadAsync(stopping))
         {
-            await FlushAsync(stopping);
+            while (reader.TryRead(out var msg))
+            {
+                received += msg.Data;
+                if (msg.ReplyTo is not null)
+                {
+                    BinaryPrimitives.WriteInt64LittleEndian(_ack, received);
+                    received = 0;
+                    await msg.ReplyAsync((ReadOnlyMemory<byte>)_ack, serializer: Raw, cancellationToken: stopping);
+                }
+            }
         }
-    }
-
-    private async ValueTask FlushAsync(CancellationToken stopping)
-    {
-        if (_outLength > 0)
-        {
-            await _connection.SendAsync(_out.AsMemory(0, _outLength), stopping);
-            _outLength = 0;
-        }
-    }
-
-    // PUB <subject> <size>\r\n<payload>\r\n; the caller has made room.
-    private void AppendPub(ReadOnlySpan<byte> subject, ReadOnlySpan<byte> payload)
-    {
-        var output = _out.AsSpan(_outLength);
-        "PUB "u8.CopyTo(output);
-        var at = 4;
-        subject.CopyTo(output[at..]);
-        at += subject.Length;
-        output[at++] = (byte)' ';
-        Utf8Formatter.TryFormat(payload.Length, output[at..], out var written);
-        at += written;
-        "\r\n"u8.CopyTo(output[at..]);
-        at += 2;
-        payload.CopyTo(output[at..]);
-        at += payload.Length;
-        "\r\n"u8.CopyTo(output[at..]);
-        _outLength += at + 2;
     }
 }

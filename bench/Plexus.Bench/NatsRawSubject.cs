@@ -1,37 +1,35 @@
-using System.Buffers.Binary;
-using System.Globalization;
-using System.Text;
+using System.Threading.Channels;
+using NATS.Client.Core;
 
 namespace Plexus.Bench;
 
 /// <summary>
-/// The floor of a transport over NATS: the NATS text protocol on plain sockets through the same nats-server, with no
-/// headers, no flow control and no framing of its own. A responder connection subscribes three subjects and answers
-/// on each message's reply subject; every client has its own connection subscribed to its own inbox.
+/// The floor of a transport over NATS: plain NATS request/reply through the same nats-server, on the official client
+/// (NATS.Client.Core 3.3.2) doing the least it can: no headers, no flow control, no framing of its own, payloads
+/// written with its raw serializer and read as their length (<see cref="NatsRawLength"/>). A responder connection
+/// subscribes three subjects and answers on each message's reply subject (<see cref="NatsRawResponder"/>); one
+/// client connection carries every caller, the stream and the bulk transfers.
 /// <list type="bullet">
-/// <item>unary: PUB of 64 bytes with the caller's inbox as reply subject, answered by one 64-byte PUB; one connection per caller.</item>
-/// <item>stream: one PUB answered by 100,000 PUBs of 16 bytes to the inbox, packed into 64 KiB sends; the client walks the MSGs one by one.</item>
-/// <item>bulk: the 64 MiB payload as PUBs of the server's <c>max_payload</c> (the last one with a reply subject), answered by an 8-byte PUB with the byte count.</item>
+/// <item>unary: <c>RequestAsync</c> of 64 bytes, answered by one 64-byte reply; concurrent callers share the client connection.</item>
+/// <item>stream: one empty publish with the client's stream inbox as reply subject, answered by 100,000 publishes of 16 bytes to it; the client reads them one by one and stops at the 100,000th.</item>
+/// <item>bulk: the 64 MiB payload as publishes of the server's <c>max_payload</c>, the last one a <c>RequestAsync</c>, answered with the 8-byte byte count.</item>
 /// </list>
 /// </summary>
 internal sealed class NatsRawSubject : IBenchSubject
 {
     public const string SubjectName = BenchNames.NatsRaw;
 
-    private const int CallerBufferBytes = 16 * 1024;
-    private const int StreamBufferBytes = 64 * 1024;
+    private static readonly NatsRawSerializer<ReadOnlyMemory<byte>> Raw = NatsRawSerializer<ReadOnlyMemory<byte>>.Default;
+
+    // No timeout of the client's own: the runner's budget decides when a transfer hangs, as for every subject.
+    private static readonly NatsSubOpts AckOpts = new() { Timeout = Timeout.InfiniteTimeSpan };
 
     private readonly Uri _server;
     private readonly string _prefix;
-    private readonly CancellationTokenSource _stopping = new();
-    private readonly byte[] _bulkAck = new byte[BenchSizes.BulkAckBytes];
-    private NatsRawConnection? _responderConnection;
-    private Task? _responding;
-    private NatsRawConnection? _streamConnection;
-    private byte[]? _streamRequest;
-    private NatsRawConnection? _bulkConnection;
-    private string? _bulkInbox;
-    private int _inboxes;
+    private NatsConnection? _responderConnection;
+    private NatsRawResponder? _responder;
+    private NatsConnection? _client;
+    private INatsSub<int>? _streamInbox;
 
     /// <param name="server">The nats-server, on loopback.</param>
     public NatsRawSubject(Uri server)
@@ -53,117 +51,122 @@ internal sealed class NatsRawSubject : IBenchSubject
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var setup = $"SUB {UnarySubject} {NatsRawResponder.UnarySid}\r\nSUB {StreamSubject} {NatsRawResponder.StreamSid}\r\nSUB {BulkSubject} {NatsRawResponder.BulkSid}\r\n";
-        _responderConnection = await NatsRawConnection.ConnectAsync(_server, StreamBufferBytes, setup, cancellationToken);
-        var responder = new NatsRawResponder(_responderConnection);
-        var stopping = _stopping.Token;
-        _responding = Task.Run(() => responder.RunAsync(stopping), CancellationToken.None);
+        try
+        {
+            _responderConnection = await ConnectAsync("responder", cancellationToken);
+            _responder = await NatsRawResponder.StartAsync(_responderConnection, UnarySubject, StreamSubject, BulkSubject, cancellationToken);
+            _client = await ConnectAsync("client", cancellationToken);
+            _streamInbox = await _client.SubscribeCoreAsync(_client.NewInbox(), serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
+        }
+        catch (NatsException ex)
+        {
+            throw new BenchFailedException($"{Name}: the nats-server at {_server.Authority} could not be used: {ex.GetType().Name}: {ex.Message}", ex);
+        }
     }
 
-    public async ValueTask<IUnaryCaller> OpenUnaryAsync(CancellationToken cancellationToken)
-    {
-        var inbox = NextInbox();
-        var connection = await NatsRawConnection.ConnectAsync(_server, CallerBufferBytes, $"SUB {inbox} 1\r\n", cancellationToken);
-        return new NatsRawUnaryCaller(connection, UnarySubject, inbox);
-    }
+    public ValueTask<IUnaryCaller> OpenUnaryAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IUnaryCaller>(new NatsRawUnaryCaller(Started(_client), UnarySubject));
 
     public async ValueTask<long> StreamOnceAsync(CancellationToken cancellationToken)
     {
-        var connection = _streamConnection;
-        if (connection is null)
-        {
-            var inbox = NextInbox();
-            connection = _streamConnection = await NatsRawConnection.ConnectAsync(_server, StreamBufferBytes, $"SUB {inbox} 1\r\n", cancellationToken);
-            _streamRequest = Encoding.ASCII.GetBytes($"PUB {StreamSubject} {inbox} 0\r\n\r\n");
-        }
-
-        await connection.SendAsync(_streamRequest, cancellationToken);
+        var client = Started(_client);
+        var inbox = Started(_streamInbox);
+        var reader = inbox.Msgs;
+        await client.PublishAsync(StreamSubject, replyTo: inbox.Subject, cancellationToken: cancellationToken);
         long messages = 0;
-        while (true)
+        while (await reader.WaitToReadAsync(cancellationToken))
         {
-            // Walk what arrived message by message, as a receiver would; read more only when the next is incomplete.
-            while (connection.TryReadMsg(out var msg) && connection.Buffered >= msg.FrameLength)
+            // Each message as the client hands it over, as a receiver would walk them.
+            while (reader.TryRead(out var msg))
             {
-                if (msg.Size != BenchSizes.StreamMessageBytes)
+                if (msg.Data != BenchSizes.StreamMessageBytes)
                 {
-                    throw new BenchFailedException($"{Name} stream: message {messages} has {msg.Size} bytes, not {BenchSizes.StreamMessageBytes}.");
+                    throw new BenchFailedException($"{Name} stream: message {messages} has {msg.Data} bytes, not {BenchSizes.StreamMessageBytes}.");
                 }
 
-                connection.Consume(msg.FrameLength);
                 if (++messages == BenchSizes.StreamMessages)
                 {
                     return messages;
                 }
             }
-
-            await connection.FillAsync(cancellationToken);
         }
+
+        throw new BenchFailedException($"{Name} stream: the subscription ended after {messages} messages.");
     }
 
     public async ValueTask<long> BulkOnceAsync(CancellationToken cancellationToken)
     {
-        var connection = _bulkConnection;
-        if (connection is null)
-        {
-            _bulkInbox = NextInbox();
-            connection = _bulkConnection = await NatsRawConnection.ConnectAsync(_server, CallerBufferBytes, $"SUB {_bulkInbox} 1\r\n", cancellationToken);
-        }
-
-        var inbox = _bulkInbox;
+        var client = Started(_client);
         var payload = BenchPayloads.Bulk;
-        var chunk = connection.MaxPayload;
-
-        // Each chunk is its PUB line, the payload slice straight from the 64 MiB array, and CRLF sent with the next
-        // line: two sends per chunk, a few bytes allocated per chunk of max_payload (1 MiB by default).
-        var pending = string.Empty;
-        for (var offset = 0; offset < payload.Length; offset += chunk)
+        var chunk = client.ServerInfo?.MaxPayload ?? 1024 * 1024;
+        try
         {
-            var length = Math.Min(chunk, payload.Length - offset);
-            var last = offset + length == payload.Length;
-            var line = last
-                ? $"{pending}PUB {BulkSubject} {inbox} {length.ToString(CultureInfo.InvariantCulture)}\r\n"
-                : $"{pending}PUB {BulkSubject} {length.ToString(CultureInfo.InvariantCulture)}\r\n";
-            await connection.SendAsync(Encoding.ASCII.GetBytes(line), cancellationToken);
-            await connection.SendAsync(payload.Slice(offset, length), cancellationToken);
-            pending = "\r\n";
-        }
-
-        await connection.SendAsync("\r\n"u8.ToArray(), cancellationToken);
-        while (true)
-        {
-            if (connection.TryReadMsg(out var msg) && connection.Buffered >= msg.FrameLength)
+            // Every chunk but the last is a plain publish, copied into the client's write buffer as any publish is;
+            // the last carries the reply subject, so the responder acknowledges once all of it has arrived.
+            var offset = 0;
+            for (; payload.Length - offset > chunk; offset += chunk)
             {
-                if (msg.Size != BenchSizes.BulkAckBytes)
-                {
-                    throw new BenchFailedException($"{Name} bulk: the acknowledgement has {msg.Size} bytes, not {BenchSizes.BulkAckBytes}.");
-                }
-
-                connection.Span.Slice(msg.LineLength, BenchSizes.BulkAckBytes).CopyTo(_bulkAck);
-                connection.Consume(msg.FrameLength);
-                return BinaryPrimitives.ReadInt64LittleEndian(_bulkAck);
+                await client.PublishAsync(BulkSubject, payload.Slice(offset, chunk), serializer: Raw, cancellationToken: cancellationToken);
             }
 
-            await connection.FillAsync(cancellationToken);
+            var ack = await client.RequestAsync(BulkSubject, payload[offset..], requestSerializer: Raw, replySerializer: NatsRawAck.Instance, replyOpts: AckOpts, cancellationToken: cancellationToken);
+            return ack.Data >= 0
+                ? ack.Data
+                : throw new BenchFailedException($"{Name} bulk: the acknowledgement does not have {BenchSizes.BulkAckBytes} bytes.");
+        }
+        catch (NatsException ex)
+        {
+            throw new BenchFailedException($"{Name} bulk: {ex.GetType().Name}: {ex.Message}", ex);
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        _responderConnection?.Dispose();
-        _streamConnection?.Dispose();
-        _bulkConnection?.Dispose();
-        try
+        if (_responder is not null)
         {
-            await (_responding ?? Task.CompletedTask).WaitAsync(TimeSpan.FromSeconds(5));
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or System.Net.Sockets.SocketException or IOException or InvalidDataException or TimeoutException)
-        {
-            // The responder ends with its connection; what went wrong on the way was reported by the client side.
+            await _responder.DisposeAsync();
         }
 
-        _stopping.Dispose();
+        if (_streamInbox is not null)
+        {
+            await _streamInbox.DisposeAsync();
+        }
+
+        if (_client is not null)
+        {
+            await _client.DisposeAsync();
+        }
+
+        if (_responderConnection is not null)
+        {
+            await _responderConnection.DisposeAsync();
+        }
     }
 
-    private string NextInbox() => $"_INBOX.{_prefix}.{Interlocked.Increment(ref _inboxes).ToString(CultureInfo.InvariantCulture)}";
+    private static T Started<T>(T? value)
+        where T : class =>
+        value ?? throw new InvalidOperationException($"{BenchNames.NatsRaw} is not started.");
+
+    // The client's defaults, but a full subscription channel waits instead of dropping the newest message: a dropped
+    // stream message would hang the measurement. Credentials in the URL (nats://user:password@host) are the client's
+    // to read.
+    private async Task<NatsConnection> ConnectAsync(string role, CancellationToken cancellationToken)
+    {
+        var connection = new NatsConnection(new NatsOpts
+        {
+            Url = _server.AbsoluteUri,
+            Name = $"plexus-bench-{BenchNames.NatsRaw}-{role}",
+            SubPendingChannelFullMode = BoundedChannelFullMode.Wait,
+        });
+        try
+        {
+            await connection.ConnectAsync().AsTask().WaitAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 }

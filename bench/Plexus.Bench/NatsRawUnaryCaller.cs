@@ -1,52 +1,51 @@
 using System.Runtime.CompilerServices;
-using System.Text;
+using NATS.Client.Core;
 
 namespace Plexus.Bench;
 
 /// <summary>
-/// A nats-raw unary caller: its own connection subscribed to its own inbox, one PUB with that inbox as reply subject
-/// and one MSG back at a time. The request bytes are built once.
+/// A nats-raw unary caller: <see cref="NatsConnection.RequestAsync{TRequest, TReply}"/> on the client connection every
+/// caller shares, as an application shares one <see cref="NatsConnection"/>. <see cref="NatsOpts.RequestReplyMode"/> is
+/// left at its default (<c>Direct</c> in 3.3.2): the connection's one wildcard inbox subscription, each reply handed
+/// to its waiting request on the read loop.
 /// </summary>
 internal sealed class NatsRawUnaryCaller : IUnaryCaller
 {
-    private readonly NatsRawConnection _connection;
-    private readonly byte[] _request;
+    private static readonly NatsRawSerializer<ReadOnlyMemory<byte>> Raw = NatsRawSerializer<ReadOnlyMemory<byte>>.Default;
 
-    public NatsRawUnaryCaller(NatsRawConnection connection, string subject, string inbox)
+    // No timeout of the client's own (5 s by default, one timer per request): the runner's budget decides when a
+    // call hangs, as for every subject.
+    private static readonly NatsSubOpts ReplyOpts = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    private readonly NatsConnection _connection;
+    private readonly string _subject;
+
+    public NatsRawUnaryCaller(NatsConnection connection, string subject)
     {
         _connection = connection;
-        var line = Encoding.ASCII.GetBytes($"PUB {subject} {inbox} {BenchSizes.UnaryRequestBytes}\r\n");
-        _request = new byte[line.Length + BenchSizes.UnaryRequestBytes + 2];
-        line.CopyTo(_request, 0);
-        BenchPayloads.UnaryRequest.Span.CopyTo(_request.AsSpan(line.Length));
-        "\r\n"u8.CopyTo(_request.AsSpan(line.Length + BenchSizes.UnaryRequestBytes));
+        _subject = subject;
     }
 
     // Pooled, like every per-call method of the bench, so that the harness allocates nothing per call for any subject.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask CallAsync(CancellationToken cancellationToken)
     {
-        await _connection.SendAsync(_request, cancellationToken);
-        while (true)
+        NatsMsg<int> reply;
+        try
         {
-            if (_connection.TryReadMsg(out var msg) && _connection.Buffered >= msg.FrameLength)
-            {
-                _connection.Consume(msg.FrameLength);
-                if (msg.Size != BenchSizes.UnaryResponseBytes)
-                {
-                    throw new BenchFailedException($"{BenchNames.NatsRaw} unary: the response has {msg.Size} bytes, not {BenchSizes.UnaryResponseBytes}.");
-                }
+            reply = await _connection.RequestAsync(_subject, BenchPayloads.UnaryRequest, requestSerializer: Raw, replySerializer: NatsRawLength.Instance, replyOpts: ReplyOpts, cancellationToken: cancellationToken);
+        }
+        catch (NatsException ex)
+        {
+            throw new BenchFailedException($"{BenchNames.NatsRaw} unary: {ex.GetType().Name}: {ex.Message}", ex);
+        }
 
-                return;
-            }
-
-            await _connection.FillAsync(cancellationToken);
+        if (reply.Data != BenchSizes.UnaryResponseBytes)
+        {
+            throw new BenchFailedException($"{BenchNames.NatsRaw} unary: the response has {reply.Data} bytes, not {BenchSizes.UnaryResponseBytes}.");
         }
     }
 
-    public ValueTask DisposeAsync()
-    {
-        _connection.Dispose();
-        return default;
-    }
+    // The connection is the subject's, shared by every caller.
+    public ValueTask DisposeAsync() => default;
 }
