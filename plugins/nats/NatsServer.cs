@@ -179,15 +179,16 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
             // Without the subscription, nats-server answers new requests with "no responders" and their callers go
             // elsewhere; plain callers of the queue subjects reach another process. Heads it sent before it processed
             // the UNSUB arrive before the PONG and are refused.
-            await requests.DisposeAsync().ConfigureAwait(false);
-            await _services.StopAcceptingAsync().ConfigureAwait(false);
             try
             {
+                await requests.DisposeAsync().ConfigureAwait(false);
+                await _services.StopAcceptingAsync().ConfigureAwait(false);
                 await _link.ConfirmAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (NatsException)
+            catch (Exception exception) when (exception is NatsException or ObjectDisposedException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
-                // Not connected: nats-server dropped the subscription with the link, and a retired one is not restored.
+                // Not connected (a ping pending when the link drops is cancelled): nats-server dropped the subscription
+                // with the link, and a retired one is not restored.
             }
         }
 
@@ -238,9 +239,9 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
             await _services.DisposeAsync().ConfigureAwait(false);
             await _link.ConfirmAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is NatsException or TimeoutException or ObjectDisposedException)
+        catch (Exception exception) when (exception is NatsException or TimeoutException or ObjectDisposedException or OperationCanceledException)
         {
-            // Not connected: nothing is subscribed on nats-server anyway.
+            // Not connected (or the link dropped while the ping was pending): nothing is subscribed on nats-server anyway.
         }
 
         await _sweep.DisposeAsync().ConfigureAwait(false);
