@@ -177,13 +177,14 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
         if (requests is not null)
         {
             // Without the subscription, nats-server answers new requests with "no responders" and their callers go
-            // elsewhere; plain callers of the queue subjects reach another process. Heads it sent before it processed
-            // the UNSUB arrive before the PONG and are refused.
+            // elsewhere; plain callers of the queue subjects reach another process. A drain, not an unsubscribe:
+            // heads nats-server sent before it processed the UNSUB still arrive, before the PONG that ends the drain,
+            // and are refused (an unsubscribed subscription would drop them, and their callers would wait out their
+            // keep-alive).
             try
             {
-                await requests.DisposeAsync().ConfigureAwait(false);
                 await _services.StopAcceptingAsync().ConfigureAwait(false);
-                await _link.ConfirmAsync(cancellationToken).ConfigureAwait(false);
+                await requests.DrainAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is NatsException or ObjectDisposedException || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
@@ -231,12 +232,13 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
         // above are on their way.
         try
         {
+            await _services.DisposeAsync().ConfigureAwait(false);
             if (requests is not null)
             {
-                await requests.DisposeAsync().ConfigureAwait(false);
+                using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await requests.DrainAsync(bound.Token).ConfigureAwait(false);
             }
 
-            await _services.DisposeAsync().ConfigureAwait(false);
             await _link.ConfirmAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is NatsException or TimeoutException or ObjectDisposedException or OperationCanceledException)

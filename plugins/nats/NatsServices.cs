@@ -104,8 +104,9 @@ internal sealed partial class NatsServices : IAsyncDisposable
             {
                 if (entry.Queue is { } queue)
                 {
+                    // Drained, so that requests nats-server sent before the UNSUB are still served.
                     entry.Queue = null;
-                    await queue.DisposeAsync().ConfigureAwait(false);
+                    await queue.DrainAsync().ConfigureAwait(false);
                 }
             }
         }
@@ -273,7 +274,8 @@ internal sealed partial class NatsServices : IAsyncDisposable
 
         if (entry.Queue is { } queue)
         {
-            await queue.DisposeAsync().ConfigureAwait(false);
+            // Requests already on their way are answered (refused: the endpoint is no longer served), not dropped.
+            await queue.DrainAsync().ConfigureAwait(false);
         }
 
         if (emptied is not null)
