@@ -52,6 +52,10 @@ internal static partial class EtcdLog
         Message = "Listing {Prefix} in etcd failed: {Problem}.")]
     public static partial void ListFailed(ILogger logger, string prefix, string problem);
 
+    [LoggerMessage(EventId = 2313, EventName = "EtcdAttemptFailed", Level = LogLevel.Debug,
+        Message = "An attempt to publish registrations or renew lease {LeaseId:x} failed ({Failures} in a row): {Problem}.")]
+    public static partial void AttemptFailed(ILogger logger, long leaseId, int failures, string problem);
+
     [LoggerMessage(EventId = 2312, EventName = "EtcdLeaseRevoked", Level = LogLevel.Debug,
         Message = "Revoked lease {LeaseId:x} as discovery stopped.")]
     public static partial void LeaseRevoked(ILogger logger, long leaseId);

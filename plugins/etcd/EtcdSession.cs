@@ -267,7 +267,8 @@ internal sealed class EtcdSession : IAsyncDisposable
             catch (Exception ex) when (!stop.IsCancellationRequested)
             {
                 // One failure may be a member going away with the others still there: try again at once, quietly.
-                if (++failures >= 2)
+                EtcdLog.AttemptFailed(_logger, LeaseId, ++failures, _connection.Describe(ex));
+                if (failures >= 2)
                 {
                     MarkUnreachable(ex);
                 }
@@ -295,8 +296,10 @@ internal sealed class EtcdSession : IAsyncDisposable
         {
             // Back after a failure: the lease outlives an outage shorter than its time to live, and then every key is
             // still there; otherwise etcd deleted them with it.
+            // etcd answers -1 for a lease it does not know; 0 means under a second left, which the keep-alive that
+            // follows at once extends (or finds gone).
             var alive = await _connection.Lease.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease }, deadline: _connection.Deadline(), cancellationToken: stop);
-            if (alive.TTL > 0)
+            if (alive.TTL >= 0)
             {
                 return;
             }
@@ -399,7 +402,9 @@ internal sealed class EtcdSession : IAsyncDisposable
             await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, stop);
             using (var answer = CancellationTokenSource.CreateLinkedTokenSource(stop))
             {
-                answer.CancelAfter(_connection.RequestTimeout);
+                // A renewal that hangs (the member lost its leader) is given up after a third of the time to live, so
+                // that the next one, on a fresh stream, still has time to reach a member that answers.
+                answer.CancelAfter(period < _connection.RequestTimeout ? period : _connection.RequestTimeout);
                 if (!await call.ResponseStream.MoveNext(answer.Token))
                 {
                     throw new RpcException(new Status(StatusCode.Unavailable, "etcd closed the lease keep-alive stream"));

@@ -26,6 +26,9 @@ internal sealed class WatchReader : IAsyncDisposable
         return _events.Current;
     }
 
+    /// <summary>Asks for the next event without waiting for it, as a consumer that always reads does.</summary>
+    public void KeepReading() => _next ??= _events.MoveNextAsync().AsTask();
+
     /// <summary>Whether an event arrives within <paramref name="wait"/> (it is kept for the next read).</summary>
     public async Task<bool> HasEventWithinAsync(TimeSpan wait)
     {
