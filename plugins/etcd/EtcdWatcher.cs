@@ -138,8 +138,8 @@ internal sealed class EtcdWatcher : IDisposable
             if (_broken)
             {
                 _broken = false;
-                _provider.SetWatchProblem(_id, null);
                 EtcdLog.WatchResumed(_provider.Logger, _endpoint.ToString(), _revision + 1);
+                _provider.SetWatchProblem(_id, null);
             }
         }
 
@@ -217,20 +217,21 @@ internal sealed class EtcdWatcher : IDisposable
         {
             // A listing that succeeds is etcd answering again; the watch itself follows from the listed revision.
             _broken = false;
-            _provider.SetWatchProblem(_id, null);
             EtcdLog.WatchResumed(_provider.Logger, _endpoint.ToString(), _revision + 1);
+            _provider.SetWatchProblem(_id, null);
         }
     }
 
     private void Broken(Exception exception)
     {
         var problem = _provider.Connection.Describe(exception);
-        _provider.SetWatchProblem(_id, $"the watch of {_endpoint} is disconnected: {problem}");
         if (!_broken)
         {
             _broken = true;
             EtcdLog.WatchBroken(_provider.Logger, _endpoint.ToString(), _revision, problem, _revision + 1);
         }
+
+        _provider.SetWatchProblem(_id, $"the watch of {_endpoint} is disconnected: {problem}");
     }
 
     private void CloseCall()
