@@ -125,7 +125,7 @@ public sealed class CliTests
     {
         var plugins = await Run("plugins");
         Assert.True(plugins.ExitCode == 0, plugins.StandardError);
-        Assert.Matches(@"│ tcp +│ 1\.0\.0 +│ transport +│ 2\.1\.0 +│ loaded +│", plugins.StandardOutput);
+        Assert.Matches(@"│ tcp +│ 1\.0\.0 +│ transport +│ 2\.3\.0 +│ loaded +│", plugins.StandardOutput);
         Assert.Contains("│ Name ", plugins.StandardOutput, StringComparison.Ordinal);
 
         var discovery = Directory.CreateTempSubdirectory("plexus-cli-");
