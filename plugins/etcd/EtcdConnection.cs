@@ -72,7 +72,13 @@ internal sealed class EtcdConnection : IDisposable
 
         if (exception is RpcException rpc)
         {
-            var detail = string.IsNullOrEmpty(rpc.Status.Detail) ? rpc.StatusCode.ToString() : rpc.Status.Detail;
+            var detail = string.IsNullOrEmpty(rpc.Status.Detail) ? rpc.StatusCode.ToString() : rpc.Status.Detail.TrimEnd('.');
+            if (Innermost(rpc.Status.DebugException) is { } cause && !detail.Contains(cause, StringComparison.Ordinal))
+            {
+                // "Error connecting to subchannel" says little; the socket's error ("Connection refused") says more.
+                detail = $"{detail}: {cause}";
+            }
+
             var credentials = rpc.StatusCode == StatusCode.Unauthenticated
                 || (rpc.StatusCode == StatusCode.InvalidArgument && (detail.Contains("authentication", StringComparison.OrdinalIgnoreCase) || detail.Contains("user name", StringComparison.OrdinalIgnoreCase)));
             if (credentials)
@@ -91,6 +97,21 @@ internal sealed class EtcdConnection : IDisposable
         }
 
         return $"talking to etcd at {Endpoints} failed ({exception.GetType().Name}: {exception.Message})";
+    }
+
+    private static string? Innermost(Exception? exception)
+    {
+        if (exception is null)
+        {
+            return null;
+        }
+
+        while (exception.InnerException is not null)
+        {
+            exception = exception.InnerException;
+        }
+
+        return exception.Message.TrimEnd('.');
     }
 
     private static string? FindTlsFailure(Exception? exception)

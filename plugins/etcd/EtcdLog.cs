@@ -9,11 +9,11 @@ namespace Plexus.Discovery.Etcd;
 internal static partial class EtcdLog
 {
     [LoggerMessage(EventId = 2301, EventName = "EtcdUnreachable", Level = LogLevel.Warning,
-        Message = "Discovery cannot reach etcd: {Problem}. This node's {Count} registrations are kept and published when etcd answers; retrying with backoff (up to {MaxBackoff}).")]
+        Message = "Discovery cannot reach etcd: {Problem}. This node's registrations ({Count} so far) are kept and published when etcd answers; retrying with backoff (up to {MaxBackoff}).")]
     public static partial void Unreachable(ILogger logger, string problem, int count, TimeSpan maxBackoff);
 
     [LoggerMessage(EventId = 2302, EventName = "EtcdReachable", Level = LogLevel.Information,
-        Message = "Discovery reaches etcd again after {Outage}; this node's {Count} registrations are published under lease {LeaseId:x}.")]
+        Message = "Discovery reaches etcd again after {Outage}; this node's registrations ({Count}) are published under lease {LeaseId:x}.")]
     public static partial void Reachable(ILogger logger, TimeSpan outage, int count, long leaseId);
 
     [LoggerMessage(EventId = 2303, EventName = "EtcdLeaseLost", Level = LogLevel.Warning,
