@@ -72,7 +72,17 @@ internal sealed partial class EtcdSession : IAsyncDisposable
         _wake.Writer.TryWrite(true);
 
         // Written already when etcd answers; when it does not, the node goes on starting and the loop publishes later.
-        await WaitWrittenAsync(change, cancellationToken);
+        try
+        {
+            await WaitWrittenAsync(change, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The caller gets no lease to dispose, so nothing may stay published for it; the loop deletes it.
+            await UnregisterAsync(registration, wait: false);
+            throw;
+        }
+
         return registration;
     }
 
@@ -115,7 +125,9 @@ internal sealed partial class EtcdSession : IAsyncDisposable
     }
 
     /// <summary>Removes a registration: deletes its key (if this lease still owns it) and waits, within bounds, for that.</summary>
-    public async ValueTask UnregisterAsync(EtcdRegistration registration)
+    /// <param name="registration">The registration.</param>
+    /// <param name="wait">Whether to wait for the delete while etcd answers.</param>
+    public async ValueTask UnregisterAsync(EtcdRegistration registration, bool wait = true)
     {
         long change;
         lock (_gate)
@@ -137,7 +149,10 @@ internal sealed partial class EtcdSession : IAsyncDisposable
         }
 
         _wake.Writer.TryWrite(true);
-        await WaitWrittenAsync(change, CancellationToken.None);
+        if (wait)
+        {
+            await WaitWrittenAsync(change, CancellationToken.None);
+        }
     }
 
     /// <summary>Stops the loop and revokes the lease, which removes whatever is still registered at once.</summary>

@@ -15,6 +15,12 @@ public sealed class OutageTests
         var log = new RecordingLogger();
         await using var node = TestEtcd.Provider(log, $"http://127.0.0.1:{port}");
 
+        // A registration its caller gave up on (the token fired while it waited for etcd) is never published.
+        using (var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(100)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => node.RegisterAsync(TestEtcd.Instance(Endpoint, 99), TimeSpan.FromSeconds(10), giveUp.Token).AsTask());
+        }
+
         // Registering does not wait for etcd: a node starts whether or not its discovery answers.
         var started = Stopwatch.StartNew();
         await using var registered = await node.RegisterAsync(TestEtcd.Instance(Endpoint, 1), TimeSpan.FromSeconds(10), CancellationToken.None);
@@ -39,7 +45,8 @@ public sealed class OutageTests
         await etcd.WaitServingAsync();
         await using var observer = TestEtcd.Provider(new RecordingLogger(), etcd.ClientUrl);
         await TestEtcd.EventuallyAsync(async () => (await observer.ListAsync(Endpoint, CancellationToken.None)).Count == 1, "the instance is published");
-        Assert.Equal(0.6, Assert.Single(await observer.ListAsync(Endpoint, CancellationToken.None)).Load);
+        var published = Assert.Single(await observer.ListAsync(Endpoint, CancellationToken.None));
+        Assert.Equal((1ul, 0.6), (published.Id.Value, published.Load));
         await TestEtcd.EventuallyAsync(() => node.Health.Status == HealthStatus.Healthy, "the node reports discovery healthy");
         Assert.Equal(1, log.Count(2301));
         Assert.Equal(1, log.Count(2302));
