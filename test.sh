@@ -11,7 +11,9 @@ cd "$(dirname "$0")"
 #   libngtcp2*, libgnutls*: the QUIC transport binds them; the -dev packages let a test check struct layouts.
 #   golang-go, quic-go: an independent QUIC peer the interop tests build offline.
 #   libucx0, libucx-dev, ucx-utils: the UCX bulk transport binds libucp; the -dev package lets a test check layouts.
-packages=(gcc libc6-dev chromium nats-server
+#   etcd-server: the etcd discovery tests start real etcd members (and a three-member cluster) on free loopback ports;
+#   etcd-client: etcdctl, only suggested by etcd-server, to look at what the tests and nodes write by hand.
+packages=(gcc libc6-dev chromium nats-server etcd-server etcd-client
   libngtcp2-9 libngtcp2-crypto-gnutls2 libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls30 libgnutls28-dev
   golang-go golang-github-lucas-clemente-quic-go-dev
   libucx0 libucx-dev ucx-utils)

@@ -24,6 +24,14 @@ public interface IDiscoveryProvider
     /// <returns>The events.</returns>
     IAsyncEnumerable<DiscoveryEvent> WatchAsync(EndpointAddress endpoint, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How the provider is doing: <see cref="HealthStatus.Degraded"/> while something it depends on (a server, a shared
+    /// directory) cannot be reached, with a sentence saying what is affected and what to do. A node reports it on
+    /// <c>/health</c> beside the outcome of its renewals. Since 2.3; by default always healthy, for providers with nothing
+    /// that can fail apart from their calls.
+    /// </summary>
+    TransportHealth Health => TransportHealth.Healthy;
+
     /// <summary>Lists the live instances of one endpoint, or of all endpoints.</summary>
     /// <param name="endpoint">The endpoint, or <see langword="null"/> for all.</param>
     /// <param name="cancellationToken">Cancels the listing.</param>

@@ -86,7 +86,10 @@ internal sealed partial class StatusServer(
     private IResult Health()
     {
         var transport = server.TransportHealth;
-        var discoveryProblem = server.DiscoveryProblem;
+
+        // The provider's own report (a server it cannot reach) first, then the outcome of the node's renewals.
+        var discoveryHealth = composition.Discovery.Health;
+        var discoveryProblem = discoveryHealth.Status != HealthStatus.Healthy ? discoveryHealth.Description : server.DiscoveryProblem;
         var status = server.IsDraining || transport is { Status: HealthStatus.Unhealthy }
             ? "unhealthy"
             : discoveryProblem is not null || transport is { Status: HealthStatus.Degraded } ? "degraded" : "healthy";
@@ -100,7 +103,10 @@ internal sealed partial class StatusServer(
             status,
             server.IsDraining,
             new ComponentReport(composition.ServingTransport.Name, transport?.Status.ToString().ToLowerInvariant() ?? "not serving", transport?.Description ?? string.Empty),
-            new ComponentReport(composition.Discovery.Name, discoveryProblem is null ? "healthy" : "degraded", discoveryProblem ?? string.Empty),
+            new ComponentReport(
+                composition.Discovery.Name,
+                discoveryHealth.Status != HealthStatus.Healthy ? discoveryHealth.Status.ToString().ToLowerInvariant() : discoveryProblem is null ? "healthy" : "degraded",
+                discoveryProblem ?? string.Empty),
             endpoints);
         return Results.Json(report, statusCode: status == "unhealthy" ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }

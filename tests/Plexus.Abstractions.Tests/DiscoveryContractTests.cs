@@ -55,6 +55,14 @@ public sealed class DiscoveryContractTests
     }
 
     [Fact]
+    public void A_provider_that_says_nothing_of_its_health_is_healthy()
+    {
+        // Health (2.3) is a default member: providers written before it compile and report healthy.
+        IDiscoveryProvider discovery = new InMemoryDiscoveryProvider(new ManualTimeProvider());
+        Assert.Equal(TransportHealth.Healthy, discovery.Health);
+    }
+
+    [Fact]
     public async Task A_lease_not_renewed_within_its_time_to_live_is_lost()
     {
         var clock = new ManualTimeProvider();
