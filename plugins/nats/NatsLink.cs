@@ -51,9 +51,6 @@ internal sealed class NatsLink : IAsyncDisposable
     /// <summary>Whether the connection is up now.</summary>
     public bool IsConnected => Connection.ConnectionState == NatsConnectionState.Open;
 
-    /// <summary>Whether the connection is trying to come back.</summary>
-    public bool IsReconnecting => Connection.ConnectionState is NatsConnectionState.Reconnecting or NatsConnectionState.Connecting && Volatile.Read(ref _opened) > 0;
-
     /// <summary>Whether the server this link is on announced lame-duck mode.</summary>
     public bool LameDuck => _lameDuck;
 

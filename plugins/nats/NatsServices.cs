@@ -15,7 +15,7 @@ namespace Plexus.Transport.Nats;
 /// and its name and id) that <c>nats micro ls</c>, <c>nats micro stats</c> and other NATS tooling send. Follows the
 /// dispatcher's endpoints as they are served and dropped.
 /// </summary>
-internal sealed partial class NatsServices : IAsyncDisposable
+internal sealed class NatsServices : IAsyncDisposable
 {
     private static readonly string[] Verbs = ["PING", "INFO", "STATS"];
 
