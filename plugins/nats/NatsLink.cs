@@ -219,7 +219,15 @@ internal sealed class NatsLink : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        await Connection.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await Connection.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NatsException or ObjectDisposedException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
+        {
+            // The client unsubscribes on the way out and can time out doing so (its outbox full, or the link half
+            // gone); the connection is closed all the same, and disposal never throws.
+        }
         lock (_gate)
         {
             if (_counted)
