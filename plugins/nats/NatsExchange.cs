@@ -15,8 +15,6 @@ internal sealed partial class NatsExchange
 {
     private const int HeaderRoom = 192;
 
-    private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
-
     private readonly NatsLink _link;
     private readonly Lock _gate = new();
 
@@ -104,7 +102,7 @@ internal sealed partial class NatsExchange
         Instance,
         _head.RequestId,
         new ReadOnlySequence<byte>(Payload, 0, Length),
-        _head.Headers.Count == 0 ? NoHeaders : _head.Headers,
+        _head.Headers,
         _head.Deadline,
         _aborted.Token);
 

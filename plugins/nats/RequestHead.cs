@@ -7,7 +7,10 @@ namespace Plexus.Transport.Nats;
 /// <summary>What a request head's NATS headers say: the transport's own headers and the caller's.</summary>
 internal sealed class RequestHead
 {
-    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, Dictionary<string, string> headers, bool plain = false)
+    // Most requests carry no headers of the caller's: they share this one instead of an empty dictionary each.
+    private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
+
+    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, IReadOnlyDictionary<string, string> headers, bool plain = false)
     {
         Plain = plain;
         RequestId = requestId;
@@ -40,7 +43,7 @@ internal sealed class RequestHead
     public long Length { get; }
 
     /// <summary>The caller's headers.</summary>
-    public Dictionary<string, string> Headers { get; }
+    public IReadOnlyDictionary<string, string> Headers { get; }
 
     /// <summary>
     /// Reads a request head's header block. A message without any of the transport's headers is a plain NATS
@@ -54,7 +57,7 @@ internal sealed class RequestHead
     {
         if (block.IsEmpty)
         {
-            return new RequestHead(PlainRequestId(), null, 0, 0, payloadLength, [], plain: true);
+            return new RequestHead(PlainRequestId(), null, 0, 0, payloadLength, NoHeaders, plain: true);
         }
 
         var bytes = block.IsSingleSegment ? block.FirstSpan : block.ToArray();
@@ -62,7 +65,7 @@ internal sealed class RequestHead
         string? requestId = null;
         DateTimeOffset? deadline = null;
         long window = -1, keepAlive = -1, length = -1;
-        var headers = new Dictionary<string, string>(StringComparer.Ordinal);
+        Dictionary<string, string>? headers = null;
         while (reader.MoveNext())
         {
             var name = reader.Name;
@@ -89,13 +92,14 @@ internal sealed class RequestHead
             }
             else if (!name.StartsWith("Plexus-"u8) && !name.StartsWith("Nats-"u8))
             {
+                headers ??= new Dictionary<string, string>(StringComparer.Ordinal);
                 headers[Encoding.UTF8.GetString(name)] = Encoding.UTF8.GetString(value);
             }
         }
 
         if (requestId is null && window < 0 && keepAlive < 0 && length < 0 && deadline is null)
         {
-            return new RequestHead(PlainRequestId(), null, 0, 0, payloadLength, headers, plain: true);
+            return new RequestHead(PlainRequestId(), null, 0, 0, payloadLength, headers ?? NoHeaders, plain: true);
         }
 
         if (requestId is null || window < 1 || keepAlive < 1 || length < 0)
@@ -103,7 +107,7 @@ internal sealed class RequestHead
             throw new FormatException("The request lacks Plexus-Request-Id, Plexus-Window, Plexus-Keepalive or Plexus-Length.");
         }
 
-        return new RequestHead(requestId, deadline, window, keepAlive, length, headers);
+        return new RequestHead(requestId, deadline, window, keepAlive, length, headers ?? NoHeaders);
     }
 
     /// <summary>Whether a message lacks the head of a Plexus request (a plain NATS caller's), read without allocating.</summary>
