@@ -22,19 +22,7 @@ internal sealed record DiscoveryFileRecord(Instance Instance, string LeaseId, Ti
         {
             json.WriteStartObject();
             json.WriteNumber("version", FormatVersion);
-            json.WriteString("namespace", Instance.Endpoint.Namespace);
-            json.WriteString("component", Instance.Endpoint.Component);
-            json.WriteString("endpoint", Instance.Endpoint.Endpoint);
-            json.WriteString("id", Instance.Id.ToString());
-            json.WriteString("transport", Instance.Transport);
-            json.WriteString("address", Instance.Address.OriginalString);
-            json.WriteStartObject("metadata");
-            foreach (var (key, value) in Instance.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                json.WriteString(key, value);
-            }
-
-            json.WriteEndObject();
+            InstanceJson.WriteFields(json, Instance);
             json.WriteString("leaseId", LeaseId);
             json.WriteNumber("ttlMs", (long)TimeToLive.TotalMilliseconds);
             json.WriteString("expiresAt", ExpiresAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
@@ -64,33 +52,9 @@ internal sealed record DiscoveryFileRecord(Instance Instance, string LeaseId, Ti
                 return null;
             }
 
-            var endpoint = new EndpointAddress(String(root, "namespace"), String(root, "component"), String(root, "endpoint"));
-            if (!InstanceId.TryParse(String(root, "id"), out var id))
+            if (!InstanceJson.TryReadFields(root, out var instance, out problem))
             {
-                problem = "'id' is not an instance id";
                 return null;
-            }
-
-            var transport = String(root, "transport");
-            if (!Uri.TryCreate(String(root, "address"), UriKind.Absolute, out var address))
-            {
-                problem = "'address' is not an absolute URI";
-                return null;
-            }
-
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
-            {
-                if (meta.ValueKind != JsonValueKind.Object)
-                {
-                    problem = "'metadata' is not an object";
-                    return null;
-                }
-
-                foreach (var property in meta.EnumerateObject())
-                {
-                    metadata[property.Name] = property.Value.GetString() ?? string.Empty;
-                }
             }
 
             var leaseId = String(root, "leaseId");
@@ -99,7 +63,7 @@ internal sealed record DiscoveryFileRecord(Instance Instance, string LeaseId, Ti
             var pid = root.TryGetProperty("pid", out var p) && p.TryGetInt32(out var n) ? n : 0;
 
             problem = string.Empty;
-            return new DiscoveryFileRecord(new Instance(endpoint, id, transport, address, metadata), leaseId, ttl, expiresAt, pid);
+            return new DiscoveryFileRecord(instance, leaseId, ttl, expiresAt, pid);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {

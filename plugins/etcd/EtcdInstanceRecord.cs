@@ -29,19 +29,7 @@ internal static class EtcdInstanceRecord
         {
             json.WriteStartObject();
             json.WriteNumber("version", FormatVersion);
-            json.WriteString("namespace", instance.Endpoint.Namespace);
-            json.WriteString("component", instance.Endpoint.Component);
-            json.WriteString("endpoint", instance.Endpoint.Endpoint);
-            json.WriteString("id", instance.Id.ToString());
-            json.WriteString("transport", instance.Transport);
-            json.WriteString("address", instance.Address.OriginalString);
-            json.WriteStartObject("metadata");
-            foreach (var (key, value) in instance.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                json.WriteString(key, value);
-            }
-
-            json.WriteEndObject();
+            InstanceJson.WriteFields(json, instance);
             json.WriteNumber("pid", Environment.ProcessId);
             json.WriteEndObject();
         }
@@ -77,39 +65,12 @@ internal static class EtcdInstanceRecord
                 return null;
             }
 
-            var endpoint = new EndpointAddress(Text(root, "namespace"), Text(root, "component"), Text(root, "endpoint"));
-            if (!InstanceId.TryParse(Text(root, "id"), out var id))
+            if (!InstanceJson.TryReadFields(root, out var instance, out problem))
             {
-                problem = "'id' is not an instance id";
                 return null;
             }
 
-            var transport = Text(root, "transport");
-            if (!Uri.TryCreate(Text(root, "address"), UriKind.Absolute, out var address))
-            {
-                problem = "'address' is not an absolute URI";
-                return null;
-            }
-
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            if (root.TryGetProperty("metadata", out var meta) && meta.ValueKind != JsonValueKind.Null)
-            {
-                if (meta.ValueKind != JsonValueKind.Object)
-                {
-                    problem = "'metadata' is not an object";
-                    return null;
-                }
-
-                foreach (var property in meta.EnumerateObject())
-                {
-                    metadata[property.Name] = property.Value.ValueKind == JsonValueKind.String
-                        ? property.Value.GetString() ?? string.Empty
-                        : property.Value.GetRawText();
-                }
-            }
-
-            problem = string.Empty;
-            return new Instance(endpoint, id, transport, address, metadata);
+            return instance;
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
         {
@@ -117,9 +78,4 @@ internal static class EtcdInstanceRecord
             return null;
         }
     }
-
-    private static string Text(JsonElement root, string name) =>
-        root.GetProperty(name).GetString() is { Length: > 0 } text
-            ? text
-            : throw new FormatException($"'{name}' is empty");
 }
