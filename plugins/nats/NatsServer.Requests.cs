@@ -128,15 +128,16 @@ internal sealed partial class NatsServer
     // must have room for it; a taken one is dispatched once its payload is complete (at once when it fitted the head).
     private ValueTask TakeAsync(string replyTo, EndpointAddress endpoint, InstanceId instance, bool kept, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
     {
-        var plain = RequestHead.LooksPlain(headers);
+        // Whether the caller is plain decides only how a refusal looks: before the head is read it is found from the
+        // headers on the refusal path alone, so a request that is taken has its headers read once.
         if (Stopped())
         {
-            return Refuse(replyTo, plain, PlexusErrorCode.Unavailable, StoppedMessage(endpoint));
+            return Refuse(replyTo, RequestHead.LooksPlain(headers), PlexusErrorCode.Unavailable, StoppedMessage(endpoint));
         }
 
         if (Volatile.Read(ref _dispatcher)!.Admit(endpoint, instance) is { } refusal)
         {
-            return Refuse(replyTo, plain, refusal.Code, refusal.Message, refusal.BeforeFirstByte);
+            return Refuse(replyTo, RequestHead.LooksPlain(headers), refusal.Code, refusal.Message, refusal.BeforeFirstByte);
         }
 
         if (!kept)
@@ -151,24 +152,24 @@ internal sealed partial class NatsServer
         }
         catch (FormatException exception)
         {
-            return Refuse(replyTo, plain, PlexusErrorCode.ProtocolError, $"The request to {endpoint} has malformed headers: {exception.Message}");
+            return Refuse(replyTo, RequestHead.LooksPlain(headers), PlexusErrorCode.ProtocolError, $"The request to {endpoint} has malformed headers: {exception.Message}");
         }
 
         if (head.Length > _options.MaxPayloadBytes)
         {
-            return Refuse(replyTo, plain, PlexusErrorCode.PayloadTooLarge, $"The request payload is {head.Length} bytes, over the limit of {_options.MaxPayloadBytes} bytes; send less or raise {NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxPayloadBytes))} on the server.");
+            return Refuse(replyTo, head.Plain, PlexusErrorCode.PayloadTooLarge, $"The request payload is {head.Length} bytes, over the limit of {_options.MaxPayloadBytes} bytes; send less or raise {NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxPayloadBytes))} on the server.");
         }
 
         if (payload.Length > head.Length)
         {
-            return Refuse(replyTo, plain, PlexusErrorCode.ProtocolError, $"The request carries {payload.Length} bytes but announces {head.Length}.");
+            return Refuse(replyTo, head.Plain, PlexusErrorCode.ProtocolError, $"The request carries {payload.Length} bytes but announces {head.Length}.");
         }
 
         if (!TryReserve(head.Length + RequestOverheadBytes, out var held))
         {
             return Refuse(
                 replyTo,
-                plain,
+                head.Plain,
                 PlexusErrorCode.Overloaded,
                 $"{Address} holds {held} bytes of requests and takes at most {_options.MaxRequestBytesInFlight} ({NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxRequestBytesInFlight))}); the {head.Length}-byte request to {endpoint} goes elsewhere or later.");
         }
@@ -194,7 +195,7 @@ internal sealed partial class NatsServer
         {
             // Stopped meanwhile, or a head sent twice (the first one stands).
             ReturnPayload(exchange);
-            return stopped ? Refuse(replyTo, plain, PlexusErrorCode.Unavailable, StoppedMessage(endpoint)) : default;
+            return stopped ? Refuse(replyTo, head.Plain, PlexusErrorCode.Unavailable, StoppedMessage(endpoint)) : default;
         }
 
         exchange.AddFirst(payload);
