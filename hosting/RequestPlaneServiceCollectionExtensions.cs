@@ -22,6 +22,7 @@ internal static class RequestPlaneServiceCollectionExtensions
     {
         services.AddOptions<PlexusOptions>().Bind(configuration.GetSection(PlexusOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlexusOptions>, PlexusOptionsValidator>());
+        services.PostConfigure<PlexusOptions>(options => options.RequestPlane.Selection = TransportSelection.Read(configuration));
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddBuiltInRouterStrategies();

@@ -7,7 +7,9 @@ namespace Plexus;
 /// An <see cref="Instance"/> as JSON fields, for discovery providers that store instances as JSON (the file provider,
 /// etcd, a provider of your own): <c>namespace</c>, <c>component</c>, <c>endpoint</c>, <c>id</c>, <c>transport</c>,
 /// <c>address</c> and <c>metadata</c>, written into and read from an object the provider owns, so that it can add its
-/// own fields (a format version, a lease) beside them. Since abstractions 2.4.
+/// own fields (a format version, a lease) beside them. Since abstractions 2.4. An instance on several transports also
+/// has <c>addresses</c>, an array of <c>{"transport", "address"}</c> objects whose first entry repeats <c>transport</c>
+/// and <c>address</c>, so that readers from before 2.5 still find one way to reach it (since 2.5).
 /// </summary>
 public static class InstanceJson
 {
@@ -24,6 +26,21 @@ public static class InstanceJson
         json.WriteString("id", instance.Id.ToString());
         json.WriteString("transport", instance.Transport);
         json.WriteString("address", instance.Address.OriginalString);
+        var addresses = instance.Addresses;
+        if (addresses.Count > 1)
+        {
+            json.WriteStartArray("addresses");
+            foreach (var entry in addresses)
+            {
+                json.WriteStartObject();
+                json.WriteString("transport", entry.Transport);
+                json.WriteString("address", entry.Address.OriginalString);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+        }
+
         json.WriteStartObject("metadata");
         var keys = new string[instance.Metadata.Count];
         var i = 0;
@@ -90,8 +107,19 @@ public static class InstanceJson
                 }
             }
 
+            var made = new Instance(endpoint, id, transport, address, metadata);
+            if (root.TryGetProperty("addresses", out var list) && list.ValueKind != JsonValueKind.Null)
+            {
+                if (!TryReadAddresses(list, transport, address, out var addresses, out problem))
+                {
+                    return false;
+                }
+
+                made = made with { Addresses = addresses };
+            }
+
             problem = string.Empty;
-            instance = new Instance(endpoint, id, transport, address, metadata);
+            instance = made;
             return true;
         }
         catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or FormatException or ArgumentException)
@@ -99,6 +127,45 @@ public static class InstanceJson
             problem = ex.Message;
             return false;
         }
+    }
+
+    private static bool TryReadAddresses(JsonElement list, string transport, Uri address, [NotNullWhen(true)] out List<InstanceAddress>? addresses, out string problem)
+    {
+        addresses = null;
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+        {
+            problem = "'addresses' is not a non-empty array";
+            return false;
+        }
+
+        var read = new List<InstanceAddress>(list.GetArrayLength());
+        foreach (var item in list.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                problem = $"'addresses' entry {read.Count} is not an object";
+                return false;
+            }
+
+            var name = Text(item, "transport");
+            if (!Uri.TryCreate(Text(item, "address"), UriKind.Absolute, out var uri))
+            {
+                problem = $"'addresses' entry {read.Count} has an 'address' that is not an absolute URI";
+                return false;
+            }
+
+            read.Add(new InstanceAddress(name, uri));
+        }
+
+        if (!string.Equals(read[0].Transport, transport, StringComparison.Ordinal) || read[0].Address != address)
+        {
+            problem = "'addresses' does not begin with the instance's 'transport' and 'address'";
+            return false;
+        }
+
+        problem = string.Empty;
+        addresses = read;
+        return true;
     }
 
     private static string Text(JsonElement root, string name) =>

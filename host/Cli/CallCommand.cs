@@ -61,11 +61,12 @@ internal static class CallCommand
 
     /// <summary>
     /// The largest payload the call may send, and the setting that raises it: <c>MaxPayloadBytes</c> of the transport
-    /// this node is configured with (<c>Plexus:RequestPlane:Transport</c>), as every built-in transport names it.
+    /// this node prefers (the first of <c>Plexus:RequestPlane:Transports</c>, or <c>Plexus:RequestPlane:Transport</c>), as
+    /// every built-in transport names it.
     /// </summary>
     public static (long Limit, string Key) PayloadLimit(IConfiguration configuration)
     {
-        var transport = configuration["Plexus:RequestPlane:Transport"] is { Length: > 0 } name ? name : "memory";
+        var transport = Plexus.Hosting.Configuration.TransportSelection.Read(configuration)?.Names is [{ Length: > 0 } name, ..] ? name : "memory";
         var key = $"Plexus:Transports:{char.ToUpperInvariant(transport[0])}{transport[1..]}:MaxPayloadBytes";
         return (configuration.GetValue<long?>(key) ?? DefaultMaxPayloadBytes, key);
     }

@@ -25,6 +25,16 @@ internal static class InstancesCommand
                     writer.WriteString("instance", instance.Id.ToString());
                     writer.WriteString("transport", instance.Transport);
                     writer.WriteString("address", instance.Address.ToString());
+                    writer.WriteStartArray("addresses");
+                    foreach (var entry in instance.Addresses)
+                    {
+                        writer.WriteStartObject();
+                        writer.WriteString("transport", entry.Transport);
+                        writer.WriteString("address", entry.Address.ToString());
+                        writer.WriteEndObject();
+                    }
+
+                    writer.WriteEndArray();
                     writer.WriteStartObject("metadata");
                     foreach (var (key, value) in instance.Metadata)
                     {
@@ -56,8 +66,8 @@ internal static class InstancesCommand
                 ConsoleTable.Text(instance.Endpoint.ToString(), "bold"),
                 ConsoleTable.Text(instance.Id.ToString()),
                 ConsoleTable.Text(instance.Metadata.TryGetValue(InstanceMetadataKeys.Node, out var node) ? node : string.Empty),
-                ConsoleTable.Text(instance.Transport),
-                ConsoleTable.Text(instance.Address.ToString()),
+                ConsoleTable.Text(string.Join("\n", instance.Addresses.Select(static a => a.Transport))),
+                ConsoleTable.Text(string.Join("\n", instance.Addresses.Select(static a => a.Address.ToString()))),
                 ConsoleTable.Text(instance.Load.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)),
                 ConsoleTable.Text(instance.IsBusy ? "busy" : string.Empty, "yellow"),
             ]);

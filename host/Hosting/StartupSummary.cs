@@ -36,8 +36,8 @@ internal sealed partial class StartupSummary(
         LogSummary(
             node.Id,
             server.Endpoints.Count,
-            composition.ServingTransport.Name,
-            server.Address?.ToString() ?? "(not serving)",
+            Names(composition),
+            Addresses(server),
             composition.Discovery.Name,
             loaded.Count == 0 ? "none" : string.Join(", ", loaded),
             refused.Count == 0 ? "none" : string.Join(", ", refused),
@@ -45,6 +45,33 @@ internal sealed partial class StartupSummary(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static string Names(PlexusComposition composition)
+    {
+        var names = new List<string>();
+        foreach (var transport in composition.ServingTransports)
+        {
+            names.Add(transport.Name);
+        }
+
+        return string.Join(", ", names);
+    }
+
+    private static string Addresses(RequestPlaneServerHost server)
+    {
+        if (server.Listeners.Count == 0)
+        {
+            return "(not serving)";
+        }
+
+        var addresses = new List<string>();
+        foreach (var listener in server.Listeners)
+        {
+            addresses.Add(listener.Address.ToString());
+        }
+
+        return string.Join(", ", addresses);
+    }
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information,
         Message = "Node {NodeId} up: {Endpoints} endpoints over {Transport} at {Address}; discovery {Discovery}; plugins loaded: {Loaded}; refused: {Refused}; status {Status}")]

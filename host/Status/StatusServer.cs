@@ -85,30 +85,56 @@ internal sealed partial class StatusServer(
 
     private IResult Health()
     {
-        var transport = server.TransportHealth;
+        var listeners = server.Listeners;
+        var transports = new List<ListenerReport>(listeners.Count);
+        int unhealthy = 0, degraded = 0;
+        foreach (var listener in listeners)
+        {
+            var health = listener.Health;
+            unhealthy += health.Status == HealthStatus.Unhealthy ? 1 : 0;
+            degraded += health.Status == HealthStatus.Degraded ? 1 : 0;
+            transports.Add(new ListenerReport(listener.Transport, health.Status.ToString().ToLowerInvariant(), health.Description, listener.Address.ToString()));
+        }
 
         // The provider's own report (a server it cannot reach) first, then the outcome of the node's renewals.
         var discoveryHealth = composition.Discovery.Health;
         var discoveryProblem = discoveryHealth.Status != HealthStatus.Healthy ? discoveryHealth.Description : server.DiscoveryProblem;
-        var status = server.IsDraining || transport is { Status: HealthStatus.Unhealthy }
+
+        // A node is unhealthy when no transport can take requests; one of several down leaves it degraded, still serving.
+        var status = server.IsDraining || (listeners.Count > 0 && unhealthy == listeners.Count)
             ? "unhealthy"
-            : discoveryProblem is not null || transport is { Status: HealthStatus.Degraded } ? "degraded" : "healthy";
+            : discoveryProblem is not null || unhealthy > 0 || degraded > 0 ? "degraded" : "healthy";
         var endpoints = new List<EndpointReport>();
         foreach (var served in server.Endpoints)
         {
-            endpoints.Add(new EndpointReport(served.Instance.Endpoint.ToString(), served.Instance.Id.ToString(), served.Instance.Address.ToString()));
+            endpoints.Add(new EndpointReport(served.Instance.Endpoint.ToString(), served.Instance.Id.ToString(), served.Instance.Address.ToString(), Addresses(served.Instance)));
         }
 
+        var first = transports.Count > 0
+            ? new ComponentReport(transports[0].Name, transports[0].Status, transports[0].Description)
+            : new ComponentReport(composition.ServingTransport.Name, "not serving", string.Empty);
         var report = new HealthReport(
             status,
             server.IsDraining,
-            new ComponentReport(composition.ServingTransport.Name, transport?.Status.ToString().ToLowerInvariant() ?? "not serving", transport?.Description ?? string.Empty),
+            first,
+            transports,
             new ComponentReport(
                 composition.Discovery.Name,
                 discoveryHealth.Status != HealthStatus.Healthy ? discoveryHealth.Status.ToString().ToLowerInvariant() : discoveryProblem is null ? "healthy" : "degraded",
                 discoveryProblem ?? string.Empty),
             endpoints);
         return Results.Json(report, statusCode: status == "unhealthy" ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
+    }
+
+    private static List<string> Addresses(Instance instance)
+    {
+        var addresses = new List<string>(instance.Addresses.Count);
+        foreach (var entry in instance.Addresses)
+        {
+            addresses.Add(entry.Address.ToString());
+        }
+
+        return addresses;
     }
 
     private IResult Metrics()
@@ -120,14 +146,39 @@ internal sealed partial class StatusServer(
 
     private IResult Node() => Results.Json(new NodeReport(
         node.Id,
-        composition.ServingTransport.Name,
+        TransportNames(),
         server.Address?.ToString(),
+        Listeners(),
         composition.Discovery.Name,
         composition.Router.Name,
         composition.Codec.Name,
         (long)time.GetElapsedTime(_started).TotalSeconds,
         server.IsDraining,
         Bulk()));
+
+    /// <summary>The transports served (or configured, before serving), in the node's order of preference.</summary>
+    private string TransportNames()
+    {
+        var names = new List<string>();
+        foreach (var transport in composition.ServingTransports)
+        {
+            names.Add(transport.Name);
+        }
+
+        return string.Join(", ", names);
+    }
+
+    private List<ListenerReport> Listeners()
+    {
+        var reports = new List<ListenerReport>(server.Listeners.Count);
+        foreach (var listener in server.Listeners)
+        {
+            var health = listener.Health;
+            reports.Add(new ListenerReport(listener.Transport, health.Status.ToString().ToLowerInvariant(), health.Description, listener.Address.ToString()));
+        }
+
+        return reports;
+    }
 
     /// <summary>The bulk path as people read it: off, the transport and what it runs on, or why it is not available.</summary>
     private string Bulk() => !bulk.IsConfigured ? "off"
@@ -156,6 +207,7 @@ internal sealed partial class StatusServer(
                 instance.Id.ToString(),
                 instance.Transport,
                 instance.Address.ToString(),
+                InstanceAddresses(instance),
                 instance.Load,
                 instance.IsBusy,
                 instance.Metadata.TryGetValue(InstanceMetadataKeys.Node, out var owner) ? owner : null,
@@ -163,6 +215,17 @@ internal sealed partial class StatusServer(
         }
 
         return Results.Json(reports);
+    }
+
+    private static List<AddressReport> InstanceAddresses(Instance instance)
+    {
+        var addresses = new List<AddressReport>(instance.Addresses.Count);
+        foreach (var entry in instance.Addresses)
+        {
+            addresses.Add(new AddressReport(entry.Transport, entry.Address.ToString()));
+        }
+
+        return addresses;
     }
 
     public async Task StoppedAsync(CancellationToken cancellationToken)
@@ -188,11 +251,18 @@ internal sealed partial class StatusServer(
 
     private sealed record ComponentReport(string Name, string Status, string Description);
 
-    private sealed record EndpointReport(string Endpoint, string Instance, string Address);
+    /// <summary>One transport the node serves on: <see cref="ComponentReport"/> with the address it advertises.</summary>
+    private sealed record ListenerReport(string Name, string Status, string Description, string Address);
 
-    private sealed record HealthReport(string Status, bool Draining, ComponentReport Transport, ComponentReport Discovery, List<EndpointReport> Endpoints);
+    private sealed record EndpointReport(string Endpoint, string Instance, string Address, List<string> Addresses);
 
-    private sealed record NodeReport(string NodeId, string Transport, string? Address, string Discovery, string Router, string Codec, long UptimeSeconds, bool Draining, string Bulk);
+    /// <summary><c>Transport</c> is the first (preferred) of <c>Transports</c>, kept for readers of one transport.</summary>
+    private sealed record HealthReport(string Status, bool Draining, ComponentReport Transport, List<ListenerReport> Transports, ComponentReport Discovery, List<EndpointReport> Endpoints);
 
-    private sealed record InstanceReport(string Endpoint, string Instance, string Transport, string Address, double Load, bool Busy, string? Node, IReadOnlyDictionary<string, string> Metadata);
+    /// <summary><c>Transport</c> names every transport served, comma-separated; <c>Address</c> is the first one's.</summary>
+    private sealed record NodeReport(string NodeId, string Transport, string? Address, List<ListenerReport> Listeners, string Discovery, string Router, string Codec, long UptimeSeconds, bool Draining, string Bulk);
+
+    private sealed record AddressReport(string Transport, string Address);
+
+    private sealed record InstanceReport(string Endpoint, string Instance, string Transport, string Address, List<AddressReport> Addresses, double Load, bool Busy, string? Node, IReadOnlyDictionary<string, string> Metadata);
 }

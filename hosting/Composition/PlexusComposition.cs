@@ -20,7 +20,7 @@ internal sealed class PlexusComposition
     public PlexusComposition(IServiceProvider services, IOptions<PlexusOptions> options, PluginCatalog plugins)
     {
         _options = options.Value;
-        _transports = new(() => Collect<ITransportFactory>(services, plugins, t => t.Name, "transport", "Plexus:RequestPlane:Transport"));
+        _transports = new(() => Collect<ITransportFactory>(services, plugins, t => t.Name, "transport", _options.RequestPlane.ServingTransportsKey));
         _codecs = new(() => Collect<IFrameCodec>(services, plugins, c => c.Name, "codec", "Plexus:RequestPlane:Codec"));
         _routers = new(() => Collect<IRouterStrategy>(services, plugins, r => r.Name, "router strategy", "Plexus:Router:Strategy"));
         _discovery = new(() => Collect<IDiscoveryProvider>(services, plugins, d => d.Name, "discovery provider", "Plexus:Discovery:Provider"));
@@ -40,8 +40,24 @@ internal sealed class PlexusComposition
     /// <summary>The bulk transport large payloads move by, or null when <c>Plexus:Bulk:Transport</c> is empty.</summary>
     public IBulkTransport? Bulk => string.IsNullOrWhiteSpace(_options.Bulk.Transport) ? null : BulkTransports.Get(_options.Bulk.Transport);
 
-    /// <summary>The transport that serves this process's endpoints.</summary>
-    public ITransportFactory ServingTransport => Transports.Get(_options.RequestPlane.Transport);
+    /// <summary>The transports that serve this process's endpoints, in its order of preference (at least one).</summary>
+    public IReadOnlyList<ITransportFactory> ServingTransports
+    {
+        get
+        {
+            var names = _options.RequestPlane.ServingTransports;
+            var transports = new ITransportFactory[names.Count];
+            for (var i = 0; i < transports.Length; i++)
+            {
+                transports[i] = Transports.Get(names[i]);
+            }
+
+            return transports;
+        }
+    }
+
+    /// <summary>The transport this process prefers: the first it serves on.</summary>
+    public ITransportFactory ServingTransport => ServingTransports[0];
 
     /// <summary>The codec transports that frame bytes use.</summary>
     public IFrameCodec Codec => Codecs.Get(_options.RequestPlane.Codec);
@@ -55,7 +71,7 @@ internal sealed class PlexusComposition
     /// <summary>Resolves every configured selection now, so that a bad name stops the start with its key.</summary>
     public void Validate()
     {
-        _ = ServingTransport;
+        _ = ServingTransports;
         _ = Codec;
         _ = Router;
         _ = Discovery;

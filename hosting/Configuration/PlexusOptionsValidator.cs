@@ -11,7 +11,7 @@ internal sealed class PlexusOptionsValidator : IValidateOptions<PlexusOptions>
     public ValidateOptionsResult Validate(string? name, PlexusOptions options)
     {
         var failures = new List<string>();
-        RequireName(failures, "Plexus:RequestPlane:Transport", options.RequestPlane.Transport, "a transport name such as 'memory' or 'tcp'");
+        ValidateTransports(failures, options.RequestPlane);
         RequireName(failures, "Plexus:RequestPlane:Codec", options.RequestPlane.Codec, "a codec name such as 'twopart'");
         RequireName(failures, "Plexus:Discovery:Provider", options.Discovery.Provider, "a discovery provider name such as 'memory' or 'file'");
         RequireName(failures, "Plexus:Router:Strategy", options.Router.Strategy, "a router strategy such as 'round-robin'");
@@ -52,6 +52,42 @@ internal sealed class PlexusOptionsValidator : IValidateOptions<PlexusOptions>
 
         ValidateBulk(failures, options.Bulk);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateTransports(List<string> failures, RequestPlaneOptions requestPlane)
+    {
+        if (requestPlane.Selection?.Conflict is { } conflict)
+        {
+            failures.Add(conflict);
+            return;
+        }
+
+        var names = requestPlane.ServingTransports;
+        var key = requestPlane.ServingTransportsKey;
+        if (names.Count == 0)
+        {
+            failures.Add($"{key} is empty; set it to a transport name such as 'memory' or 'tcp'.");
+            return;
+        }
+
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(names[i]))
+            {
+                failures.Add(names.Count == 1
+                    ? $"{key} is empty; set it to a transport name such as 'memory' or 'tcp'."
+                    : $"{key} has an empty entry (number {i + 1} of {names.Count}); list transport names such as 'tcp', 'quic'.");
+                continue;
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(names[i], names[j], StringComparison.OrdinalIgnoreCase))
+                {
+                    failures.Add($"{key} names '{names[i]}' twice; a node serves once on each transport.");
+                }
+            }
+        }
     }
 
     private static void ValidateBulk(List<string> failures, BulkOptions bulk)

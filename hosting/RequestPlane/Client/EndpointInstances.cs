@@ -12,6 +12,7 @@ internal sealed class EndpointInstances : IAsyncDisposable
     private readonly EndpointAddress _endpoint;
     private readonly IDiscoveryProvider _discovery;
     private readonly ILogger _logger;
+    private readonly Func<Instance, Instance?> _route;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private TaskCompletionSource _change = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -22,8 +23,13 @@ internal sealed class EndpointInstances : IAsyncDisposable
     private InstanceState[] _snapshot = [];
     private Task? _watch;
 
-    public EndpointInstances(EndpointAddress endpoint, IDiscoveryProvider discovery, ILogger logger)
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="discovery">Where its instances are found.</param>
+    /// <param name="logger">The client's logger.</param>
+    /// <param name="route">The client's choice of one address per instance (<see cref="InstanceState.Routed"/>).</param>
+    public EndpointInstances(EndpointAddress endpoint, IDiscoveryProvider discovery, ILogger logger, Func<Instance, Instance?> route)
     {
+        _route = route;
         _endpoint = endpoint;
         _discovery = discovery;
         _logger = logger;
@@ -193,7 +199,7 @@ internal sealed class EndpointInstances : IAsyncDisposable
                 case DiscoveryEventKind.Added or DiscoveryEventKind.Updated:
                     var grown = new InstanceState[current.Length + 1];
                     Array.Copy(current, grown, current.Length);
-                    grown[^1] = new InstanceState(change.Instance);
+                    grown[^1] = new InstanceState(change.Instance, _route);
                     Volatile.Write(ref _snapshot, grown);
                     break;
                 case DiscoveryEventKind.Removed when index >= 0:

@@ -12,8 +12,9 @@ namespace Plexus.Hosting.RequestPlane.Client;
 
 /// <summary>
 /// The client side of the request plane: finds an endpoint's instances through discovery, keeps per-instance
-/// in-flight and health state, asks the router strategy for one, and sends the request over the instance's
-/// transport. A request that fails before any response arrived is retried on another instance; every other
+/// in-flight and health state, asks the router strategy for one, and sends the request over the first transport of
+/// this node's preference list (<c>Plexus:RequestPlane:Transports</c>) that the instance offers, or else the first the
+/// instance offers that is loaded here. A request that fails before any response arrived is retried on another instance; every other
 /// failure reaches the caller as a <see cref="PlexusException"/>.
 /// </summary>
 internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
@@ -29,6 +30,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
     private readonly ConcurrentDictionary<string, IRequestPlaneClient> _clients = new(StringComparer.OrdinalIgnoreCase);
     private readonly Random _random;
     private readonly Lock _randomGate = new();
+    private readonly Func<Instance, Instance?> _route;
     private int _disposed;
 
     public PlexusClient(PlexusComposition composition, IOptions<PlexusOptions> options, RequestPlaneMetrics metrics, BulkPath bulk, TimeProvider time, ILogger<PlexusClient> logger)
@@ -41,6 +43,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
         _time = time;
         _logger = logger;
         _random = _router.Seed is int seed ? new Random(seed) : new Random();
+        _route = Route;
     }
 
     /// <summary>The instances of <paramref name="endpoint"/> this client currently knows, with its own view of them.</summary>
@@ -92,21 +95,21 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
             PlexusException? last = null;
             for (var attempt = 0; attempt <= _router.MaxRetries; attempt++)
             {
-                var target = Pick(endpoint, instances.Snapshot, tried, options.Instance, request.RequestId, last);
+                var (target, routed) = Pick(endpoint, instances.Snapshot, tried, options.Instance, request.RequestId, last);
                 tried.Add(target);
-                telemetry ??= new CallTelemetry(_metrics, _time, activity, instances.Name, target.Instance.Transport, payload.Length, server: false);
+                telemetry ??= new CallTelemetry(_metrics, _time, activity, instances.Name, routed.Transport, payload.Length, server: false);
                 activity?.SetTag("plexus.instance", target.Instance.Id.ToString());
                 target.Enter();
                 IResponseStream? stream = null;
                 try
                 {
-                    var client = ClientFor(target.Instance.Transport);
-                    (stream, var first) = await SendAsync(client, target.Instance, request with { Instance = target.Instance.Id }, token);
+                    var client = ClientFor(routed.Transport);
+                    (stream, var first) = await SendAsync(client, routed, request with { Instance = routed.Id }, token);
                     target.MarkHealthy();
-                    var routed = new RoutedResponseStream(stream, target, first, timeout, cancellationToken, telemetry);
+                    var response = new RoutedResponseStream(stream, target, first, timeout, cancellationToken, telemetry);
                     timeout = null;
                     telemetry = null;
-                    return routed;
+                    return response;
                 }
                 catch (PlexusException ex) when (ex.BeforeFirstByte && attempt < _router.MaxRetries && !token.IsCancellationRequested)
                 {
@@ -258,11 +261,12 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
     }
 
     /// <summary>Chooses the next instance: drop those tried, busy or unhealthy, then ask the strategy.</summary>
-    private InstanceState Pick(EndpointAddress endpoint, InstanceState[] snapshot, List<InstanceState> tried, InstanceId? target, string requestId, PlexusException? last)
+    private (InstanceState State, Instance Routed) Pick(EndpointAddress endpoint, InstanceState[] snapshot, List<InstanceState> tried, InstanceId? target, string requestId, PlexusException? last)
     {
         var now = _time.GetTimestamp();
         var candidates = ArrayPool<RouteCandidate>.Shared.Rent(Math.Max(snapshot.Length, 1));
         var states = ArrayPool<InstanceState>.Shared.Rent(Math.Max(snapshot.Length, 1));
+        var routes = ArrayPool<Instance>.Shared.Rent(Math.Max(snapshot.Length, 1));
         try
         {
             int count = 0, busy = 0, untried = 0;
@@ -273,7 +277,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
                 untried = 0;
                 foreach (var state in snapshot)
                 {
-                    if (tried.Contains(state) || !_composition.Transports.TryGet(state.Instance.Transport, out _))
+                    if (tried.Contains(state) || state.Routed is not { } routed)
                     {
                         continue;
                     }
@@ -291,6 +295,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
                     }
 
                     states[count] = state;
+                    routes[count] = routed;
                     candidates[count++] = new RouteCandidate(state.Instance, state.InFlight);
                 }
             }
@@ -309,7 +314,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
 
                 throw new PlexusException(
                     PlexusErrorCode.Unavailable,
-                    $"No instance of {endpoint} can be reached over a loaded transport (known: {snapshot.Length}; transports loaded: {string.Join(", ", _composition.Transports.Names)}).");
+                    $"No instance of {endpoint} can be reached over a loaded transport (known: {snapshot.Length}, offering {Offered(snapshot)}; transports loaded here: {string.Join(", ", _composition.Transports.Names)}). Load the plugin of a transport they offer, or serve the endpoint on a transport loaded here.");
             }
 
             // Asking for one instance by id overrides the configured strategy: the caller meant exactly that one.
@@ -330,15 +335,31 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
                         : $"Router strategy '{strategy.Name}' chose no instance of {endpoint}.");
             }
 
-            return states[index];
+            return (states[index], routes[index]);
         }
         finally
         {
+            Array.Clear(routes, 0, snapshot.Length);
+            ArrayPool<Instance>.Shared.Return(routes);
             Array.Clear(states, 0, snapshot.Length);
             Array.Clear(candidates, 0, snapshot.Length);
             ArrayPool<InstanceState>.Shared.Return(states);
             ArrayPool<RouteCandidate>.Shared.Return(candidates);
         }
+    }
+
+    private static string Offered(InstanceState[] snapshot)
+    {
+        var names = new SortedSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var state in snapshot)
+        {
+            foreach (var address in state.Instance.Addresses)
+            {
+                names.Add(address.Transport);
+            }
+        }
+
+        return names.Count == 0 ? "none" : string.Join(", ", names);
     }
 
     private void Penalise(InstanceState target, PlexusException ex)
@@ -363,7 +384,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
             return existing;
         }
 
-        var created = new EndpointInstances(endpoint, _composition.Discovery, _logger);
+        var created = new EndpointInstances(endpoint, _composition.Discovery, _logger, _route);
         var winner = _endpoints.GetOrAdd(endpoint, created);
         if (ReferenceEquals(winner, created))
         {
@@ -371,6 +392,39 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
         }
 
         return winner;
+    }
+
+    /// <summary>
+    /// The instance as this client reaches it: over the first transport of this node's preference list that the instance
+    /// offers, else the first the instance offers that is loaded here; null when it offers none loaded here. The instance
+    /// itself when that is its first address, so that single-transport fleets copy nothing.
+    /// </summary>
+    private Instance? Route(Instance instance)
+    {
+        var addresses = instance.Addresses;
+        foreach (var preferred in _requestPlane.ServingTransports)
+        {
+            for (var i = 0; i < addresses.Count; i++)
+            {
+                if (string.Equals(addresses[i].Transport, preferred, StringComparison.OrdinalIgnoreCase) && _composition.Transports.TryGet(preferred, out _))
+                {
+                    return Via(instance, i);
+                }
+            }
+        }
+
+        for (var i = 0; i < addresses.Count; i++)
+        {
+            if (_composition.Transports.TryGet(addresses[i].Transport, out _))
+            {
+                return Via(instance, i);
+            }
+        }
+
+        return null;
+
+        static Instance Via(Instance instance, int index) =>
+            index == 0 ? instance : instance with { Transport = instance.Addresses[index].Transport, Address = instance.Addresses[index].Address };
     }
 
     private IRequestPlaneClient ClientFor(string transport) =>

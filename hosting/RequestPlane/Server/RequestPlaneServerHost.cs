@@ -12,8 +12,9 @@ using Plexus.Hosting.Telemetry;
 namespace Plexus.Hosting.RequestPlane.Server;
 
 /// <summary>
-/// The serving side of the node: one shared transport server for every endpoint of the process, each endpoint
-/// registered in discovery under a lease that is kept alive. Shutdown unregisters from discovery first (so that
+/// The serving side of the node: one transport server for every endpoint of the process on each configured transport
+/// (<c>Plexus:RequestPlane:Transports</c>), each endpoint registered in discovery once, with every server's address,
+/// under a lease that is kept alive. Shutdown unregisters from discovery first (so that
 /// clients stop choosing this node), then drains in-flight requests within the grace period, then stops.
 /// </summary>
 internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDisposable
@@ -29,8 +30,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
     private readonly ILogger<RequestPlaneServerHost> _logger;
     private readonly List<Lease> _leases = [];
     private readonly CancellationTokenSource _stopping = new();
-    private IRequestPlaneServer? _server;
-    private RequestDispatcher? _dispatcher;
+    private Listener[] _listeners = [];
     private Task? _keepAlive;
     private volatile bool _draining;
     private string? _discoveryProblem;
@@ -57,11 +57,11 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         _logger = logger;
     }
 
-    /// <summary>The server's advertised address, once started.</summary>
-    public Uri? Address => _server?.Address;
+    /// <summary>The first (preferred) server's advertised address, once started.</summary>
+    public Uri? Address => Listeners is [var first, ..] ? first.Address : null;
 
-    /// <summary>The serving transport's health, once started.</summary>
-    public TransportHealth? TransportHealth => _server?.Health;
+    /// <summary>Every transport served, in the node's order of preference; empty until started.</summary>
+    public IReadOnlyList<Listener> Listeners => Volatile.Read(ref _listeners);
 
     /// <summary>Why the last discovery renewal failed, or null while renewals succeed.</summary>
     public string? DiscoveryProblem => Volatile.Read(ref _discoveryProblem);
@@ -96,20 +96,73 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
             return;
         }
 
-        var transport = _composition.ServingTransport;
+        var transports = _composition.ServingTransports;
         var discovery = _composition.Discovery;
-        var server = transport.CreateServer();
-        var dispatcher = new RequestDispatcher(_time) { Bulk = _bulk.IsConfigured ? _bulk : null };
         var ids = new InstanceId[registrations.Count];
+        var handlers = new IEndpointHandler[registrations.Count];
+        for (var i = 0; i < registrations.Count; i++)
+        {
+            ids[i] = InstanceId.NewId();
+            handlers[i] = registrations[i].CreateHandler(_services);
+        }
+
+        var listeners = new List<Listener>(transports.Count);
+        try
+        {
+            foreach (var transport in transports)
+            {
+                listeners.Add(await StartListenerAsync(transport, registrations, ids, handlers, cancellationToken));
+            }
+        }
+        catch
+        {
+            // A later transport failed to start: the ones already listening stop, as nothing was registered yet.
+            foreach (var started in listeners)
+            {
+                await started.Server.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        Volatile.Write(ref _listeners, [.. listeners]);
+        var addresses = new InstanceAddress[listeners.Count];
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            addresses[i] = new InstanceAddress(listeners[i].Transport, listeners[i].Address);
+        }
+
+        for (var i = 0; i < registrations.Count; i++)
+        {
+            var metadata = new Dictionary<string, string> { [InstanceMetadataKeys.Node] = _node.Id };
+            _bulk.Advertise(metadata);
+            var instance = new Instance(registrations[i].Endpoint, ids[i], addresses[0].Transport, addresses[0].Address, metadata) { Addresses = addresses };
+            var lease = await discovery.RegisterAsync(instance, _options.Discovery.LeaseTtl, cancellationToken);
+            lock (_leases)
+            {
+                _leases.Add(new Lease(lease));
+            }
+        }
+
+        _keepAlive = Task.Run(() => KeepAliveAsync(_stopping.Token), CancellationToken.None);
+        foreach (var listener in listeners)
+        {
+            LogServing(registrations.Count, listener.Transport, listener.Address, discovery.Name);
+        }
+    }
+
+    /// <summary>Starts one transport's server with every endpoint registered in its dispatcher before it accepts.</summary>
+    private async Task<Listener> StartListenerAsync(ITransportFactory transport, IReadOnlyList<EndpointRegistration> registrations, InstanceId[] ids, IEndpointHandler[] handlers, CancellationToken cancellationToken)
+    {
+        var dispatcher = new RequestDispatcher(_time) { Bulk = _bulk.IsConfigured ? _bulk : null };
         for (var i = 0; i < registrations.Count; i++)
         {
             // Registered before the server starts, so that the first request already finds its endpoint.
-            ids[i] = InstanceId.NewId();
-            var registration = registrations[i];
-            var handler = new InstrumentedHandler(registration.CreateHandler(_services), _metrics, _time, registration.Endpoint.ToString(), transport.Name);
-            dispatcher.Register(registration.Endpoint, ids[i], handler);
+            var endpoint = registrations[i].Endpoint;
+            dispatcher.Register(endpoint, ids[i], new InstrumentedHandler(handlers[i], _metrics, _time, endpoint.ToString(), transport.Name));
         }
 
+        var server = transport.CreateServer();
         try
         {
             await server.StartAsync(dispatcher, cancellationToken);
@@ -121,25 +174,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
             throw;
         }
 
-        _server = server;
-        _dispatcher = dispatcher;
-
-        for (var i = 0; i < registrations.Count; i++)
-        {
-            var registration = registrations[i];
-            var id = ids[i];
-            var metadata = new Dictionary<string, string> { [InstanceMetadataKeys.Node] = _node.Id };
-            _bulk.Advertise(metadata);
-            var instance = new Instance(registration.Endpoint, id, transport.Name, _server.Address, metadata);
-            var lease = await discovery.RegisterAsync(instance, _options.Discovery.LeaseTtl, cancellationToken);
-            lock (_leases)
-            {
-                _leases.Add(new Lease(lease));
-            }
-        }
-
-        _keepAlive = Task.Run(() => KeepAliveAsync(_stopping.Token), CancellationToken.None);
-        LogServing(registrations.Count, transport.Name, _server.Address, discovery.Name);
+        return new Listener(transport.Name, server, dispatcher);
     }
 
     /// <summary>Renews every lease at a third of its time to live; a lost lease is registered again.</summary>
@@ -199,7 +234,8 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_server is null || _draining)
+        var listeners = Volatile.Read(ref _listeners);
+        if (listeners.Length == 0 || _draining)
         {
             return;
         }
@@ -227,7 +263,17 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         using var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         grace.CancelAfter(_options.Server.DrainTimeout);
         var started = _time.GetTimestamp();
-        var cutShort = !await _dispatcher!.DrainAsync(_server, grace.Token);
+        var drains = new Task<bool>[listeners.Length];
+        for (var i = 0; i < drains.Length; i++)
+        {
+            drains[i] = listeners[i].Dispatcher.DrainAsync(listeners[i].Server, grace.Token).AsTask();
+        }
+
+        var cutShort = false;
+        foreach (var finished in await Task.WhenAll(drains))
+        {
+            cutShort |= !finished;
+        }
 
         // Responses offered by bulk transfer are pulled after their streams ended: their memory stays for up to two
         // more seconds of the grace period, so that clients reading the last of them do not find it gone. (Their
@@ -246,7 +292,10 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
             LogDrained(_time.GetElapsedTime(started));
         }
 
-        await _server.DisposeAsync();
+        foreach (var listener in listeners)
+        {
+            await listener.Server.DisposeAsync();
+        }
     }
 
     private async Task DisposeQuietlyAsync(IDiscoveryLease lease)
@@ -263,7 +312,7 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
 
     public async ValueTask DisposeAsync()
     {
-        if (!_draining && _server is not null)
+        if (!_draining && Listeners.Count > 0)
         {
             await StopAsync(CancellationToken.None);
         }

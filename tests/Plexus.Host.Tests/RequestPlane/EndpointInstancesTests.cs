@@ -14,7 +14,7 @@ public sealed class EndpointInstancesTests
     [Fact]
     public async Task Events_add_update_and_remove_while_keeping_per_instance_state()
     {
-        await using var instances = new EndpointInstances(Endpoint, Mock.Of<IDiscoveryProvider>(), NullLogger.Instance);
+        await using var instances = new EndpointInstances(Endpoint, Mock.Of<IDiscoveryProvider>(), NullLogger.Instance, static i => i);
 
         instances.Apply(new DiscoveryEvent(DiscoveryEventKind.Added, Make(1)));
         instances.Apply(new DiscoveryEvent(DiscoveryEventKind.Added, Make(2)));
@@ -39,7 +39,7 @@ public sealed class EndpointInstancesTests
     [Fact]
     public async Task Waiting_for_instances_ends_when_one_appears_or_the_wait_runs_out()
     {
-        await using var instances = new EndpointInstances(Endpoint, Mock.Of<IDiscoveryProvider>(), NullLogger.Instance);
+        await using var instances = new EndpointInstances(Endpoint, Mock.Of<IDiscoveryProvider>(), NullLogger.Instance, static i => i);
 
         Assert.False(await instances.WaitForInstancesAsync(TimeSpan.FromMilliseconds(50), TimeSpan.Zero, CancellationToken.None));
         Assert.False(instances.HasAnswered);
@@ -55,7 +55,7 @@ public sealed class EndpointInstancesTests
     {
         var slow = new SlowDiscovery(answerAfter: TimeSpan.FromMilliseconds(1500));
         await slow.RegisterAsync(Make(1), TimeSpan.FromMinutes(5), CancellationToken.None);
-        await using var instances = new EndpointInstances(Endpoint, slow, NullLogger.Instance);
+        await using var instances = new EndpointInstances(Endpoint, slow, NullLogger.Instance, static i => i);
         instances.Start();
 
         // Far longer than the 1.5 s the answer takes: a busy machine is slow, not empty.
@@ -66,7 +66,7 @@ public sealed class EndpointInstancesTests
     [Fact]
     public async Task A_discovery_that_answered_with_none_ends_the_wait_after_the_shorter_wait()
     {
-        await using var instances = new EndpointInstances(Endpoint, new SlowDiscovery(answerAfter: TimeSpan.Zero), NullLogger.Instance);
+        await using var instances = new EndpointInstances(Endpoint, new SlowDiscovery(answerAfter: TimeSpan.Zero), NullLogger.Instance, static i => i);
         instances.Start();
 
         var ended = System.Diagnostics.Stopwatch.StartNew();

@@ -8,9 +8,9 @@ namespace Plexus.Host.Tests.RequestPlane;
 /// A transport seam for the router's own tests: each address answers as its script says, and every request is
 /// recorded. It stands in for no wire protocol; the transports have the conformance kit for that.
 /// </summary>
-internal sealed class ScriptedTransport : ITransportFactory, IRequestPlaneClient
+internal sealed class ScriptedTransport(string name = "scripted") : ITransportFactory, IRequestPlaneClient
 {
-    public string Name => "scripted";
+    public string Name => name;
 
     public ConcurrentDictionary<string, Func<OutgoingRequest, CancellationToken, IResponseStream>> Scripts { get; } = new();
 
