@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Plexus.Hosting.Bulk;
+using Plexus.Hosting.Cluster;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Configuration;
 using Plexus.Hosting.Discovery;
@@ -42,12 +43,20 @@ internal static class RequestPlaneServiceCollectionExtensions
             new EndpointSelectionOptionsValidator(configuration.GetSection(EndpointSelectionOptions.SectionName))));
         services.TryAddSingleton<EndpointSelection>();
         services.TryAddSingleton<RequestPlaneServerHost>();
+        services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>());
+        services.TryAddSingleton<ClusterIdentity>();
+        services.TryAddSingleton<IClusterIdentity>(static sp => sp.GetRequiredService<ClusterIdentity>());
+        services.TryAddSingleton<ClusterNode>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDiscoveryProvider, SeedDiscoveryProvider>());
 
         // Validation runs first so that a bad name stops the start with the key that holds it.
         services.AddHostedService<CompositionValidator>();
         services.AddOptions<TracingOptions>().Bind(configuration.GetSection(TracingOptions.SectionName));
         services.AddHostedService<ConsoleSpanWriter>();
         services.TryAddSingleton<MetricsCollector>();
+        // The cluster first: a transport with Tls:Mode=cluster needs this node's certificate before it serves.
+        services.AddHostedService(static sp => sp.GetRequiredService<ClusterNode>());
         services.AddHostedService(static sp => sp.GetRequiredService<RequestPlaneServerHost>());
 
         return services;
