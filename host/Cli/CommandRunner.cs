@@ -41,6 +41,7 @@ internal static class CommandRunner
                 "call" => await CallAsync(parsed),
                 "plugins" => Plugins(parsed),
                 "instances" => await InstancesAsync(parsed),
+                "cluster" => await ClusterAsync(parsed),
                 _ => throw new UsageException($"Unknown command '{parsed.Command}'."),
             };
         }
@@ -116,6 +117,19 @@ internal static class CommandRunner
         parsed.Allow("json");
         using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: true, serve: static _ => false);
         return PluginsCommand.Run(host, parsed.Has("json"), Console.Out);
+    }
+
+    private static async Task<int> ClusterAsync(ParsedArguments parsed)
+    {
+        parsed.Allow("json");
+        if (parsed.Positional.Count != 1)
+        {
+            throw new UsageException("'cluster' takes one action: 'token' or 'members'.");
+        }
+
+        using var signals = new SignalCancellation();
+        using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: true, serve: static _ => false);
+        return await ClusterCommand.RunAsync(host, parsed.Positional[0], parsed.Has("json"), Console.Out, signals.Token);
     }
 
     private static async Task<int> InstancesAsync(ParsedArguments parsed)

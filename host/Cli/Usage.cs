@@ -13,6 +13,7 @@ internal static class Usage
           call <ns/comp/endpoint>  Call an endpoint and print its response stream.
           instances [endpoint]     List the instances discovery knows.
           plugins                  List plugins and whether they loaded.
+          cluster token|members    Print the line that joins a node to this cluster, or list its members.
           help [command]           Show help.
 
         Any option with a ':' in its name sets configuration, for example
@@ -65,8 +66,20 @@ internal static class Usage
         and whether it loaded (with the reason and fix when it did not).
         """;
 
+    public const string Cluster = """
+        Usage: Plexus.Host cluster token
+               Plexus.Host cluster members [--json]
+
+        token    Prints the line that starts a node joining this cluster: the seed's join address and the token,
+                 from Plexus:Cluster:Token, or the seed's state directory (Plexus:Cluster:StatePath).
+        members  Lists the seed's member table: each node, its addresses, when its certificate expires and when the
+                 seed last heard from it. Asks the seed at Plexus:Cluster:Join (on the seed: its own address) and
+                 proves the token as a join does.
+        """;
+
     public static string For(string command) => command switch
     {
+        "cluster" => Cluster,
         "run" => Run,
         "call" => Call,
         "instances" => Instances,

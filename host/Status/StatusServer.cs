@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Plexus.Hosting.Bulk;
+using Plexus.Hosting.Cluster;
 using Plexus.Hosting.Composition;
 using Plexus.Hosting.Plugins;
 using Plexus.Hosting.RequestPlane;
@@ -19,7 +20,7 @@ namespace Plexus.Host.Status;
 
 /// <summary>
 /// A small Kestrel server beside the node, on loopback by default: <c>/live</c>, <c>/health</c>, <c>/metrics</c>,
-/// <c>/api/node</c>, <c>/api/plugins</c>, <c>/api/instances</c> and the status page at <c>/</c>. It has its own
+/// <c>/api/node</c>, <c>/api/plugins</c>, <c>/api/instances</c>, <c>/api/cluster</c> and the status page at <c>/</c>. It has its own
 /// pipeline and no request-plane traffic goes through it.
 /// </summary>
 internal sealed partial class StatusServer(
@@ -30,6 +31,8 @@ internal sealed partial class StatusServer(
     MetricsCollector metrics,
     NodeIdentity node,
     BulkPath bulk,
+    ClusterNode cluster,
+    ClusterIdentity clusterIdentity,
     TimeProvider time,
     ILogger<StatusServer> logger) : IHostedLifecycleService, IAsyncDisposable
 {
@@ -66,6 +69,7 @@ internal sealed partial class StatusServer(
         app.MapGet("/api/node", Node);
         app.MapGet("/api/plugins", Plugins);
         app.MapGet("/api/instances", InstancesAsync);
+        app.MapGet("/api/cluster", Cluster);
         app.MapGet("/", static () => Results.Content(StatusPage.Html, "text/html; charset=utf-8"));
         try
         {
@@ -136,6 +140,14 @@ internal sealed partial class StatusServer(
 
         return addresses;
     }
+
+    private IResult Cluster() => Results.Json(new ClusterReport(
+        cluster.Role,
+        cluster.ClusterId,
+        cluster.JoinAddress,
+        cluster.AuthorityExpires,
+        clusterIdentity.Current?.NotAfter,
+        cluster.Members));
 
     private IResult Metrics()
     {
@@ -261,6 +273,9 @@ internal sealed partial class StatusServer(
 
     /// <summary><c>Transport</c> names every transport served, comma-separated; <c>Address</c> is the first one's.</summary>
     private sealed record NodeReport(string NodeId, string Transport, string? Address, List<ListenerReport> Listeners, string Discovery, string Router, string Codec, long UptimeSeconds, bool Draining, string Bulk);
+
+    /// <summary>This node's place in its cluster; <c>role</c> is <c>seed</c>, <c>member</c> or <c>none</c>.</summary>
+    private sealed record ClusterReport(string Role, string? Cluster, string? JoinAddress, DateTimeOffset? AuthorityExpires, DateTimeOffset? CertificateExpires, IReadOnlyList<ClusterMember> Members);
 
     private sealed record AddressReport(string Transport, string Address);
 
