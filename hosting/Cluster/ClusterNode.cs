@@ -32,6 +32,7 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
     private ClusterAuthority? _authority;
     private ClusterToken? _token;
     private ClusterMember[] _members = [];
+    private DateTimeOffset _received;
 
     public ClusterNode(IOptions<ClusterOptions> options, ClusterIdentity identity, NodeIdentity node, IServiceProvider services, TimeProvider time, ILogger<ClusterNode> logger)
     {
@@ -174,6 +175,7 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
         using (key)
         {
             using var issued = _authority!.Issue(request, _node.Id, Hosts(), _options.CertificateLifetime, now);
+            _received = now;
             _identity.Set(new ClusterCertificate(ClusterAuthority.WithKey(issued, key), X509CertificateLoader.LoadCertificate(_authority.Certificate.RawData)));
         }
     }
@@ -191,22 +193,9 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
         var warned = false;
         while (true)
         {
-            var (key, request) = ClusterAuthority.NewRequest(_node.Id);
             try
             {
-                var (welcome, cluster) = await Seed!.JoinAsync(token, _node.Id, "join", new JoinRequest(request, Hosts(), []), cancellationToken);
-                var authority = X509Certificate2.CreateFromPem(welcome.Authority ?? throw new InvalidDataException("the welcome carries no CA"));
-                using var issued = X509Certificate2.CreateFromPem(welcome.Certificate ?? throw new InvalidDataException("the welcome carries no certificate"));
-                var certificate = new ClusterCertificate(ClusterAuthority.WithKey(issued, key), authority);
-                if (!certificate.TryVerifyPeer(certificate.Certificate, out var bad))
-                {
-                    throw new ClusterJoinRefusedException($"The certificate the seed at {Seed.Address} issued does not chain to the CA it sent: {bad}.");
-                }
-
-                ClusterId = cluster;
-                Volatile.Write(ref _members, welcome.Members);
-                _identity.Set(certificate);
-                ClusterLog.Joined(_logger, cluster, Seed.Address, certificate.NotAfter);
+                await JoinOnceAsync(token, cancellationToken);
                 return;
             }
             catch (ClusterJoinRefusedException ex)
@@ -230,13 +219,32 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
                     warned = true;
                 }
             }
-            finally
-            {
-                key.Dispose();
-            }
 
             await Task.Delay(delay, _time, cancellationToken);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+        }
+    }
+
+    /// <summary>One join: a fresh key, the token handshake, and the certificate the seed issued for it.</summary>
+    private async Task JoinOnceAsync(ClusterToken token, CancellationToken cancellationToken)
+    {
+        var (key, request) = ClusterAuthority.NewRequest(_node.Id);
+        using (key)
+        {
+            var (welcome, cluster) = await Seed!.JoinAsync(token, _node.Id, "join", new JoinRequest(request, Hosts(), ServingAddresses()), cancellationToken);
+            var authority = X509Certificate2.CreateFromPem(welcome.Authority ?? throw new InvalidDataException("the welcome carries no CA"));
+            using var issued = X509Certificate2.CreateFromPem(welcome.Certificate ?? throw new InvalidDataException("the welcome carries no certificate"));
+            var certificate = new ClusterCertificate(ClusterAuthority.WithKey(issued, key), authority);
+            if (!certificate.TryVerifyPeer(certificate.Certificate, out var bad))
+            {
+                throw new ClusterJoinRefusedException($"The certificate the seed at {Seed.Address} issued does not chain to the CA it sent: {bad}.");
+            }
+
+            ClusterId = cluster;
+            Volatile.Write(ref _members, welcome.Members);
+            _received = _time.GetUtcNow();
+            _identity.Set(certificate);
+            ClusterLog.Joined(_logger, cluster, Seed.Address, certificate.NotAfter);
         }
     }
 
@@ -282,9 +290,11 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
     {
         while (!stopping.IsCancellationRequested)
         {
+            // From when this node received the certificate, not its NotBefore, which the CA backdates for clock skew.
             var current = _identity.Current!;
-            var lifetime = current.NotAfter - current.Certificate.NotBefore.ToUniversalTime();
-            var due = current.Certificate.NotBefore.ToUniversalTime() + (lifetime * 2 / 3) - _time.GetUtcNow();
+            var received = _received;
+            var lifetime = current.NotAfter - received;
+            var due = received + (lifetime * 2 / 3) - _time.GetUtcNow();
             try
             {
                 if (due > TimeSpan.Zero)
@@ -296,6 +306,12 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
                 if (Server is not null)
                 {
                     IssueOwn(now);
+                }
+                else if (current.NotAfter <= now)
+                {
+                    // Expired while the seed was away: the seed no longer accepts it over TLS, but the token still
+                    // proves membership, so the node joins again with a fresh key.
+                    await JoinOnceAsync(_token!, stopping);
                 }
                 else
                 {
@@ -310,6 +326,7 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
                             throw new PlexusException(PlexusErrorCode.Unavailable, $"the renewed certificate does not chain to the cluster CA: {bad}");
                         }
 
+                        _received = now;
                         _identity.Set(renewed);
                     }
                 }
@@ -320,7 +337,7 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is PlexusException or CryptographicException)
+            catch (Exception ex) when (ex is PlexusException or CryptographicException or SocketException or IOException or InvalidDataException or ClusterJoinRefusedException)
             {
                 var retry = TimeSpan.FromTicks(Math.Max(lifetime.Ticks / 10, TimeSpan.FromSeconds(1).Ticks));
                 ClusterLog.RenewFailed(_logger, ex.Message, retry, current.NotAfter);

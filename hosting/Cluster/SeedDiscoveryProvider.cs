@@ -29,7 +29,16 @@ internal sealed class SeedDiscoveryProvider(IServiceProvider services) : IDiscov
             return await server.Registry.RegisterAsync(instance, timeToLive, cancellationToken);
         }
 
-        await Remote(node).CallAsync(new ControlRequest("register", Instance: InstanceElements.ToElement(instance), TtlMs: (long)timeToLive.TotalMilliseconds), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Observe(Remote(node).CallAsync(new ControlRequest("register", Instance: InstanceElements.ToElement(instance), TtlMs: (long)timeToLive.TotalMilliseconds), cancellationToken));
+        }
+        catch (PlexusException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The seed is away (restarting, or unreachable for now): the node starts anyway, degraded. The lease's first
+            // renewal finds no registration at the seed and fails, and the node registers again then.
+        }
+
         return new SeedDiscoveryLease(this, Remote(node), instance, timeToLive);
     }
 

@@ -120,11 +120,12 @@ internal sealed partial class SeedServer : IAsyncDisposable
                 ClusterLog.ConnectionFailed(_logger, remote, "it spoke neither the join protocol nor TLS; is a node of another version, or something else, pointed at this port?");
             }
         }
-        catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or CryptographicException or System.Security.Authentication.AuthenticationException or OperationCanceledException or PlexusException)
+        catch (Exception ex)
         {
+            // Whatever one connection does, the listener and every other connection carry on.
             if (!_stop.IsCancellationRequested)
             {
-                ClusterLog.ConnectionFailed(_logger, remote, ex.Message);
+                ClusterLog.ConnectionFailed(_logger, remote, $"{ex.GetType().Name}: {ex.Message}");
             }
         }
     }
@@ -201,7 +202,7 @@ internal sealed partial class SeedServer : IAsyncDisposable
             {
                 response = await HandleAsync(request, node, peer);
             }
-            catch (Exception ex) when (ex is PlexusException or InvalidDataException or CryptographicException or ArgumentException or FormatException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 ClusterLog.ControlFailed(_logger, request.Op, ex.Message);
                 response = new ControlResponse(Error: ex.Message, Code: ex is PlexusException { Code: PlexusErrorCode.Unavailable } ? "lost" : "bad-request");
