@@ -13,8 +13,9 @@ internal sealed class PreparedClusterCertificate
     {
         Source = source;
 
-        // The identity may hold its key as an ephemeral one (CopyWithPrivateKey, CreateFromPem); a PKCS#12 round trip
-        // gives SslStream a key it can use on every platform, as TlsMaterial does for PEM files.
+        // The identity may hold its key as an ephemeral one (CopyWithPrivateKey, CreateFromPem). SslStream on Linux
+        // uses such a key as it is (the tests serve one); Windows' SChannel needs a key it can look up, which a PKCS#12
+        // round trip gives on every platform, as TlsMaterial does for PEM files. Once per certificate, so it is cheap.
         Certificate = X509CertificateLoader.LoadPkcs12(source.Certificate.Export(X509ContentType.Pkcs12), password: null);
 
         // Offline: the chain is the node certificate and the cluster CA every peer already holds; nothing to fetch.
