@@ -279,9 +279,10 @@ internal sealed class QuicTlsCredentials : IDisposable
 
             return _server ? NotMember + problem : $"the server's certificate is not from this cluster's CA: {problem}";
         }
-        catch (System.Security.Cryptography.CryptographicException exception)
+        catch (Exception exception)
         {
-            return $"the peer's certificate could not be read ({exception.Message}); only certificates from this cluster's CA are accepted (Tls:Mode=cluster)";
+            // Called while the connection closes: whatever goes wrong here must not keep it from closing.
+            return $"{(_server ? NotMember : "the server's certificate is not from this cluster's CA: ")}its certificate could not be read ({exception.Message}); only certificates from this cluster's CA are accepted (Tls:Mode=cluster)";
         }
     }
 
