@@ -217,7 +217,7 @@ internal sealed class QuicClient : IRequestPlaneClient
     {
         QuicCloseKind.Tls when _tls.IsCluster => $"TLS with {address} failed: {info.Describe()}. Is {address} a node of another cluster? This node accepts only servers with a certificate from its cluster's CA ({QuicTransportOptions.Key("Tls:Mode")}=cluster).",
         QuicCloseKind.PeerTransport when _tls.IsCluster && info.ErrorCode is >= CryptoError and < CryptoError + 0x100 =>
-            $"{address} refused this node in the TLS handshake: {info.Describe()}. This node presented its cluster certificate; the server is in another cluster, or the certificate is no longer valid there.",
+            $"{address} refused this node in the TLS handshake: {info.Describe()}. The server does not take this node for a member of its cluster: the certificate this node presented is not from that cluster's CA, or no longer valid.",
         QuicCloseKind.Tls => $"TLS with {address} failed: {info.Describe()}. " + (_tls.CaPem is null
             ? $"This client trusts the system's CAs and the ephemeral certificates servers on this machine publish; set {QuicTransportOptions.Key("Tls:CaPath")} to the CA that issued the server's certificate (a server without Tls:CertificatePath serves an ephemeral certificate that only clients on its own machine trust)."
             : $"Check that {QuicTransportOptions.Key("Tls:CaPath")} holds the CA that issued the server's certificate and that the certificate names '{serverName ?? _tls.ServerName ?? address.DnsSafeHost}' (or set {QuicTransportOptions.Key("Tls:ServerName")})."),

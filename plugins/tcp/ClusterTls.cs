@@ -76,12 +76,12 @@ internal sealed class ClusterTls
     }
 
     /// <summary>
-    /// Options for the server side of a handshake with <paramref name="peer"/>. A client that is not a member is let
-    /// through TLS with the reason in <paramref name="refusal"/>: the server then answers its HELLO with a REJECT that
-    /// says why, which TLS alone cannot tell the client, and closes.
+    /// Options for the server side of a handshake. A client that is not a member is let through TLS with the reason in
+    /// <paramref name="refusal"/>: the server then answers its HELLO with a REJECT that says why, which TLS alone cannot
+    /// tell the client, and closes.
     /// </summary>
     /// <exception cref="InvalidOperationException">The node holds no certificate (it was checked when the server started).</exception>
-    public SslServerAuthenticationOptions ServerOptions(string peer, StrongBox<string?> refusal)
+    public SslServerAuthenticationOptions ServerOptions(StrongBox<string?> refusal)
     {
         var prepared = Prepare(_identity?.Current ?? throw new InvalidOperationException("This node holds no cluster certificate."));
         var current = prepared.Source;

@@ -102,7 +102,7 @@ internal sealed class TlsMaterial
     {
         if (Mode == TlsMode.Cluster)
         {
-            return Cluster.ServerOptions(peer, refusal);
+            return Cluster.ServerOptions(refusal);
         }
 
         if (Certificate is null)
