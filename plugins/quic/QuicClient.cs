@@ -157,8 +157,8 @@ internal sealed class QuicClient : IRequestPlaneClient
             ?? throw Refused($"Could not connect to {address}: host '{host}' does not resolve. Check the address.");
         var remote = new IPEndPoint(ip, port);
         var serverName = _tls.ServerName ?? host;
-        var ephemeral = EphemeralCredentials(address);
-        var credentials = ephemeral ?? DefaultCredentials();
+        var ephemeral = _tls.IsCluster ? null : EphemeralCredentials(address);
+        var credentials = ephemeral ?? (_tls.IsCluster ? await ClusterCredentialsAsync().ConfigureAwait(false) : DefaultCredentials());
         QuicConnection connection;
         try
         {
@@ -195,6 +195,11 @@ internal sealed class QuicClient : IRequestPlaneClient
         }
         catch (QuicConnectionClosedException closed) when (!retryable || closed.Info.Kind != QuicCloseKind.Tls)
         {
+            if (_tls.IsCluster && closed.Info.Kind == QuicCloseKind.Tls)
+            {
+                QuicLog.ClusterServerRefused(_logger, address, closed.Info.Reason);
+            }
+
             throw Refused(DescribeConnectFailure(address, closed.Info, serverName), closed);
         }
         catch (Exception exception) when (exception is InvalidOperationException or IOException or System.Net.Sockets.SocketException)
@@ -210,6 +215,9 @@ internal sealed class QuicClient : IRequestPlaneClient
     /// </summary>
     public string DescribeConnectFailure(Uri address, QuicCloseInfo info, string? serverName = null) => info.Kind switch
     {
+        QuicCloseKind.Tls when _tls.IsCluster => $"TLS with {address} failed: {info.Describe()}. Is {address} a node of another cluster? This node accepts only servers with a certificate from its cluster's CA ({QuicTransportOptions.Key("Tls:Mode")}=cluster).",
+        QuicCloseKind.PeerTransport when _tls.IsCluster && info.ErrorCode is >= CryptoError and < CryptoError + 0x100 =>
+            $"{address} refused this node in the TLS handshake: {info.Describe()}. The server does not take this node for a member of its cluster: the certificate this node presented is not from that cluster's CA, or no longer valid.",
         QuicCloseKind.Tls => $"TLS with {address} failed: {info.Describe()}. " + (_tls.CaPem is null
             ? $"This client trusts the system's CAs and the ephemeral certificates servers on this machine publish; set {QuicTransportOptions.Key("Tls:CaPath")} to the CA that issued the server's certificate (a server without Tls:CertificatePath serves an ephemeral certificate that only clients on its own machine trust)."
             : $"Check that {QuicTransportOptions.Key("Tls:CaPath")} holds the CA that issued the server's certificate and that the certificate names '{serverName ?? _tls.ServerName ?? address.DnsSafeHost}' (or set {QuicTransportOptions.Key("Tls:ServerName")})."),
@@ -219,6 +227,33 @@ internal sealed class QuicClient : IRequestPlaneClient
         QuicCloseKind.PeerApplication or QuicCloseKind.Local or QuicCloseKind.Disposed => $"The connection to {address} closed before it was ready: {info.Describe()}.",
         _ => $"Could not connect to {address}: {info.Describe()}. Check that the server is running and the address is right.",
     };
+
+    // Credentials of the node's current cluster certificate, made again once the identity renewed it. Connections made
+    // with the previous ones keep them (QuicClientSession holds its own); nothing else refers to them then.
+    private async ValueTask<QuicTlsCredentials> ClusterCredentialsAsync()
+    {
+        var current = await _tls.ClusterCertificateForClientAsync(_options.HandshakeTimeout).ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (_credentials is not null && ReferenceEquals(_credentials.Cluster, current))
+            {
+                return _credentials;
+            }
+        }
+
+        var created = QuicTlsMaterial.CreateClusterClientCredentials(current);
+        lock (_gate)
+        {
+            if (_credentials is not null && ReferenceEquals(_credentials.Cluster, current))
+            {
+                created.Dispose();
+                return _credentials;
+            }
+
+            _credentials = created;
+            return created;
+        }
+    }
 
     private QuicTlsCredentials DefaultCredentials()
     {

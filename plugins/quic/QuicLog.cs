@@ -34,4 +34,13 @@ internal static partial class QuicLog
 
     [LoggerMessage(EventId = 3209, EventName = "QuicControlStreamFailed", Level = LogLevel.Debug, Message = "The control stream with {Peer} ended: {Reason}")]
     public static partial void ControlStreamFailed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 3210, EventName = "QuicClusterServerRefused", Level = LogLevel.Warning, Message = "Refused the server {Address}: {Reason}")]
+    public static partial void ClusterServerRefused(ILogger logger, Uri address, string reason);
+
+    [LoggerMessage(EventId = 3211, EventName = "QuicClusterCertificateRenewed", Level = LogLevel.Information, Message = "{Address} presents the renewed cluster certificate {Subject} (serial {Serial}, until {NotAfter:O}) to new connections; open connections keep theirs")]
+    public static partial void ClusterCertificateRenewed(ILogger logger, Uri address, string subject, string serial, DateTimeOffset notAfter);
+
+    [LoggerMessage(EventId = 3212, EventName = "QuicClusterRenewalFailed", Level = LogLevel.Error, Message = "{Address} could not take the renewed cluster certificate and keeps presenting the previous one: {Reason}")]
+    public static partial void ClusterRenewalFailed(ILogger logger, Uri address, string reason);
 }

@@ -177,9 +177,21 @@ internal sealed partial class QuicServer : IRequestPlaneServer
             advertisedHost = QuicEndpoints.DefaultAdvertisedHost(ip);
         }
 
-        var ephemeral = _tls.CertificatePem is null ? QuicEphemeralCertificate.Create(advertisedHost, ip) : null;
-        var credentials = ephemeral is null
-            ? _tls.CreateServerCredentials(_tls.CertificatePem!, _tls.KeyPem!)
+        ClusterCertificate? cluster = null;
+        if (_tls.IsCluster)
+        {
+            if (_tls.Identity is not { IsConfigured: true } identity)
+            {
+                throw new OptionsValidationException(Microsoft.Extensions.Options.Options.DefaultName, typeof(QuicTransportOptions), [QuicTlsMaterial.NotInCluster]);
+            }
+
+            // Listening without the certificate would refuse every peer; a node still joining starts serving once it has one.
+            cluster = await identity.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var ephemeral = !_tls.IsCluster && _tls.CertificatePem is null ? QuicEphemeralCertificate.Create(advertisedHost, ip) : null;
+        var credentials = cluster is not null ? ClusterServerCredentials(cluster)
+            : ephemeral is null ? _tls.CreateServerCredentials(_tls.CertificatePem!, _tls.KeyPem!)
             : _tls.CreateServerCredentials(ephemeral.CertificatePem, ephemeral.KeyPem);
         QuicListener listener;
         try
@@ -229,6 +241,14 @@ internal sealed partial class QuicServer : IRequestPlaneServer
         }
 
         PublishTrust(ephemeral);
+        if (_tls.IsCluster)
+        {
+            _tls.Identity!.Changed += OnClusterCertificateChanged;
+
+            // A renewal between the wait and the subscription would otherwise go unseen.
+            OnClusterCertificateChanged(this, EventArgs.Empty);
+        }
+
         QuicLog.Listening(_logger, bound.ToString(), Address);
         _ = Task.Run(AcceptLoopAsync, CancellationToken.None);
     }
@@ -278,6 +298,11 @@ internal sealed partial class QuicServer : IRequestPlaneServer
             credentials = _credentials;
             _listener = null;
             _credentials = null;
+        }
+
+        if (_tls.IsCluster && _tls.Identity is { } clusterIdentity)
+        {
+            clusterIdentity.Changed -= OnClusterCertificateChanged;
         }
 
         _stopping.Cancel();

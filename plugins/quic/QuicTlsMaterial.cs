@@ -12,14 +12,29 @@ namespace Plexus.Transport.Quic;
 /// </summary>
 internal sealed class QuicTlsMaterial
 {
-    private QuicTlsMaterial(string? certificatePem, string? keyPem, string? caPem, QuicTlsOptions options)
+    private QuicTlsMaterial(string? certificatePem, string? keyPem, string? caPem, QuicTlsOptions options, bool cluster = false, IClusterIdentity? identity = null)
     {
+        IsCluster = cluster;
+        Identity = identity;
         CertificatePem = certificatePem;
         KeyPem = keyPem;
         CaPem = caPem;
         ClientCertificateRequired = options.ClientCertificateRequired;
         ServerName = string.IsNullOrWhiteSpace(options.ServerName) ? null : options.ServerName.Trim();
     }
+
+    /// <summary>
+    /// Whether <c>Tls:Mode</c> is <c>cluster</c>: the node's certificate from <see cref="Identity"/> is presented, its
+    /// cluster's CA is the only one trusted, client certificates are required and names are not checked.
+    /// </summary>
+    public bool IsCluster { get; }
+
+    /// <summary>The node's identity in its cluster, when the host has one.</summary>
+    public IClusterIdentity? Identity { get; }
+
+    /// <summary>What is missing when the node is not in a cluster: the settings that put it in one.</summary>
+    public static string NotInCluster =>
+        $"{QuicTransportOptions.Key("Tls:Mode")} is cluster, and Tls:Mode=cluster needs the node to be in a cluster: set Plexus:Cluster:Seed=true or Plexus:Cluster:Join=<seed address>.";
 
     /// <summary>This process's certificate chain (PEM), if configured.</summary>
     public string? CertificatePem { get; }
@@ -36,11 +51,18 @@ internal sealed class QuicTlsMaterial
     /// <summary>The name clients check the server's certificate for, instead of the address's host.</summary>
     public string? ServerName { get; }
 
-    /// <summary>Reads and checks the files the options name.</summary>
+    /// <summary>Reads and checks the files the options name; with <c>Tls:Mode=cluster</c> there are none, the identity is used.</summary>
+    /// <param name="options">The validated TLS settings.</param>
+    /// <param name="identity">The node's cluster identity, if the host has one.</param>
     /// <exception cref="ArgumentException">A file cannot be read or used; the message names the setting.</exception>
-    public static QuicTlsMaterial Load(QuicTlsOptions options)
+    public static QuicTlsMaterial Load(QuicTlsOptions options, IClusterIdentity? identity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (QuicTransportOptions.TryParseClusterMode(options, out var cluster) && cluster)
+        {
+            return new QuicTlsMaterial(null, null, null, options, cluster: true, identity);
+        }
+
         string? certificatePem = null;
         string? keyPem = null;
         if (options.CertificatePath is { } path)
@@ -97,6 +119,66 @@ internal sealed class QuicTlsMaterial
         catch (QuicTlsException exception)
         {
             throw QuicTransportOptions.Unusable("Tls", CertificatePem is null ? "(ephemeral certificate)" : "(configured certificate)", $"GnuTLS could not use the TLS files: {exception.Message}");
+        }
+    }
+
+    /// <summary>A cluster server's GnuTLS credentials: the node's certificate, its cluster's CA, client certificates required.</summary>
+    /// <exception cref="QuicTlsException">GnuTLS refused the certificate or the CA.</exception>
+    public static QuicTlsCredentials CreateClusterServerCredentials(ClusterCertificate current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        return QuicTlsCredentials.CreateServer(current.CertificatePem, current.PrivateKeyPem, current.AuthorityPem, requireClientCertificate: true, current);
+    }
+
+    /// <summary>A cluster client's GnuTLS credentials: trusting its cluster's CA alone, presenting the node's certificate.</summary>
+    /// <exception cref="PlexusException">GnuTLS refused the certificate (Unavailable, before the first byte).</exception>
+    public static QuicTlsCredentials CreateClusterClientCredentials(ClusterCertificate current)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        try
+        {
+            return QuicTlsCredentials.CreateClient(current.AuthorityPem, current.CertificatePem, current.PrivateKeyPem, current);
+        }
+        catch (Exception exception) when (exception is QuicTlsException or InvalidOperationException)
+        {
+            throw new PlexusException(PlexusErrorCode.Unavailable, $"The QUIC client could not use this node's cluster certificate ({current.Certificate.Subject}): {exception.Message}", exception)
+            {
+                BeforeFirstByte = true,
+            };
+        }
+    }
+
+    /// <summary>The node's certificate for a client's connection, waiting for it at most <paramref name="within"/>.</summary>
+    /// <exception cref="PlexusException">The node is not in a cluster or has no certificate yet (Unavailable, before the first byte).</exception>
+    public async ValueTask<ClusterCertificate> ClusterCertificateForClientAsync(TimeSpan within)
+    {
+        if (Identity is not { IsConfigured: true } identity)
+        {
+            throw new PlexusException(PlexusErrorCode.Unavailable, NotInCluster) { BeforeFirstByte = true };
+        }
+
+        if (identity.Current is { } current)
+        {
+            return current;
+        }
+
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            return await identity.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new PlexusException(
+                PlexusErrorCode.Unavailable,
+                $"This node has no certificate from its cluster yet (it is still joining; waited {within.TotalMilliseconds} ms), so it cannot connect with {QuicTransportOptions.Key("Tls:Mode")}=cluster. Check that the seed in Plexus:Cluster:Join is reachable.")
+            {
+                BeforeFirstByte = true,
+            };
+        }
+        catch (PlexusException exception) when (!exception.BeforeFirstByte)
+        {
+            throw new PlexusException(PlexusErrorCode.Unavailable, exception.Message, exception) { BeforeFirstByte = true };
         }
     }
 

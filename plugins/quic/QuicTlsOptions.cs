@@ -7,6 +7,13 @@ namespace Plexus.Transport.Quic;
 internal sealed class QuicTlsOptions
 {
     /// <summary>
+    /// Which certificates: <c>files</c> (the default: the files below, or an ephemeral certificate without them) or
+    /// <c>cluster</c> (the node's certificate in its Plexus cluster, and only peers of the same cluster, both ways).
+    /// QUIC has no <c>off</c>: TLS 1.3 is part of it.
+    /// </summary>
+    public string? Mode { get; set; }
+
+    /// <summary>
     /// This process's certificate (PEM; a chain may follow it). The server presents it; a client presents it when the
     /// server requires client certificates. A server without one serves an ephemeral self-signed certificate that only
     /// clients on the same machine (and user) trust.

@@ -22,13 +22,17 @@ internal sealed class QuicTransportFactory : ITransportFactory
     /// <param name="options">The options bound from <c>Plexus:Transports:Quic</c>.</param>
     /// <param name="codecs">The host's codecs: the configured one is offered, the peer's is looked up by name.</param>
     /// <param name="loggerFactory">Where connection problems are logged.</param>
-    public QuicTransportFactory(IOptions<QuicTransportOptions> options, IFrameCodecs codecs, ILoggerFactory loggerFactory)
-        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), codecs, loggerFactory, BoundedArrayPool.Instance)
+    /// <param name="clusterIdentity">
+    /// The node's certificate in its cluster, for <c>Tls:Mode=cluster</c>; the host registers one when it has a cluster
+    /// component, and the container passes null when it has none.
+    /// </param>
+    public QuicTransportFactory(IOptions<QuicTransportOptions> options, IFrameCodecs codecs, ILoggerFactory loggerFactory, IClusterIdentity? clusterIdentity = null)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), codecs, loggerFactory, BoundedArrayPool.Instance, clusterIdentity)
     {
     }
 
     /// <summary>Creates the factory without the host (tests, benchmarks).</summary>
-    internal QuicTransportFactory(QuicTransportOptions options, IFrameCodecs codecs, ILoggerFactory? loggerFactory = null, ArrayPool<byte>? pool = null)
+    internal QuicTransportFactory(QuicTransportOptions options, IFrameCodecs codecs, ILoggerFactory? loggerFactory = null, ArrayPool<byte>? pool = null, IClusterIdentity? clusterIdentity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(codecs);
@@ -38,7 +42,7 @@ internal sealed class QuicTransportFactory : ITransportFactory
         options.ThrowIfInvalid();
         _options = options;
         _codecs = codecs;
-        _tls = QuicTlsMaterial.Load(options.Tls ?? new QuicTlsOptions());
+        _tls = QuicTlsMaterial.Load(options.Tls ?? new QuicTlsOptions(), clusterIdentity);
         _pool = pool ?? BoundedArrayPool.Instance;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
     }

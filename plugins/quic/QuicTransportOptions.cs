@@ -132,6 +132,31 @@ internal sealed class QuicTransportOptions
         Check(errors, MaxUdpPayloadSize is >= MinUdpPayload and <= MaxUdpPayload, nameof(MaxUdpPayloadSize), MaxUdpPayloadSize, $"between {MinUdpPayload} (QUIC's minimum) and {MaxUdpPayload}");
 
         var tls = Tls ?? new QuicTlsOptions();
+        if (tls.ServerName is { } serverName && Uri.CheckHostName(serverName) == UriHostNameType.Unknown)
+        {
+            errors.Add($"{Key("Tls:ServerName")} is '{serverName}', which is not a host name or IP address; set the name the server's certificate carries, or remove it to use the address's host.");
+        }
+
+        if (!TryParseClusterMode(tls, out var cluster))
+        {
+            errors.Add($"{Key("Tls:Mode")} is '{tls.Mode}'; it must be files or cluster (QUIC always runs TLS, so there is no off).");
+        }
+        else if (cluster)
+        {
+            // The cluster's certificate and CA replace the files; a file set as well would be silently ignored, and
+            // whoever set it believes it is used.
+            var fileKeys = new List<string>();
+            AddIfSet(fileKeys, tls.CertificatePath, "Tls:CertificatePath");
+            AddIfSet(fileKeys, tls.KeyPath, "Tls:KeyPath");
+            AddIfSet(fileKeys, tls.CaPath, "Tls:CaPath");
+            if (fileKeys.Count > 0)
+            {
+                errors.Add($"{Key("Tls:Mode")} is cluster, which uses this node's certificate from its cluster's CA, so {string.Join(", ", fileKeys)} must not be set; remove {(fileKeys.Count == 1 ? "it" : "them")}, or use Tls:Mode=files to serve certificates from files.");
+            }
+
+            return errors;
+        }
+
         CheckFile(errors, tls.CertificatePath, "Tls:CertificatePath");
         CheckFile(errors, tls.KeyPath, "Tls:KeyPath");
         CheckFile(errors, tls.CaPath, "Tls:CaPath");
@@ -143,11 +168,6 @@ internal sealed class QuicTransportOptions
         if (tls.ClientCertificateRequired && tls.CaPath is null)
         {
             errors.Add($"{Key("Tls:ClientCertificateRequired")} is true but {Key("Tls:CaPath")} is not set; name the CA file that client certificates must chain to.");
-        }
-
-        if (tls.ServerName is { } serverName && Uri.CheckHostName(serverName) == UriHostNameType.Unknown)
-        {
-            errors.Add($"{Key("Tls:ServerName")} is '{serverName}', which is not a host name or IP address; set the name the server's certificate carries, or remove it to use the address's host.");
         }
 
         return errors;
@@ -203,6 +223,26 @@ internal sealed class QuicTransportOptions
         if (!valid)
         {
             errors.Add($"{Key(name)} must be {rule}; it is {value}.");
+        }
+    }
+
+    /// <summary>Reads <c>Tls:Mode</c>: whether it is <c>cluster</c>; unset is <c>files</c>.</summary>
+    /// <param name="tls">The TLS settings.</param>
+    /// <param name="cluster">Whether the mode is <c>cluster</c>.</param>
+    /// <returns>Whether the value is a mode.</returns>
+    public static bool TryParseClusterMode(QuicTlsOptions tls, out bool cluster)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        var mode = tls.Mode?.Trim();
+        cluster = string.Equals(mode, "cluster", StringComparison.OrdinalIgnoreCase);
+        return cluster || string.IsNullOrEmpty(mode) || string.Equals(mode, "files", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static void AddIfSet(List<string> keys, string? value, string name)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            keys.Add(Key(name));
         }
     }
 

@@ -165,6 +165,9 @@ internal sealed class TcpClient : IRequestPlaneClient
     {
         var (host, port, tlsRequested) = TcpEndpoints.ParseAddress(address);
         var useTls = tlsRequested || _tls.Enabled;
+
+        // Before anything is opened: a node outside its cluster, or still joining, has nothing to present.
+        var cluster = _tls.Mode == TlsMode.Cluster ? await _tls.Cluster.CurrentForClientAsync(_options.ConnectTimeout).ConfigureAwait(false) : null;
         var socket = IPAddress.TryParse(host, out var ip)
             ? new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp)
             : new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -200,7 +203,16 @@ internal sealed class TcpClient : IRequestPlaneClient
                 phase = "tls";
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                 stream = ssl;
-                await ssl.AuthenticateAsClientAsync(_tls.ClientOptions(host, refusal), handshakeTimeout.Token).ConfigureAwait(false);
+                var sslOptions = cluster is null ? _tls.ClientOptions(host, refusal) : _tls.Cluster.ClientOptions(cluster, host, refusal);
+                try
+                {
+                    await ssl.AuthenticateAsClientAsync(sslOptions, handshakeTimeout.Token).ConfigureAwait(false);
+                }
+                catch (AuthenticationException) when (cluster is not null && refusal.Value is { } problem)
+                {
+                    TcpLog.ClusterServerRefused(_logger, address, problem);
+                    throw Refused($"TLS with {address} failed: the server's certificate is not from this cluster's CA: {problem}. Is {address} a node of another cluster?");
+                }
             }
 
             phase = "handshake";
@@ -213,7 +225,13 @@ internal sealed class TcpClient : IRequestPlaneClient
             var reply = await Handshake.ReadAsync(input, handshakeTimeout.Token).ConfigureAwait(false);
             if (reply.Kind == Wire.Reject)
             {
-                var (_, message) = Handshake.ParseReject(reply.Body);
+                var (reason, message) = Handshake.ParseReject(reply.Body);
+                if (reason == Wire.RejectNotMember)
+                {
+                    // Not a protocol fault: this node's certificate is not from the server's cluster.
+                    throw Refused($"{address} refused this node: {message}");
+                }
+
                 throw new PlexusException(PlexusErrorCode.ProtocolError, $"{address} refused the connection at the handshake: {message}") { BeforeFirstByte = true };
             }
 

@@ -28,4 +28,10 @@ internal static partial class TcpLog
 
     [LoggerMessage(EventId = 3008, EventName = "TcpStalledPeer", Level = LogLevel.Warning, Message = "Closed the connection with {Peer}: it read nothing for {StalledMilliseconds} ms while {QueuedBytes} bytes of control frames waited for it, past {Setting}")]
     public static partial void StalledPeer(ILogger logger, string peer, long stalledMilliseconds, long queuedBytes, string setting);
+
+    [LoggerMessage(EventId = 3009, EventName = "TcpClusterPeerRefused", Level = LogLevel.Warning, Message = "Refused the connection from {Peer}: it is not a member of this cluster (Tls:Mode=cluster): {Reason}")]
+    public static partial void ClusterPeerRefused(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 3010, EventName = "TcpClusterServerRefused", Level = LogLevel.Warning, Message = "Refused the server {Address}: its certificate is not from this cluster's CA (Tls:Mode=cluster): {Reason}")]
+    public static partial void ClusterServerRefused(ILogger logger, Uri address, string reason);
 }

@@ -70,6 +70,20 @@ internal sealed partial class TcpServer
 
             var input = PipeOptionsFactory.Reader(stream);
             var output = PipeOptionsFactory.Writer(stream);
+            if (_tls.Mode == TlsMode.Cluster && refusal.Value is { } notMember)
+            {
+                // Let through TLS only to be told why: TLS alerts carry no text, a REJECT does. Logged first, so a
+                // peer that never sends its HELLO is still on record as refused for its certificate.
+                TcpLog.ClusterPeerRefused(_logger, peer, notMember);
+                await Handshake.ReadAsync(input, timeout.Token).ConfigureAwait(false);
+                Handshake.WriteReject(
+                    output,
+                    Wire.RejectNotMember,
+                    $"this node has no certificate from the cluster CA: {notMember}. Put the node in the cluster (Plexus:Cluster:Join=<seed address>) and set Tls:Mode=cluster on its transports.");
+                await output.FlushAsync(timeout.Token).ConfigureAwait(false);
+                return;
+            }
+
             var hello = await Handshake.ReadAsync(input, timeout.Token).ConfigureAwait(false);
             var refused = await CheckHelloAsync(hello, output, peer, timeout.Token).ConfigureAwait(false);
             if (refused is not { } codec)

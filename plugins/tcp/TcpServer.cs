@@ -106,7 +106,12 @@ internal sealed partial class TcpServer : IRequestPlaneServer
             }
         }
 
-        if (_tls.Enabled && _tls.Certificate is null)
+        if (_tls.Mode == TlsMode.Cluster)
+        {
+            // Listening without the certificate would refuse every peer; a node still joining starts serving once it has one.
+            await _tls.Cluster.WaitForServerAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (_tls.Enabled && _tls.Certificate is null)
         {
             throw new InvalidOperationException(
                 $"{TcpTransportOptions.Key("Tls:Enabled")} is true but no certificate is configured; set {TcpTransportOptions.Key("Tls:CertificatePath")} (and {TcpTransportOptions.Key("Tls:KeyPath")} for a PEM key in its own file).");

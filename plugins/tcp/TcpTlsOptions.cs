@@ -4,6 +4,13 @@ namespace Plexus.Transport.Tcp;
 internal sealed class TcpTlsOptions
 {
     /// <summary>
+    /// Which TLS, if any: <c>off</c> (plain TCP), <c>files</c> (the certificate and CA files below) or <c>cluster</c>
+    /// (the node's certificate in its Plexus cluster, and only peers of the same cluster, both ways). Unset: <c>files</c>
+    /// when <see cref="Enabled"/> is true, else <c>off</c>, as before the setting existed.
+    /// </summary>
+    public string? Mode { get; set; }
+
+    /// <summary>
     /// Serve TLS (the server needs <see cref="CertificatePath"/>), and use TLS for every outgoing connection, even to
     /// addresses without <c>?tls=true</c>. Default <see langword="false"/>: clients still use TLS where an address asks.
     /// </summary>

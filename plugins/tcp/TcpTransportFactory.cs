@@ -21,13 +21,17 @@ internal sealed class TcpTransportFactory : ITransportFactory
     /// <param name="options">The options bound from <c>Plexus:Transports:Tcp</c>.</param>
     /// <param name="codecs">The host's codecs: the configured one is offered, the peer's is looked up by name.</param>
     /// <param name="loggerFactory">Where connection problems are logged.</param>
-    public TcpTransportFactory(IOptions<TcpTransportOptions> options, IFrameCodecs codecs, ILoggerFactory loggerFactory)
-        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), codecs, loggerFactory, BoundedArrayPool.Instance)
+    /// <param name="clusterIdentity">
+    /// The node's certificate in its cluster, for <c>Tls:Mode=cluster</c>; the host registers one when it has a cluster
+    /// component, and the container passes null when it has none.
+    /// </param>
+    public TcpTransportFactory(IOptions<TcpTransportOptions> options, IFrameCodecs codecs, ILoggerFactory loggerFactory, IClusterIdentity? clusterIdentity = null)
+        : this(options?.Value ?? throw new ArgumentNullException(nameof(options)), codecs, loggerFactory, BoundedArrayPool.Instance, clusterIdentity)
     {
     }
 
     /// <summary>Creates the factory without the host (tests, benchmarks).</summary>
-    internal TcpTransportFactory(TcpTransportOptions options, IFrameCodecs codecs, ILoggerFactory? loggerFactory = null, ArrayPool<byte>? pool = null)
+    internal TcpTransportFactory(TcpTransportOptions options, IFrameCodecs codecs, ILoggerFactory? loggerFactory = null, ArrayPool<byte>? pool = null, IClusterIdentity? clusterIdentity = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(codecs);
@@ -36,7 +40,7 @@ internal sealed class TcpTransportFactory : ITransportFactory
         options.ThrowIfInvalid();
         _options = options;
         _codecs = codecs;
-        _tls = TlsMaterial.Load(options.Tls ?? new TcpTlsOptions());
+        _tls = TlsMaterial.Load(options.Tls ?? new TcpTlsOptions(), clusterIdentity);
         _pool = pool ?? BoundedArrayPool.Instance;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
     }

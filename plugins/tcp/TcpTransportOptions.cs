@@ -103,6 +103,31 @@ internal sealed class TcpTransportOptions
         Check(errors, KeepAliveTimeout > KeepAliveInterval, nameof(KeepAliveTimeout), KeepAliveTimeout, $"longer than {Key(nameof(KeepAliveInterval))} ({KeepAliveInterval})");
 
         var tls = Tls ?? new TcpTlsOptions();
+        if (!TryParseTlsMode(tls, out var mode))
+        {
+            errors.Add($"{Key("Tls:Mode")} is '{tls.Mode}'; it must be off, files or cluster.");
+        }
+        else if (mode == TlsMode.Off && tls.Enabled)
+        {
+            errors.Add($"{Key("Tls:Mode")} is off but {Key("Tls:Enabled")} is true; remove one of them (Tls:Mode=files is Tls:Enabled=true).");
+        }
+        else if (mode == TlsMode.Cluster)
+        {
+            // The cluster's certificate and CA replace the files; a file set as well would be silently ignored, and
+            // whoever set it believes it is used.
+            var fileKeys = new List<string>();
+            AddIfSet(fileKeys, tls.CertificatePath, "Tls:CertificatePath");
+            AddIfSet(fileKeys, tls.KeyPath, "Tls:KeyPath");
+            AddIfSet(fileKeys, tls.CertificatePassword, "Tls:CertificatePassword");
+            AddIfSet(fileKeys, tls.CaPath, "Tls:CaPath");
+            if (fileKeys.Count > 0)
+            {
+                errors.Add($"{Key("Tls:Mode")} is cluster, which uses this node's certificate from its cluster's CA, so {string.Join(", ", fileKeys)} must not be set; remove {(fileKeys.Count == 1 ? "it" : "them")}, or use Tls:Mode=files to serve certificates from files.");
+            }
+
+            return errors;
+        }
+
         CheckFile(errors, tls.CertificatePath, "Tls:CertificatePath");
         CheckFile(errors, tls.KeyPath, "Tls:KeyPath");
         CheckFile(errors, tls.CaPath, "Tls:CaPath");
@@ -111,7 +136,7 @@ internal sealed class TcpTransportOptions
             errors.Add($"{Key("Tls:KeyPath")} is set but {Key("Tls:CertificatePath")} is not; set the certificate the key belongs to.");
         }
 
-        if (tls.ClientCertificateRequired && !tls.Enabled)
+        if (tls.ClientCertificateRequired && mode == TlsMode.Off)
         {
             errors.Add($"{Key("Tls:ClientCertificateRequired")} is true but {Key("Tls:Enabled")} is false; client certificates need TLS, so enable it.");
         }
@@ -122,6 +147,33 @@ internal sealed class TcpTransportOptions
         }
 
         return errors;
+    }
+
+    /// <summary>Reads <c>Tls:Mode</c>; unset means what <c>Tls:Enabled</c> says, as before the setting existed.</summary>
+    /// <param name="tls">The TLS settings.</param>
+    /// <param name="mode">The mode; <see cref="TlsMode.Off"/> when the value is not one.</param>
+    /// <returns>Whether the value is a mode.</returns>
+    public static bool TryParseTlsMode(TcpTlsOptions tls, out TlsMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        switch (tls.Mode?.Trim().ToUpperInvariant())
+        {
+            case null or "":
+                mode = tls.Enabled ? TlsMode.Files : TlsMode.Off;
+                return true;
+            case "OFF":
+                mode = TlsMode.Off;
+                return true;
+            case "FILES":
+                mode = TlsMode.Files;
+                return true;
+            case "CLUSTER":
+                mode = TlsMode.Cluster;
+                return true;
+            default:
+                mode = TlsMode.Off;
+                return false;
+        }
     }
 
     /// <summary>
@@ -152,6 +204,14 @@ internal sealed class TcpTransportOptions
         if (!valid)
         {
             errors.Add($"{Key(name)} must be {rule}; it is {value}.");
+        }
+    }
+
+    private static void AddIfSet(List<string> keys, string? value, string name)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            keys.Add(Key(name));
         }
     }
 

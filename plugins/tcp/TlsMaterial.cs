@@ -12,16 +12,23 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal sealed class TlsMaterial
 {
-    private TlsMaterial(bool enabled, X509Certificate2? certificate, X509Certificate2Collection? authorities, bool clientCertificateRequired)
+    private TlsMaterial(TlsMode mode, X509Certificate2? certificate, X509Certificate2Collection? authorities, bool clientCertificateRequired, ClusterTls cluster)
     {
-        Enabled = enabled;
+        Mode = mode;
         Certificate = certificate;
         Authorities = authorities;
         ClientCertificateRequired = clientCertificateRequired;
+        Cluster = cluster;
     }
 
+    /// <summary>Which TLS the transport runs.</summary>
+    public TlsMode Mode { get; }
+
     /// <summary>Whether the server serves TLS and clients use it for every address.</summary>
-    public bool Enabled { get; }
+    public bool Enabled => Mode != TlsMode.Off;
+
+    /// <summary>The node's cluster certificate and the checks of <c>Tls:Mode=cluster</c>.</summary>
+    public ClusterTls Cluster { get; }
 
     /// <summary>This process's certificate, if configured.</summary>
     public X509Certificate2? Certificate { get; }
@@ -32,10 +39,20 @@ internal sealed class TlsMaterial
     /// <summary>Whether the server requires client certificates.</summary>
     public bool ClientCertificateRequired { get; }
 
-    /// <summary>Loads the files the options name.</summary>
+    /// <summary>Loads the files the options name; with <c>Tls:Mode=cluster</c> there are none, the identity is used.</summary>
+    /// <param name="options">The validated TLS settings.</param>
+    /// <param name="identity">The node's cluster identity, if the host has one.</param>
     /// <exception cref="ArgumentException">A file cannot be read; the message names the setting.</exception>
-    public static TlsMaterial Load(TcpTlsOptions options)
+    public static TlsMaterial Load(TcpTlsOptions options, IClusterIdentity? identity)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        TcpTransportOptions.TryParseTlsMode(options, out var mode);
+        var cluster = new ClusterTls(identity);
+        if (mode == TlsMode.Cluster)
+        {
+            return new TlsMaterial(mode, certificate: null, authorities: null, clientCertificateRequired: true, cluster);
+        }
+
         X509Certificate2? certificate = null;
         if (options.CertificatePath is { } path)
         {
@@ -75,7 +92,7 @@ internal sealed class TlsMaterial
             }
         }
 
-        return new TlsMaterial(options.Enabled, certificate, authorities, options.ClientCertificateRequired);
+        return new TlsMaterial(mode, certificate, authorities, options.ClientCertificateRequired, cluster);
     }
 
     /// <summary>Options for the server side of a TLS handshake with <paramref name="peer"/>.</summary>
@@ -83,6 +100,11 @@ internal sealed class TlsMaterial
     /// <param name="refusal">Receives why the client's certificate was refused, if it was.</param>
     public SslServerAuthenticationOptions ServerOptions(string peer, StrongBox<string?> refusal)
     {
+        if (Mode == TlsMode.Cluster)
+        {
+            return Cluster.ServerOptions(refusal);
+        }
+
         if (Certificate is null)
         {
             throw new InvalidOperationException(

@@ -33,6 +33,9 @@ internal static class Wire
     /// <summary>The server is draining.</summary>
     public const byte RejectDraining = 4;
 
+    /// <summary>The client is not a member of the server's cluster (<c>Tls:Mode=cluster</c>): no certificate from its CA.</summary>
+    public const byte RejectNotMember = 5;
+
     /// <summary>The common part of every frame header: type, flags, stream id.</summary>
     public const int CommonHeaderLength = 6;
 

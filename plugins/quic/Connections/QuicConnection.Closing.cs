@@ -37,10 +37,20 @@ internal sealed unsafe partial class QuicConnection
             case Ngtcp2Constants.NGTCP2_ERR_CRYPTO:
             {
                 var alert = Ngtcp2.ngtcp2_conn_get_tls_alert(_conn);
-                var reason = (_tls is null ? null : QuicTlsCredentials.DescribeVerificationFailure(_tls, _serverName))
+                var reason = (_tls is null ? null : _credentials?.DescribeRefusal(_tls, _serverName, alert) ?? QuicTlsCredentials.DescribeVerificationFailure(_tls, _serverName))
                     ?? $"the TLS handshake failed ({TlsAlerts.Describe(alert)})";
-                Ngtcp2.ngtcp2_connection_close_error_set_transport_error_tls_alert(&close, alert, null, 0);
-                CloseCore(new QuicCloseInfo(QuicCloseKind.Tls, 0x100UL + alert, reason), &close);
+
+                // A cluster server tells a refused client why in the close's reason phrase (a TLS alert carries no
+                // text): it learns it is no member rather than only "bad certificate". Other modes say nothing more.
+                var told = _credentials is { Cluster: not null, IsServer: true } && reason.StartsWith(QuicTlsCredentials.NotMember, StringComparison.Ordinal)
+                    ? Encoding.UTF8.GetBytes(string.Concat("this node has no certificate from the cluster CA: ", reason.AsSpan(QuicTlsCredentials.NotMember.Length, Math.Min(600, reason.Length - QuicTlsCredentials.NotMember.Length))))
+                    : [];
+                fixed (byte* phrase = told)
+                {
+                    Ngtcp2.ngtcp2_connection_close_error_set_transport_error_tls_alert(&close, alert, told.Length == 0 ? null : phrase, (nuint)told.Length);
+                    CloseCore(new QuicCloseInfo(QuicCloseKind.Tls, 0x100UL + alert, reason), &close);
+                }
+
                 return;
             }
 

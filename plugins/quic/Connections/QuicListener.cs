@@ -13,7 +13,8 @@ namespace Plexus.Transport.Quic.Connections;
 internal sealed class QuicListener : IAsyncDisposable, IUnknownDatagramHandler
 {
     private readonly QuicSocket _socket;
-    private readonly QuicTlsCredentials _tls;
+    // Replaced on a renewal; connections keep the credentials they were accepted with.
+    private volatile QuicTlsCredentials _tls;
     private readonly QuicConnectionSettings _settings;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -44,6 +45,22 @@ internal sealed class QuicListener : IAsyncDisposable, IUnknownDatagramHandler
                 return _connections.Count;
             }
         }
+    }
+
+    /// <summary>
+    /// Accepts new connections with <paramref name="tls"/> from now on (a renewed certificate). Connections already
+    /// accepted keep the credentials they were made with, which they hold until they are freed.
+    /// </summary>
+    /// <exception cref="ArgumentException">Not server credentials.</exception>
+    public void UseCredentials(QuicTlsCredentials tls)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        if (!tls.IsServer)
+        {
+            throw new ArgumentException("A listener needs server credentials.", nameof(tls));
+        }
+
+        _tls = tls;
     }
 
     /// <summary>Binds the UDP socket and starts taking connections.</summary>

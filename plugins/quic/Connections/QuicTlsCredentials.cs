@@ -16,20 +16,30 @@ internal sealed class QuicTlsCredentials : IDisposable
         "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-CCM:" +
         "-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1";
 
+    /// <summary>How a cluster server's reason for refusing a client starts.</summary>
+    public const string NotMember = "not a member of this cluster: ";
+
     private readonly GnuTlsCredentialsHandle _credentials;
     private readonly bool _server;
     private readonly bool _requireClientCertificate;
 
-    private QuicTlsCredentials(GnuTlsCredentialsHandle credentials, bool server, bool requireClientCertificate)
+    private QuicTlsCredentials(GnuTlsCredentialsHandle credentials, bool server, bool requireClientCertificate, ClusterCertificate? cluster)
     {
         _credentials = credentials;
         _server = server;
         _requireClientCertificate = requireClientCertificate;
+        Cluster = cluster;
     }
+
+    /// <summary>
+    /// With <c>Tls:Mode=cluster</c>, the node's certificate these credentials were made from: its CA is the only one
+    /// trusted, names are not checked, and a refused peer is described with <see cref="ClusterCertificate.TryVerifyPeer"/>.
+    /// </summary>
+    public ClusterCertificate? Cluster { get; }
 
     /// <summary>Credentials of a server: its certificate chain and key, and the CA its clients' certificates must chain to.</summary>
     /// <exception cref="QuicTlsException">A PEM input cannot be used; the message says which.</exception>
-    public static QuicTlsCredentials CreateServer(string certificatePem, string privateKeyPem, string? clientCaPem, bool requireClientCertificate)
+    public static QuicTlsCredentials CreateServer(string certificatePem, string privateKeyPem, string? clientCaPem, bool requireClientCertificate, ClusterCertificate? cluster = null)
     {
         ArgumentNullException.ThrowIfNull(certificatePem);
         ArgumentNullException.ThrowIfNull(privateKeyPem);
@@ -48,7 +58,7 @@ internal sealed class QuicTlsCredentials : IDisposable
                 SetTrust(credentials, clientCaPem);
             }
 
-            return new QuicTlsCredentials(credentials, server: true, requireClientCertificate);
+            return new QuicTlsCredentials(credentials, server: true, requireClientCertificate, cluster);
         }
         catch
         {
@@ -59,7 +69,7 @@ internal sealed class QuicTlsCredentials : IDisposable
 
     /// <summary>Credentials of a client: the CA servers must chain to (the system store when null), and an optional client certificate.</summary>
     /// <exception cref="QuicTlsException">A PEM input cannot be used; the message says which.</exception>
-    public static unsafe QuicTlsCredentials CreateClient(string? caPem, string? certificatePem, string? privateKeyPem)
+    public static unsafe QuicTlsCredentials CreateClient(string? caPem, string? certificatePem, string? privateKeyPem, ClusterCertificate? cluster = null)
     {
         if ((certificatePem is null) != (privateKeyPem is null))
         {
@@ -88,7 +98,7 @@ internal sealed class QuicTlsCredentials : IDisposable
                 SetKey(credentials, certificatePem, privateKeyPem!);
             }
 
-            return new QuicTlsCredentials(credentials, server: false, requireClientCertificate: false);
+            return new QuicTlsCredentials(credentials, server: false, requireClientCertificate: false, cluster);
         }
         catch
         {
@@ -148,7 +158,9 @@ internal sealed class QuicTlsCredentials : IDisposable
                     Check(GnuTls.gnutls_server_name_set(s, GnuTls.GNUTLS_NAME_DNS, namePointer, (nuint)System.Text.Encoding.UTF8.GetByteCount(name)), "gnutls_server_name_set");
                 }
 
-                GnuTls.gnutls_session_set_verify_cert(s, namePointer, 0);
+                // In a cluster, membership is the identity: the chain to the cluster CA (the only CA these credentials
+                // trust) and the validity are checked, the name is not.
+                GnuTls.gnutls_session_set_verify_cert(s, Cluster is null ? namePointer : null, 0);
             }
 
             return session;
@@ -158,6 +170,24 @@ internal sealed class QuicTlsCredentials : IDisposable
             session.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Why this side refused the peer in <paramref name="session"/>, or null when it did not refuse its certificate.
+    /// In cluster mode the peer's certificate is checked again with <see cref="ClusterCertificate.TryVerifyPeer"/>,
+    /// whose words name the certificate and the cluster's CA.
+    /// </summary>
+    /// <param name="session">The failed session.</param>
+    /// <param name="serverName">The name a client checked the server for.</param>
+    /// <param name="alert">The TLS alert the handshake failed with.</param>
+    public string? DescribeRefusal(GnuTlsSessionHandle session, string? serverName, byte alert)
+    {
+        if (Cluster is not null && DescribeClusterRefusal(session, alert) is { } notMember)
+        {
+            return notMember;
+        }
+
+        return DescribeVerificationFailure(session, serverName);
     }
 
     /// <summary>Why GnuTLS refused the peer's certificate in <paramref name="session"/>, or null when it did not.</summary>
@@ -214,6 +244,47 @@ internal sealed class QuicTlsCredentials : IDisposable
     }
 
     public void Dispose() => _credentials.Dispose();
+
+    // The peer's leaf certificate, copied out of the session; null when it presented none.
+    private static unsafe System.Security.Cryptography.X509Certificates.X509Certificate2? PeerCertificate(GnuTlsSessionHandle session)
+    {
+        uint count = 0;
+        var chain = GnuTls.gnutls_certificate_get_peers(session.DangerousGetHandle(), &count);
+        if (chain == null || count == 0 || chain[0].data == null)
+        {
+            return null;
+        }
+
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(new ReadOnlySpan<byte>(chain[0].data, (int)chain[0].size));
+    }
+
+    private string? DescribeClusterRefusal(GnuTlsSessionHandle session, byte alert)
+    {
+        // 116 certificate_required: the client sent no certificate. Otherwise a certificate GnuTLS did not verify.
+        const byte CertificateRequired = 116;
+        var status = GnuTls.gnutls_session_get_verify_cert_status(session.DangerousGetHandle());
+        if (status == 0 && alert != CertificateRequired)
+        {
+            return null;
+        }
+
+        try
+        {
+            using var peer = PeerCertificate(session);
+            if (Cluster!.TryVerifyPeer(peer, out var problem))
+            {
+                // .NET accepts what GnuTLS did not (a usage it checks differently): say what GnuTLS said.
+                return null;
+            }
+
+            return _server ? NotMember + problem : $"the server's certificate is not from this cluster's CA: {problem}";
+        }
+        catch (Exception exception)
+        {
+            // Called while the connection closes: whatever goes wrong here must not keep it from closing.
+            return $"{(_server ? NotMember : "the server's certificate is not from this cluster's CA: ")}its certificate could not be read ({exception.Message}); only certificates from this cluster's CA are accepted (Tls:Mode=cluster)";
+        }
+    }
 
     private static unsafe void SetKey(GnuTlsCredentialsHandle credentials, string certificatePem, string privateKeyPem)
     {

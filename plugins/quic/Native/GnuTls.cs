@@ -70,6 +70,10 @@ internal static unsafe partial class GnuTls
     [LibraryImport(Library)]
     public static partial uint gnutls_session_get_verify_cert_status(nint session);
 
+    /// <summary>The peer's certificate chain as DER, leaf first; null when it sent none. Owned by the session.</summary>
+    [LibraryImport(Library)]
+    public static partial gnutls_datum_t* gnutls_certificate_get_peers(nint session, uint* list_size);
+
     [LibraryImport(Library)]
     public static partial void gnutls_certificate_server_set_request(nint session, int req);
 
