@@ -16,8 +16,11 @@ public sealed partial class ClusterNodeTests : IDisposable
 
     private static string[] Common(params string[] more) =>
     [
-        "--Plexus:RequestPlane:Transport=tcp",
+        "--Plexus:RequestPlane:Transports=tcp,quic",
         "--Plexus:Transports:Tcp:Bind=127.0.0.1:0",
+        "--Plexus:Transports:Quic:Bind=127.0.0.1:0",
+        "--Plexus:Transports:Tcp:Tls:Mode=cluster",
+        "--Plexus:Transports:Quic:Tls:Mode=cluster",
         "--Plexus:Discovery:Provider=seed",
         "--Plexus:Discovery:LeaseTtl=3s",
         "--Plexus:Cluster:MemberLease=3s",
@@ -62,6 +65,14 @@ public sealed partial class ClusterNodeTests : IDisposable
         Assert.Equal("across\n", relayed.StandardOutput);
         var toSeed = await HostProcess.RunAsync(Timeout, ["call", "beta/echo/relay", "--data", "home", "--header", "relay-to=seed/echo/echo", .. MemberSettings(join, token, "caller")]);
         Assert.True(toSeed.ExitCode == 0, toSeed.StandardError);
+
+        // Both transports run on cluster mutual TLS: a caller preferring QUIC reaches alpha over QUIC, alpha reaches
+        // beta over TCP, its own first choice.
+        var overQuic = await HostProcess.RunAsync(Timeout, ["call", "alpha/echo/relay", "--data", "q", "--header", "relay-to=beta/echo/echo", .. MemberSettings(join, token, "caller", "--Plexus:RequestPlane:Transports=quic,tcp")]);
+        Assert.True(overQuic.ExitCode == 0, overQuic.StandardError);
+        Assert.Equal("q\n", overQuic.StandardOutput);
+        Assert.True(await ServedAsync(alpha, "alpha/echo/relay", "quic") >= 1);
+        Assert.True(await ServedAsync(beta, "beta/echo/echo", "tcp") >= 2);
 
         // The token line and the member table, as an operator reads them.
         var line = await HostProcess.RunAsync(Timeout, ["cluster", "token", .. SeedSettings()]);
@@ -126,49 +137,71 @@ public sealed partial class ClusterNodeTests : IDisposable
     }
 
     [Fact(Timeout = 240_000)]
-    public async Task Certificates_are_renewed_under_traffic_and_a_restarted_seed_keeps_its_cluster()
+    public async Task Certificates_are_renewed_under_traffic_without_losing_a_request()
     {
-        var port = FreePort();
-        var seed = await NodeProcess.StartAsync(Timeout, SeedSettings(port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Plexus:Cluster:CertificateLifetime=6s"));
+        await using var seed = await NodeProcess.StartAsync(Timeout, SeedSettings("0", "--Plexus:Cluster:CertificateLifetime=6s"));
         var join = JoinAddress(seed);
         var token = Token();
-        var clusterId = ClusterId(seed.Output);
         await using var alpha = await NodeProcess.StartAsync(Timeout, MemberSettings(join, token, "alpha"));
         await using var beta = await NodeProcess.StartAsync(Timeout, MemberSettings(join, token, "beta"));
 
-        // Calls for longer than a certificate lives: every one succeeds while both members renew.
-        using (var http = new HttpClient { Timeout = Timeout })
+        // Calls for longer than a certificate lives, over connections made before and after each renewal: all succeed.
+        var started = DateTime.UtcNow;
+        var calls = 0;
+        while (DateTime.UtcNow - started < TimeSpan.FromSeconds(10))
         {
-            var started = DateTime.UtcNow;
-            var calls = 0;
-            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(9))
-            {
-                var call = await HostProcess.RunAsync(Timeout, ["call", "alpha/echo/relay", "--data", "r", "--header", "relay-to=beta/echo/echo", .. MemberSettings(join, token, "caller")]);
-                Assert.True(call.ExitCode == 0, call.StandardError);
-                calls++;
-            }
-
-            Assert.True(calls >= 1, "no call finished");
+            var call = await HostProcess.RunAsync(Timeout, ["call", "alpha/echo/relay", "--data", "r", "--header", "relay-to=beta/echo/echo", .. MemberSettings(join, token, "caller")]);
+            Assert.True(call.ExitCode == 0, call.StandardError);
+            Assert.Equal("r\n", call.StandardOutput);
+            calls++;
         }
 
+        Assert.True(calls >= 1, "no call finished");
         Assert.Contains("[1609] Cluster certificate renewed", alpha.Output, StringComparison.Ordinal);
         Assert.Contains("[1609] Cluster certificate renewed", beta.Output, StringComparison.Ordinal);
         Assert.Contains("[1609] Cluster certificate renewed", seed.Output, StringComparison.Ordinal);
+        Assert.Equal(1, Regex.Count(alpha.Output, @"\[1607\] Joined cluster"));
+    }
 
-        // The seed stops and comes back on its state: same CA, same token, the members carry on without joining again.
+    [Fact(Timeout = 240_000)]
+    public async Task A_seed_restarted_on_its_state_keeps_its_cluster_and_members_carry_on_without_joining_again()
+    {
+        var port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var seed = await NodeProcess.StartAsync(Timeout, SeedSettings(port));
+        var join = JoinAddress(seed);
+        var token = Token();
+        var clusterId = ClusterId(seed.Output);
+        var ca = File.ReadAllText(Path.Combine(_state.FullName, "ca.pem"));
+        await using var alpha = await NodeProcess.StartAsync(Timeout, MemberSettings(join, token, "alpha"));
+        await using var beta = await NodeProcess.StartAsync(Timeout, MemberSettings(join, token, "beta"));
+        var before = await HostProcess.RunAsync(Timeout, ["call", "alpha/echo/relay", "--data", "before", "--header", "relay-to=beta/echo/echo", .. MemberSettings(join, token, "caller")]);
+        Assert.True(before.ExitCode == 0, before.StandardError);
+
         Assert.Equal(0, await seed.StopAsync(Timeout));
         await seed.DisposeAsync();
-        await using var again = await NodeProcess.StartAsync(Timeout, SeedSettings(port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--Plexus:Cluster:CertificateLifetime=6s"));
+        await using var again = await NodeProcess.StartAsync(Timeout, SeedSettings(port));
+
+        // The same CA and token: no new token line, and the members' certificates still chain to it.
         Assert.Equal(clusterId, ClusterId(again.Output));
         Assert.DoesNotContain("[1600]", again.Output, StringComparison.Ordinal);
-
+        Assert.Equal(ca, File.ReadAllText(Path.Combine(_state.FullName, "ca.pem")));
         await WaitUntilAsync(async () =>
         {
             var call = await HostProcess.RunAsync(Timeout, ["call", "alpha/echo/relay", "--data", "after", "--header", "relay-to=beta/echo/echo", "--timeout", "10s", .. MemberSettings(join, token, "caller")]);
             return call.ExitCode == 0 && call.StandardOutput == "after\n";
-        }, TimeSpan.FromSeconds(30));
+        }, TimeSpan.FromSeconds(40));
         await WaitUntilAsync(async () => (await MembersAsync(join, token)) is var m && m.Contains("alpha-node") && m.Contains("beta-node"), TimeSpan.FromSeconds(20));
         Assert.Equal(1, Regex.Count(alpha.Output, @"\[1607\] Joined cluster"));
+        Assert.Equal(1, Regex.Count(beta.Output, @"\[1607\] Joined cluster"));
+    }
+
+    private static async Task<double> ServedAsync(NodeProcess node, string endpoint, string transport)
+    {
+        using var http = new HttpClient { Timeout = Timeout };
+        var families = Plexus.Host.Tests.Telemetry.PrometheusTextParser.Parse(await http.GetStringAsync(new Uri(node.StatusUrl, "/metrics")));
+        return families.TryGetValue("plexus_requests_total", out var requests)
+            ? requests.Samples.Where(s => s.Labels["endpoint"] == endpoint && s.Labels["side"] == "server" && s.Labels["transport"] == transport).Sum(s => s.Value)
+            : 0;
     }
 
     private static async Task<string> MembersAsync(string join, string token)
