@@ -360,7 +360,9 @@ internal sealed class ClusterNode : IHostedService, IAsyncDisposable
         {
             while (await timer.WaitForNextTickAsync(stopping))
             {
-                foreach (var node in Server!.Members.Sweep(_time.GetUtcNow(), _options.MemberLease))
+                // The seed is a member too: its own row shows where it serves and its current certificate.
+                Server!.Members.Touch(_node.Id, ServingAddresses(), _identity.Current?.NotAfter, _time.GetUtcNow(), seed: true);
+                foreach (var node in Server.Members.Sweep(_time.GetUtcNow(), _options.MemberLease))
                 {
                     ClusterLog.MemberExpired(_logger, node, _options.MemberLease);
                 }
