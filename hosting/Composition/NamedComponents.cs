@@ -66,6 +66,14 @@ internal sealed class NamedComponents<T>
 
         // A plugin that would provide the name may be disabled or broken rather than absent; saying so points at the fix.
         var notLoaded = _notLoaded?.Invoke() ?? PluginsNotLoaded.None;
+
+        // The plugin that would provide the name is there but was refused: its own line says why and what to do,
+        // which "add the plugin" would contradict.
+        if (notLoaded.FailureOf(name) is { } refused)
+        {
+            throw new PlexusConfigurationException($"{_key} is '{name}', and the plugin '{name}' is in the plugins folder but was refused. {refused}");
+        }
+
         var facts = new List<string> { Names.Count == 0 ? $"no {_kind} is loaded" : "available: " + string.Join(", ", Names) };
         if (notLoaded.Disabled.Count > 0)
         {
@@ -80,6 +88,10 @@ internal sealed class NamedComponents<T>
         var fix = Names.Count == 0
             ? $"add the plugin that provides '{name}' to the plugins folder"
             : $"set {_key} to one of those, or add the plugin that provides '{name}' to the plugins folder";
+        if (notLoaded.Failed.Count > 0)
+        {
+            fix += $", or mend the refused plugin that may provide it ('plugins' lists why each was refused)";
+        }
         if (notLoaded.Disabled.Count > 0)
         {
             fix += ", or take it out of Plexus:Plugins:Disabled if it is disabled";

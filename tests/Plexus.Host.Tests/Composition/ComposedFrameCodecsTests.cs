@@ -66,7 +66,7 @@ public sealed class ComposedFrameCodecsTests
 
         Assert.Equal(
             "Plexus:RequestPlane:Codec is 'twopart', but no codec of that name is loaded (no codec is loaded; disabled by Plexus:Plugins:Disabled: twopart; failed to load: acme-codec). "
-            + "Fix: add the plugin that provides 'twopart' to the plugins folder, or take it out of Plexus:Plugins:Disabled if it is disabled.",
+            + "Fix: add the plugin that provides 'twopart' to the plugins folder, or mend the refused plugin that may provide it ('plugins' lists why each was refused), or take it out of Plexus:Plugins:Disabled if it is disabled.",
             error.Message);
     }
 

@@ -38,8 +38,21 @@ public sealed class NamedComponentsTests
 
         Assert.Equal(
             "Plexus:RequestPlane:Transport is 'tcp', but no transport of that name is loaded (available: memory; disabled by Plexus:Plugins:Disabled: tcp; failed to load: quic). "
-            + "Fix: set Plexus:RequestPlane:Transport to one of those, or add the plugin that provides 'tcp' to the plugins folder, or take it out of Plexus:Plugins:Disabled if it is disabled.",
+            + "Fix: set Plexus:RequestPlane:Transport to one of those, or add the plugin that provides 'tcp' to the plugins folder, or mend the refused plugin that may provide it ('plugins' lists why each was refused), or take it out of Plexus:Plugins:Disabled if it is disabled.",
             ex.Message);
+    }
+
+    [Fact]
+    public void A_name_whose_plugin_is_present_but_refused_gets_the_refusal_not_advice_to_add_it()
+    {
+        var refusal = "Plugin 'uds' (/opt/plexus/plugins/uds): built against Plexus.Abstractions 9.0.0, but this host has 2.6.0 (major versions differ). Fix: rebuild the plugin against Plexus.Abstractions 2.x, or run a host built on 9.x.";
+        var components = new NamedComponents<Named>(
+            [new Named("memory")], n => n.Name, "transport", "Plexus:RequestPlane:Transport", () => new PluginsNotLoaded([], ["uds"], new Dictionary<string, string> { ["uds"] = refusal }));
+
+        var ex = Assert.Throws<PlexusConfigurationException>(() => components.Get("uds"));
+
+        Assert.Equal($"Plexus:RequestPlane:Transport is 'uds', and the plugin 'uds' is in the plugins folder but was refused. {refusal}", ex.Message);
+        Assert.DoesNotContain("add the plugin", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
