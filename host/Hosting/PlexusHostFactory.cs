@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Plexus.Host.Status;
+using Plexus.Host.Telemetry;
 using Plexus.Hosting;
 using Plexus.Hosting.Plugins;
 
@@ -86,6 +87,7 @@ internal static class PlexusHostFactory
 
         builder.Services.AddPlexusRequestPlane(builder.Configuration);
         builder.Services.AddPlexusStatus(builder.Configuration);
+        builder.Services.AddPlexusOtlp(builder.Configuration);
         return builder.Build();
     }
 }
