@@ -35,8 +35,15 @@ public sealed class StatusPageBrowserTests
         Assert.Matches(@"<td>tcp</td><td class=""mono"">1\.0\.0</td><td>transport</td>", dom);
         Assert.Matches(@"<td>memory</td><td class=""mono"">1\.0\.0</td><td>transport</td>", dom);
         Assert.Matches(@"<tr><td><code>demo/echo/generate</code></td><td>server</td><td class=""num"">3</td><td class=""num"">[0-9.]+</td><td class=""num"">0\.0</td><td class=""num"">0</td></tr>", dom);
-        // Once among the endpoints served here and once among the known instances; generate also has a rate row.
-        foreach (var (endpoint, rows) in new[] { ("demo/echo/echo", 2), ("demo/echo/generate", 3), ("demo/echo/relay", 2) })
+        // Live charts of the endpoint that had traffic: its rate, and p50/p99 from the duration histogram, drawn as SVG.
+        var card = Regex.Match(dom, @"<div class=""chart-card"" data-series=""demo/echo/generate\|server"">.*?</svg></div>", RegexOptions.Singleline);
+        Assert.True(card.Success, "no chart of demo/echo/generate");
+        Assert.Matches(@"<svg class=""chart rate""[^>]*>(<polyline class=""rate"" points=""[0-9., -]+""|<circle class=""rate"")", card.Value);
+        Assert.Matches(@"<span class=""p50"">p50 [0-9.]+ ms</span><span class=""p99"">p99 [0-9.]+ ms</span>", card.Value);
+        Assert.Matches(@"<svg class=""chart latency""[^>]*>.*class=""p99""", card.Value);
+
+        // Once among the endpoints served here and once among the known instances; generate also has a rate row and a chart.
+        foreach (var (endpoint, rows) in new[] { ("demo/echo/echo", 2), ("demo/echo/generate", 4), ("demo/echo/relay", 2) })
         {
             Assert.Equal(rows, Regex.Matches(dom, $"<code>{Regex.Escape(endpoint)}</code>").Count);
         }
