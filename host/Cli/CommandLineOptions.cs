@@ -21,6 +21,17 @@ internal abstract class CommandLineOptions
 
     public IEnumerable<string> OptionNames => _options.Keys;
 
+    /// <summary>Records an option's values, as a parser of its own found them.</summary>
+    protected void Set(string name, IEnumerable<string> values)
+    {
+        if (!_options.TryGetValue(name, out var list))
+        {
+            _options[name] = list = [];
+        }
+
+        list.AddRange(values);
+    }
+
     /// <summary>Reads <paramref name="args"/> from <paramref name="start"/> on.</summary>
     /// <exception cref="UsageException">An option misses its value.</exception>
     protected void Read(string[] args, int start, IReadOnlySet<string> flags)

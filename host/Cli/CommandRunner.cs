@@ -13,6 +13,12 @@ internal static class CommandRunner
     {
         var stdout = Console.Out;
         var stderr = Console.Error;
+        if (args.Length > 0 && args[0].StartsWith("[suggest", StringComparison.Ordinal))
+        {
+            // Shell completion: the suggest directive answers with the words that fit at the cursor.
+            return await HostCommandLine.Build().Parse(args).InvokeAsync();
+        }
+
         ParsedArguments parsed;
         try
         {
@@ -20,9 +26,10 @@ internal static class CommandRunner
         }
         catch (UsageException ex)
         {
-            await stderr.WriteLineAsync($"error: {ex.Message}\n\n{Usage.General}");
+            await stderr.WriteLineAsync($"error: {ex.Message}\n\n{Usage.For(ex.Command ?? string.Empty)}");
             return ExitCodes.Usage;
         }
+
 
         if (parsed.Command is "help" || parsed.Has("help") || parsed.Has("h"))
         {
@@ -42,6 +49,7 @@ internal static class CommandRunner
                 "plugins" => Plugins(parsed),
                 "instances" => await InstancesAsync(parsed),
                 "cluster" => await ClusterAsync(parsed),
+                "completion" => Completion(parsed),
                 _ => throw new UsageException($"Unknown command '{parsed.Command}'."),
             };
         }
@@ -117,6 +125,12 @@ internal static class CommandRunner
         parsed.Allow("json");
         using var host = PlexusHostFactory.Build([.. parsed.ConfigurationArgs], quiet: true, serve: static _ => false);
         return PluginsCommand.Run(host, parsed.Has("json"), Console.Out);
+    }
+
+    private static int Completion(ParsedArguments parsed)
+    {
+        Console.Out.Write(CompletionScript.Bash(Environment.ProcessPath ?? "dotnet", typeof(CommandRunner).Assembly.Location));
+        return ExitCodes.Ok;
     }
 
     private static async Task<int> ClusterAsync(ParsedArguments parsed)

@@ -36,10 +36,51 @@ public sealed class ParsedArgumentsTests
     [Fact]
     public void Unknown_option_is_refused_by_name()
     {
-        var parsed = ParsedArguments.Parse(["plugins", "--frob", "1"]);
+        var ex = Assert.Throws<UsageException>(() => ParsedArguments.Parse(["plugins", "--frob", "1"]));
 
-        var ex = Assert.Throws<UsageException>(() => parsed.Allow("json"));
         Assert.Contains("--frob", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("plugins", ex.Command);
+    }
+
+    [Fact]
+    public void A_subcommand_reads_as_its_parent_with_an_argument()
+    {
+        var parsed = ParsedArguments.Parse(["cluster", "members", "--json", "--Plexus:Cluster:Join=h:1"]);
+
+        Assert.Equal("cluster", parsed.Command);
+        Assert.Equal(["members"], parsed.Positional);
+        Assert.True(parsed.Has("json"));
+        Assert.Equal(["--Plexus:Cluster:Join=h:1"], parsed.ConfigurationArgs);
+    }
+
+    [Fact]
+    public void A_response_file_adds_its_arguments_and_overrides_and_data_at_a_file_stays_a_payload()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllLines(file, ["# a comment", "call a/b/c", "--header \"k=v w\"", "--Plexus:Demo:MaxTokens=3"]);
+
+            var parsed = ParsedArguments.Parse(["@" + file, "--data", "@payload.bin"]);
+
+            Assert.Equal("call", parsed.Command);
+            Assert.Equal(["a/b/c"], parsed.Positional);
+            Assert.Equal(["k=v w"], parsed.Values("header"));
+            Assert.Equal("@payload.bin", parsed.Value("data"));
+            Assert.Equal(["--Plexus:Demo:MaxTokens=3"], parsed.ConfigurationArgs);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_command_is_named()
+    {
+        var ex = Assert.Throws<UsageException>(() => ParsedArguments.Parse(["bench", "--transport", "memory"]));
+
+        Assert.Equal("Unknown command 'bench'.", ex.Message);
     }
 
     [Theory]

@@ -161,10 +161,25 @@ public sealed class CliTests
         var result = await Run("--help");
 
         Assert.Equal(0, result.ExitCode);
-        foreach (var command in new[] { "run", "call", "instances", "plugins" })
+        foreach (var command in new[] { "run", "call", "instances", "plugins", "cluster", "completion" })
         {
             Assert.Contains(command, result.StandardOutput, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Completion_prints_a_bash_script_and_the_suggest_directive_completes_commands_and_options()
+    {
+        var script = await Run("completion", "bash");
+        var commands = await Run("[suggest:3]", "cal");
+        var options = await Run("[suggest:7]", "call --");
+
+        Assert.Equal(0, script.ExitCode);
+        Assert.Contains("complete -F _plexus_complete plexus Plexus.Host", script.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("[suggest:${point}]", script.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal("call", commands.StandardOutput.Trim());
+        Assert.Contains("--data", options.StandardOutput.Split('\n', StringSplitOptions.TrimEntries));
+        Assert.Contains("--timeout", options.StandardOutput.Split('\n', StringSplitOptions.TrimEntries));
     }
 
     [Fact]
