@@ -100,7 +100,7 @@ public sealed partial class ClusterNodeTests : IDisposable
         Assert.Equal("late\n", toLate.StandardOutput);
 
         // A member that dies leaves the member table after its lease, and its instances leave discovery.
-        Signals.Send(beta.Id, 9);
+        beta.Kill();
         await WaitUntilAsync(async () => !(await MembersAsync(join, token)).Contains("beta-node"), TimeSpan.FromSeconds(20));
         Assert.Contains("[1606] Member beta-node left the member table", seed.Output, StringComparison.Ordinal);
     }

@@ -27,6 +27,15 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    /// <summary>Kills the node with SIGKILL, as a crash would, unless it already ended (its id may be reused).</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            Signals.Send(_process.Id, 9);
+        }
+    }
+
     /// <summary>The status server's address, as the start-up summary line (event 1000) gives it.</summary>
     public Uri StatusUrl
     {
@@ -99,7 +108,12 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     /// <summary>Asks the node to stop as Ctrl+C or a service manager would, and waits for its exit code.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
-        Signals.Send(_process.Id, Signals.SigTerm);
+        // A process that already ended has given its id back: the signal could reach whatever reuses it.
+        if (!_process.HasExited)
+        {
+            Signals.Send(_process.Id, Signals.SigTerm);
+        }
+
         await _process.WaitForExitAsync().WaitAsync(timeout);
         return _process.ExitCode;
     }

@@ -110,7 +110,14 @@ internal sealed class RunningHost : IAsyncDisposable
         }
     }
 
-    public void Signal(int signal) => Signals.Send(_process.Id, signal);
+    public void Signal(int signal)
+    {
+        // A process that already ended has given its id back: the signal could reach whatever reuses it.
+        if (!_process.HasExited)
+        {
+            Signals.Send(_process.Id, signal);
+        }
+    }
 
     /// <summary>Waits for the process to exit and returns its exit code.</summary>
     /// <exception cref="TimeoutException">It did not exit in time (it is killed when disposed).</exception>
