@@ -11,7 +11,11 @@ public sealed class NodeKillTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task InitializeAsync() => _cluster = await FaultCluster.StartAsync();
 
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        output.WriteLine(_cluster.NodeEvents());
+        await _cluster.DisposeAsync();
+    }
 
     [Fact(Timeout = 180_000)]
     public async Task A_killed_node_fails_its_streams_typed_new_calls_go_to_the_other_node_at_once_and_its_instances_vanish_within_the_lease()

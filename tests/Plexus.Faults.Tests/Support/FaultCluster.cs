@@ -23,6 +23,12 @@ public sealed class FaultCluster : IAsyncDisposable
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// What etcd may add to a lease when its leader is lost: the others notice after an election timeout (1 s, with
+    /// randomness), elect a new leader, and that one gives every lease its full time to live again.
+    /// </summary>
+    public static readonly TimeSpan LeaderElection = TimeSpan.FromSeconds(3);
+
+    /// <summary>
     /// What a bound may add for a busy two-core machine running three etcd members, three .NET nodes and the tests:
     /// enough for scheduling delays, far below what a missing mechanism would cost (a hang, a 15 s default, a lease of
     /// its own).
@@ -159,6 +165,24 @@ public sealed class FaultCluster : IAsyncDisposable
             Assert.True(DateTime.UtcNow < giveUp, $"timed out after {within.TotalSeconds} s waiting until {what}");
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>The nodes' discovery, transport and warning lines, for a test's output: what a failure needs explained.</summary>
+    public string NodeEvents()
+    {
+        var lines = new System.Text.StringBuilder();
+        foreach (var node in _nodes)
+        {
+            foreach (var line in node.Output.Split('\n'))
+            {
+                if (line.Contains("[23", StringComparison.Ordinal) || line.Contains("[30", StringComparison.Ordinal) || line.Contains("warn", StringComparison.OrdinalIgnoreCase) || line.Contains("fail", StringComparison.OrdinalIgnoreCase))
+                {
+                    lines.Append(node.NodeId).Append(": ").AppendLine(line.TrimEnd());
+                }
+            }
+        }
+
+        return lines.ToString();
     }
 
     public async ValueTask DisposeAsync()

@@ -1,3 +1,6 @@
+using dotnet_etcd;
+using Etcdserverpb;
+
 namespace Plexus.Faults.Tests.Support;
 
 /// <summary>A three-member (or any size) etcd cluster, one member on each of the given lab hosts.</summary>
@@ -32,5 +35,22 @@ public sealed class LabEtcdCluster
 
         await Task.WhenAll(members.Select(m => m.WaitServingAsync(StartTimeout)));
         return new LabEtcdCluster(members);
+    }
+
+    /// <summary>The member that leads the cluster now, as the running members report it.</summary>
+    public async Task<LabEtcdMember> LeaderAsync()
+    {
+        foreach (var member in Members.Where(m => m.IsRunning))
+        {
+            using var client = new EtcdClient(member.ClientUrl);
+            using var giveUp = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var status = await client.StatusAsync(new StatusRequest(), cancellationToken: giveUp.Token);
+            if (status.Leader == status.Header.MemberId)
+            {
+                return member;
+            }
+        }
+
+        throw new InvalidOperationException("No running etcd member says it leads the cluster.");
     }
 }

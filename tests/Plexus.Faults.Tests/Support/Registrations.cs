@@ -43,4 +43,8 @@ internal static class Registrations
     /// <summary>The instances <paramref name="nodeId"/> registered.</summary>
     public static IReadOnlyList<Instance> Of(this IEnumerable<Instance> instances, string nodeId) =>
         [.. instances.Where(i => i.Metadata.TryGetValue(InstanceMetadataKeys.Node, out var node) && node == nodeId)];
+
+    /// <summary>One line per instance, for failure messages.</summary>
+    public static string Describe(this IEnumerable<Instance> instances) =>
+        string.Join("; ", instances.Select(i => $"{i.Endpoint} {i.Id} on {i.Metadata.GetValueOrDefault(InstanceMetadataKeys.Node)}"));
 }
