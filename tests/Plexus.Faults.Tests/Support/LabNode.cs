@@ -13,6 +13,7 @@ public sealed class LabNode
     private readonly string[] _args;
     private readonly StringBuilder _earlier = new();
     private LabProcess? _process;
+    private bool _killed;
 
     internal LabNode(string nodeId, HostNs host, string[] args)
     {
@@ -27,6 +28,15 @@ public sealed class LabNode
     public HostNs Host { get; }
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The current run ended without <see cref="KillAsync"/>: it crashed or stopped on its own.</summary>
+    public bool ExitedUnexpectedly => _process is { HasExited: true } && !_killed;
+
+    /// <summary>The current run's exit code, once it has exited.</summary>
+    public int? ExitCode => _process?.ExitCode;
+
+    /// <summary>What the current run wrote.</summary>
+    public string CurrentOutput => _process?.Output ?? "";
 
     /// <summary>The process id of the current run.</summary>
     public int ProcessId => _process?.Id ?? 0;
@@ -47,6 +57,7 @@ public sealed class LabNode
         }
 
         Starts++;
+        _killed = false;
         _process = Host.Exec($"node {NodeId}", "dotnet", [HostProcess.HostDll, "run", .. _args]);
         await _process.WaitForLineAsync("[1000]", StartTimeout);
     }
@@ -56,6 +67,7 @@ public sealed class LabNode
     {
         if (_process is { } process)
         {
+            _killed = true;
             await process.KillAsync();
         }
     }

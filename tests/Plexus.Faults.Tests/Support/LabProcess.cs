@@ -27,6 +27,9 @@ public sealed class LabProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>Its exit code, once it has exited.</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
     /// <summary>Everything it wrote, both streams interleaved.</summary>
     public string Output
     {
