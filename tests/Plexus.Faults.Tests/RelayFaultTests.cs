@@ -18,8 +18,12 @@ public sealed class RelayFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        output.WriteLine(_cluster.NodeEvents());
-        await _cluster.DisposeAsync();
+        // Null when the cluster failed to start; that failure is the test's.
+        if (_cluster is not null)
+        {
+            output.WriteLine(_cluster.NodeEvents());
+            await _cluster.DisposeAsync();
+        }
     }
 
     [Fact(Timeout = 180_000)]

@@ -28,8 +28,12 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        output.WriteLine(_cluster.NodeEvents());
-        await _cluster.DisposeAsync();
+        // Null when the cluster failed to start; that failure is the test's.
+        if (_cluster is not null)
+        {
+            output.WriteLine(_cluster.NodeEvents());
+            await _cluster.DisposeAsync();
+        }
     }
 
     [Fact(Timeout = 420_000)]
@@ -67,39 +71,17 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
         })).ToArray();
 
         // The chaos: every few seconds kill a node (while at least two serve) or start a killed one again.
-        var chaos = new Random();
-        var kills = 0;
-        var restarts = 0;
-        var began = Stopwatch.GetTimestamp();
-        while (Stopwatch.GetElapsedTime(began) < Duration)
+        int kills, restarts;
+        try
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(chaos.Next(2000, 5000)));
-            foreach (var crashed in _cluster.Nodes.Where(n => n.ExitedUnexpectedly))
-            {
-                Assert.Fail($"{crashed.NodeId} exited on its own with code {crashed.ExitCode}; its output:\n{crashed.CurrentOutput}");
-            }
-
-            var up = _cluster.Nodes.Where(n => n.IsRunning).ToList();
-            var down = _cluster.Nodes.Where(n => !n.IsRunning).ToList();
-            if (down.Count > 0 && (up.Count < 2 || chaos.Next(2) == 0))
-            {
-                var node = down[chaos.Next(down.Count)];
-                await node.StartAsync();
-                uptime.Up(node.NodeId);
-                restarts++;
-                output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: restarted {node.NodeId}");
-            }
-            else
-            {
-                var node = up[chaos.Next(up.Count)];
-                uptime.Down(node.NodeId);
-                await node.KillAsync();
-                kills++;
-                output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: killed {node.NodeId}");
-            }
+            (kills, restarts) = await ChaosAsync(uptime);
+        }
+        finally
+        {
+            // Also when the chaos fails: callers left running would go on calling through the cluster's teardown.
+            await stop.CancelAsync();
         }
 
-        await stop.CancelAsync();
         var drained = Task.WhenAll(callers);
         Assert.True(await Task.WhenAny(drained, Task.Delay(CallTimeout + Traffic.HangAfter + FaultCluster.Slack)) == drained, "the callers did not stop: a call hangs outside its deadline");
         await drained;
@@ -143,5 +125,43 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
             async () => (await _cluster.InstancesAsync()).Count == 3 * _cluster.Nodes.Count,
             "etcd holds the instances of the running nodes only",
             FaultCluster.LeaseTtl + FaultCluster.Slack);
+    }
+
+    private async Task<(int Kills, int Restarts)> ChaosAsync(NodeUptime uptime)
+    {
+        var chaos = new Random();
+        var kills = 0;
+        var restarts = 0;
+        var began = Stopwatch.GetTimestamp();
+        while (Stopwatch.GetElapsedTime(began) < Duration)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(chaos.Next(2000, 5000)));
+            foreach (var crashed in _cluster.Nodes.Where(n => n.ExitedUnexpectedly))
+            {
+                // Exit code 0 after a drain means SIGTERM or SIGINT from outside the test (nothing here sends either).
+                Assert.Fail($"{crashed.NodeId} (pid {crashed.ProcessId}) exited on its own with code {crashed.ExitCode}; its output:\n{crashed.CurrentOutput}");
+            }
+
+            var up = _cluster.Nodes.Where(n => n.IsRunning).ToList();
+            var down = _cluster.Nodes.Where(n => !n.IsRunning).ToList();
+            if (down.Count > 0 && (up.Count < 2 || chaos.Next(2) == 0))
+            {
+                var node = down[chaos.Next(down.Count)];
+                await node.StartAsync();
+                uptime.Up(node.NodeId);
+                restarts++;
+                output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: restarted {node.NodeId} (pid {node.ProcessId})");
+            }
+            else
+            {
+                var node = up[chaos.Next(up.Count)];
+                uptime.Down(node.NodeId);
+                await node.KillAsync();
+                kills++;
+                output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: killed {node.NodeId} (pid {node.ProcessId})");
+            }
+        }
+
+        return (kills, restarts);
     }
 }
