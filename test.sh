@@ -13,7 +13,8 @@ cd "$(dirname "$0")"
 #   libucx0, libucx-dev, ucx-utils: the UCX bulk transport binds libucp; the -dev package lets a test check layouts.
 #   etcd-server: the etcd discovery tests start real etcd members (and a three-member cluster) on free loopback ports;
 #   etcd-client: etcdctl, only suggested by etcd-server, to look at what the tests and nodes write by hand.
-packages=(gcc libc6-dev chromium nats-server etcd-server etcd-client
+#   iproute2: ip, with which the fault tests build hosts of network namespaces on a bridge and cut their links.
+packages=(gcc libc6-dev chromium nats-server etcd-server etcd-client iproute2
   libngtcp2-9 libngtcp2-crypto-gnutls2 libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls30 libgnutls28-dev
   golang-go golang-github-lucas-clemente-quic-go-dev
   libucx0 libucx-dev ucx-utils)

@@ -55,6 +55,14 @@ internal sealed partial class EtcdSession
     private async Task EnsureLeaseAsync(CancellationToken stop)
     {
         var lease = LeaseId;
+        if (lease != 0 && DateTime.UtcNow < _aliveUntil)
+        {
+            // A renewal failed, but the lease still has time left: renew again at once. Checking first would cost a call
+            // that, sent to a member that went silent (its host cut off), waits out a whole request timeout, which
+            // can be all the lease has left; the renewal itself says if the lease is gone (a time to live of 0).
+            return;
+        }
+
         if (lease != 0)
         {
             // Back after a failure: the lease outlives an outage shorter than its time to live, and then every key is
@@ -89,6 +97,7 @@ internal sealed partial class EtcdSession
             _pendingDeletes.Clear();
         }
 
+        _aliveUntil = DateTime.UtcNow + TimeSpan.FromSeconds(granted.TTL);
         EtcdLog.LeaseGranted(_logger, granted.ID, granted.TTL);
     }
 
@@ -162,13 +171,21 @@ internal sealed partial class EtcdSession
         using var call = _connection.Lease.LeaseKeepAlive(cancellationToken: stop);
         while (true)
         {
-            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, stop);
             using (var answer = CancellationTokenSource.CreateLinkedTokenSource(stop))
             {
-                // A renewal that hangs (the member lost its leader) is given up after a third of the time to live, so
-                // that the next one, on a fresh stream, still has time to reach a member that answers.
-                answer.CancelAfter(period < _connection.RequestTimeout ? period : _connection.RequestTimeout);
-                if (!await call.ResponseStream.MoveNext(answer.Token))
+                // A renewal that hangs (the member lost its leader, or its host was cut off) is given up after a third of
+                // the time to live, so that the next one, on a fresh stream, still has time to reach a member that
+                // answers; and after half the time the lease has left, so that a renewal that follows one given up
+                // leaves room for yet another (the fresh stream may go to the silent member again).
+                answer.CancelAfter(AnswerTimeout(period));
+
+                // The write shares the bound: nothing about a renewal may wait longer than its answer.
+                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, answer.Token);
+
+                // gRPC does not always give up waiting on the token: a stream that went out on a connection whose
+                // member fell silent was seen to wait seconds past it, until the lease was gone. The stream is
+                // disposed (cancelled) on the way out.
+                if (!await call.ResponseStream.MoveNext(answer.Token).WaitAsync(answer.Token))
                 {
                     throw new RpcException(new Status(StatusCode.Unavailable, "etcd closed the lease keep-alive stream"));
                 }
@@ -178,6 +195,8 @@ internal sealed partial class EtcdSession
             {
                 throw new LeaseGoneException(lease, "etcd answered a renewal with a time to live of 0: it expired or was revoked");
             }
+
+            _aliveUntil = DateTime.UtcNow + TimeSpan.FromSeconds(call.ResponseStream.Current.TTL);
 
             var due = DateTime.UtcNow + period;
             for (var left = period; left > TimeSpan.Zero; left = due - DateTime.UtcNow)
@@ -196,6 +215,20 @@ internal sealed partial class EtcdSession
                 await FlushAsync(stop);
             }
         }
+    }
+
+    /// <summary>How long to wait for a renewal's answer: a third of the time to live (at most the request timeout), and
+    /// at most half of what the lease has left, but not under 200 ms.</summary>
+    private TimeSpan AnswerTimeout(TimeSpan period)
+    {
+        var timeout = period < _connection.RequestTimeout ? period : _connection.RequestTimeout;
+        var half = (_aliveUntil - DateTime.UtcNow) / 2;
+        if (half > TimeSpan.Zero && half < timeout)
+        {
+            timeout = half < TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : half;
+        }
+
+        return timeout;
     }
 
     private void LeaseLost(long lease, string reason)

@@ -31,6 +31,10 @@ internal sealed partial class EtcdSession : IAsyncDisposable
     private long _flushed;
     private string? _problem;
     private DateTime _outageSince;
+
+    // Until when etcd last said the lease lives (UTC): its last grant or renewal plus the time to live it answered.
+    // Only the loop reads and writes it.
+    private DateTime _aliveUntil;
     private bool _disposed;
 
     public EtcdSession(EtcdConnection connection, EtcdDiscoveryOptions options, ILogger logger)
