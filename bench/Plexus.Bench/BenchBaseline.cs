@@ -18,6 +18,9 @@ internal enum BenchBaseline
     /// <summary>Plain sockets, length-prefixed: the floor.</summary>
     RawTcp,
 
+    /// <summary><c>raw-tcp-blocking</c>: the raw-tcp protocol on blocking sockets and dedicated threads.</summary>
+    RawTcpBlocking,
+
     /// <summary>Kestrel over HTTP/2 (h2c) with <c>HttpClient</c>: what a .NET user would pick instead.</summary>
     KestrelH2,
 }

@@ -71,6 +71,7 @@ internal static class BenchCommand
                 subjects.Add(baseline switch
                 {
                     BenchBaseline.RawTcp => new RawTcpSubject(),
+                    BenchBaseline.RawTcpBlocking => new RawTcpBlockingSubject(),
                     BenchBaseline.NatsRaw => new NatsRawSubject(nats!.Url),
 
                     // The tcp plugin from the same host (the last one built), measured as the transport under test is.

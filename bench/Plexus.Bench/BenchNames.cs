@@ -5,6 +5,9 @@ internal static class BenchNames
 {
     public const string RawTcp = "raw-tcp";
 
+    /// <summary>The raw-tcp protocol on blocking sockets and dedicated threads: the floor without async wake-ups.</summary>
+    public const string RawTcpBlocking = "raw-tcp-blocking";
+
     public const string KestrelH2 = "kestrel-h2";
 
     public const string NatsRaw = "nats-raw";
@@ -32,6 +35,7 @@ internal static class BenchNames
     public static string Of(BenchBaseline baseline) => baseline switch
     {
         BenchBaseline.RawTcp => RawTcp,
+        BenchBaseline.RawTcpBlocking => RawTcpBlocking,
         BenchBaseline.KestrelH2 => KestrelH2,
         BenchBaseline.NatsRaw => NatsRaw,
         BenchBaseline.Tcp => Tcp,

@@ -207,6 +207,9 @@ internal sealed record BenchOptions(
                 case BenchNames.RawTcp:
                     Add(BenchBaseline.RawTcp);
                     break;
+                case BenchNames.RawTcpBlocking:
+                    Add(BenchBaseline.RawTcpBlocking);
+                    break;
                 case BenchNames.KestrelH2:
                     Add(BenchBaseline.KestrelH2);
                     break;
@@ -225,7 +228,7 @@ internal sealed record BenchOptions(
                     none = true;
                     break;
                 default:
-                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, tcp, raw-tcp, kestrel-h2, all or none.");
+                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, tcp, raw-tcp, raw-tcp-blocking, kestrel-h2, all or none.");
             }
         }
 
@@ -263,6 +266,7 @@ internal sealed record BenchOptions(
             }
 
             Add(BenchBaseline.RawTcp);
+            Add(BenchBaseline.RawTcpBlocking);
             Add(BenchBaseline.KestrelH2);
         }
     }

@@ -194,8 +194,11 @@ internal sealed class BenchRunner
             {
                 var caller = callers[i];
 
-                // On the thread pool, so that the callers run in parallel from the first call rather than in turn.
-                loops[i] = Task.Run(() => CallLoopAsync(caller, deadline, null, cancellationToken), cancellationToken);
+                // On the thread pool, so that the callers run in parallel from the first call rather than in turn; a
+                // caller that blocks gets a thread of its own, or the pool would run a few of them at a time.
+                loops[i] = caller.Blocking
+                    ? Task.Factory.StartNew(() => CallLoopAsync(caller, deadline, null, cancellationToken).GetAwaiter().GetResult(), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                    : Task.Run(() => CallLoopAsync(caller, deadline, null, cancellationToken), cancellationToken);
             }
 
             operations = (await Task.WhenAll(loops)).Sum();

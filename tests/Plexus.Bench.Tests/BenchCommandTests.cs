@@ -21,7 +21,7 @@ public sealed class BenchCommandTests
         Assert.Equal("memory", root.GetProperty("transport").GetString());
 
         // Another transport than tcp: the tcp transport is a baseline by default, first in the table.
-        string[] subjects = ["memory", "tcp", "raw-tcp", "kestrel-h2"];
+        string[] subjects = ["memory", "tcp", "raw-tcp", "raw-tcp-blocking", "kestrel-h2"];
         Assert.Equal(subjects[1..], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
         var measurements = root.GetProperty("measurements").EnumerateArray().ToList();
         Assert.Equal(subjects.Length * 4, measurements.Count);
@@ -45,6 +45,7 @@ public sealed class BenchCommandTests
 
             Assert.True(figure.GetProperty("ratios").GetProperty("tcp").GetDouble() > 0, key);
             Assert.True(figure.GetProperty("ratios").GetProperty("raw-tcp").GetDouble() > 0, key);
+            Assert.True(figure.GetProperty("ratios").GetProperty("raw-tcp-blocking").GetDouble() > 0, key);
             Assert.True(figure.GetProperty("ratios").GetProperty("kestrel-h2").GetDouble() > 0, key);
         }
 
@@ -62,10 +63,10 @@ public sealed class BenchCommandTests
         using var json = JsonDocument.Parse(result.StandardOutput);
         var root = json.RootElement;
         Assert.Equal("nats", root.GetProperty("transport").GetString());
-        Assert.Equal(["nats-raw", "tcp", "raw-tcp", "kestrel-h2"], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
+        Assert.Equal(["nats-raw", "tcp", "raw-tcp", "raw-tcp-blocking", "kestrel-h2"], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
 
         var measurements = root.GetProperty("measurements").EnumerateArray().ToList();
-        Assert.Equal(5 * 4, measurements.Count);
+        Assert.Equal(6 * 4, measurements.Count);
         Assert.All(measurements, m => Assert.True(m.GetProperty("operationsPerSecond").GetDouble() > 0, m.GetProperty("subject").GetString()));
 
         var p50 = root.GetProperty("figures").EnumerateArray().Single(f => f.GetProperty("key").GetString() == "unary.c1.p50Us");

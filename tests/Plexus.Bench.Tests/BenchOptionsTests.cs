@@ -15,7 +15,7 @@ public sealed class BenchOptionsTests
         Assert.Equal([1, 64], options.Concurrencies);
         Assert.Equal(TimeSpan.FromSeconds(10), options.Duration);
         Assert.Equal(TimeSpan.FromSeconds(2), options.Warmup);
-        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.KestrelH2], options.Baselines);
+        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], options.Baselines);
         Assert.False(options.Json);
     }
 
@@ -40,7 +40,7 @@ public sealed class BenchOptionsTests
 
         Assert.Equal([BenchScenario.Unary, BenchScenario.Stream], options.Scenarios);
         Assert.Equal([1, 64], options.Concurrencies);
-        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.KestrelH2], options.Baselines);
+        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], options.Baselines);
     }
 
     [Fact]
@@ -52,8 +52,8 @@ public sealed class BenchOptionsTests
     [Fact]
     public void The_nats_transport_is_measured_against_nats_raw_first_by_default_and_with_all()
     {
-        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", "nats").Baselines);
-        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", "NATS", "--baseline", "all").Baselines);
+        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", "nats").Baselines);
+        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", "NATS", "--baseline", "all").Baselines);
         Assert.Equal([BenchBaseline.NatsRaw], Parse("--transport", "nats", "--baseline", "nats-raw").Baselines);
     }
 
@@ -63,8 +63,8 @@ public sealed class BenchOptionsTests
     [InlineData("QUIC")]
     public void Another_transport_is_measured_against_the_tcp_transport_first_by_default_and_with_all(string transport)
     {
-        Assert.Equal([BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", transport).Baselines);
-        Assert.Equal([BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", transport, "--baseline", "all").Baselines);
+        Assert.Equal([BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", transport).Baselines);
+        Assert.Equal([BenchBaseline.Tcp, BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", transport, "--baseline", "all").Baselines);
     }
 
     [Fact]
@@ -83,8 +83,8 @@ public sealed class BenchOptionsTests
     public void The_tcp_transport_is_never_its_own_baseline(string transport)
     {
         // Left out of all and the default, refused when named.
-        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", transport).Baselines);
-        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", transport, "--baseline", "all").Baselines);
+        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", transport).Baselines);
+        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", transport, "--baseline", "all").Baselines);
 
         var ex = Assert.Throws<UsageException>(() => Parse("--transport", transport, "--baseline", "raw-tcp,tcp"));
         Assert.Contains("--baseline tcp", ex.Message, StringComparison.Ordinal);
@@ -94,9 +94,9 @@ public sealed class BenchOptionsTests
     [Fact]
     public void Nats_raw_is_measured_with_other_transports_only_when_named()
     {
-        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--transport", "tcp", "--baseline", "all").Baselines);
+        Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", "tcp", "--baseline", "all").Baselines);
         Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.RawTcp], Parse("--transport", "tcp", "--baseline", "raw-tcp,nats-raw").Baselines);
-        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.RawTcp, BenchBaseline.KestrelH2], Parse("--baseline", "all", "--baseline", "nats-raw").Baselines);
+        Assert.Equal([BenchBaseline.NatsRaw, BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--baseline", "all", "--baseline", "nats-raw").Baselines);
     }
 
     [Theory]
