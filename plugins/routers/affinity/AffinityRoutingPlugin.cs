@@ -3,8 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
-[assembly: Plexus.PlexusPlugin("affinity")]
-
 namespace Plexus.Router.Affinity;
 
 /// <summary>
