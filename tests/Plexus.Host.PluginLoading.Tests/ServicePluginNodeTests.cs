@@ -58,7 +58,7 @@ public sealed class ServicePluginNodeTests : IDisposable
 
         // Its injected logger writes through the node's logging.
         Assert.Contains("Greeter at greeter/hello/greet calls demo/echo/generate.", node.Output, StringComparison.Ordinal);
-        Assert.Contains("plugins loaded: demo, etcd, memory, nats, quic, rdma, tcp, twopart, greeter;", node.Output, StringComparison.Ordinal);
+        Assert.Contains("plugins loaded: affinity, demo, etcd, memory, nats, quic, rdma, tcp, twopart, greeter;", node.Output, StringComparison.Ordinal);
 
         var listed = await HostProcess.RunAsync(Timeout, ["instances", "--json", .. Over()]);
         Assert.True(listed.ExitCode == 0, listed.StandardError);

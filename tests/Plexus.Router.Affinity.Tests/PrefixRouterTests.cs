@@ -44,6 +44,24 @@ public sealed class PrefixRouterTests
     }
 
     [Fact]
+    public void When_every_least_loaded_candidate_is_a_holder_all_are_scored()
+    {
+        // B (a holder) alone has nothing in flight, so no block-less candidate is among the least loaded.
+        // A: 4 − 1 = 3, B: 2 − 0 = 2, C: 0 − 3 = −3.
+        var options = new AffinityRouterOptions { LoadBound = 100 };
+        Assert.Equal(0, Routers.Prefix(options).Pick(Routers.Candidates(Holders(), 1, 0, 3), Routers.Blocks(Request)));
+
+        // Holders and a block-less candidate tie when a block is worth exactly one request in flight: each is drawn.
+        var seen = new HashSet<int>();
+        for (var seed = 0; seed < 40; seed++)
+        {
+            seen.Add(Routers.Prefix(options).Pick(Routers.Candidates(Holders(), 1, 1, 0), Routers.Blocks(Request[..1], new Random(seed))));
+        }
+
+        Assert.Equal([0, 1, 2], seen.Order());
+    }
+
+    [Fact]
     public void A_holder_past_the_load_bound_is_skipped_and_counted()
     {
         using var probe = new DecisionProbe();

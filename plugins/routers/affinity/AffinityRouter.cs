@@ -49,13 +49,13 @@ internal sealed class AffinityRouter : IRouterStrategy
         var skipped = false;
         lock (routes)
         {
-            var total = routes.Known.Refresh(candidates, _time, _options.DropAfter);
+            var load = routes.Known.Refresh(candidates, _time, _options.DropAfter, withMin: false);
             if (routes.Ring.Version != routes.Known.Version)
             {
                 routes.Ring.Build(routes.Known, _options.VirtualNodes);
             }
 
-            var capacity = LoadBound.Capacity(total, candidates.Length, _options.LoadBound);
+            var capacity = LoadBound.Capacity(load.Total, candidates.Length, _options.LoadBound);
             chosen = Walk(routes, candidates, hash, capacity, ref skipped);
         }
 

@@ -54,24 +54,21 @@ internal sealed class KnownInstances
     public Instance? InstanceOf(int slot) => _instanceOf[slot];
 
     /// <summary>
-    /// Brings the slots up to date with <paramref name="candidates"/> and returns the sum of their in-flight counts.
+    /// Brings the slots up to date with <paramref name="candidates"/> and returns what it saw of their in-flight counts.
     /// The common case, the same instances in the same order as last time, costs one reference comparison each.
     /// </summary>
-    public long Refresh(ReadOnlySpan<RouteCandidate> candidates, TimeProvider time, TimeSpan dropAfter)
+    /// <param name="candidates">This request's candidates.</param>
+    /// <param name="time">The clock for absences.</param>
+    /// <param name="dropAfter">How long an absent instance keeps its slot.</param>
+    /// <param name="withMin">Whether the smallest in-flight count is wanted; the affinity strategy needs only the total.</param>
+    public LoadSummary Refresh(ReadOnlySpan<RouteCandidate> candidates, TimeProvider time, TimeSpan dropAfter, bool withMin = true)
     {
         _changed.Clear();
         _dropped.Clear();
-        long total = 0;
-        var same = candidates.Length == _seenCount;
-        for (var i = 0; same && i < candidates.Length; i++)
+        LoadSummary load;
+        if (candidates.Length != _seenCount || !(withMin ? TrySame(candidates, out load) : TrySameTotal(candidates, out load)))
         {
-            same = ReferenceEquals(candidates[i].Instance, _seen[i]);
-            total += candidates[i].InFlight;
-        }
-
-        if (!same)
-        {
-            total = Rebind(candidates, time);
+            load = Rebind(candidates, time);
         }
 
         if (_missing > 0)
@@ -83,10 +80,63 @@ internal sealed class KnownInstances
             }
         }
 
-        return total;
+        return load;
     }
 
-    private long Rebind(ReadOnlySpan<RouteCandidate> candidates, TimeProvider time)
+    /// <summary>The fast path: the same instances (by reference) in the same order as last time.</summary>
+    private bool TrySame(ReadOnlySpan<RouteCandidate> candidates, out LoadSummary load)
+    {
+        var seen = _seen.AsSpan(0, candidates.Length);
+        long total = 0;
+        int min = int.MaxValue, atMin = 0;
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            ref readonly var candidate = ref candidates[i];
+            if (!ReferenceEquals(candidate.Instance, seen[i]))
+            {
+                load = default;
+                return false;
+            }
+
+            var inFlight = candidate.InFlight;
+            total += inFlight;
+            if (inFlight < min)
+            {
+                min = inFlight;
+                atMin = 1;
+            }
+            else if (inFlight == min)
+            {
+                atMin++;
+            }
+        }
+
+        load = new LoadSummary(total, min, atMin);
+        return true;
+    }
+
+    /// <summary>The fast path without the minimum: one reference comparison and one addition per candidate.</summary>
+    private bool TrySameTotal(ReadOnlySpan<RouteCandidate> candidates, out LoadSummary load)
+    {
+        var seen = _seen.AsSpan(0, candidates.Length);
+        long total = 0;
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            ref readonly var candidate = ref candidates[i];
+            if (!ReferenceEquals(candidate.Instance, seen[i]))
+            {
+                load = default;
+                return false;
+            }
+
+            total += candidate.InFlight;
+        }
+
+        load = new LoadSummary(total, 0, 0);
+        return true;
+    }
+
+    private LoadSummary Rebind(ReadOnlySpan<RouteCandidate> candidates, TimeProvider time)
     {
         if (_seen.Length < candidates.Length)
         {
@@ -95,10 +145,22 @@ internal sealed class KnownInstances
 
         Array.Fill(_candidateOf, -1);
         long total = 0;
+        int min = int.MaxValue, atMin = 0;
         for (var i = 0; i < candidates.Length; i++)
         {
             var instance = candidates[i].Instance;
-            total += candidates[i].InFlight;
+            var inFlight = candidates[i].InFlight;
+            total += inFlight;
+            if (inFlight < min)
+            {
+                min = inFlight;
+                atMin = 1;
+            }
+            else if (inFlight == min)
+            {
+                atMin++;
+            }
+
             _seen[i] = instance;
             if (!_slotOf.TryGetValue(instance.Id, out var slot))
             {
@@ -135,7 +197,7 @@ internal sealed class KnownInstances
             }
         }
 
-        return total;
+        return new LoadSummary(total, min, atMin);
     }
 
     private void Sweep(long now, TimeProvider time, TimeSpan dropAfter)

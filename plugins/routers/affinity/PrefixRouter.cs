@@ -49,7 +49,7 @@ internal sealed class PrefixRouter : IRouterStrategy
         {
             // The index follows the candidates' metadata on every pick, with or without blocks, so that it is current
             // when a request with blocks comes.
-            var total = Refresh(routes, candidates, context.Endpoint);
+            var load = Refresh(routes, candidates, context.Endpoint);
             var count = context.Headers.TryGetValue(AffinityHeaders.PrefixBlocks, out var text)
                 ? PrefixBlocks.Parse(text, routes.Blocks, out _)
                 : 0;
@@ -60,9 +60,9 @@ internal sealed class PrefixRouter : IRouterStrategy
             }
             else
             {
-                var capacity = LoadBound.Capacity(total, candidates.Length, _options.LoadBound);
+                var capacity = LoadBound.Capacity(load.Total, candidates.Length, _options.LoadBound);
                 var maxOverlap = Match(routes, routes.Blocks.AsSpan(0, count), candidates.Length);
-                chosen = Choose(routes, candidates, capacity, context.Random);
+                chosen = Choose(routes, candidates, load, capacity, context.Random);
                 var overlap = routes.Overlap[chosen];
                 reason = maxOverlap == 0 ? RouteReason.Miss : overlap == maxOverlap ? RouteReason.Hit : RouteReason.Skip;
                 foreach (var position in routes.Touched)
@@ -76,10 +76,10 @@ internal sealed class PrefixRouter : IRouterStrategy
         return chosen >= 0 ? chosen : TwoChoices.Pick(candidates, context.Random);
     }
 
-    private long Refresh(Routes routes, ReadOnlySpan<RouteCandidate> candidates, EndpointAddress endpoint)
+    private LoadSummary Refresh(Routes routes, ReadOnlySpan<RouteCandidate> candidates, EndpointAddress endpoint)
     {
         var known = routes.Known;
-        var total = known.Refresh(candidates, _time, _options.DropAfter);
+        var load = known.Refresh(candidates, _time, _options.DropAfter);
         foreach (var slot in known.Dropped)
         {
             routes.Index.Drop(slot);
@@ -100,7 +100,7 @@ internal sealed class PrefixRouter : IRouterStrategy
             routes.Overlap = new int[Math.Max(candidates.Length, routes.Overlap.Length * 2)];
         }
 
-        return total;
+        return load;
     }
 
     /// <summary>
@@ -133,14 +133,23 @@ internal sealed class PrefixRouter : IRouterStrategy
             }
         }
 
+        // One map lookup per block, then the few holders still in the running checked against that block's holders:
+        // cheaper than asking each holder's own set, and it stops at the first block nobody left holds.
         var overlap = live > 0 ? 1 : 0;
         for (var j = 1; j < blocks.Length && live > 0; j++)
         {
+            if (routes.Index.HoldersOf(blocks[j]) is not { } holders)
+            {
+                break;
+            }
+
+            // A block many instances hold (a shared system prompt) is checked in each holder's set instead.
+            var few = holders.Count <= 8;
             var kept = 0;
             for (var a = 0; a < live; a++)
             {
                 var slot = active[a];
-                if (routes.Index.Holds(slot, blocks[j]))
+                if (few ? holders.Contains(slot) : routes.Index.Holds(slot, blocks[j]))
                 {
                     routes.Overlap[routes.Known.CandidateOf(slot)] = j + 1;
                     active[kept++] = slot;
@@ -157,11 +166,84 @@ internal sealed class PrefixRouter : IRouterStrategy
         return overlap;
     }
 
-    /// <summary>The best score under the bound; among equal scores, the one <paramref name="random"/> draws.</summary>
-    private int Choose(Routes routes, ReadOnlySpan<RouteCandidate> candidates, long capacity, Random random)
+    /// <summary>
+    /// The best score under the bound; among equal scores, the one <paramref name="random"/> draws (one draw, and only
+    /// when there is a tie, so that the same seed gives the same choice). Every candidate that holds no block scores
+    /// <c>−LoadWeight × in flight</c>, so the best of them are those at the smallest count, which the refresh already
+    /// counted: only the holders are scored one by one, and the candidate list is walked at most once more, to find
+    /// the drawn one among the least loaded.
+    /// </summary>
+    private int Choose(Routes routes, ReadOnlySpan<RouteCandidate> candidates, LoadSummary load, long capacity, Random random)
     {
         var overlap = routes.Overlap;
-        double wOverlap = _options.OverlapWeight, wLoad = _options.LoadWeight;
+        var bestHolder = double.NegativeInfinity;
+        int holderTies = 0, holdersAtMin = 0;
+        foreach (var position in routes.Touched)
+        {
+            var inFlight = candidates[position].InFlight;
+            if (inFlight == load.Min)
+            {
+                holdersAtMin++;
+            }
+
+            if (inFlight >= capacity)
+            {
+                continue;
+            }
+
+            var score = Score(overlap[position], inFlight);
+            if (score > bestHolder)
+            {
+                bestHolder = score;
+                holderTies = 1;
+            }
+            else if (score == bestHolder)
+            {
+                holderTies++;
+            }
+        }
+
+        // The least loaded are all holders: the best of the others is somewhere above the minimum; score them all.
+        var others = load.AtMin - holdersAtMin;
+        if (others == 0)
+        {
+            return ChooseByScan(overlap, candidates, capacity, random);
+        }
+
+        var otherScore = Score(0, load.Min);
+        var ties = bestHolder > otherScore ? holderTies : bestHolder < otherScore ? others : holderTies + others;
+        var wanted = ties > 1 ? random.Next(ties) : 0;
+        if (bestHolder >= otherScore)
+        {
+            if (wanted < holderTies)
+            {
+                foreach (var position in routes.Touched)
+                {
+                    var inFlight = candidates[position].InFlight;
+                    if (inFlight < capacity && Score(overlap[position], inFlight) == bestHolder && wanted-- == 0)
+                    {
+                        return position;
+                    }
+                }
+            }
+
+            wanted -= holderTies;
+        }
+
+        for (var i = 0; i < candidates.Length; i++)
+        {
+            if (candidates[i].InFlight == load.Min && overlap[i] == 0 && wanted-- == 0)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Scores every candidate: the general case, when no candidate without blocks is among the least loaded.</summary>
+    private int ChooseByScan(int[] overlap, ReadOnlySpan<RouteCandidate> candidates, long capacity, Random random)
+    {
         var best = double.NegativeInfinity;
         var ties = 0;
         for (var i = 0; i < candidates.Length; i++)
@@ -172,7 +254,7 @@ internal sealed class PrefixRouter : IRouterStrategy
                 continue;
             }
 
-            var score = (wOverlap * overlap[i]) - (wLoad * inFlight);
+            var score = Score(overlap[i], inFlight);
             if (score > best)
             {
                 best = score;
@@ -184,12 +266,11 @@ internal sealed class PrefixRouter : IRouterStrategy
             }
         }
 
-        // One draw, only when there is a tie: the same seed gives the same choice, and a pick stays cheap.
         var wanted = ties > 1 ? random.Next(ties) : 0;
         for (var i = 0; i < candidates.Length; i++)
         {
             var inFlight = candidates[i].InFlight;
-            if (inFlight < capacity && (wOverlap * overlap[i]) - (wLoad * inFlight) == best && wanted-- == 0)
+            if (inFlight < capacity && Score(overlap[i], inFlight) == best && wanted-- == 0)
             {
                 return i;
             }
@@ -197,6 +278,8 @@ internal sealed class PrefixRouter : IRouterStrategy
 
         return -1;
     }
+
+    private double Score(int overlap, int inFlight) => (_options.OverlapWeight * overlap) - (_options.LoadWeight * inFlight);
 
     /// <summary>Distinct blocks indexed for <paramref name="endpoint"/>; for tests.</summary>
     internal int IndexBlocks(EndpointAddress endpoint) => _routes.TryGetValue(endpoint, out var routes) ? routes.Index.Blocks : 0;
