@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Plexus.Router.Affinity.Tests;
 
 public sealed class OptionsAndBlocksTests
@@ -32,6 +34,20 @@ public sealed class OptionsAndBlocksTests
         var error = Assert.Single(options.Validate());
         Assert.StartsWith($"Plexus:Routers:Affinity:{key} ", error, StringComparison.Ordinal);
         Assert.True(new AffinityRouterOptionsValidator().Validate(null, options).Failed);
+    }
+
+    [Fact]
+    public void An_unknown_key_is_refused_naming_it()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Plexus:Routers:Affinity:LoadBond"] = "1", ["Plexus:Routers:Affinity:VirtualNodes"] = "8" })
+            .Build();
+        var validator = new AffinityRouterOptionsValidator(configuration.GetSection(AffinityRouterOptions.SectionName));
+
+        var result = validator.Validate(null, new AffinityRouterOptions());
+
+        var error = Assert.Single(result.Failures!);
+        Assert.StartsWith("Plexus:Routers:Affinity:LoadBond is not a setting of the affinity router", error, StringComparison.Ordinal);
     }
 
     [Fact]

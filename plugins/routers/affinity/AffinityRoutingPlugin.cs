@@ -17,11 +17,10 @@ internal sealed class AffinityRoutingPlugin : IPlexusPlugin
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        // Unknown keys fail binding so that a misspelt setting names itself instead of being ignored.
-        services.AddOptions<AffinityRouterOptions>()
-            .Bind(configuration.GetSection(AffinityRouterOptions.SectionName), binder => binder.ErrorOnUnknownConfiguration = true)
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AffinityRouterOptions>, AffinityRouterOptionsValidator>());
+        // The validator also refuses unknown keys, so that a misspelt setting names itself instead of being ignored.
+        var section = configuration.GetSection(AffinityRouterOptions.SectionName);
+        services.AddOptions<AffinityRouterOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AffinityRouterOptions>>(new AffinityRouterOptionsValidator(section)));
         services.TryAddSingleton<RoutingMetrics>();
         services.TryAddSingleton(TimeProvider.System);
     }

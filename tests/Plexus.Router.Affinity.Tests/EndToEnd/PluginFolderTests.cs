@@ -49,12 +49,15 @@ public sealed class PluginFolderTests
         Assert.Equal("hi", result.StandardOutput.Trim());
     }
 
-    [Fact]
-    public async Task A_bad_setting_stops_the_start_with_one_line_naming_its_key()
+    [Theory]
+    [InlineData("LoadBound=0", "Plexus:Routers:Affinity:LoadBound must be a number above 0")]
+    [InlineData("LoadBond=1", "Plexus:Routers:Affinity:LoadBond is not a setting of the affinity router")]
+    public async Task A_bad_setting_stops_the_start_with_one_line_naming_its_key(string setting, string line)
     {
-        var result = await HostProcess.RunAsync(Timeout, ["call", "demo/echo/echo", "--data", "hi", "--Plexus:Router:Strategy=affinity", "--Plexus:Routers:Affinity:LoadBound=0", .. InProcess]);
+        var result = await HostProcess.RunAsync(Timeout, ["call", "demo/echo/echo", "--data", "hi", "--Plexus:Router:Strategy=affinity", $"--Plexus:Routers:Affinity:{setting}", .. InProcess]);
 
-        Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("Plexus:Routers:Affinity:LoadBound must be a number above 0", result.StandardError, StringComparison.Ordinal);
+        Assert.Equal(4, result.ExitCode);
+        Assert.Contains(line, result.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", result.StandardError, StringComparison.Ordinal);
     }
 }
