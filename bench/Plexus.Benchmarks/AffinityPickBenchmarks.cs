@@ -10,7 +10,7 @@ namespace Plexus.Benchmarks;
 /// One pick by the affinity plugin's strategies among 1,000 candidates with varied in-flight counts, the prefix
 /// strategy over an index of 10,000 blocks (100 prefixes of 100 blocks, each held by three instances) and a request
 /// naming 64 blocks, 40 of them held. The ring and the index are built in the setup: what is measured is the steady
-/// state, a candidate list that is the same as last time.
+/// state, a candidate list that is the same as last time. The baseline is the host's power-of-two-choices.
 /// </summary>
 [MemoryDiagnoser]
 public class AffinityPickBenchmarks
@@ -20,6 +20,7 @@ public class AffinityPickBenchmarks
     private const int BlocksPerPrefix = 100;
 
     private readonly Factory _meters = new();
+    private readonly IRouterStrategy _powerOfTwo = new Plexus.Hosting.Routing.PowerOfTwoChoicesRouter();
     private AffinityRouter _affinity = null!;
     private PrefixRouter _prefix = null!;
     private RouteCandidate[] _candidates = [];
@@ -74,6 +75,10 @@ public class AffinityPickBenchmarks
 
     [GlobalCleanup]
     public void Cleanup() => _meters.Dispose();
+
+    /// <summary>The host's power-of-two-choices over the same candidates: what a pick that reads no request costs.</summary>
+    [Benchmark(Baseline = true)]
+    public int PowerOfTwo() => _powerOfTwo.Pick(_candidates, _unkeyed);
 
     [Benchmark]
     public int AffinityKeyed() => _affinity.Pick(_candidates, _keyed);
