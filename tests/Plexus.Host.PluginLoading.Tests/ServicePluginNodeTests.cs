@@ -87,7 +87,7 @@ public sealed class ServicePluginNodeTests : IDisposable
 
         var table = await HostProcess.RunAsync(Timeout, ["plugins", $"--Plexus:Plugins:Paths:0={_plugins}"]);
         Assert.True(table.ExitCode == 0, table.StandardError);
-        Assert.Matches(@"│ greeter +│ 2\.0\.1 +│ service +│ 2\.6\.0 +│ loaded +│", table.StandardOutput);
+        Assert.Matches(@"│ greeter +│ 2\.0\.1 +│ service +│ 2\.7\.0 +│ loaded +│", table.StandardOutput);
     }
 
     [Fact]

@@ -125,7 +125,7 @@ public sealed class CliTests
     {
         var plugins = await Run("plugins");
         Assert.True(plugins.ExitCode == 0, plugins.StandardError);
-        Assert.Matches(@"│ tcp +│ 1\.0\.0 +│ transport +│ 2\.6\.0 +│ loaded +│", plugins.StandardOutput);
+        Assert.Matches(@"│ tcp +│ 1\.0\.0 +│ transport +│ 2\.7\.0 +│ loaded +│", plugins.StandardOutput);
         Assert.Contains("│ Name ", plugins.StandardOutput, StringComparison.Ordinal);
 
         var discovery = Directory.CreateTempSubdirectory("plexus-cli-");
