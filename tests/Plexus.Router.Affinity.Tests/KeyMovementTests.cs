@@ -1,10 +1,11 @@
+using Xunit.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Plexus.Router.Affinity.Tests.Support;
 
 namespace Plexus.Router.Affinity.Tests;
 
 /// <summary>Consistent hashing's promise: when an instance joins or leaves, about 1/N of the keys move, and only those.</summary>
-public sealed class KeyMovementTests
+public sealed class KeyMovementTests(ITestOutputHelper output)
 {
     private const int Keys = 20_000;
 
@@ -30,6 +31,7 @@ public sealed class KeyMovementTests
 
         // The ideal is 1/11 of the keys (9.1 %); the ring's unevenness allows a band around it.
         var share = moved / (double)Keys;
+        output.WriteLine($"join 10 -> 11: {moved} of {Keys} keys moved ({share:P2}; ideal {1 / 11.0:P2})");
         Assert.InRange(share, 0.5 / 11, 1.6 / 11);
     }
 
@@ -64,6 +66,7 @@ public sealed class KeyMovementTests
             }
         }
 
+        output.WriteLine($"leave 10 -> 9: {moved} of {Keys} keys moved ({moved / (double)Keys:P2}; ideal {1 / 10.0:P2})");
         Assert.InRange(moved / (double)Keys, 0.5 / 10, 1.6 / 10);
     }
 
