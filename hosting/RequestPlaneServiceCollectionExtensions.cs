@@ -43,6 +43,7 @@ internal static class RequestPlaneServiceCollectionExtensions
             new EndpointSelectionOptionsValidator(configuration.GetSection(EndpointSelectionOptions.SectionName))));
         services.TryAddSingleton<EndpointSelection>();
         services.TryAddSingleton<RequestPlaneServerHost>();
+        services.TryAddSingleton<IInstanceMetadataPublisher, InstanceMetadataPublisher>();
         services.AddOptions<ClusterOptions>().Bind(configuration.GetSection(ClusterOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>());
         services.TryAddSingleton<ClusterIdentity>();

@@ -44,6 +44,18 @@ public sealed class RouterStrategyContractTests
         Assert.Null((context with { TargetInstance = null }).TargetInstance);
     }
 
+    [Fact]
+    public void A_route_context_carries_the_request_headers_read_only_and_none_by_default()
+    {
+        var headers = new Dictionary<string, string> { ["plexus-affinity-key"] = "user-7" };
+
+        var context = new RouteContext(Endpoint, "req-1", null, new Random(1)) { Headers = headers };
+
+        Assert.Empty(new RouteContext(Endpoint, "req-1", null, new Random(1)).Headers);
+        Assert.Same(headers, context.Headers);
+        Assert.Equal("user-7", context.Headers["plexus-affinity-key"]);
+    }
+
     private static RouteCandidate Candidate(ulong id, int inFlight) =>
         new(new Instance(Endpoint, new InstanceId(id), "loopback", new Uri($"loopback://server-{id}")), inFlight);
 

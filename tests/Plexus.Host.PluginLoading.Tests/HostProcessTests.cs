@@ -46,7 +46,7 @@ public sealed class HostProcessTests
         JsonElement good = byName["good"];
         Assert.Equal("1.2.3", good.GetProperty("version").GetString());
         Assert.Contains("transport", good.GetProperty("kinds").EnumerateArray().Select(k => k.GetString()));
-        Assert.Equal("2.6.0", good.GetProperty("abstractionsVersion").GetString());
+        Assert.Equal("2.7.0", good.GetProperty("abstractionsVersion").GetString());
         Assert.Equal("loaded", good.GetProperty("status").GetString(), ignoreCase: true);
         Assert.Equal(JsonValueKind.Null, good.GetProperty("error").ValueKind);
 

@@ -28,7 +28,7 @@ public sealed class PluginFailureTests
         PluginInfo plugin = loaded["previous-major"];
         Assert.Equal(PluginStatus.Failed, plugin.Status);
         Assert.Equal(new Version(1, 0, 0, 0), plugin.AbstractionsVersion);
-        FailureLine.Assert(plugin.Error, "previous-major", "Plexus.Abstractions 1.0.0", "this host has 2.6.0", "major versions differ");
+        FailureLine.Assert(plugin.Error, "previous-major", "Plexus.Abstractions 1.0.0", "this host has 2.7.0", "major versions differ");
         Assert.Contains("rebuild the plugin against Plexus.Abstractions 2.x", plugin.Error!, StringComparison.Ordinal);
         Assert.False(TestPlugins.IsLoadedAnywhere("Plexus.Test.PreviousMajor"));
         Assert.Equal(PluginStatus.Loaded, loaded["good"].Status);
@@ -42,7 +42,7 @@ public sealed class PluginFailureTests
         PluginInfo plugin = loaded["incompatible"];
         Assert.Equal(PluginStatus.Failed, plugin.Status);
         Assert.Equal(new Version(99, 0, 0, 0), plugin.AbstractionsVersion);
-        FailureLine.Assert(plugin.Error, "incompatible", "Plexus.Abstractions 99.0.0", "this host has 2.6.0", "major versions differ");
+        FailureLine.Assert(plugin.Error, "incompatible", "Plexus.Abstractions 99.0.0", "this host has 2.7.0", "major versions differ");
         Assert.Contains("rebuild the plugin against Plexus.Abstractions 2.x", plugin.Error!, StringComparison.Ordinal);
         Assert.False(TestPlugins.IsLoadedAnywhere("Plexus.Test.Incompatible"));
         Assert.Equal(PluginStatus.Loaded, loaded["good"].Status);

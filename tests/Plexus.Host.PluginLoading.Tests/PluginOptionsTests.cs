@@ -126,7 +126,7 @@ public sealed class PluginOptionsTests
         Assert.Equal("good", items[0].GetProperty("name").GetString());
         Assert.Equal("1.2.3", items[0].GetProperty("version").GetString());
         Assert.Equal(["transport", "codec", "router"], items[0].GetProperty("kinds").EnumerateArray().Select(k => k.GetString()));
-        Assert.Equal("2.6.0", items[0].GetProperty("abstractionsVersion").GetString());
+        Assert.Equal("2.7.0", items[0].GetProperty("abstractionsVersion").GetString());
         Assert.Equal("loaded", items[0].GetProperty("status").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, items[0].GetProperty("error").ValueKind);
         Assert.Equal("failed", items[1].GetProperty("status").GetString());

@@ -58,7 +58,7 @@ public sealed class ServicePluginNodeTests : IDisposable
 
         // Its injected logger writes through the node's logging.
         Assert.Contains("Greeter at greeter/hello/greet calls demo/echo/generate.", node.Output, StringComparison.Ordinal);
-        Assert.Contains("plugins loaded: demo, etcd, memory, nats, quic, rdma, tcp, twopart, greeter;", node.Output, StringComparison.Ordinal);
+        Assert.Contains("plugins loaded: affinity, demo, etcd, memory, nats, quic, rdma, tcp, twopart, greeter;", node.Output, StringComparison.Ordinal);
 
         var listed = await HostProcess.RunAsync(Timeout, ["instances", "--json", .. Over()]);
         Assert.True(listed.ExitCode == 0, listed.StandardError);
@@ -87,7 +87,7 @@ public sealed class ServicePluginNodeTests : IDisposable
 
         var table = await HostProcess.RunAsync(Timeout, ["plugins", $"--Plexus:Plugins:Paths:0={_plugins}"]);
         Assert.True(table.ExitCode == 0, table.StandardError);
-        Assert.Matches(@"│ greeter +│ 2\.0\.1 +│ service +│ 2\.6\.0 +│ loaded +│", table.StandardOutput);
+        Assert.Matches(@"│ greeter +│ 2\.0\.1 +│ service +│ 2\.7\.0 +│ loaded +│", table.StandardOutput);
     }
 
     [Fact]

@@ -95,7 +95,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
             PlexusException? last = null;
             for (var attempt = 0; attempt <= _router.MaxRetries; attempt++)
             {
-                var (target, routed) = Pick(endpoint, instances.Snapshot, tried, options.Instance, request.RequestId, last);
+                var (target, routed) = Pick(endpoint, instances.Snapshot, tried, options.Instance, request.RequestId, request.Headers, last);
                 tried.Add(target);
                 telemetry ??= new CallTelemetry(_metrics, _time, activity, instances.Name, routed.Transport, payload.Length, server: false);
                 activity?.SetTag("plexus.instance", target.Instance.Id.ToString());
@@ -260,8 +260,11 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
         return $"No instance of {endpoint} is registered in discovery '{discovery}': it answered with none, and none appeared within {_router.DiscoveryWait} (Plexus:Router:DiscoveryWait). Start a node that serves it, or check that both nodes use the same Plexus:Discovery settings.";
     }
 
-    /// <summary>Chooses the next instance: drop those tried, busy or unhealthy, then ask the strategy.</summary>
-    private (InstanceState State, Instance Routed) Pick(EndpointAddress endpoint, InstanceState[] snapshot, List<InstanceState> tried, InstanceId? target, string requestId, PlexusException? last)
+    /// <summary>
+    /// Chooses the next instance: drop those tried, busy or unhealthy, then ask the strategy. The request's own header map
+    /// goes to the strategy as it is (no copy), so that key-based strategies cost nothing extra per pick.
+    /// </summary>
+    private (InstanceState State, Instance Routed) Pick(EndpointAddress endpoint, InstanceState[] snapshot, List<InstanceState> tried, InstanceId? target, string requestId, IReadOnlyDictionary<string, string> headers, PlexusException? last)
     {
         var now = _time.GetTimestamp();
         var candidates = ArrayPool<RouteCandidate>.Shared.Rent(Math.Max(snapshot.Length, 1));
@@ -323,7 +326,7 @@ internal sealed class PlexusClient : IPlexusClient, IAsyncDisposable
             lock (_randomGate)
             {
                 // Random is not thread-safe; strategies draw from it inside Pick only.
-                index = strategy.Pick(candidates.AsSpan(0, count), new RouteContext(endpoint, requestId, target, _random));
+                index = strategy.Pick(candidates.AsSpan(0, count), new RouteContext(endpoint, requestId, target, _random) { Headers = headers });
             }
 
             if ((uint)index >= (uint)count)

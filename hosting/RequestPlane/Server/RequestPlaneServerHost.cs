@@ -87,6 +87,46 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
         }
     }
 
+    /// <summary>
+    /// Sets or removes one metadata key on every lease of <paramref name="endpoint"/> and publishes it; the updated
+    /// instance is what a lost lease registers again with, so the fact survives a re-registration.
+    /// </summary>
+    /// <returns>Whether any instance of the endpoint is served here.</returns>
+    public async ValueTask<bool> UpdateMetadataAsync(EndpointAddress endpoint, string key, string? value, CancellationToken cancellationToken)
+    {
+        Lease[] matching;
+        lock (_leases)
+        {
+            matching = [.. _leases.Where(l => l.Current.Instance.Endpoint == endpoint)];
+        }
+
+        foreach (var lease in matching)
+        {
+            // One update at a time per lease, so that two keys set concurrently do not overwrite each other.
+            await lease.Updates.WaitAsync(cancellationToken);
+            try
+            {
+                var metadata = new Dictionary<string, string>(lease.Current.Instance.Metadata, StringComparer.Ordinal);
+                if (value is null)
+                {
+                    metadata.Remove(key);
+                }
+                else
+                {
+                    metadata[key] = value;
+                }
+
+                await lease.Current.UpdateAsync(metadata, cancellationToken);
+            }
+            finally
+            {
+                lease.Updates.Release();
+            }
+        }
+
+        return matching.Length > 0;
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var registrations = _services.GetRequiredService<EndpointSelection>().Select(_registrations);
@@ -323,6 +363,8 @@ internal sealed partial class RequestPlaneServerHost : IHostedService, IAsyncDis
     private sealed class Lease(IDiscoveryLease current)
     {
         public IDiscoveryLease Current { get; set; } = current;
+
+        public SemaphoreSlim Updates { get; } = new(1, 1);
     }
 
     [LoggerMessage(EventId = 1100, Level = LogLevel.Debug, Message = "Serving {Count} endpoints over {Transport} at {Address}, registered in discovery '{Discovery}'.")]

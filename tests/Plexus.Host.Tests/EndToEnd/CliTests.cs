@@ -115,7 +115,7 @@ public sealed class CliTests
         using var doc = JsonDocument.Parse(result.StandardOutput);
         var memory = doc.RootElement.EnumerateArray().Single(p => p.GetProperty("name").GetString() == "memory");
         Assert.Equal("loaded", memory.GetProperty("status").GetString());
-        Assert.Equal("2.6.0", memory.GetProperty("abstractionsVersion").GetString());
+        Assert.Equal("2.7.0", memory.GetProperty("abstractionsVersion").GetString());
         Assert.Contains("transport", memory.GetProperty("kinds").EnumerateArray().Select(k => k.GetString()));
         Assert.False(string.IsNullOrEmpty(memory.GetProperty("version").GetString()));
     }
@@ -125,7 +125,7 @@ public sealed class CliTests
     {
         var plugins = await Run("plugins");
         Assert.True(plugins.ExitCode == 0, plugins.StandardError);
-        Assert.Matches(@"│ tcp +│ 1\.0\.0 +│ transport +│ 2\.6\.0 +│ loaded +│", plugins.StandardOutput);
+        Assert.Matches(@"│ tcp +│ 1\.0\.0 +│ transport +│ 2\.7\.0 +│ loaded +│", plugins.StandardOutput);
         Assert.Contains("│ Name ", plugins.StandardOutput, StringComparison.Ordinal);
 
         var discovery = Directory.CreateTempSubdirectory("plexus-cli-");
