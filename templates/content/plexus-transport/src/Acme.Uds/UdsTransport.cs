@@ -1,24 +1,10 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text.Json;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Plexus;
 
-[assembly: PlexusPlugin("uds")]
-
 namespace Acme.Uds;
-
-/// <summary>Settings of the uds transport, bound from <c>Plexus:Transports:Uds</c>.</summary>
-public sealed class UdsTransportOptions
-{
-    /// <summary>The socket file a server listens on; empty for a new file in the temporary folder per server.</summary>
-    public string? SocketPath { get; set; }
-    /// <summary>The largest request payload in bytes, checked by the client and again by the server.</summary>
-    public long MaxPayloadBytes { get; set; } = 256L * 1024 * 1024;
-}
 
 /// <summary>Requests over Unix domain sockets, one connection per request; addresses are <c>uds:///path/to/socket</c>.</summary>
 /// <param name="options">The settings; a test passes <c>Options.Create(new UdsTransportOptions { … })</c>.</param>
@@ -32,15 +18,9 @@ public sealed class UdsTransportFactory(IOptions<UdsTransportOptions> options) :
     public IRequestPlaneClient CreateClient() => new UdsClient(options.Value);
 }
 
-// Created and called once by the host: binds this plugin's own section of the configuration.
-internal sealed class UdsPlugin : IPlexusPlugin
-{
-    public void ConfigureServices(IServiceCollection services, IConfiguration configuration) =>
-        services.Configure<UdsTransportOptions>(configuration.GetSection("Plexus:Transports:Uds"));
-}
-
-// The wire: frames of [kind: 1 byte][body length: int32][body]. The client sends a Head frame and the payload's bytes,
-// then only reads, so the end of its connection is its cancel; the server sends Message frames, then End or Error.
+// The wire: frames of [kind: 1 byte][body length: int32, native byte order (both ends are on this machine)][body].
+// A client sends a Head frame and the payload, then only reads, so the end of its connection is its cancel; the server
+// sends Message frames, then End or Error.
 internal sealed record Head(string Endpoint, ulong Instance, string RequestId, DateTimeOffset? Deadline, Dictionary<string, string> Headers, long Length);
 internal sealed record Error(PlexusErrorCode Code, string Message, bool BeforeFirstByte);
 
@@ -48,21 +28,14 @@ internal static class Wire
 {
     public const byte Message = 0, End = 1, Fail = 2, Request = 3;
     public const string Limit = "Plexus:Transports:Uds:MaxPayloadBytes";
-
     public static bool Gone(Exception e) => e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or EndOfStreamException;
 
-    public static void Write(IBufferWriter<byte> to, byte kind, ReadOnlySpan<byte> body)
-    {
-        to.GetSpan(5)[0] = kind;
-        BinaryPrimitives.WriteInt32LittleEndian(to.GetSpan(5)[1..], body.Length);
-        to.Advance(5);
-        to.Write(body);
-    }
+    public static void Write(IBufferWriter<byte> to, byte kind, ReadOnlySpan<byte> body) { to.Write([kind, .. BitConverter.GetBytes(body.Length)]); to.Write(body); }
 
     public static async Task<(byte Kind, byte[] Body)> ReadAsync(NetworkStream from, CancellationToken cancellationToken)
     {
         byte[] head = await ReadAsync(from, 5, cancellationToken);
-        return (head[0], await ReadAsync(from, BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(1)), cancellationToken));
+        return (head[0], await ReadAsync(from, BitConverter.ToInt32(head, 1), cancellationToken));
     }
 
     public static async Task<byte[]> ReadAsync(NetworkStream from, long length, CancellationToken cancellationToken)
@@ -157,20 +130,12 @@ internal sealed class UdsChannel(NetworkStream stream) : IResponseChannel
     public Memory<byte> GetMemory(int sizeHint = 0) => _message.GetMemory(sizeHint);
     public Span<byte> GetSpan(int sizeHint = 0) => _message.GetSpan(sizeHint);
 
-    public void EndMessage()
-    {
-        Wire.Write(_frames, Wire.Message, _message.WrittenSpan);
-        _message.ResetWrittenCount();
-        HasResponded = true;
-    }
+    public void EndMessage() { Wire.Write(_frames, Wire.Message, _message.WrittenSpan); _message.ResetWrittenCount(); HasResponded = true; }
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         try { await stream.WriteAsync(_frames.WrittenMemory, cancellationToken); _frames.ResetWrittenCount(); }
-        catch (Exception e) when (Wire.Gone(e) && !cancellationToken.IsCancellationRequested)
-        {
-            throw new PlexusException(PlexusErrorCode.Cancelled, "The client cancelled the request or left.", e);
-        }
+        catch (Exception e) when (Wire.Gone(e) && !cancellationToken.IsCancellationRequested) { throw new PlexusException(PlexusErrorCode.Cancelled, "The client left.", e); }
     }
 
     public async ValueTask CompleteAsync(PlexusException? error)
@@ -236,9 +201,5 @@ internal sealed class UdsResponseStream(NetworkStream stream, DateTimeOffset? de
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _cancel.DisposeAsync();
-        await stream.DisposeAsync();
-    }
+    public async ValueTask DisposeAsync() { await _cancel.DisposeAsync(); await stream.DisposeAsync(); }
 }
