@@ -11,7 +11,7 @@ namespace Plexus.Templates.Tests;
 /// </summary>
 /// <remarks>
 /// Only the environment is the test's own, so that a run leaves the machine as it was and sees none of it:
-/// <c>DOTNET_CLI_HOME</c> holds a private template hive; generated projects restore into a private packages folder
+/// <c>dotnet new</c> gets a <c>DOTNET_CLI_HOME</c> with a private template hive; generated projects restore into a private packages folder
 /// (so they always get the packages just packed) from the local feed, falling back on the machine's NuGet cache for
 /// everything else (no network); commands in the checkout keep the machine's packages folder, so the checkout's own
 /// builds stay as they are; the nodes use their own discovery folder and a free status port.
@@ -120,14 +120,12 @@ public sealed class StrangersPathTests(ITestOutputHelper output) : IDisposable
             }
         }
 
-        environment["DOTNET_CLI_HOME"] = Path.Combine(_root, "home");
         environment["DOTNET_NOLOGO"] = "1";
         environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         // No build servers or nodes left running after the test.
         environment["MSBUILDDISABLENODEREUSE"] = "1";
         environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        environment["NUGET_PACKAGES"] = machinePackages;
         environment["TMPDIR"] = Path.Combine(_root, "tmp");
         environment["Plexus__Discovery__File__Directory"] = Path.Combine(_root, "discovery");
         environment["Plexus__Status__Url"] = "http://127.0.0.1:0";
@@ -143,6 +141,13 @@ public sealed class StrangersPathTests(ITestOutputHelper output) : IDisposable
         foreach ((string name, string value) in environment)
         {
             start.Environment[name] = value;
+        }
+
+        // dotnet new keeps its templates in a hive of this run's own. Nothing else gets that home, because NuGet keeps
+        // its settings there too, and a checkout restored with other settings rebuilds from scratch.
+        if (command.StartsWith("dotnet new ", StringComparison.Ordinal))
+        {
+            start.Environment["DOTNET_CLI_HOME"] = Path.Combine(_root, "home");
         }
 
         // Generated projects restore the Plexus packages just packed into a folder of this run's own.

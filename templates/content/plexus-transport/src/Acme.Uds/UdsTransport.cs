@@ -92,23 +92,25 @@ internal sealed class UdsServer(UdsTransportOptions options) : IRequestPlaneServ
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(_killed.Token);
         using var closing = aborted.Token.Register(socket.Dispose);
         await using var stream = new NetworkStream(socket, ownsSocket: true);
-        var channel = new UdsChannel(stream);
-        bool unread = true;
-        void Dispatched() { if (unread) { unread = false; Interlocked.Decrement(ref _unread); } }
-        try
-        {
-            var head = JsonSerializer.Deserialize<Head>((await Wire.ReadAsync(stream, aborted.Token)).Body)!;
-            var (endpoint, instance) = (EndpointAddress.Parse(head.Endpoint), new InstanceId(head.Instance));
-            PlexusException? refusal = _dispatcher.Admit(endpoint, instance) ?? (head.Length <= options.MaxPayloadBytes ? null
-                : PlexusException.TooLarge("request payload", head.Length, options.MaxPayloadBytes, Wire.Limit));
-            if (refusal is not null) { Dispatched(); await channel.CompleteAsync(refusal); return; }
-            var payload = new ReadOnlySequence<byte>(await Wire.ReadAsync(stream, head.Length, aborted.Token));
-            _ = WatchAsync(stream, aborted);
-            Dispatched();
-            await _dispatcher.DispatchAsync(new IncomingRequest(endpoint, instance, head.RequestId, payload, head.Headers, head.Deadline, aborted.Token), channel);
-        }
+        (IncomingRequest? request, PlexusException? refusal) = (null, null);
+        try { (request, refusal) = await ReadRequestAsync(stream, aborted.Token); }
         catch (Exception e) when (Wire.Gone(e) || e is JsonException or FormatException) { } // the client left, or sent no request
-        finally { Dispatched(); }
+        finally { Interlocked.Decrement(ref _unread); }
+        if (refusal is not null) await new UdsChannel(stream).CompleteAsync(refusal);
+        if (request is null) return;
+        _ = WatchAsync(stream, aborted);
+        await _dispatcher.DispatchAsync(request, new UdsChannel(stream)); // never throws: it ends the stream itself
+    }
+
+    private async Task<(IncomingRequest?, PlexusException?)> ReadRequestAsync(NetworkStream stream, CancellationToken aborted)
+    {
+        var head = JsonSerializer.Deserialize<Head>((await Wire.ReadAsync(stream, aborted)).Body)!;
+        var (endpoint, instance) = (EndpointAddress.Parse(head.Endpoint), new InstanceId(head.Instance));
+        PlexusException? refusal = _dispatcher.Admit(endpoint, instance) ?? (head.Length <= options.MaxPayloadBytes ? null
+            : PlexusException.TooLarge("request payload", head.Length, options.MaxPayloadBytes, Wire.Limit));
+        if (refusal is not null) return (null, refusal);
+        var payload = new ReadOnlySequence<byte>(await Wire.ReadAsync(stream, head.Length, aborted));
+        return (new IncomingRequest(endpoint, instance, head.RequestId, payload, head.Headers, head.Deadline, aborted), null);
     }
 
     // The client sends nothing after its payload: a read that ends (0 bytes, or a reset) means it cancelled or left.
