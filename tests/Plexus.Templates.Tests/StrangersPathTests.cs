@@ -5,7 +5,8 @@ using Xunit.Abstractions;
 namespace Plexus.Templates.Tests;
 
 /// <summary>
-/// The README's path for a stranger, run as written: pack, install the templates, generate a transport and a service,
+/// The README's path for a stranger, run as written: pack (and check what the packages promise: version, readme, XML
+/// docs, embedded PDBs, a deterministic build, the kit's xunit dependency), install the templates, generate a transport and a service,
 /// build them from the packages, run the transport's conformance tests, drop both into a host's plugins folder, list
 /// them, and call over the new transport. Each command runs in bash exactly as the README has it.
 /// </summary>
@@ -66,6 +67,10 @@ public sealed class StrangersPathTests(ITestOutputHelper output) : IDisposable
             }
 
             output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1}s  {command.Text}");
+            if (command.Text.StartsWith("dotnet pack ", StringComparison.Ordinal))
+            {
+                PackageChecks.AssertFeed(Path.Combine(checkout, "artifacts", "packages"));
+            }
         }
 
         // What the comments say in words, checked here: the kit passed, and both plugins were listed as loaded.
