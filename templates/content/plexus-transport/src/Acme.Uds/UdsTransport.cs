@@ -34,15 +34,11 @@ internal static class Wire
 
     public static async Task<(byte Kind, byte[] Body)> ReadAsync(NetworkStream from, CancellationToken cancellationToken)
     {
-        byte[] head = await ReadAsync(from, 5, cancellationToken);
-        return (head[0], await ReadAsync(from, BitConverter.ToInt32(head, 1), cancellationToken));
-    }
-
-    public static async Task<byte[]> ReadAsync(NetworkStream from, long length, CancellationToken cancellationToken)
-    {
-        byte[] bytes = new byte[length];
-        await from.ReadExactlyAsync(bytes, cancellationToken);
-        return bytes;
+        byte[] head = new byte[5];
+        await from.ReadExactlyAsync(head, cancellationToken);
+        byte[] body = new byte[BitConverter.ToInt32(head, 1)];
+        await from.ReadExactlyAsync(body, cancellationToken);
+        return (head[0], body);
     }
 }
 
@@ -109,8 +105,9 @@ internal sealed class UdsServer(UdsTransportOptions options) : IRequestPlaneServ
         PlexusException? refusal = _dispatcher.Admit(endpoint, instance) ?? (head.Length <= options.MaxPayloadBytes ? null
             : PlexusException.TooLarge("request payload", head.Length, options.MaxPayloadBytes, Wire.Limit));
         if (refusal is not null) return (null, refusal);
-        var payload = new ReadOnlySequence<byte>(await Wire.ReadAsync(stream, head.Length, aborted));
-        return (new IncomingRequest(endpoint, instance, head.RequestId, payload, head.Headers, head.Deadline, aborted), null);
+        byte[] payload = new byte[head.Length];
+        await stream.ReadExactlyAsync(payload, aborted);
+        return (new IncomingRequest(endpoint, instance, head.RequestId, new(payload), head.Headers, head.Deadline, aborted), null);
     }
 
     // The client sends nothing after its payload: a read that ends (0 bytes, or a reset) means it cancelled or left.
