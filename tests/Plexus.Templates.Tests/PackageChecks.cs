@@ -37,10 +37,14 @@ internal static class PackageChecks
         // The kit names the xunit it is written against, and the core it runs transports behind.
         using ZipArchive kit = ZipFile.OpenRead(Path.Combine(feed, $"Plexus.Transport.Conformance.{Version}.nupkg"));
         var dependencies = Metadata(kit, "Plexus.Transport.Conformance").Descendants().Where(e => e.Name.LocalName == "dependency")
-            .ToDictionary(e => (string)e.Attribute("id")!, e => (string)e.Attribute("version")!);
-        Assert.Equal("2.9.3", dependencies["xunit"]);
-        Assert.Equal(Version, dependencies["Plexus.Hosting"]);
-        Assert.Equal(Version, dependencies["Plexus.Abstractions"]);
+            .ToDictionary(e => (string)e.Attribute("id")!, e => ((string)e.Attribute("version")!, (string?)e.Attribute("exclude")));
+        Assert.Equal("2.9.3", dependencies["xunit"].Item1);
+        Assert.Equal(Version, dependencies["Plexus.Hosting"].Item1);
+        Assert.Equal(Version, dependencies["Plexus.Abstractions"].Item1);
+        // And everything else a test project needs, build assets included, so that the project needs nothing else.
+        Assert.Null(dependencies["Microsoft.NET.Test.Sdk"].Item2);
+        Assert.Null(dependencies["xunit.runner.visualstudio"].Item2);
+        Assert.NotNull(kit.GetEntry("README.md"));
 
         using ZipArchive templates = ZipFile.OpenRead(Path.Combine(feed, $"Plexus.Templates.{Version}.nupkg"));
         Assert.Contains(Metadata(templates, "Plexus.Templates").Descendants(), e => e.Name.LocalName == "packageType" && (string?)e.Attribute("name") == "Template");
