@@ -81,12 +81,14 @@ internal sealed partial class PluginLoader
                 $"rebuild the plugin against Plexus.Abstractions {hostVersion.Major}.x, or run a host built on {built.Major}.x");
         }
 
-        if (built > hostVersion)
+        // Patch (build) and revision never count: a patch release of the contracts adds no member, so a plugin built
+        // against 2.7.7 runs on a 2.7.0 host. Only a newer minor can add members the plugin may call.
+        if (built.Minor > hostVersion.Minor)
         {
             // Same major, newer minor: the plugin may call contract members this host lacks.
             return (
                 $"built against Plexus.Abstractions {builtText}, newer than this host's {hostText}",
-                $"update the host to Plexus.Abstractions {builtText} or later, or rebuild the plugin against {hostText}");
+                $"update the host to Plexus.Abstractions {built.Major}.{built.Minor}.0 or later, or rebuild the plugin against {hostVersion.Major}.{hostVersion.Minor}.x");
         }
 
         return null;

@@ -7,6 +7,7 @@ namespace Plexus.Transport.Conformance;
 /// <summary>Cancellation and deadlines: the caller's token, disposing the stream and a deadline all reach the handler promptly.</summary>
 public abstract partial class TransportConformanceTests
 {
+    /// <summary>Kit rule: Cancelling the send token reaches the handler promptly.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task CancellingTheSendToken_ReachesTheHandlerPromptly()
     {
@@ -30,6 +31,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Cancelling the move next token reaches the handler promptly.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task CancellingTheMoveNextToken_ReachesTheHandlerPromptly()
     {
@@ -53,6 +55,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Disposing the stream before its end reaches the handler promptly.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task DisposingTheStreamBeforeItsEnd_ReachesTheHandlerPromptly()
     {
@@ -70,6 +73,7 @@ public abstract partial class TransportConformanceTests
         AssertPrompt(disposedAt, await handler.AbortedAt.Task.WaitAsync(AbortWait));
     }
 
+    /// <summary>Kit rule: Deadline in the past fails with timeout.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task DeadlineInThePast_FailsWithTimeout()
     {
@@ -83,6 +87,7 @@ public abstract partial class TransportConformanceTests
         Assert.Equal(PlexusErrorCode.Timeout, error.Code);
     }
 
+    /// <summary>Kit rule: Short deadline fires the handlers token and the client gets timeout.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task ShortDeadline_FiresTheHandlersToken_AndTheClientGetsTimeout()
     {
@@ -106,6 +111,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Handler ignoring its token failing past the deadline is timeout not handler error and the connection survives.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlerIgnoringItsToken_FailingPastTheDeadline_IsTimeoutNotHandlerError_AndTheConnectionSurvives()
     {

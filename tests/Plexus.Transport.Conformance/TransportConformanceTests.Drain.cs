@@ -6,6 +6,7 @@ namespace Plexus.Transport.Conformance;
 /// <summary>Drain and registration: new work refused, work in flight finished or aborted, endpoints added and removed.</summary>
 public abstract partial class TransportConformanceTests
 {
+    /// <summary>Kit rule: Drain refuses new requests finishes in flight ones then completes.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task Drain_RefusesNewRequests_FinishesInFlightOnes_ThenCompletes()
     {
@@ -38,6 +39,7 @@ public abstract partial class TransportConformanceTests
         Assert.Equal(PlexusErrorCode.Unavailable, afterwards.Code);
     }
 
+    /// <summary>Kit rule: Drain when its token fires aborts what is still in flight.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task Drain_WhenItsTokenFires_AbortsWhatIsStillInFlight()
     {
@@ -66,6 +68,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Two endpoints on one server each reaches its own handler.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task TwoEndpointsOnOneServer_EachReachesItsOwnHandler()
     {
@@ -79,6 +82,7 @@ public abstract partial class TransportConformanceTests
         Assert.Throws<InvalidOperationException>(() => Server.Register(alpha, InstanceId.NewId(), new EchoHandler()));
     }
 
+    /// <summary>Kit rule: Unregister refuses new requests lets in flight ones finish and allows registering again.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task Unregister_RefusesNewRequests_LetsInFlightOnesFinish_AndAllowsRegisteringAgain()
     {

@@ -6,6 +6,7 @@ namespace Plexus.Transport.Conformance;
 /// <summary>Failures: handler exceptions, unknown endpoints and instances, stopped and killed servers, each with its code.</summary>
 public abstract partial class TransportConformanceTests
 {
+    /// <summary>Kit rule: Handler exception becomes handler error with its message and the connection survives.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlerException_BecomesHandlerErrorWithItsMessage_AndTheConnectionSurvives()
     {
@@ -25,6 +26,7 @@ public abstract partial class TransportConformanceTests
         Assert.Equal(PlexusErrorCode.HandlerError, (await CallExpectingFailureAsync(NewRequest(failing, failingInstance, "x"u8.ToArray()))).Code);
     }
 
+    /// <summary>Kit rule: Handler exception after messages delivers the messages first.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlerException_AfterMessages_DeliversTheMessagesFirst()
     {
@@ -48,6 +50,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Handler throwing plexus exception keeps its code.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlerThrowingPlexusException_KeepsItsCode()
     {
@@ -61,6 +64,7 @@ public abstract partial class TransportConformanceTests
         Assert.Contains("12 requests queued; try later", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Kit rule: Handlers own retry flag reaches the client only while nothing was sent.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task HandlersOwnRetryFlag_ReachesTheClient_OnlyWhileNothingWasSent()
     {
@@ -85,6 +89,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Unknown endpoint is unavailable before first byte.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task UnknownEndpoint_IsUnavailableBeforeFirstByte()
     {
@@ -98,6 +103,7 @@ public abstract partial class TransportConformanceTests
         Assert.True(error.BeforeFirstByte);
     }
 
+    /// <summary>Kit rule: Wrong instance id is unavailable before first byte.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task WrongInstanceId_IsUnavailableBeforeFirstByte()
     {
@@ -112,6 +118,7 @@ public abstract partial class TransportConformanceTests
         Assert.True(error.BeforeFirstByte);
     }
 
+    /// <summary>Kit rule: Stopped server is unavailable before first byte.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task StoppedServer_IsUnavailableBeforeFirstByte()
     {
@@ -129,6 +136,7 @@ public abstract partial class TransportConformanceTests
         Assert.True(error.BeforeFirstByte);
     }
 
+    /// <summary>Kit rule: Killed server fails in flight requests with unavailable promptly.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task KilledServer_FailsInFlightRequestsWithUnavailable_Promptly()
     {

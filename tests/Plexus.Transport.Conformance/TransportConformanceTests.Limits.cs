@@ -7,6 +7,7 @@ namespace Plexus.Transport.Conformance;
 /// <summary>Size and load: large payloads each way, the payload limit, many concurrent requests, a slow consumer.</summary>
 public abstract partial class TransportConformanceTests
 {
+    /// <summary>Kit rule: Large payload echoed as a stream of chunks arrives intact.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task LargePayload_EchoedAsAStreamOfChunks_ArrivesIntact()
     {
@@ -40,6 +41,7 @@ public abstract partial class TransportConformanceTests
         Assert.Equal(expected, hash.GetHashAndReset());
     }
 
+    /// <summary>Kit rule: Large payload echoed as one message arrives intact.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task LargePayload_EchoedAsOneMessage_ArrivesIntact()
     {
@@ -65,6 +67,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Payload over the limit is refused with payload too large and the client keeps working.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task PayloadOverTheLimit_IsRefusedWithPayloadTooLarge_AndTheClientKeepsWorking()
     {
@@ -81,6 +84,7 @@ public abstract partial class TransportConformanceTests
         Assert.Equal("fine"u8.ToArray(), Assert.Single(await CallAsync(NewRequest(endpoint, instance, "fine"u8.ToArray()))));
     }
 
+    /// <summary>Kit rule: Thousand concurrent requests all get their own answer.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task ThousandConcurrentRequests_AllGetTheirOwnAnswer()
     {
@@ -105,6 +109,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Slow consumer bounds what the handler can get ahead.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task SlowConsumer_BoundsWhatTheHandlerCanGetAhead()
     {

@@ -6,6 +6,7 @@ namespace Plexus.Transport.Conformance;
 /// <summary>A peer that writes without reading: the server's memory stays bounded and comes back once the peer leaves.</summary>
 public abstract partial class TransportConformanceTests
 {
+    /// <summary>Kit rule: Peer that writes without reading keeps server memory bounded and other clients are served.</summary>
     [Fact(Timeout = 2 * TestTimeoutMilliseconds)]
     public async Task PeerThatWritesWithoutReading_KeepsServerMemoryBounded_AndOtherClientsAreServed()
     {

@@ -9,6 +9,7 @@ namespace Plexus.Transport.Conformance;
 /// <summary>Unary calls and streams: what the handler sends arrives complete, in order and intact, with the request's context.</summary>
 public abstract partial class TransportConformanceTests
 {
+    /// <summary>Kit rule: Unary echo returns the payload as one message.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task UnaryEcho_ReturnsThePayloadAsOneMessage()
     {
@@ -22,6 +23,7 @@ public abstract partial class TransportConformanceTests
         Assert.Equal(payload, Assert.Single(messages));
     }
 
+    /// <summary>Kit rule: Callers buffer is free once send async completes.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task CallersBuffer_IsFreeOnceSendAsyncCompletes()
     {
@@ -45,6 +47,7 @@ public abstract partial class TransportConformanceTests
         }
     }
 
+    /// <summary>Kit rule: Stream of ten thousand messages arrives complete and in order.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task StreamOfTenThousandMessages_ArrivesCompleteAndInOrder()
     {
@@ -90,6 +93,7 @@ public abstract partial class TransportConformanceTests
         Assert.Equal(Count, received);
     }
 
+    /// <summary>Kit rule: Empty payload is echoed as one empty message.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task EmptyPayload_IsEchoedAsOneEmptyMessage()
     {
@@ -102,6 +106,7 @@ public abstract partial class TransportConformanceTests
         Assert.Empty(Assert.Single(messages));
     }
 
+    /// <summary>Kit rule: Empty messages arrive as messages and a stream may have none.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task EmptyMessages_ArriveAsMessages_AndAStreamMayHaveNone()
     {
@@ -120,6 +125,7 @@ public abstract partial class TransportConformanceTests
         Assert.Empty(none);
     }
 
+    /// <summary>Kit rule: Request context carries endpoint request id headers deadline and payload intact.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task RequestContext_CarriesEndpointRequestIdHeadersDeadlineAndPayloadIntact()
     {

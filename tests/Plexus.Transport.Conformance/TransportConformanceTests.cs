@@ -165,6 +165,7 @@ public abstract partial class TransportConformanceTests : IAsyncLifetime
         return server;
     }
 
+    /// <summary>Kit rule: Server advertises an address in the transports scheme and both sides are healthy.</summary>
     [Fact]
     public void Server_AdvertisesAnAddressInTheTransportsScheme_AndBothSidesAreHealthy()
     {

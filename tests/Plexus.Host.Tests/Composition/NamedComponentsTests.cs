@@ -45,7 +45,7 @@ public sealed class NamedComponentsTests
     [Fact]
     public void A_name_whose_plugin_is_present_but_refused_gets_the_refusal_not_advice_to_add_it()
     {
-        var refusal = "Plugin 'uds' (/opt/plexus/plugins/uds): built against Plexus.Abstractions 9.0.0, but this host has 2.6.0 (major versions differ). Fix: rebuild the plugin against Plexus.Abstractions 2.x, or run a host built on 9.x.";
+        var refusal = "Plugin 'uds' (/opt/plexus/plugins/uds): built against Plexus.Abstractions 9.0.0, but this host has 2.7.0 (major versions differ). Fix: rebuild the plugin against Plexus.Abstractions 2.x, or run a host built on 9.x.";
         var components = new NamedComponents<Named>(
             [new Named("memory")], n => n.Name, "transport", "Plexus:RequestPlane:Transport", () => new PluginsNotLoaded([], ["uds"], new Dictionary<string, string> { ["uds"] = refusal }));
 
