@@ -150,37 +150,8 @@ internal sealed class QuicTlsMaterial
 
     /// <summary>The node's certificate for a client's connection, waiting for it at most <paramref name="within"/>.</summary>
     /// <exception cref="PlexusException">The node is not in a cluster or has no certificate yet (Unavailable, before the first byte).</exception>
-    public async ValueTask<ClusterCertificate> ClusterCertificateForClientAsync(TimeSpan within)
-    {
-        if (Identity is not { IsConfigured: true } identity)
-        {
-            throw new PlexusException(PlexusErrorCode.Unavailable, NotInCluster) { BeforeFirstByte = true };
-        }
-
-        if (identity.Current is { } current)
-        {
-            return current;
-        }
-
-        using var timeout = new CancellationTokenSource(within);
-        try
-        {
-            return await identity.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            throw new PlexusException(
-                PlexusErrorCode.Unavailable,
-                $"This node has no certificate from its cluster yet (it is still joining; waited {within.TotalMilliseconds} ms), so it cannot connect with {QuicTransportOptions.Key("Tls:Mode")}=cluster. Check that the seed in Plexus:Cluster:Join is reachable.")
-            {
-                BeforeFirstByte = true,
-            };
-        }
-        catch (PlexusException exception) when (!exception.BeforeFirstByte)
-        {
-            throw new PlexusException(PlexusErrorCode.Unavailable, exception.Message, exception) { BeforeFirstByte = true };
-        }
-    }
+    public ValueTask<ClusterCertificate> ClusterCertificateForClientAsync(TimeSpan within) =>
+        Plexus.Transport.Tcp.ClusterCertificateWait.ForClientAsync(Identity, within, QuicTransportOptions.Key("Tls:Mode"), NotInCluster);
 
     /// <summary>
     /// A client's GnuTLS credentials: trusting <paramref name="trustedPem"/> alone when given (a local server's

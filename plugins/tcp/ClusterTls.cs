@@ -43,37 +43,8 @@ internal sealed class ClusterTls
 
     /// <summary>The node's certificate for a client's connection, waiting for it at most <paramref name="within"/>.</summary>
     /// <exception cref="PlexusException">The node is not in a cluster or has no certificate yet (Unavailable, before the first byte).</exception>
-    public async ValueTask<ClusterCertificate> CurrentForClientAsync(TimeSpan within)
-    {
-        if (_identity is not { IsConfigured: true } identity)
-        {
-            throw new PlexusException(PlexusErrorCode.Unavailable, NotInCluster) { BeforeFirstByte = true };
-        }
-
-        if (identity.Current is { } current)
-        {
-            return current;
-        }
-
-        using var timeout = new CancellationTokenSource(within);
-        try
-        {
-            return await identity.WaitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            throw new PlexusException(
-                PlexusErrorCode.Unavailable,
-                $"This node has no certificate from its cluster yet (it is still joining; waited {within.TotalMilliseconds} ms), so it cannot connect with {TcpTransportOptions.Key("Tls:Mode")}=cluster. Check that the seed in Plexus:Cluster:Join is reachable.")
-            {
-                BeforeFirstByte = true,
-            };
-        }
-        catch (PlexusException exception) when (!exception.BeforeFirstByte)
-        {
-            throw new PlexusException(PlexusErrorCode.Unavailable, exception.Message, exception) { BeforeFirstByte = true };
-        }
-    }
+    public ValueTask<ClusterCertificate> CurrentForClientAsync(TimeSpan within) =>
+        ClusterCertificateWait.ForClientAsync(_identity, within, TcpTransportOptions.Key("Tls:Mode"), NotInCluster);
 
     /// <summary>
     /// Options for the server side of a handshake. A client that is not a member is let through TLS with the reason in
