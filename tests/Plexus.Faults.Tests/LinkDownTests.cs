@@ -8,33 +8,19 @@ namespace Plexus.Faults.Tests;
 /// A host cut off by taking its link down: no reset, no unreachable, just silence, for its node and for the etcd member
 /// it also carries; then the link comes back and the same node process serves again.
 /// </summary>
-public sealed class LinkDownTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class LinkDownTests(ITestOutputHelper output) : FaultClusterTest(output)
 {
-    private FaultCluster _cluster = null!;
-
-    public async Task InitializeAsync() => _cluster = await FaultCluster.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        // Null when the cluster failed to start; that failure is the test's.
-        if (_cluster is not null)
-        {
-            output.WriteLine(_cluster.NodeEvents());
-            await _cluster.DisposeAsync();
-        }
-    }
-
     [Fact(Timeout = 180_000)]
     public async Task A_cut_off_host_fails_its_streams_typed_loses_its_instances_and_after_the_link_is_back_its_node_rejoins_and_serves_without_a_restart()
     {
-        var survivor = await _cluster.StartNodeAsync(_cluster.Lab.Hosts[0], "node-1");
-        var cutHost = _cluster.Lab.Hosts[2];
-        var cut = await _cluster.StartNodeAsync(cutHost, "node-3");
-        var cutGenerate = await _cluster.InstanceOfAsync(cut, FaultCluster.Generate);
-        var cutEcho = await _cluster.InstanceOfAsync(cut, FaultCluster.Echo);
-        await _cluster.WaitUntilServedAsync(cutEcho);
-        await _cluster.WaitUntilServedAsync(await _cluster.InstanceOfAsync(survivor, FaultCluster.Echo));
-        var client = _cluster.Client.Client;
+        var survivor = await Cluster.StartNodeAsync(Cluster.Lab.Hosts[0], "node-1");
+        var cutHost = Cluster.Lab.Hosts[2];
+        var cut = await Cluster.StartNodeAsync(cutHost, "node-3");
+        var cutGenerate = await Cluster.InstanceOfAsync(cut, FaultCluster.Generate);
+        var cutEcho = await Cluster.InstanceOfAsync(cut, FaultCluster.Echo);
+        await Cluster.WaitUntilServedAsync(cutEcho);
+        await Cluster.WaitUntilServedAsync(await Cluster.InstanceOfAsync(survivor, FaultCluster.Echo));
+        var client = Cluster.Client.Client;
         var pid = cut.ProcessId;
 
         var doomed = new List<InFlightStream>();
@@ -52,7 +38,7 @@ public sealed class LinkDownTests(ITestOutputHelper output) : IAsyncLifetime
             await stream.WaitEndedAsync(FaultCluster.KeepAliveTimeout + FaultCluster.Slack);
             var error = Assert.IsType<PlexusException>(stream.Error);
             Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
-            output.WriteLine($"in-flight stream on the cut-off host: {error.Code} after {Stopwatch.GetElapsedTime(cutAt, stream.EndedAt).TotalMilliseconds:F0} ms, {stream.Messages + 1} messages");
+            Output.WriteLine($"in-flight stream on the cut-off host: {error.Code} after {Stopwatch.GetElapsedTime(cutAt, stream.EndedAt).TotalMilliseconds:F0} ms, {stream.Messages + 1} messages");
         }
 
         // New calls are answered by the other node; none waits longer than one connect attempt at the silent host.
@@ -66,22 +52,22 @@ public sealed class LinkDownTests(ITestOutputHelper output) : IAsyncLifetime
             slowest = took > slowest ? took : slowest;
         }
 
-        output.WriteLine($"20 calls while cut off: all answered, the slowest in {slowest.TotalMilliseconds:F0} ms");
+        Output.WriteLine($"20 calls while cut off: all answered, the slowest in {slowest.TotalMilliseconds:F0} ms");
         Assert.True(slowest < FaultCluster.ConnectTimeout + FaultCluster.Slack, $"a call while the host was cut off took {slowest.TotalMilliseconds:F0} ms");
 
         // The majority side of etcd lets the node's lease expire: its instances vanish for everyone else. When the
         // member cut off was etcd's leader, the others first elect a new one, which restarts every lease's clock.
-        var majority = string.Join(',', _cluster.Etcd.Members.Where(m => m.Host != cutHost).Select(m => m.ClientUrl));
+        var majority = string.Join(',', Cluster.Etcd.Members.Where(m => m.Host != cutHost).Select(m => m.ClientUrl));
         await FaultCluster.EventuallyAsync(
-            async () => (await _cluster.InstancesAsync(majority)).Of(cut.NodeId).Count == 0,
+            async () => (await Cluster.InstancesAsync(majority)).Of(cut.NodeId).Count == 0,
             "the cut-off node's instances are gone from etcd",
             FaultCluster.LeaseTtl + FaultCluster.LeaderElection + FaultCluster.Slack);
         var vanished = Stopwatch.GetElapsedTime(cutAt);
-        output.WriteLine($"the cut-off node's instances vanished {vanished.TotalMilliseconds:F0} ms after the cut (lease TTL {FaultCluster.LeaseTtl.TotalSeconds} s)");
+        Output.WriteLine($"the cut-off node's instances vanished {vanished.TotalMilliseconds:F0} ms after the cut (lease TTL {FaultCluster.LeaseTtl.TotalSeconds} s)");
 
         // The node on the majority side keeps its lease, though one member it may have been renewing through went
         // silent with the host.
-        var left = await _cluster.InstancesAsync(majority);
+        var left = await Cluster.InstancesAsync(majority);
         Assert.True(left.Of(survivor.NodeId).Count == 3, $"the other node lost instances: {left.Describe()}");
         Assert.DoesNotContain("[2303]", survivor.Output, StringComparison.Ordinal);
 
@@ -89,23 +75,23 @@ public sealed class LinkDownTests(ITestOutputHelper output) : IAsyncLifetime
         var restoredAt = Stopwatch.GetTimestamp();
         cutHost.LinkUp();
         await FaultCluster.EventuallyAsync(
-            async () => (await _cluster.InstancesAsync(majority)).Of(cut.NodeId).Count == 3,
+            async () => (await Cluster.InstancesAsync(majority)).Of(cut.NodeId).Count == 3,
             "the node registers again once its host is back",
             TimeSpan.FromSeconds(30));
-        output.WriteLine($"registered again {Stopwatch.GetElapsedTime(restoredAt).TotalMilliseconds:F0} ms after the link came back");
+        Output.WriteLine($"registered again {Stopwatch.GetElapsedTime(restoredAt).TotalMilliseconds:F0} ms after the link came back");
         Assert.Contains("[2303]", cut.Output, StringComparison.Ordinal);
         Assert.True(cut.IsRunning);
         Assert.Equal(pid, cut.ProcessId);
         Assert.Equal(1, cut.Starts);
 
         // And it serves: the client sees it again and a call pinned to it, and a stream on it, go through.
-        await _cluster.WaitUntilServedAsync(cutEcho);
+        await Cluster.WaitUntilServedAsync(cutEcho);
         var again = await OpenEventuallyAsync(client, cutGenerate);
         await Task.Delay(300);
         Assert.False(again.HasEnded, $"a stream on the rejoined node ended: {again.Error}");
         Assert.True(again.Messages > 0, "a stream on the rejoined node delivers nothing after its first message");
         await again.StopAsync();
-        output.WriteLine($"serving again {Stopwatch.GetElapsedTime(restoredAt).TotalMilliseconds:F0} ms after the link came back");
+        Output.WriteLine($"serving again {Stopwatch.GetElapsedTime(restoredAt).TotalMilliseconds:F0} ms after the link came back");
     }
 
     /// <summary>Opens a stream on <paramref name="instance"/> once the client's watch of its endpoint has it again (each

@@ -5,32 +5,18 @@ using Xunit.Abstractions;
 namespace Plexus.Faults.Tests;
 
 /// <summary>A node dies with SIGKILL: no drain, no goodbye to etcd; the kernel resets its connections.</summary>
-public sealed class NodeKillTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class NodeKillTests(ITestOutputHelper output) : FaultClusterTest(output)
 {
-    private FaultCluster _cluster = null!;
-
-    public async Task InitializeAsync() => _cluster = await FaultCluster.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        // Null when the cluster failed to start; that failure is the test's.
-        if (_cluster is not null)
-        {
-            output.WriteLine(_cluster.NodeEvents());
-            await _cluster.DisposeAsync();
-        }
-    }
-
     [Fact(Timeout = 180_000)]
     public async Task A_killed_node_fails_its_streams_typed_new_calls_go_to_the_other_node_at_once_and_its_instances_vanish_within_the_lease()
     {
-        var victim = await _cluster.StartNodeAsync(_cluster.Lab.Hosts[0], "node-1");
-        var survivor = await _cluster.StartNodeAsync(_cluster.Lab.Hosts[1], "node-2");
-        var victimGenerate = await _cluster.InstanceOfAsync(victim, FaultCluster.Generate);
-        var survivorGenerate = await _cluster.InstanceOfAsync(survivor, FaultCluster.Generate);
-        await _cluster.WaitUntilServedAsync(await _cluster.InstanceOfAsync(victim, FaultCluster.Echo));
-        await _cluster.WaitUntilServedAsync(await _cluster.InstanceOfAsync(survivor, FaultCluster.Echo));
-        var client = _cluster.Client.Client;
+        var victim = await Cluster.StartNodeAsync(Cluster.Lab.Hosts[0], "node-1");
+        var survivor = await Cluster.StartNodeAsync(Cluster.Lab.Hosts[1], "node-2");
+        var victimGenerate = await Cluster.InstanceOfAsync(victim, FaultCluster.Generate);
+        var survivorGenerate = await Cluster.InstanceOfAsync(survivor, FaultCluster.Generate);
+        await Cluster.WaitUntilServedAsync(await Cluster.InstanceOfAsync(victim, FaultCluster.Echo));
+        await Cluster.WaitUntilServedAsync(await Cluster.InstanceOfAsync(survivor, FaultCluster.Echo));
+        var client = Cluster.Client.Client;
 
         var doomed = new List<InFlightStream>();
         var unaffected = new List<InFlightStream>();
@@ -50,7 +36,7 @@ public sealed class NodeKillTests(ITestOutputHelper output) : IAsyncLifetime
             var error = Assert.IsType<PlexusException>(stream.Error);
             Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
             Assert.False(error.BeforeFirstByte, "a stream that had delivered messages failed as if nothing had arrived");
-            output.WriteLine($"in-flight stream on the killed node: {error.Code} after {Stopwatch.GetElapsedTime(killedAt, stream.EndedAt).TotalMilliseconds:F0} ms, {stream.Messages + 1} messages");
+            Output.WriteLine($"in-flight stream on the killed node: {error.Code} after {Stopwatch.GetElapsedTime(killedAt, stream.EndedAt).TotalMilliseconds:F0} ms, {stream.Messages + 1} messages");
         }
 
         // New calls go to the other node at once: none fails, none waits for a timeout.
@@ -64,7 +50,7 @@ public sealed class NodeKillTests(ITestOutputHelper output) : IAsyncLifetime
             slowest = took > slowest ? took : slowest;
         }
 
-        output.WriteLine($"20 calls after the kill: all answered, the slowest in {slowest.TotalMilliseconds:F0} ms");
+        Output.WriteLine($"20 calls after the kill: all answered, the slowest in {slowest.TotalMilliseconds:F0} ms");
         Assert.True(slowest < FaultCluster.Slack, $"a call after the kill took {slowest.TotalMilliseconds:F0} ms");
 
         // The other node's streams never noticed.
@@ -79,10 +65,10 @@ public sealed class NodeKillTests(ITestOutputHelper output) : IAsyncLifetime
 
         // Nobody told etcd: the killed node's instances go when its lease runs out, and only they go.
         await FaultCluster.EventuallyAsync(
-            async () => (await _cluster.InstancesAsync()).Of(victim.NodeId).Count == 0,
+            async () => (await Cluster.InstancesAsync()).Of(victim.NodeId).Count == 0,
             "the killed node's instances are gone from etcd",
             FaultCluster.LeaseTtl + FaultCluster.Slack);
-        output.WriteLine($"the killed node's instances vanished {Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds:F0} ms after the kill (lease TTL {FaultCluster.LeaseTtl.TotalSeconds} s)");
-        Assert.Equal(3, (await _cluster.InstancesAsync()).Of(survivor.NodeId).Count);
+        Output.WriteLine($"the killed node's instances vanished {Stopwatch.GetElapsedTime(killedAt).TotalMilliseconds:F0} ms after the kill (lease TTL {FaultCluster.LeaseTtl.TotalSeconds} s)");
+        Assert.Equal(3, (await Cluster.InstancesAsync()).Of(survivor.NodeId).Count);
     }
 }

@@ -10,36 +10,22 @@ namespace Plexus.Faults.Tests;
 /// and a black hole between the client and it. Every call has a deadline, and ends by it (plus slack) one way or
 /// another, with a typed error if not with its answer.
 /// </summary>
-public sealed class RelayFaultTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class RelayFaultTests(ITestOutputHelper output) : FaultClusterTest(output)
 {
-    private FaultCluster _cluster = null!;
-
-    public async Task InitializeAsync() => _cluster = await FaultCluster.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        // Null when the cluster failed to start; that failure is the test's.
-        if (_cluster is not null)
-        {
-            output.WriteLine(_cluster.NodeEvents());
-            await _cluster.DisposeAsync();
-        }
-    }
-
     [Fact(Timeout = 180_000)]
     public async Task Through_delay_loss_and_a_black_hole_every_call_ends_by_its_deadline_with_its_answer_or_a_typed_error()
     {
-        var host = _cluster.Lab.Hosts[0];
-        var relay = _cluster.Own(new FaultRelay(_cluster.Lab.Gateway, new IPEndPoint(host.Address, 7400)));
-        var node = await _cluster.StartNodeAsync(host, "node-1", $"--Plexus:Transports:Tcp:AdvertisedAddress={relay.EndPoint}");
-        await _cluster.WaitUntilServedAsync(await _cluster.InstanceOfAsync(node, FaultCluster.Echo));
+        var host = Cluster.Lab.Hosts[0];
+        var relay = Cluster.Own(new FaultRelay(Cluster.Lab.Gateway, new IPEndPoint(host.Address, 7400)));
+        var node = await Cluster.StartNodeAsync(host, "node-1", $"--Plexus:Transports:Tcp:AdvertisedAddress={relay.EndPoint}");
+        await Cluster.WaitUntilServedAsync(await Cluster.InstanceOfAsync(node, FaultCluster.Echo));
         Assert.True(relay.Connections > 0, "the client did not go through the relay");
-        var client = _cluster.Client.Client;
+        var client = Cluster.Client.Client;
 
         // Delay the call survives: the answer comes, later by the relay's delay each way.
         relay.Delay = TimeSpan.FromMilliseconds(150);
         var slow = await Traffic.UnaryAsync(client, "slow"u8.ToArray(), TimeSpan.FromSeconds(5));
-        output.WriteLine($"150 ms each way: {slow}");
+        Output.WriteLine($"150 ms each way: {slow}");
         Assert.True(slow.Succeeded, slow.ToString());
         Assert.True(slow.Took >= TimeSpan.FromMilliseconds(300), $"the relay's delay did not apply: {slow}");
 
@@ -47,12 +33,12 @@ public sealed class RelayFaultTests(ITestOutputHelper output) : IAsyncLifetime
         // deadline; a stream whose tokens trail behind ends at its deadline too, typed.
         relay.Delay = TimeSpan.FromMilliseconds(600);
         var late = await Traffic.UnaryAsync(client, "late"u8.ToArray(), TimeSpan.FromMilliseconds(400));
-        output.WriteLine($"600 ms each way, 400 ms deadline: {late}");
+        Output.WriteLine($"600 ms each way, 400 ms deadline: {late}");
         Assert.Equal(PlexusErrorCode.Timeout, Assert.IsType<PlexusException>(late.Error).Code);
         Assert.True(late.Took < TimeSpan.FromMilliseconds(400) + FaultCluster.Slack, late.ToString());
         relay.Delay = TimeSpan.FromMilliseconds(300);
         var trailing = await Traffic.StreamAsync(client, tokens: 100, TimeSpan.FromSeconds(1.5));
-        output.WriteLine($"300 ms per chunk, a 100-token stream, 1.5 s deadline: {trailing}");
+        Output.WriteLine($"300 ms per chunk, a 100-token stream, 1.5 s deadline: {trailing}");
         Assert.NotNull(trailing.Error);
         Assert.True(trailing.Took < TimeSpan.FromSeconds(1.5) + FaultCluster.Slack, trailing.ToString());
 
@@ -91,15 +77,15 @@ public sealed class RelayFaultTests(ITestOutputHelper output) : IAsyncLifetime
             async () => (await Traffic.UnaryAsync(client, "healed"u8.ToArray(), TimeSpan.FromSeconds(2))).Succeeded,
             "a call succeeds once the relay forwards again",
             TimeSpan.FromSeconds(30));
-        output.WriteLine($"answered again {Stopwatch.GetElapsedTime(healedAt).TotalMilliseconds:F0} ms after the black hole ended");
+        Output.WriteLine($"answered again {Stopwatch.GetElapsedTime(healedAt).TotalMilliseconds:F0} ms after the black hole ended");
     }
 
     private void Report(string what, IReadOnlyCollection<CallOutcome> outcomes)
     {
-        output.WriteLine($"{what}: {outcomes.Count(o => o.Succeeded)} of {outcomes.Count} answered, slowest {outcomes.Max(o => o.Took).TotalMilliseconds:F0} ms");
+        Output.WriteLine($"{what}: {outcomes.Count(o => o.Succeeded)} of {outcomes.Count} answered, slowest {outcomes.Max(o => o.Took).TotalMilliseconds:F0} ms");
         foreach (var failed in outcomes.Where(o => !o.Succeeded))
         {
-            output.WriteLine($"  {failed}");
+            Output.WriteLine($"  {failed}");
         }
     }
 }

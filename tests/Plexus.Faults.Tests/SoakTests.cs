@@ -8,7 +8,7 @@ namespace Plexus.Faults.Tests;
 /// A bounded soak: steady mixed traffic (unary calls and streams) from the in-process client to three nodes while
 /// nodes are killed with SIGKILL and started again at random, never all at once.
 /// </summary>
-public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class SoakTests(ITestOutputHelper output) : FaultClusterTest(output)
 {
     /// <summary>How long the traffic and the kills go on.</summary>
     private static readonly TimeSpan Duration = TimeSpan.FromMinutes(2);
@@ -22,32 +22,18 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>How long before a call a node must have been up to count as one the call could have been sent to.</summary>
     private static readonly TimeSpan WatchGrace = TimeSpan.FromSeconds(3);
 
-    private FaultCluster _cluster = null!;
-
-    public async Task InitializeAsync() => _cluster = await FaultCluster.StartAsync();
-
-    public async Task DisposeAsync()
-    {
-        // Null when the cluster failed to start; that failure is the test's.
-        if (_cluster is not null)
-        {
-            output.WriteLine(_cluster.NodeEvents());
-            await _cluster.DisposeAsync();
-        }
-    }
-
     [Fact(Timeout = 420_000)]
     public async Task Under_random_kills_and_restarts_every_call_succeeds_or_fails_typed_none_fails_unretried_before_its_first_byte_and_none_hangs()
     {
         var uptime = new NodeUptime();
-        foreach (var host in _cluster.Lab.Hosts)
+        foreach (var host in Cluster.Lab.Hosts)
         {
-            var node = await _cluster.StartNodeAsync(host, $"node-{host.Index}");
-            await _cluster.WaitUntilServedAsync(await _cluster.InstanceOfAsync(node, FaultCluster.Echo));
+            var node = await Cluster.StartNodeAsync(host, $"node-{host.Index}");
+            await Cluster.WaitUntilServedAsync(await Cluster.InstanceOfAsync(node, FaultCluster.Echo));
             uptime.Up(node.NodeId);
         }
 
-        var client = _cluster.Client.Client;
+        var client = Cluster.Client.Client;
         using var stop = new CancellationTokenSource();
         var outcomes = new List<CallOutcome>();
         var callers = Enumerable.Range(0, Callers).Select(c => Task.Run(async () =>
@@ -93,10 +79,10 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         var failed = all.Where(o => !o.Succeeded).ToList();
-        output.WriteLine($"{Duration.TotalSeconds:F0} s, {kills} kills, {restarts} restarts: {all.Count} calls ({all.Count(o => !o.Stream)} unary, {all.Count(o => o.Stream)} streams), {all.Count - failed.Count} succeeded, {failed.Count} failed, slowest {all.Max(o => o.Took).TotalMilliseconds:F0} ms");
+        Output.WriteLine($"{Duration.TotalSeconds:F0} s, {kills} kills, {restarts} restarts: {all.Count} calls ({all.Count(o => !o.Stream)} unary, {all.Count(o => o.Stream)} streams), {all.Count - failed.Count} succeeded, {failed.Count} failed, slowest {all.Max(o => o.Took).TotalMilliseconds:F0} ms");
         foreach (var group in failed.GroupBy(o => (o.Stream, Code: o.Error?.Code, Before: o.FailedBeforeFirstByte, o.Hung, Untyped: o.Untyped?.GetType().Name)))
         {
-            output.WriteLine($"  {group.Count(),5} x {group.First()}");
+            Output.WriteLine($"  {group.Count(),5} x {group.First()}");
         }
 
         Assert.True(kills >= 5 && restarts >= 5, $"the soak killed {kills} and restarted {restarts} nodes; it should have done more of both");
@@ -116,13 +102,13 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(failed.Count <= all.Count / 20, $"{failed.Count} of {all.Count} calls failed");
 
         // Afterwards: every node serves again, and etcd holds exactly their instances, none left of a killed run.
-        foreach (var node in _cluster.Nodes.Where(n => !n.IsRunning))
+        foreach (var node in Cluster.Nodes.Where(n => !n.IsRunning))
         {
             await node.StartAsync();
         }
 
         await FaultCluster.EventuallyAsync(
-            async () => (await _cluster.InstancesAsync()).Count == 3 * _cluster.Nodes.Count,
+            async () => (await Cluster.InstancesAsync()).Count == 3 * Cluster.Nodes.Count,
             "etcd holds the instances of the running nodes only",
             FaultCluster.LeaseTtl + FaultCluster.Slack);
     }
@@ -136,21 +122,21 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
         while (Stopwatch.GetElapsedTime(began) < Duration)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(chaos.Next(2000, 5000)));
-            foreach (var crashed in _cluster.Nodes.Where(n => n.ExitedUnexpectedly))
+            foreach (var crashed in Cluster.Nodes.Where(n => n.ExitedUnexpectedly))
             {
                 // Exit code 0 after a drain means SIGTERM or SIGINT from outside the test (nothing here sends either).
                 Assert.Fail($"{crashed.NodeId} (pid {crashed.ProcessId}) exited on its own with code {crashed.ExitCode}; its output:\n{crashed.CurrentOutput}");
             }
 
-            var up = _cluster.Nodes.Where(n => n.IsRunning).ToList();
-            var down = _cluster.Nodes.Where(n => !n.IsRunning).ToList();
+            var up = Cluster.Nodes.Where(n => n.IsRunning).ToList();
+            var down = Cluster.Nodes.Where(n => !n.IsRunning).ToList();
             if (down.Count > 0 && (up.Count < 2 || chaos.Next(2) == 0))
             {
                 var node = down[chaos.Next(down.Count)];
                 await node.StartAsync();
                 uptime.Up(node.NodeId);
                 restarts++;
-                output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: restarted {node.NodeId} (pid {node.ProcessId})");
+                Output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: restarted {node.NodeId} (pid {node.ProcessId})");
             }
             else
             {
@@ -158,7 +144,7 @@ public sealed class SoakTests(ITestOutputHelper output) : IAsyncLifetime
                 uptime.Down(node.NodeId);
                 await node.KillAsync();
                 kills++;
-                output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: killed {node.NodeId} (pid {node.ProcessId})");
+                Output.WriteLine($"{Stopwatch.GetElapsedTime(began).TotalSeconds,6:F1} s: killed {node.NodeId} (pid {node.ProcessId})");
             }
         }
 
