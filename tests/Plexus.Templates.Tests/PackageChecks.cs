@@ -12,7 +12,7 @@ internal static class PackageChecks
 
     public static void AssertFeed(string feed)
     {
-        foreach (string id in new[] { "Plexus.Abstractions", "Plexus.Hosting", "Plexus.Transport.Conformance" })
+        foreach (string id in new[] { "Plexus.Abstractions", "Plexus.Hosting", "Plexus.Transport.Streams", "Plexus.Transport.Conformance" })
         {
             using ZipArchive package = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{Version}.nupkg"));
             XElement metadata = Metadata(package, id);
