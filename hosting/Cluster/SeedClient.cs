@@ -61,7 +61,8 @@ internal sealed class SeedClient(string host, int port, ClusterIdentity identity
     }
 
     /// <summary>Sends one control request and returns the seed's answer.</summary>
-    /// <exception cref="PlexusException">The seed cannot be reached or answered with an error (code <c>lost</c>: a lease it no longer holds).</exception>
+    /// <exception cref="PlexusException">The seed cannot be reached.</exception>
+    /// <exception cref="SeedRefusedException">The seed answered with an error (code <c>lost</c>: a lease it no longer holds).</exception>
     public async Task<ControlResponse> CallAsync(ControlRequest request, CancellationToken cancellationToken)
     {
         await using var ssl = await ConnectAsync(cancellationToken);
@@ -69,7 +70,7 @@ internal sealed class SeedClient(string host, int port, ClusterIdentity identity
         var response = await ClusterWire.ReadAsync<ControlResponse>(ssl, cancellationToken)
             ?? throw new PlexusException(PlexusErrorCode.Unavailable, $"The seed at {Address} closed the connection without answering '{request.Op}'.");
         return response.Error is { } error
-            ? throw new PlexusException(PlexusErrorCode.Unavailable, $"The seed at {Address} refused '{request.Op}': {error}")
+            ? throw new SeedRefusedException($"The seed at {Address} refused '{request.Op}': {error}")
             : response;
     }
 

@@ -210,7 +210,7 @@ internal sealed class SeedDiscoveryProvider(IServiceProvider services) : IDiscov
             _problem = null;
             return answer;
         }
-        catch (PlexusException ex) when (!ex.Message.Contains("refused", StringComparison.Ordinal))
+        catch (PlexusException ex) when (ex is not SeedRefusedException)
         {
             _problem = ex.Message;
             throw;
