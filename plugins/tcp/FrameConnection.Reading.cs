@@ -19,6 +19,7 @@ internal sealed partial class FrameConnection
                 try
                 {
                     var any = false;
+                    BeginDispatch();
                     while (!IsClosed && _codec.TryRead(ref buffer, limits, out var frame))
                     {
                         any = true;
@@ -30,6 +31,8 @@ internal sealed partial class FrameConnection
                             break;
                         }
                     }
+
+                    EndDispatch();
 
                     if (any)
                     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 
@@ -15,6 +16,12 @@ internal sealed partial class FrameConnection
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
+                if (_lowLatency)
+                {
+                    await WriteQueuedLowLatencyAsync(reader).ConfigureAwait(false);
+                    continue;
+                }
+
                 while (reader.TryRead(out var frame))
                 {
                     Write(frame);
@@ -27,6 +34,7 @@ internal sealed partial class FrameConnection
                 await FlushAsync().ConfigureAwait(false);
             }
 
+            await StopWriteThroughAsync().ConfigureAwait(false);
             if (_graceful && !IsClosed)
             {
                 await _output.CompleteAsync().ConfigureAwait(false);
@@ -42,6 +50,8 @@ internal sealed partial class FrameConnection
         }
         finally
         {
+            await StopWriteThroughAsync().ConfigureAwait(false);
+
             // Frames left behind are dropped; their observers hear so. Nothing will be written any more, so nothing
             // can still read their buffers: those go back to the pool.
             while (reader.TryRead(out var frame))
@@ -70,6 +80,12 @@ internal sealed partial class FrameConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushAsync()
     {
+        await BeginFlush().ConfigureAwait(false);
+        EndFlush();
+    }
+
+    private ValueTask<FlushResult> BeginFlush()
+    {
         _unflushed = 0;
 
         // Before the bytes can reach the peer, so that its CREDIT for them never finds them uncounted.
@@ -79,9 +95,12 @@ internal sealed partial class FrameConnection
             _unflushedCredit = 0;
         }
 
-        await _output.FlushAsync(_closing.Token).ConfigureAwait(false);
+        return _output.FlushAsync(_closing.Token);
+    }
 
-        // The socket has taken these bytes: they no longer count against the connection.
+    // The socket has taken the bytes of the flush: they no longer count against the connection.
+    private void EndFlush()
+    {
         var control = Interlocked.Add(ref _queuedControl, -_unflushedControl);
         if (_unflushedData != 0)
         {

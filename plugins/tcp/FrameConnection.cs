@@ -23,7 +23,7 @@ internal sealed partial class FrameConnection
 
     private readonly Socket _socket;
     private readonly Stream _stream;
-    private readonly PipeReader _input;
+    private PipeReader _input;
     private readonly PipeWriter _output;
     private readonly IFrameCodec _codec;
     private readonly ArrayPool<byte> _pool;
@@ -102,6 +102,7 @@ internal sealed partial class FrameConnection
         _maxQueuedControl = options.MaxQueuedControlBytes;
         _resumeQueuedControl = options.MaxQueuedControlBytes / 2;
         _stalledPeerTimeoutMs = Math.Max(1, (long)options.StalledPeerTimeout.TotalMilliseconds);
+        _lowLatencyRequested = options.LowLatency;
         _outgoing = Channel.CreateUnbounded<OutgoingFrame>(new UnboundedChannelOptions
         {
             SingleReader = true,
@@ -153,6 +154,7 @@ internal sealed partial class FrameConnection
 
         _receiver = receiver;
         _lastReceived = Environment.TickCount64;
+        StartReaderThread();
         _ = Task.Run(WriteLoopAsync);
         _ = Task.Run(ReadLoopAsync);
         var period = TimeSpan.FromMilliseconds(Math.Max(5, Math.Min(_keepAliveIntervalMs, _keepAliveTimeoutMs / 4)));
@@ -167,6 +169,11 @@ internal sealed partial class FrameConnection
         var bytes = frame.QueuedBytes;
         var control = frame.IsControl;
         Interlocked.Add(ref control ? ref _queuedControl : ref _queuedData, bytes);
+        if (_lowLatency && TryWriteThrough(frame))
+        {
+            return true;
+        }
+
         if (_outgoing.Writer.TryWrite(frame))
         {
             return true;

@@ -13,7 +13,7 @@ namespace Plexus.Transport.Tcp;
 /// The TCP transport's client: one connection per server address, shared by every request to it and opened on first
 /// use (the handshake included). A closed connection is forgotten, so the next request to the address reconnects.
 /// </summary>
-internal sealed class TcpClient : IRequestPlaneClient
+internal sealed partial class TcpClient : IRequestPlaneClient
 {
     private readonly TcpTransportOptions _options;
     private readonly IFrameCodecs _codecs;
@@ -145,7 +145,7 @@ internal sealed class TcpClient : IRequestPlaneClient
         await Task.Yield();
         try
         {
-            return await OpenAsync(address).ConfigureAwait(false);
+            return await (_options.LowLatency ? OpenOnConnectionThreadAsync(address) : OpenAsync(address)).ConfigureAwait(false);
         }
         catch
         {
@@ -181,7 +181,11 @@ internal sealed class TcpClient : IRequestPlaneClient
             {
                 try
                 {
-                    if (ip is not null)
+                    if (ConnectionThreads.IsCurrent)
+                    {
+                        ConnectOnConnectionThread(socket, ip, host, port, connectTimeout.Token);
+                    }
+                    else if (ip is not null)
                     {
                         await socket.ConnectAsync(new IPEndPoint(ip, port), connectTimeout.Token).ConfigureAwait(false);
                     }
@@ -196,7 +200,7 @@ internal sealed class TcpClient : IRequestPlaneClient
                 }
             }
 
-            stream = new NetworkStream(socket, ownsSocket: true);
+            stream = PollingNetworkStream.For(socket, _options);
             using var handshakeTimeout = new CancellationTokenSource(_options.HandshakeTimeout);
             if (useTls)
             {

@@ -110,8 +110,16 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
             return;
         }
 
-        // Off the reader loop: a handler that blocks before its first await must not stop the connection.
-        ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        // Off the reader loop: a handler that blocks before its first await must not stop the connection. In low-latency
+        // mode the request runs here, on the reader thread, until it first waits: no thread hand-off before the handler.
+        if (_connection.IsDispatching)
+        {
+            Execute();
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
     }
 
     /// <summary>Hands the request to the dispatcher; called by the thread pool.</summary>

@@ -277,8 +277,24 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
         _wakeScheduled = false;
         lock (_gate)
         {
-            WakeLocked();
+            if (!_connection.IsLowLatency)
+            {
+                WakeLocked();
+                return;
+            }
+
+            if (!_waiting)
+            {
+                return;
+            }
+
+            _waiting = false;
+            _signal.RunContinuationsAsynchronously = false;
         }
+
+        // Low-latency mode: the caller's continuation runs here, on the reader thread, with no lock held; nothing else
+        // completes this wait, since _waiting was cleared under the lock.
+        _signal.SetResult(true);
     }
 
     /// <summary>The server ended the stream (END, or ERROR with <paramref name="error"/>); queued messages are still read first.</summary>
@@ -294,7 +310,15 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
             _ended = true;
             _endError = error;
             DiscardAssemblyLocked();
-            WakeLocked();
+            if (_connection.IsDispatching)
+            {
+                // With the messages of the same read, outside the lock (see WakeScheduled).
+                ScheduleWakeLocked();
+            }
+            else
+            {
+                WakeLocked();
+            }
         }
 
         // The server grants no more credit for an ended stream: a sender still waiting for some must fail, not hang.
@@ -415,6 +439,9 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
         if (_waiting)
         {
             _waiting = false;
+
+            // Never inline under the lock: the caller's code would run holding it.
+            _signal.RunContinuationsAsynchronously = true;
             _signal.SetResult(true);
         }
     }

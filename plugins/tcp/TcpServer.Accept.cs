@@ -45,7 +45,7 @@ internal sealed partial class TcpServer
                 continue;
             }
 
-            _ = Task.Run(() => AcceptConnectionAsync(socket));
+            StartConnection(socket);
         }
     }
 
@@ -53,7 +53,7 @@ internal sealed partial class TcpServer
     {
         var peer = socket.RemoteEndPoint?.ToString() ?? "an unknown peer";
         _handshaking.TryAdd(socket, 0);
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        Stream stream = PollingNetworkStream.For(socket, _options);
         var refusal = new StrongBox<string?>();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         timeout.CancelAfter(_options.HandshakeTimeout);

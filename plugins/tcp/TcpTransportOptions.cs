@@ -66,6 +66,20 @@ internal sealed class TcpTransportOptions
     /// </summary>
     public TimeSpan StalledPeerTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Low-latency mode, for few connections carrying latency-bound traffic: each connection gets a reader thread of its
+    /// own that waits in the kernel for the peer's bytes and handles them at once (server handlers and client callers'
+    /// continuations run on it until they first wait), and a frame sent while the connection's writer is idle is written
+    /// by its sender. Costs a thread per connection. Default off.
+    /// </summary>
+    public bool LowLatency { get; set; }
+
+    /// <summary>
+    /// With <see cref="LowLatency"/>, the most connections in this process that get a reader thread of their own; the
+    /// connections beyond it run as in the default mode. Default 64.
+    /// </summary>
+    public int LowLatencyMaxConnections { get; set; } = 64;
+
     /// <summary>TLS and mutual TLS.</summary>
     public TcpTlsOptions Tls { get; set; } = new();
 
@@ -100,6 +114,7 @@ internal sealed class TcpTransportOptions
         Check(errors, KeepAliveInterval >= TimeSpan.FromMilliseconds(10), nameof(KeepAliveInterval), KeepAliveInterval, "at least 10 ms");
         Check(errors, MaxQueuedControlBytes is >= 16 * KiB and <= 1024 * MiB, nameof(MaxQueuedControlBytes), MaxQueuedControlBytes, $"between {16 * KiB} and {1024 * MiB}");
         Check(errors, StalledPeerTimeout >= TimeSpan.FromMilliseconds(10), nameof(StalledPeerTimeout), StalledPeerTimeout, "at least 10 ms");
+        Check(errors, LowLatencyMaxConnections is >= 1 and <= 4096, nameof(LowLatencyMaxConnections), LowLatencyMaxConnections, "between 1 and 4096");
         Check(errors, KeepAliveTimeout > KeepAliveInterval, nameof(KeepAliveTimeout), KeepAliveTimeout, $"longer than {Key(nameof(KeepAliveInterval))} ({KeepAliveInterval})");
 
         var tls = Tls ?? new TcpTlsOptions();
