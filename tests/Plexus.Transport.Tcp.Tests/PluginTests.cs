@@ -20,6 +20,8 @@ public sealed class PluginTests
     [InlineData("KeepAliveTimeout", "00:00:01")]
     [InlineData("MaxQueuedControlBytes", "1000")]
     [InlineData("StalledPeerTimeout", "00:00:00")]
+    [InlineData("LowLatencyMaxConnections", "0")]
+    [InlineData("LowLatencyMaxConnections", "5000")]
     [InlineData("Tls:CaPath", "/no/such/ca.pem")]
     [InlineData("Tls:ClientCertificateRequired", "true")]
     public void InvalidSetting_FailsValidationOnStart_NamingTheKey(string setting, string value)

@@ -7,11 +7,13 @@ public sealed class TlsTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 
-    [Fact(Timeout = 60_000)]
-    public async Task Tls_ServesRequests_AndAdvertisesTheTlsFlag()
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Tls_ServesRequests_AndAdvertisesTheTlsFlag(bool lowLatency)
     {
-        await using var server = await StartServerAsync(clientCertificateRequired: false, new LogCapture());
-        await using var client = ClientFactory(new TcpTlsOptions { CaPath = _files.CaPath }).CreateClient();
+        await using var server = await StartServerAsync(clientCertificateRequired: false, new LogCapture(), lowLatency);
+        await using var client = ClientFactory(new TcpTlsOptions { CaPath = _files.CaPath }, lowLatency).CreateClient();
         var echo = Echo.Serve(server);
 
         Assert.Contains("tls=true", server.Address.Query, StringComparison.Ordinal);
@@ -32,27 +34,33 @@ public sealed class TlsTests : IDisposable
         Assert.Contains("Tls:CaPath", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact(Timeout = 60_000)]
-    public async Task MutualTls_ClientWithACertificateFromTheCa_IsServed()
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MutualTls_ClientWithACertificateFromTheCa_IsServed(bool lowLatency)
     {
-        await using var server = await StartServerAsync(clientCertificateRequired: true, new LogCapture());
-        await using var client = ClientFactory(new TcpTlsOptions
-        {
-            CaPath = _files.CaPath,
-            CertificatePath = _files.ClientPfxPath,
-            CertificatePassword = CertificateFiles.PfxPassword,
-        }).CreateClient();
+        await using var server = await StartServerAsync(clientCertificateRequired: true, new LogCapture(), lowLatency);
+        await using var client = ClientFactory(
+            new TcpTlsOptions
+            {
+                CaPath = _files.CaPath,
+                CertificatePath = _files.ClientPfxPath,
+                CertificatePassword = CertificateFiles.PfxPassword,
+            },
+            lowLatency).CreateClient();
         var echo = Echo.Serve(server);
 
         Assert.Equal("mutual"u8.ToArray(), Assert.Single(await Echo.CallAsync(client, server.Address, Echo.Request(echo, "mutual"u8.ToArray()))));
     }
 
-    [Fact(Timeout = 60_000)]
-    public async Task MutualTls_ClientWithoutACertificate_IsRefused_AndBothSidesSayWhy()
+    [Theory(Timeout = 60_000)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MutualTls_ClientWithoutACertificate_IsRefused_AndBothSidesSayWhy(bool lowLatency)
     {
         var log = new LogCapture();
-        await using var server = await StartServerAsync(clientCertificateRequired: true, log);
-        await using var client = ClientFactory(new TcpTlsOptions { CaPath = _files.CaPath }).CreateClient();
+        await using var server = await StartServerAsync(clientCertificateRequired: true, log, lowLatency);
+        await using var client = ClientFactory(new TcpTlsOptions { CaPath = _files.CaPath }, lowLatency).CreateClient();
         var echo = Echo.Serve(server);
 
         var error = await Assert.ThrowsAsync<PlexusException>(() => Echo.CallAsync(client, server.Address, Echo.Request(echo, "x"u8.ToArray())));
@@ -96,9 +104,10 @@ public sealed class TlsTests : IDisposable
         Assert.Contains("Plexus:Transports:Tcp:Tls:CertificatePath", error.Message, StringComparison.Ordinal);
     }
 
-    private async Task<IRequestPlaneServer> StartServerAsync(bool clientCertificateRequired, LogCapture log)
+    private async Task<IRequestPlaneServer> StartServerAsync(bool clientCertificateRequired, LogCapture log, bool lowLatency = false)
     {
         var options = TestOptions.Loopback();
+        options.LowLatency = lowLatency;
         options.Tls = new TcpTlsOptions
         {
             Enabled = true,
@@ -112,9 +121,10 @@ public sealed class TlsTests : IDisposable
         return server;
     }
 
-    private static TcpTransportFactory ClientFactory(TcpTlsOptions tls)
+    private static TcpTransportFactory ClientFactory(TcpTlsOptions tls, bool lowLatency = false)
     {
         var options = TestOptions.Loopback();
+        options.LowLatency = lowLatency;
         options.Tls = tls;
         return new TcpTransportFactory(options, TestCodecs.TwoPart());
     }

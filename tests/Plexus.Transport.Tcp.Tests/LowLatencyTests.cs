@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Plexus.Transport.Tcp.Tests;
+
+/// <summary>
+/// Low-latency mode: where requests and callers run, that connection threads end with their connections, the cap, and
+/// the handshake's and connect's limits on those threads. Connection threads are counted over the process, so these
+/// tests run alone.
+/// </summary>
+[Collection(CountsThreadsCollection.Name)]
+public sealed class LowLatencyTests : IDisposable
+{
+    private const string ServerThread = "Plexus TCP server connection";
+    private const string ClientThread = "Plexus TCP client connection";
+
+    private readonly CertificateFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    [Fact(Timeout = 60_000)]
+    public async Task Requests_RunOnTheServersConnectionThread_AndTheCallerResumesOnTheClients()
+    {
+        var factory = new TcpTransportFactory(LowLatency(), TestCodecs.TwoPart());
+        await using var server = factory.CreateServer();
+        var target = ServeThreadName(server);
+        await server.StartAsync(CancellationToken.None);
+        await using var client = factory.CreateClient();
+
+        var (handler, caller) = await CallAsync(client, server.Address, target);
+
+        Assert.Equal(ServerThread, handler);
+        Assert.Equal(ClientThread, caller);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task MutualTls_RunsOnConnectionThreadsToo()
+    {
+        var serverOptions = LowLatency();
+        serverOptions.Tls = new TcpTlsOptions
+        {
+            Enabled = true,
+            CertificatePath = _files.ServerCertificatePath,
+            KeyPath = _files.ServerKeyPath,
+            CaPath = _files.CaPath,
+            ClientCertificateRequired = true,
+        };
+        var clientOptions = LowLatency();
+        clientOptions.Tls = new TcpTlsOptions { CaPath = _files.CaPath, CertificatePath = _files.ClientPfxPath, CertificatePassword = CertificateFiles.PfxPassword };
+        await using var server = new TcpTransportFactory(serverOptions, TestCodecs.TwoPart()).CreateServer();
+        var target = ServeThreadName(server);
+        await server.StartAsync(CancellationToken.None);
+        await using var client = new TcpTransportFactory(clientOptions, TestCodecs.TwoPart()).CreateClient();
+
+        var (handler, caller) = await CallAsync(client, server.Address, target);
+
+        Assert.Equal(ServerThread, handler);
+        Assert.Equal(ClientThread, caller);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ConnectionThreads_EndWithTheirConnections_WhetherClosedGracefullyOrAborted()
+    {
+        var before = ConnectionThreads.Running;
+        var namedBefore = NamedConnectionThreads();
+        var factory = new TcpTransportFactory(LowLatency(), TestCodecs.TwoPart());
+        var server = factory.CreateServer();
+        var target = ServeThreadName(server);
+        await server.StartAsync(CancellationToken.None);
+        var clients = new[] { factory.CreateClient(), factory.CreateClient(), factory.CreateClient() };
+        foreach (var client in clients)
+        {
+            await CallAsync(client, server.Address, target);
+        }
+
+        // Three connections, each with a thread at either end.
+        Assert.Equal(before + 6, ConnectionThreads.Running);
+        Assert.Equal(namedBefore + 6, NamedConnectionThreads());
+
+        // Two clients close their connections gracefully; the server aborts the last one as it stops.
+        await clients[0].DisposeAsync();
+        await clients[1].DisposeAsync();
+        await WaitUntilAsync(() => ConnectionThreads.Running == before + 2);
+        await server.DisposeAsync();
+        await clients[2].DisposeAsync();
+
+        await WaitUntilAsync(() => ConnectionThreads.Running == before && NamedConnectionThreads() == namedBefore);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ConnectionsBeyondTheCap_RunInTheDefaultMode_AndAreServedAlike()
+    {
+        // The cap counts the process's connection threads: room for one connection, a thread at either end.
+        var options = LowLatency();
+        options.LowLatencyMaxConnections = ConnectionThreads.Running + 2;
+        var factory = new TcpTransportFactory(options, TestCodecs.TwoPart());
+        await using var server = factory.CreateServer();
+        var target = ServeThreadName(server);
+        await server.StartAsync(CancellationToken.None);
+        await using var first = factory.CreateClient();
+        await using var second = factory.CreateClient();
+
+        var (firstHandler, firstCaller) = await CallAsync(first, server.Address, target);
+        var (secondHandler, secondCaller) = await CallAsync(second, server.Address, target);
+
+        Assert.Equal((ServerThread, ClientThread), (firstHandler, firstCaller));
+        Assert.NotEqual(ServerThread, secondHandler);
+        Assert.NotEqual(ClientThread, secondCaller);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task SilentConnector_IsDroppedAtTheHandshakeTimeout_AndItsThreadEnds()
+    {
+        var before = ConnectionThreads.Running;
+        var log = new LogCapture();
+        var options = LowLatency();
+        options.HandshakeTimeout = TimeSpan.FromMilliseconds(500);
+        await using var server = (TcpServer)new TcpTransportFactory(options, TestCodecs.TwoPart(), log.Factory()).CreateServer();
+        await server.StartAsync(CancellationToken.None);
+
+        using var silent = await RawWire.ConnectAsync(server.BoundEndPoint!);
+        var started = Stopwatch.StartNew();
+        var (bytes, closed) = await RawWire.ReadUntilClosedAsync(silent, TimeSpan.FromSeconds(10));
+
+        Assert.True(closed, "The server kept a connection that never said anything.");
+        Assert.Empty(bytes);
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(300), $"Dropped after {started.Elapsed}, before the timeout.");
+        Assert.Contains("HandshakeTimeout", await log.WaitForAsync("no complete handshake", Echo.Bound), StringComparison.Ordinal);
+        await WaitUntilAsync(() => ConnectionThreads.Running == before);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task NothingListening_IsUnavailableBeforeFirstByte_AndTheConnectThreadEnds()
+    {
+        var before = ConnectionThreads.Running;
+        using var unused = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        unused.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var address = new Uri($"tcp://127.0.0.1:{((IPEndPoint)unused.LocalEndPoint!).Port}");
+        await using var client = new TcpTransportFactory(LowLatency(), TestCodecs.TwoPart()).CreateClient();
+        var target = (new EndpointAddress("tcp", "tests", "nobody"), InstanceId.NewId());
+
+        var error = await Assert.ThrowsAsync<PlexusException>(() => Echo.CallAsync(client, address, Echo.Request(target, [1])));
+
+        Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
+        Assert.True(error.BeforeFirstByte);
+        Assert.Contains("Could not connect", error.Message, StringComparison.Ordinal);
+        await WaitUntilAsync(() => ConnectionThreads.Running == before);
+    }
+
+    private static TcpTransportOptions LowLatency()
+    {
+        var options = TestOptions.Loopback();
+        options.LowLatency = true;
+        return options;
+    }
+
+    // An endpoint that answers with the name of the thread its handler ran on.
+    private static (EndpointAddress Endpoint, InstanceId Instance) ServeThreadName(IRequestPlaneServer server)
+    {
+        var endpoint = new EndpointAddress("tcp", "tests", "thread");
+        var instance = InstanceId.NewId();
+        server.Register(endpoint, instance, new DelegateHandler((request, responses) =>
+            responses.WriteMessageAsync(System.Text.Encoding.UTF8.GetBytes(Thread.CurrentThread.Name ?? string.Empty), request.RequestAborted)));
+        return (endpoint, instance);
+    }
+
+    // The handler's thread, and the thread the caller resumed on once the response arrived (the test's own context
+    // would otherwise take the continuation).
+    private static async Task<(string Handler, string Caller)> CallAsync(IRequestPlaneClient client, Uri address, (EndpointAddress, InstanceId) target)
+    {
+        await using var stream = await client.SendAsync(address, Echo.Request(target, [1]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound).ConfigureAwait(false);
+        Assert.True(await stream.MoveNextAsync().ConfigureAwait(false));
+        var caller = Thread.CurrentThread.Name ?? string.Empty;
+        var handler = System.Text.Encoding.UTF8.GetString(stream.Current.ToArray());
+        Assert.False(await stream.MoveNextAsync().ConfigureAwait(false));
+        return (handler, caller);
+    }
+
+    // Threads of this process named as connection threads, as the system sees them (names are cut to 15 characters).
+    private static int NamedConnectionThreads()
+    {
+        if (!Directory.Exists("/proc/self/task"))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(task, "comm")).StartsWith("Plexus TCP ", StringComparison.Ordinal))
+                {
+                    count++;
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended while it was looked at.
+            }
+        }
+
+        return count;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(waited.Elapsed < Echo.Bound, "The condition did not hold in time.");
+            await Task.Delay(20);
+        }
+    }
+}
