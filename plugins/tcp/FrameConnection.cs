@@ -156,7 +156,8 @@ internal sealed partial class FrameConnection
         _lastReceived = Environment.TickCount64;
         StartReaderThread();
         _ = Task.Run(WriteLoopAsync);
-        _ = Task.Run(ReadLoopAsync);
+        // On a connection thread the reader loop starts here, so that everything it reads runs on this thread.
+        _ = _lowLatency ? ReadLoopAsync() : Task.Run(ReadLoopAsync);
         var period = TimeSpan.FromMilliseconds(Math.Max(5, Math.Min(_keepAliveIntervalMs, _keepAliveTimeoutMs / 4)));
         _keepAlive = new Timer(static state => ((FrameConnection)state!).OnKeepAliveTick(), this, period, period);
     }
@@ -252,6 +253,13 @@ internal sealed partial class FrameConnection
         catch (Exception exception) when (exception is IOException or SocketException or ObjectDisposedException)
         {
             // Already broken: closing it is all that was wanted.
+        }
+
+        // Closed from the reader loop's own dispatch (a broken frame): what the streams are told now cannot wait for
+        // the end of a read that will not come.
+        if (IsDispatching)
+        {
+            Volatile.Write(ref _dispatchThread, 0);
         }
 
         _receiver?.OnClosed(reason);

@@ -17,6 +17,8 @@ public sealed class LowLatencyTests : IDisposable
     private const string ClientThread = "Plexus TCP client connection";
 
     private readonly CertificateFiles _files = new();
+    private readonly Dictionary<byte, TaskCompletionSource> _waiting = [];
+    private int _calls;
 
     public void Dispose() => _files.Dispose();
 
@@ -126,7 +128,7 @@ public sealed class LowLatencyTests : IDisposable
 
         Assert.True(closed, "The server kept a connection that never said anything.");
         Assert.Empty(bytes);
-        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(300), $"Dropped after {started.Elapsed}, before the timeout.");
+        Assert.True(started.Elapsed >= TimeSpan.FromMilliseconds(300), $"Dropped after {started.Elapsed}, before the timeout: {string.Join(" | ", log.Lines)}");
         Assert.Contains("HandshakeTimeout", await log.WaitForAsync("no complete handshake", Echo.Bound), StringComparison.Ordinal);
         await WaitUntilAsync(() => ConnectionThreads.Running == before);
     }
@@ -149,6 +151,45 @@ public sealed class LowLatencyTests : IDisposable
         await WaitUntilAsync(() => ConnectionThreads.Running == before);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task BrokenFrameAfterAMessage_InTheSameRead_WakesTheWaitingCallerWithTheError()
+    {
+        // A fake server that answers the request with a message and, in the same segment, a frame of no known type.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        var fake = Task.Run(async () =>
+        {
+            using var peer = await listener.AcceptAsync();
+            var buffer = new byte[4096];
+            await peer.ReceiveAsync(buffer);
+            var accept = new ArrayBufferWriter<byte>();
+            Handshake.WriteSettings(accept, Wire.Accept, PeerSettings.From(new TcpTransportOptions(), "twopart", server: true));
+            await peer.SendAsync(accept.WrittenMemory);
+            await peer.ReceiveAsync(buffer);
+            var data = new byte[Wire.CommonHeaderLength];
+            data[0] = (byte)FrameType.Data;
+            data[1] = Wire.EndMessage;
+            BitConverter.TryWriteBytes(data.AsSpan(2), 1u);
+            await peer.SendAsync((byte[])[.. RawWire.Frame(data, "x"u8), .. RawWire.SimpleFrame((FrameType)0xEE, 0, 1)]);
+            await RawWire.ReadUntilClosedAsync(peer, Echo.Bound);
+        });
+        await using var client = new TcpTransportFactory(LowLatency(), TestCodecs.TwoPart()).CreateClient();
+        var address = new Uri($"tcp://127.0.0.1:{((IPEndPoint)listener.LocalEndPoint!).Port}");
+        await using var stream = await client.SendAsync(address, Echo.Request((new EndpointAddress("tcp", "tests", "broken"), InstanceId.NewId()), [1]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound);
+
+        var error = await Assert.ThrowsAsync<PlexusException>(async () =>
+        {
+            while (await stream.MoveNextAsync().AsTask().WaitAsync(Echo.Bound))
+            {
+            }
+        });
+
+        Assert.Equal(PlexusErrorCode.Unavailable, error.Code);
+        Assert.Contains("protocol error", error.Message, StringComparison.Ordinal);
+        await fake.WaitAsync(Echo.Bound);
+    }
+
     private static TcpTransportOptions LowLatency()
     {
         var options = TestOptions.Loopback();
@@ -156,26 +197,49 @@ public sealed class LowLatencyTests : IDisposable
         return options;
     }
 
-    // An endpoint that answers with the name of the thread its handler ran on.
-    private static (EndpointAddress Endpoint, InstanceId Instance) ServeThreadName(IRequestPlaneServer server)
+    // An endpoint that answers with the name of the thread its handler started on, once the caller waits for it (the
+    // request's only payload byte names the call, see CallAsync).
+    private (EndpointAddress Endpoint, InstanceId Instance) ServeThreadName(IRequestPlaneServer server)
     {
         var endpoint = new EndpointAddress("tcp", "tests", "thread");
         var instance = InstanceId.NewId();
-        server.Register(endpoint, instance, new DelegateHandler((request, responses) =>
-            responses.WriteMessageAsync(System.Text.Encoding.UTF8.GetBytes(Thread.CurrentThread.Name ?? string.Empty), request.RequestAborted)));
+        server.Register(endpoint, instance, new DelegateHandler(async (request, responses) =>
+        {
+            var name = Thread.CurrentThread.Name ?? string.Empty;
+            await Waiting(request.Payload.FirstSpan[0]).Task.WaitAsync(request.RequestAborted);
+            await responses.WriteMessageAsync(System.Text.Encoding.UTF8.GetBytes(name), request.RequestAborted);
+        }));
         return (endpoint, instance);
     }
 
     // The handler's thread, and the thread the caller resumed on once the response arrived (the test's own context
-    // would otherwise take the continuation).
-    private static async Task<(string Handler, string Caller)> CallAsync(IRequestPlaneClient client, Uri address, (EndpointAddress, InstanceId) target)
+    // would otherwise take the continuation). The caller waits before the handler answers, so it is woken by the
+    // response, not served from what had already arrived.
+    private async Task<(string Handler, string Caller)> CallAsync(IRequestPlaneClient client, Uri address, (EndpointAddress, InstanceId) target)
     {
-        await using var stream = await client.SendAsync(address, Echo.Request(target, [1]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound).ConfigureAwait(false);
-        Assert.True(await stream.MoveNextAsync().ConfigureAwait(false));
+        var call = (byte)Interlocked.Increment(ref _calls);
+        await using var stream = await client.SendAsync(address, Echo.Request(target, [call]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound).ConfigureAwait(false);
+        var next = stream.MoveNextAsync();
+        Waiting(call).TrySetResult();
+        Assert.True(await next.ConfigureAwait(false));
         var caller = Thread.CurrentThread.Name ?? string.Empty;
         var handler = System.Text.Encoding.UTF8.GetString(stream.Current.ToArray());
         Assert.False(await stream.MoveNextAsync().ConfigureAwait(false));
         return (handler, caller);
+    }
+
+    private TaskCompletionSource Waiting(byte call)
+    {
+        lock (_waiting)
+        {
+            if (!_waiting.TryGetValue(call, out var waiting))
+            {
+                waiting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting.Add(call, waiting);
+            }
+
+            return waiting;
+        }
     }
 
     // Threads of this process named as connection threads, as the system sees them (names are cut to 15 characters).
