@@ -15,6 +15,13 @@ internal enum BenchBaseline
     /// </summary>
     Tcp,
 
+    /// <summary>
+    /// <c>tcp-lowlatency</c>: the tcp plugin with <c>Plexus:Transports:Tcp:LowLatency=true</c>, from a host of its own,
+    /// measured as the transport under test is. A baseline of the tcp transport too (a mode of it, not itself); only
+    /// when named, never in <c>all</c>.
+    /// </summary>
+    TcpLowLatency,
+
     /// <summary>Plain sockets, length-prefixed: the floor.</summary>
     RawTcp,
 

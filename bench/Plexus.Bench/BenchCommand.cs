@@ -33,6 +33,7 @@ internal static class BenchCommand
         IReadOnlyList<BenchMeasurement> measurements = [];
         BulkPathReport? bulkPath = null;
         var nodeArgs = configurationArgs;
+        Microsoft.Extensions.Hosting.IHost? lowLatencyHost = null;
         ITransportFactory factory;
         try
         {
@@ -76,6 +77,11 @@ internal static class BenchCommand
 
                     // The tcp plugin from the same host (the last one built), measured as the transport under test is.
                     BenchBaseline.Tcp => new TransportSubject(BenchHost.FindTransport(host, BenchNames.Tcp, "--baseline"), BenchNames.Tcp),
+
+                    // The same plugin in low-latency mode: its options are bound when a host is built, so from a host of its own.
+                    BenchBaseline.TcpLowLatency => new TransportSubject(
+                        BenchHost.FindTransport(lowLatencyHost = BenchHost.Build([.. nodeArgs, $"--{TcpLowLatencyKey}=true"]), BenchNames.Tcp, "--baseline"),
+                        BenchNames.TcpLowLatency),
                     _ => new KestrelH2Subject(),
                 });
             }
@@ -115,6 +121,7 @@ internal static class BenchCommand
                 await nats.DisposeAsync();
             }
 
+            lowLatencyHost?.Dispose();
             host.Dispose();
         }
 
@@ -140,6 +147,9 @@ internal static class BenchCommand
         await output.FlushAsync(CancellationToken.None);
         return ExitCodes.Ok;
     }
+
+    /// <summary>The setting the <c>tcp-lowlatency</c> baseline's host turns on.</summary>
+    public const string TcpLowLatencyKey = "Plexus:Transports:Tcp:LowLatency";
 
     /// <summary>The nodes' UCX transports, given to ucx_perftest as UCX_TLS.</summary>
     public const string UcxTlsKey = "Plexus:Bulk:Ucx:Settings:TLS";

@@ -18,6 +18,9 @@ internal static class BenchNames
     /// </summary>
     public const string Tcp = "tcp";
 
+    /// <summary>The tcp transport in low-latency mode (<c>Plexus:Transports:Tcp:LowLatency=true</c>), beside any transport, tcp too.</summary>
+    public const string TcpLowLatency = "tcp-lowlatency";
+
     /// <summary>The transport whose runs include <see cref="NatsRaw"/> in <c>--baseline all</c> and the default.</summary>
     public const string NatsTransport = "nats";
 
@@ -39,6 +42,7 @@ internal static class BenchNames
         BenchBaseline.KestrelH2 => KestrelH2,
         BenchBaseline.NatsRaw => NatsRaw,
         BenchBaseline.Tcp => Tcp,
+        BenchBaseline.TcpLowLatency => TcpLowLatency,
         _ => throw new ArgumentOutOfRangeException(nameof(baseline), baseline, null),
     };
 }

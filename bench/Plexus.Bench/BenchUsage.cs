@@ -30,10 +30,12 @@ internal static class BenchUsage
           --concurrency <n>        Concurrent unary callers; repeat or separate with commas (default: 1 and 64).
           --duration <duration>    How long each measurement runs (default: 10s).
           --warmup <duration>      How long each subject runs before it is measured (default: 2s; 0 for none).
-          --baseline <b>           nats-raw, tcp, raw-tcp, raw-tcp-blocking, kestrel-h2, all or none; repeat or separate with commas
-                                   (default: all). tcp is the tcp transport, measured as the transport under test is;
-                                   all includes it unless the transport is tcp (a transport is not its own baseline),
-                                   and includes nats-raw only with --transport nats.
+          --baseline <b>           nats-raw, tcp, tcp-lowlatency, raw-tcp, raw-tcp-blocking, kestrel-h2, all or none; repeat
+                                   or separate with commas (default: all). tcp is the tcp transport, measured as the
+                                   transport under test is; all includes it unless the transport is tcp (a transport is
+                                   not its own baseline), and includes nats-raw only with --transport nats.
+                                   tcp-lowlatency is the tcp transport with Plexus:Transports:Tcp:LowLatency=true, beside
+                                   any transport (tcp too); only when named, never in all.
           --json                   Print the result as one JSON object instead of a table.
           --help, -h               Show this help.
 

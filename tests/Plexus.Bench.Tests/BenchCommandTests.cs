@@ -54,6 +54,21 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public async Task A_short_run_measures_the_tcp_transport_beside_itself_in_low_latency_mode()
+    {
+        var result = await BenchProcess.RunAsync(Timeout, "--scenario", "unary", "--concurrency", "1", "--baseline", "tcp-lowlatency", "--duration", "100ms", "--warmup", "0", "--json");
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        using var json = JsonDocument.Parse(result.StandardOutput);
+        var root = json.RootElement;
+        Assert.Equal("tcp", root.GetProperty("transport").GetString());
+        Assert.Equal(["tcp-lowlatency"], root.GetProperty("baselines").EnumerateArray().Select(b => b.GetString()));
+        var p50 = root.GetProperty("figures").EnumerateArray().Single(f => f.GetProperty("key").GetString() == "unary.c1.p50Us");
+        Assert.True(p50.GetProperty("values").GetProperty("tcp-lowlatency").GetDouble() > 0);
+        Assert.True(p50.GetProperty("ratios").GetProperty("tcp-lowlatency").GetDouble() > 0);
+    }
+
+    [Fact]
     public async Task A_short_run_over_nats_starts_a_server_and_measures_nats_raw_beside_it()
     {
         var result = await BenchProcess.RunAsync(Timeout, "--transport", "nats", "--concurrency", "1,4", "--duration", "100ms", "--warmup", "0", "--json");

@@ -92,6 +92,15 @@ public sealed class BenchOptionsTests
     }
 
     [Fact]
+    public void The_tcp_lowlatency_baseline_is_measured_only_when_named_and_beside_tcp_too()
+    {
+        Assert.Equal([BenchBaseline.TcpLowLatency, BenchBaseline.RawTcpBlocking], Parse("--transport", "tcp", "--baseline", "raw-tcp-blocking,tcp-lowlatency").Baselines);
+        Assert.Equal([BenchBaseline.Tcp, BenchBaseline.TcpLowLatency], Parse("--transport", "quic", "--baseline", "tcp-lowlatency,tcp").Baselines);
+        Assert.DoesNotContain(BenchBaseline.TcpLowLatency, Parse("--transport", "tcp", "--baseline", "all").Baselines);
+        Assert.DoesNotContain(BenchBaseline.TcpLowLatency, Parse("--transport", "memory").Baselines);
+    }
+
+    [Fact]
     public void Nats_raw_is_measured_with_other_transports_only_when_named()
     {
         Assert.Equal([BenchBaseline.RawTcp, BenchBaseline.RawTcpBlocking, BenchBaseline.KestrelH2], Parse("--transport", "tcp", "--baseline", "all").Baselines);
