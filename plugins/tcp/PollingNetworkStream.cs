@@ -20,6 +20,10 @@ internal sealed class PollingNetworkStream : NetworkStream
 
     private readonly Socket _socket;
 
+    // The last read filled its buffer, so more bytes are likely waiting: the next read tries recv(2) before it waits.
+    // Otherwise it waits first, which in a ping-pong saves the recv(2) that would only say there is nothing yet.
+    private bool _moreLikely;
+
     private PollingNetworkStream(Socket socket)
         : base(socket, ownsSocket: true)
     {
@@ -100,12 +104,18 @@ internal sealed class PollingNetworkStream : NetworkStream
 
     private int Receive(Span<byte> buffer, CancellationToken cancellationToken)
     {
+        if (!_moreLikely)
+        {
+            WaitFor(SelectMode.SelectRead, cancellationToken);
+        }
+
         while (true)
         {
             var received = _socket.Receive(buffer, SocketFlags.None, out var error);
             if (error != SocketError.WouldBlock)
             {
                 ThrowIfFailed(error);
+                _moreLikely = received == buffer.Length;
                 return received;
             }
 
