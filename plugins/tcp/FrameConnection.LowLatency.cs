@@ -120,7 +120,7 @@ internal sealed partial class FrameConnection
             }
 
             Write(frame);
-            if (!IsDispatching)
+            if (!IsDispatching || _unflushed >= FlushThreshold)
             {
                 failure = FlushWrittenLocked();
             }

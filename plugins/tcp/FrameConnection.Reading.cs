@@ -32,14 +32,14 @@ internal sealed partial class FrameConnection
                         }
                     }
 
-                    EndDispatch();
-
                     if (any)
                     {
                         // Once per read, not per frame: a read of many small frames costs one clock read and one round of wake-ups.
                         Volatile.Write(ref _lastReceived, Environment.TickCount64);
                         _receiver!.OnReadComplete();
                     }
+
+                    EndDispatch();
                 }
                 finally
                 {

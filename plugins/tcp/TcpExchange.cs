@@ -110,15 +110,17 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
             return;
         }
 
-        // Off the reader loop: a handler that blocks before its first await must not stop the connection. In low-latency
-        // mode the request runs here, on the reader thread, until it first waits: no thread hand-off before the handler.
+        // Off the reader loop: a handler that blocks before its first await must not stop the connection. Queued to this
+        // thread's own queue, it runs here once the reader loop waits for its next read, unless an idle thread takes it
+        // first: no other thread has to be woken for a lone request. In low-latency mode the request runs here at once,
+        // on the reader thread, until it first waits.
         if (_connection.IsDispatching)
         {
             Execute();
         }
         else
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         }
     }
 
