@@ -6,18 +6,25 @@ namespace Plexus.Transport.Tcp;
 /// one stream cannot starve another on the connection window. The path that does not wait allocates nothing and,
 /// while nobody waits, takes no lock (a streaming handler takes credit for every message): the count is changed
 /// with interlocked operations everywhere, and the lock only orders the waiters against <see cref="Add"/>.
+/// On a low-latency connection a waiter woken by credit that arrives on the connection's reader thread resumes there,
+/// inside the read's dispatch (see FrameConnection.LowLatency.cs): a stream that outgrew its window goes on writing
+/// where its frames are flushed once per read, instead of one write per message from the pool.
 /// </summary>
 internal sealed class CreditWindow
 {
     private readonly Lock _gate = new();
     private readonly Queue<Waiter> _waiters = new();
+    private readonly FrameConnection? _connection;
     private long _available;
     private int _waiting;
     private Exception? _closed;
 
-    public CreditWindow(long initial)
+    /// <param name="initial">The credit granted at the start.</param>
+    /// <param name="connection">The connection whose reader thread waiters may resume on, in low-latency mode.</param>
+    public CreditWindow(long initial, FrameConnection? connection = null)
     {
         _available = initial;
+        _connection = connection;
     }
 
     /// <summary>The credit available now.</summary>
@@ -43,7 +50,7 @@ internal sealed class CreditWindow
                 return ValueTask.FromException<int>(_closed);
             }
 
-            while (_waiters.TryPeek(out var head) && head.Completion.Task.IsCompleted)
+            while (_waiters.TryPeek(out var head) && head.IsDone)
             {
                 // Cancelled while queued: it must not hold up those behind it.
                 _waiters.Dequeue();
@@ -55,7 +62,7 @@ internal sealed class CreditWindow
             }
 
             // Added under the lock, and Add looks at the queue under the lock: no credit can arrive unseen.
-            waiter = new Waiter(minimum, maximum);
+            waiter = new Waiter(minimum, maximum, resumesInline: _connection?.IsLowLatency == true);
             _waiters.Enqueue(waiter);
             Volatile.Write(ref _waiting, _waiters.Count);
         }
@@ -79,7 +86,7 @@ internal sealed class CreditWindow
             Interlocked.Add(ref _available, credit);
             while (_waiters.TryPeek(out var head))
             {
-                if (head.Completion.Task.IsCompleted)
+                if (head.IsDone)
                 {
                     // Cancelled while queued.
                     _waiters.Dequeue();
@@ -102,10 +109,14 @@ internal sealed class CreditWindow
         {
             foreach (var (waiter, taken) in wake)
             {
-                if (!waiter.Completion.TrySetResult(taken))
+                if (waiter.ResumesInline && !_connection!.IsDispatching)
                 {
-                    // Cancelled between the check and now: the credit goes back.
-                    Add(taken);
+                    // Never inline on any other thread: it may hold a lock, or be a caller's own.
+                    ThreadPool.UnsafeQueueUserWorkItem(static state => state.Window.Resume(state.Waiter, state.Taken), (Window: this, Waiter: waiter, Taken: taken), preferLocal: false);
+                }
+                else
+                {
+                    Resume(waiter, taken);
                 }
             }
         }
@@ -132,7 +143,7 @@ internal sealed class CreditWindow
 
         foreach (var waiter in waiting)
         {
-            waiter.Completion.TrySetException(error);
+            waiter.Fail(error);
         }
     }
 
@@ -163,18 +174,62 @@ internal sealed class CreditWindow
             return await waiter.Completion.Task.ConfigureAwait(false);
         }
 
-        using (cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Completion.TrySetCanceled(token), waiter))
+        using (cancellationToken.UnsafeRegister(static (state, token) => ((Waiter)state!).Cancel(token), waiter))
         {
             return await waiter.Completion.Task.ConfigureAwait(false);
         }
     }
 
-    private sealed class Waiter(int minimum, int maximum)
+    private void Resume(Waiter waiter, int taken)
     {
+        if (waiter.IsCancelled || !waiter.Completion.TrySetResult(taken))
+        {
+            // Cancelled between the check and now: the credit goes back.
+            Add(taken);
+        }
+    }
+
+    private sealed class Waiter(int minimum, int maximum, bool resumesInline)
+    {
+        private volatile bool _cancelled;
+
         public int Minimum { get; } = minimum;
 
         public int Maximum { get; } = maximum;
 
-        public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>Whether the waiter may resume on the thread that completes it (low-latency mode); else on the pool.</summary>
+        public bool ResumesInline { get; } = resumesInline;
+
+        public TaskCompletionSource<int> Completion { get; } = new(resumesInline ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Whether the waiter gave up (its token fired), though the completion may still be on its way.</summary>
+        public bool IsCancelled => _cancelled;
+
+        /// <summary>Completed, or given up: it takes no credit any more.</summary>
+        public bool IsDone => _cancelled || Completion.Task.IsCompleted;
+
+        // A waiter that would resume inline resumes on the pool here: the canceller and the closer may hold locks.
+        public void Cancel(CancellationToken token)
+        {
+            if (!ResumesInline)
+            {
+                Completion.TrySetCanceled(token);
+                return;
+            }
+
+            _cancelled = true;
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Waiter.Completion.TrySetCanceled(state.Token), (Waiter: this, Token: token), preferLocal: false);
+        }
+
+        public void Fail(Exception error)
+        {
+            if (!ResumesInline)
+            {
+                Completion.TrySetException(error);
+                return;
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Waiter.Completion.TrySetException(state.Error), (Waiter: this, Error: error), preferLocal: false);
+        }
     }
 }

@@ -94,7 +94,7 @@ internal sealed partial class FrameConnection
         PeerName = peerName;
         // Never more REQUEST/DATA bytes in flight towards the peer than this side lets the peer have towards it, whatever
         // the peer announced: what waits for a peer that does not read is bounded by this side's own setting.
-        SendWindow = new CreditWindow(Math.Min(peer.ConnectionWindowBytes, local.ConnectionWindowBytes));
+        SendWindow = new CreditWindow(Math.Min(peer.ConnectionWindowBytes, local.ConnectionWindowBytes), this);
         _receiveRemaining = local.ConnectionWindowBytes;
         _returnThreshold = local.ConnectionWindowBytes / 4;
         _keepAliveIntervalMs = (long)options.KeepAliveInterval.TotalMilliseconds;

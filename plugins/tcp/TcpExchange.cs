@@ -39,7 +39,7 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
         _receiveRemaining = connection.Local.StreamWindowBytes;
         _streamReturnThreshold = connection.Local.StreamWindowBytes / 4;
         Id = id;
-        SendWindow = new CreditWindow(connection.Peer.StreamWindowBytes);
+        SendWindow = new CreditWindow(connection.Peer.StreamWindowBytes, connection);
     }
 
     /// <summary>The stream id.</summary>

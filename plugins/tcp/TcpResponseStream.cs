@@ -69,7 +69,7 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
         _maxMessageBytes = maxMessageBytes;
         _receiveRemaining = connection.Local.StreamWindowBytes;
         _returnThreshold = connection.Local.StreamWindowBytes / 4;
-        SendWindow = new CreditWindow(connection.Peer.StreamWindowBytes);
+        SendWindow = new CreditWindow(connection.Peer.StreamWindowBytes, connection);
     }
 
     /// <summary>The stream id, set when the REQUEST is queued.</summary>
