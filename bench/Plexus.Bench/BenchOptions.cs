@@ -231,7 +231,7 @@ internal sealed record BenchOptions(
                     none = true;
                     break;
                 default:
-                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, tcp, tcp-lowlatency, raw-tcp, raw-tcp-blocking, kestrel-h2, all or none.");
+                    throw new UsageException($"--baseline '{item}' is not a baseline: write nats-raw, tcp, raw-tcp, raw-tcp-blocking, kestrel-h2, tcp-lowlatency, all or none.");
             }
         }
 
