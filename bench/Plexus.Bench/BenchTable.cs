@@ -33,6 +33,130 @@ internal static class BenchTable
             output.WriteLine();
             output.WriteLine(BulkPathNote(bulkPath));
         }
+
+        if (report.Serving is { } serving)
+        {
+            foreach (var plan in serving.Plans)
+            {
+                output.WriteLine(ServingTitle(plan));
+                output.WriteLine();
+                WriteAligned(ServingRows(serving, plan), output);
+                output.WriteLine();
+            }
+
+            foreach (var line in ServingNotes(serving))
+            {
+                output.WriteLine(line);
+            }
+        }
+    }
+
+    private static string ServingTitle(ServingPlan plan) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"Serving: {plan.Streams:N0} streams over {plan.Connections:N0} connection{(plan.Connections == 1 ? "" : "s")}, {plan.Tokens:N0} tokens of {plan.TokenBytes} B per stream at {plan.TokenRate:0.##} tokens/s each ({plan.TokensPerSecond:N0} tokens/s in all); streams opened at {plan.OpensPerSecond:N0}/s over {plan.StreamLifetime.TotalSeconds:0.##} s");
+
+    /// <summary>The serving table of one plan: one row per subject, the in-process reference first, a header row first of all.</summary>
+    public static List<string[]> ServingRows(ServingReport serving, ServingPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        ArgumentNullException.ThrowIfNull(plan);
+        var measurements = serving.Of(plan);
+        ServingMeasurement? kestrel = null;
+        foreach (var m in measurements)
+        {
+            if (m.Subject == BenchNames.KestrelH2)
+            {
+                kestrel = m;
+            }
+        }
+
+        var header = new List<string>
+        {
+            "subject", "served", "TTFT p50 / p99 (µs)", "added TTFT p50 / p99 (µs)", "added ITL p50 / p99 / max (µs)", "CPU per token (µs)",
+        };
+        if (kestrel is not null)
+        {
+            header.Add($"CPU / {BenchNames.KestrelH2}");
+        }
+
+        header.AddRange(["managed per stream (B)", "working set per stream (B)", "managed per connection (B)", "threads", "timers"]);
+        var rows = new List<string[]> { header.ToArray() };
+        foreach (var m in measurements)
+        {
+            var latencies = m.Latencies;
+            var added = serving.AddedTtft(m);
+            var row = new List<string>
+            {
+                m.Subject,
+                string.Create(CultureInfo.InvariantCulture, $"{m.Served:N0}/{plan.Streams:N0}"),
+                Slashed(latencies?.TtftP50Microseconds, latencies?.TtftP99Microseconds),
+                Slashed(added.P50, added.P99),
+                Slashed(latencies?.AddedItlP50Microseconds, latencies?.AddedItlP99Microseconds, latencies?.AddedItlMaxMicroseconds),
+                Format(m.CpuMicrosecondsPerToken, "µs"),
+            };
+            if (kestrel is not null)
+            {
+                row.Add(m.CpuMicrosecondsPerToken is { } own && kestrel.CpuMicrosecondsPerToken is { } theirs && theirs > 0 ? Ratio(own / theirs) : "-");
+            }
+
+            row.AddRange(
+            [
+                Format(m.ManagedBytesPerStream, "B"),
+                Format(m.WorkingSetBytesPerStream, "B"),
+                Format(m.ManagedBytesPerConnection, "B"),
+                string.Create(CultureInfo.InvariantCulture, $"{m.Connected.Threads} -> {m.Idle.Threads}"),
+                string.Create(CultureInfo.InvariantCulture, $"{m.Connected.Timers} -> {m.Idle.Timers}"),
+            ]);
+            rows.Add(row.ToArray());
+        }
+
+        return rows;
+
+        static string Slashed(params double?[] values)
+        {
+            var cells = new string[values.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                cells[i] = Format(values[i], "µs");
+            }
+
+            return string.Join(" / ", cells);
+        }
+    }
+
+    /// <summary>What the serving tables' figures mean, and what was not measured and why.</summary>
+    public static List<string> ServingNotes(ServingReport serving)
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        var pace = 1000 / serving.Settings.TokenRate;
+        var lines = new List<string>
+        {
+            $"{InProcessServing.SubjectName} = the serving handler called directly in this process, no transport: the harness's and the pacer's share of every figure.",
+            "TTFT = from sending a stream's request to its first token arriving (written at once by the handler); added TTFT = the subject's minus in-process's.",
+            string.Create(CultureInfo.InvariantCulture, $"added ITL = the gap between two consecutive tokens of a stream minus the pace ({pace:0.###} ms), over tokens 1 to n-1 of every stream served."),
+            "CPU per token = process CPU time (client, server and harness together in this process) while the streams opened and while they were served, divided by the tokens received.",
+            "per stream = (every stream open and idle - the connections open without streams) / streams; per connection = (connections open - none) / connections; each after a full garbage collection.",
+            "threads, timers = the process's threads and the runtime's active timers with the connections open -> with every stream open and idle.",
+        };
+        foreach (var (subject, reason) in serving.Unsupported)
+        {
+            lines.Add($"{subject}: not measured: {reason}.");
+        }
+
+        foreach (var note in serving.Notes)
+        {
+            lines.Add(note);
+        }
+
+        foreach (var m in serving.Measurements)
+        {
+            if (m.Failed > 0)
+            {
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{m.Subject} {ServingBench.Label(m.Plan)}: {m.Failed:N0} of {m.Plan.Streams:N0} streams not served completely; first: {m.FirstError}"));
+            }
+        }
+
+        return lines;
     }
 
     private static void WriteFigures(BenchReport report, TextWriter output)
@@ -199,6 +323,37 @@ internal static class BenchTable
             }
 
             console.Write(paths);
+        }
+
+        if (report.Serving is { } serving)
+        {
+            foreach (var plan in serving.Plans)
+            {
+                var rows = ServingRows(serving, plan);
+                var servingTable = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(ServingTitle(plan)));
+                for (var i = 0; i < rows[0].Length; i++)
+                {
+                    servingTable.AddColumn(i == 0 ? new TableColumn(Markup.Escape(rows[0][i])) : new TableColumn(Markup.Escape(rows[0][i])).RightAligned());
+                }
+
+                for (var r = 1; r < rows.Count; r++)
+                {
+                    var cells = new string[rows[r].Length];
+                    for (var i = 0; i < cells.Length; i++)
+                    {
+                        cells[i] = Markup.Escape(rows[r][i]);
+                    }
+
+                    servingTable.AddRow(cells);
+                }
+
+                console.Write(servingTable);
+            }
+
+            foreach (var line in ServingNotes(serving))
+            {
+                console.WriteLine(line);
+            }
         }
     }
 
