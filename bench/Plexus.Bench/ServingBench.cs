@@ -26,6 +26,9 @@ internal sealed class ServingBench
 
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>How long the warm-up's connections get to close before the measurement reads the process without any.</summary>
+    private static readonly TimeSpan Teardown = TimeSpan.FromMilliseconds(250);
+
     private readonly BenchOptions _options;
     private readonly IBenchProgress _progress;
     private readonly Func<string, TimeSpan>? _externalCpu;
@@ -135,6 +138,7 @@ internal sealed class ServingBench
             if (_options.Warmup > TimeSpan.Zero)
             {
                 await MeasureAsync(subject, Warmup(plan), measure: false, cancellationToken);
+                await Task.Delay(Teardown, _time, cancellationToken);
             }
 
             var measurement = await MeasureAsync(subject, plan, measure: true, cancellationToken);
