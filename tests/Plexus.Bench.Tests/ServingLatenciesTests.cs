@@ -110,3 +110,40 @@ public sealed class ServingLatenciesTests
         Assert.Equal(log.SentTimes[0] + 10, log.Arrivals[0]);
     }
 }
+
+public sealed class ServingTokenTests
+{
+    [Fact]
+    public void A_token_names_its_stream_and_place_and_a_request_round_trips()
+    {
+        var token = new byte[24];
+        ServingToken.Write(token, 7, 3);
+
+        Assert.True(ServingToken.Matches(token, 7, 3, 24));
+        Assert.False(ServingToken.Matches(token, 8, 3, 24));
+        Assert.False(ServingToken.Matches(token, 7, 4, 24));
+        Assert.False(ServingToken.Matches(token, 7, 3, 32));
+
+        // Split over two segments, as a transport may hand it over.
+        var first = new Segment(token.AsMemory(0, 5));
+        var last = first.Append(token.AsMemory(5));
+        Assert.True(ServingToken.Matches(new System.Buffers.ReadOnlySequence<byte>(first, 0, last, last.Memory.Length), 7, 3, 24));
+
+        var request = new ServingRequest(42, 64, 32);
+        Assert.Equal(request, ServingRequest.Read(new System.Buffers.ReadOnlySequence<byte>(request.ToArray())));
+        Assert.Throws<InvalidDataException>(() => ServingRequest.Read(new byte[15]));
+        Assert.Throws<InvalidDataException>(() => ServingRequest.Read(new ServingRequest(1, 64, 65).ToArray()));
+    }
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
+    }
+}
