@@ -304,6 +304,9 @@ internal static class BenchJson
             writer.WriteNumber("cpuOpenSeconds", m.OpenCpu.TotalSeconds);
             writer.WriteNumber("cpuServeSeconds", m.ServeCpu.TotalSeconds);
             WriteNullable(writer, "cpuUsPerToken", m.CpuMicrosecondsPerToken);
+            writer.WriteNumber("servedTokens", m.ServedTokens);
+            writer.WriteNumber("serveAllocatedBytes", m.ServeAllocatedBytes);
+            WriteNullable(writer, "allocatedBytesPerToken", m.AllocatedBytesPerToken);
             WriteNullable(writer, "managedBytesPerStream", m.ManagedBytesPerStream);
             WriteNullable(writer, "workingSetBytesPerStream", m.WorkingSetBytesPerStream);
             WriteNullable(writer, "managedBytesPerConnection", m.ManagedBytesPerConnection);

@@ -79,7 +79,7 @@ internal static class BenchTable
             header.Add($"CPU / {BenchNames.KestrelH2}");
         }
 
-        header.AddRange(["managed per stream (B)", "working set per stream (B)", "managed per connection (B)", "threads", "timers"]);
+        header.AddRange(["allocated per token (B)", "managed per stream (B)", "working set per stream (B)", "managed per connection (B)", "threads", "timers"]);
         var rows = new List<string[]> { header.ToArray() };
         foreach (var m in measurements)
         {
@@ -101,6 +101,7 @@ internal static class BenchTable
 
             row.AddRange(
             [
+                Format(m.AllocatedBytesPerToken, "B"),
                 Format(m.ManagedBytesPerStream, "B"),
                 Format(m.WorkingSetBytesPerStream, "B"),
                 Format(m.ManagedBytesPerConnection, "B"),
@@ -135,6 +136,7 @@ internal static class BenchTable
             "TTFT = from sending a stream's request to its first token arriving (written at once by the handler); added TTFT = the subject's minus in-process's.",
             string.Create(CultureInfo.InvariantCulture, $"added ITL = the gap between two consecutive tokens of a stream minus the pace ({pace:0.###} ms), over tokens 1 to n-1 of every stream served."),
             "CPU per token = process CPU time (client, server and harness together in this process) while the streams opened and while they were served, divided by the tokens received.",
+            "allocated per token = managed bytes allocated by every thread while the paced tokens flowed, divided by those tokens.",
             "per stream = (every stream open and idle - the connections open without streams) / streams; per connection = (connections open - none) / connections; each after a full garbage collection.",
             "threads, timers = the process's threads and the runtime's active timers with the connections open -> with every stream open and idle.",
         };

@@ -214,6 +214,7 @@ internal sealed class ServingBench
 
             // Serve: every paced token, until the last stream ends or the time is up.
             cpu = ProcessCpu(subject.Name);
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
             start = _time.GetTimestamp();
             pacer.Start();
             var all = Task.WhenAll(streams);
@@ -230,6 +231,7 @@ internal sealed class ServingBench
 
             var serveElapsed = _time.GetElapsedTime(start);
             var serveCpu = ProcessCpu(subject.Name) - cpu;
+            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             var latencies = ServingLatencies.Compute(log.SentTimes, log.Arrivals, log.Complete, plan.Tokens, pacer.PaceTicks, frequency);
             return new ServingMeasurement(
                 subject.Name,
@@ -247,7 +249,8 @@ internal sealed class ServingBench
                 serveCpu,
                 bare,
                 connected,
-                idle);
+                idle,
+                allocated);
         }
         finally
         {

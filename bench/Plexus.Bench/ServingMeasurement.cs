@@ -24,6 +24,7 @@ internal sealed record ServingResources(long ManagedBytes, long WorkingSetBytes,
 /// <param name="Bare">Before the connections were opened.</param>
 /// <param name="Connected">With the connections open, before any stream.</param>
 /// <param name="Idle">With every stream open and idle, waiting for its paced tokens.</param>
+/// <param name="ServeAllocatedBytes">Managed bytes allocated by every thread while the paced tokens flowed.</param>
 internal sealed record ServingMeasurement(
     string Subject,
     ServingPlan Plan,
@@ -40,7 +41,8 @@ internal sealed record ServingMeasurement(
     TimeSpan ServeCpu,
     ServingResources Bare,
     ServingResources Connected,
-    ServingResources Idle)
+    ServingResources Idle,
+    long ServeAllocatedBytes)
 {
     /// <summary>Process CPU time, opening and serving together, per token that arrived.</summary>
     public double? CpuMicrosecondsPerToken => TokensReceived > 0 ? (OpenCpu + ServeCpu).TotalMicroseconds / TokensReceived : null;
@@ -57,6 +59,12 @@ internal sealed record ServingMeasurement(
     /// <summary>Working set bytes per open connection without streams.</summary>
     public double? WorkingSetBytesPerConnection => HasConnections ? (double)(Connected.WorkingSetBytes - Bare.WorkingSetBytes) / Plan.Connections : null;
 
+    /// <summary>Tokens that arrived while the pacer ran: all but the first token of each stream open by then.</summary>
+    public long ServedTokens => TokensReceived - OpenWhenIdle;
+
     /// <summary>Tokens per second over all streams while they flowed.</summary>
-    public double TokensPerSecond => ServeElapsed > TimeSpan.Zero ? (TokensReceived - OpenWhenIdle) / ServeElapsed.TotalSeconds : 0;
+    public double TokensPerSecond => ServeElapsed > TimeSpan.Zero ? ServedTokens / ServeElapsed.TotalSeconds : 0;
+
+    /// <summary>Managed bytes allocated (both sides, the harness, the pacer) per token while the paced tokens flowed.</summary>
+    public double? AllocatedBytesPerToken => ServedTokens > 0 ? (double)ServeAllocatedBytes / ServedTokens : null;
 }

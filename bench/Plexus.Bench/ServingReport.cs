@@ -154,6 +154,7 @@ internal sealed class ServingReport
             Add("itlAddedP99Us", "added ITL p99", "µs", true, m => m.Latencies?.AddedItlP99Microseconds);
             Add("itlAddedMaxUs", "added ITL max", "µs", true, m => m.Latencies?.AddedItlMaxMicroseconds);
             Add("cpuUsPerToken", "CPU per token", "µs", true, m => m.CpuMicrosecondsPerToken);
+            Add("allocatedBytesPerToken", "allocated per token", "B", true, m => m.AllocatedBytesPerToken);
             Add("managedBytesPerStream", "managed memory per idle stream", "B", true, m => m.ManagedBytesPerStream);
             Add("workingSetBytesPerStream", "working set per idle stream", "B", true, m => m.WorkingSetBytesPerStream);
             Add("managedBytesPerConnection", "managed memory per connection", "B", true, m => m.ManagedBytesPerConnection);
