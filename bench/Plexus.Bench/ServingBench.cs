@@ -174,11 +174,11 @@ internal sealed class ServingBench
     {
         var frequency = _time.TimestampFrequency;
 
-        // Everything the measurement records into is allocated before the first reading.
+        // Everything the measurement records into, and the pacer's wheel, is allocated before the first reading.
         var log = new ServingLog(plan.Streams, plan.Tokens, _time);
         var streams = new Task[plan.Streams];
-        var bare = Resources(measure);
         using var pacer = new ServingPacer(plan, _time);
+        var bare = Resources(measure);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var client = await OpenAsync(subject, plan, pacer, cancellationToken);
         var opened = 0;

@@ -6,22 +6,22 @@ namespace Plexus.Bench;
 /// i/n of a pace apart from stream 0's, so that due tokens spread evenly over time as independent streams' would.
 /// A handler waits for its next token with <see cref="PacedStream.NextAsync"/>; the timer ticks every
 /// <see cref="DefaultTick"/> and releases every stream whose token is due. Waiting streams sit in a hashed timing
-/// wheel (one list per tick of a 1,024-tick revolution), so a tick costs the streams due in it, not all of them.
-/// Nothing is released before <see cref="Start"/>: until then the streams are open and idle.
+/// wheel, one list per tick of a revolution one pace long (a stream never waits longer), so a tick costs the streams
+/// due in it, not all of them. The lists are sized for their share of the streams up front and reused every
+/// revolution: pacing allocates nothing once the pacer exists. Nothing is released before <see cref="Start"/>: until
+/// then the streams are open and idle.
 /// </summary>
 internal sealed class ServingPacer : IDisposable
 {
     /// <summary>How often the timer releases due tokens: the finest pace it keeps.</summary>
     public static TimeSpan DefaultTick { get; } = TimeSpan.FromMilliseconds(1);
 
-    private const int Slots = 1024;
-
     private readonly TimeProvider _time;
     private readonly long _pace;
     private readonly int _streams;
     private readonly TimeSpan _tickInterval;
     private readonly long _tick;
-    private readonly List<PacedStream>[] _wheel = new List<PacedStream>[Slots];
+    private readonly List<PacedStream>[] _wheel;
 
     // Filled under the lock by a tick and released outside it, so that no handler runs while the lock is held.
     private readonly List<PacedStream> _releasing = [];
@@ -46,9 +46,14 @@ internal sealed class ServingPacer : IDisposable
         _streams = plan.Streams;
         _tickInterval = tick ?? DefaultTick;
         _tick = Math.Max(1, (long)Math.Round(_tickInterval.TotalSeconds * _time.TimestampFrequency));
-        for (var i = 0; i < Slots; i++)
+
+        // One slot more than a pace, and one for the partly drained current slot.
+        var slots = (int)Math.Min(1 << 20, (_pace / _tick) + 2);
+        var perSlot = (int)Math.Min(_streams, (_streams / (slots - 1)) + 16);
+        _wheel = new List<PacedStream>[slots];
+        for (var i = 0; i < slots; i++)
         {
-            _wheel[i] = [];
+            _wheel[i] = new List<PacedStream>(perSlot);
         }
     }
 
@@ -146,10 +151,12 @@ internal sealed class ServingPacer : IDisposable
                 return false;
             }
 
-            _wheel[(due / _tick) & (Slots - 1)].Add(stream);
+            _wheel[Slot(due / _tick)].Add(stream);
             return true;
         }
     }
+
+    private int Slot(long tick) => (int)(tick % _wheel.Length);
 
     private void Tick()
     {
@@ -173,9 +180,9 @@ internal sealed class ServingPacer : IDisposable
 
                 // Every slot from the last one drained to the current one, but a whole revolution at most. The
                 // current slot is drained again next time: it may hold tokens due later in it.
-                for (var slot = Math.Max(_nextSlot, current - Slots + 1); slot <= current; slot++)
+                for (var slot = Math.Max(_nextSlot, current - _wheel.Length + 1); slot <= current; slot++)
                 {
-                    var streams = _wheel[slot & (Slots - 1)];
+                    var streams = _wheel[Slot(slot)];
                     var kept = 0;
                     for (var i = 0; i < streams.Count; i++)
                     {
