@@ -15,7 +15,7 @@ internal static class BenchTable
         var against = report.Baselines.Count == 0 ? "no baseline" : string.Join(", ", report.Baselines);
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Plexus bench: transport {report.Subject} against {against}, over loopback; {Seconds(options.Duration)} per measurement after {Seconds(options.Warmup)} warm-up"));
+            $"Plexus bench: transport {report.Subject} against {against}, over loopback; {Timing(options)}"));
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"{environment.Runtime}, {environment.OperatingSystem} {environment.Architecture}, {environment.ProcessorCount} logical CPUs, {(environment.ServerGc ? "server" : "workstation")} GC"));
@@ -123,6 +123,47 @@ internal static class BenchTable
 
             return string.Join(" / ", cells);
         }
+    }
+
+    /// <summary>The columns of <see cref="ServingRows"/> up to the latencies: subject, served, TTFT, added TTFT, added ITL.</summary>
+    private const int ServingLatencyColumns = 5;
+
+    private static Table ServingTable(List<string[]> rows, int from, int to, string? title)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        if (title is not null)
+        {
+            table.Title(Markup.Escape(title));
+        }
+
+        var columns = new List<int>();
+        if (from > 0)
+        {
+            columns.Add(0);
+        }
+
+        for (var i = from; i < to; i++)
+        {
+            columns.Add(i);
+        }
+
+        foreach (var i in columns)
+        {
+            table.AddColumn(i == 0 ? new TableColumn(Markup.Escape(rows[0][i])) : new TableColumn(Markup.Escape(rows[0][i])).RightAligned());
+        }
+
+        for (var r = 1; r < rows.Count; r++)
+        {
+            var cells = new string[columns.Count];
+            for (var c = 0; c < cells.Length; c++)
+            {
+                cells[c] = Markup.Escape(rows[r][columns[c]]);
+            }
+
+            table.AddRow(cells);
+        }
+
+        return table;
     }
 
     /// <summary>What the serving tables' figures mean, and what was not measured and why.</summary>
@@ -266,7 +307,7 @@ internal static class BenchTable
             .Title(Markup.Escape($"{report.Subject} against {against}, over loopback"))
             .Caption(Markup.Escape(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{environment.Runtime}, {environment.ProcessorCount} CPUs; {Seconds(report.Options.Duration)} per measurement after {Seconds(report.Options.Warmup)} warm-up; ratio = {report.Subject} / baseline, same run")));
+                $"{environment.Runtime}, {environment.ProcessorCount} CPUs; {Timing(report.Options)}; ratio = {report.Subject} / baseline, same run")));
         table.AddColumn("figure");
         table.AddColumn(new TableColumn($"[bold]{Markup.Escape(report.Subject)}[/]").RightAligned());
         foreach (var baseline in report.Baselines)
@@ -331,25 +372,10 @@ internal static class BenchTable
         {
             foreach (var plan in serving.Plans)
             {
+                // Two tables, latencies and then costs, each starting with the subject: one would be too wide for most terminals.
                 var rows = ServingRows(serving, plan);
-                var servingTable = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(ServingTitle(plan)));
-                for (var i = 0; i < rows[0].Length; i++)
-                {
-                    servingTable.AddColumn(i == 0 ? new TableColumn(Markup.Escape(rows[0][i])) : new TableColumn(Markup.Escape(rows[0][i])).RightAligned());
-                }
-
-                for (var r = 1; r < rows.Count; r++)
-                {
-                    var cells = new string[rows[r].Length];
-                    for (var i = 0; i < cells.Length; i++)
-                    {
-                        cells[i] = Markup.Escape(rows[r][i]);
-                    }
-
-                    servingTable.AddRow(cells);
-                }
-
-                console.Write(servingTable);
+                console.Write(ServingTable(rows, 0, ServingLatencyColumns, ServingTitle(plan)));
+                console.Write(ServingTable(rows, ServingLatencyColumns, rows[0].Length, null));
             }
 
             foreach (var line in ServingNotes(serving))
@@ -357,6 +383,20 @@ internal static class BenchTable
                 console.WriteLine(line);
             }
         }
+    }
+
+    // The serving scenario's workload is its tokens, not a duration: a run of it alone says so instead.
+    private static string Timing(BenchOptions options)
+    {
+        foreach (var scenario in options.Scenarios)
+        {
+            if (scenario != BenchScenario.Serving)
+            {
+                return $"{Seconds(options.Duration)} per measurement after {Seconds(options.Warmup)} warm-up";
+            }
+        }
+
+        return options.Warmup > TimeSpan.Zero ? "a short warm-up round before each serving measurement" : "no warm-up";
     }
 
     public static string Format(double? value, string unit) => value switch

@@ -84,6 +84,16 @@ public sealed class ServingBenchTests
         Assert.Matches(@"
 kestrel-h2\s+50/50\s", text.ToString());
         Assert.Contains("raw-tcp: not measured: its protocol has no stream ids", text.ToString(), StringComparison.Ordinal);
+        Assert.Contains("over loopback; no warm-up", text.ToString(), StringComparison.Ordinal);
+
+        // Drawn for a terminal too.
+        using var drawn = new StringWriter();
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings { Out = new Spectre.Console.AnsiConsoleOutput(drawn), ColorSystem = Spectre.Console.ColorSystemSupport.NoColors });
+        console.Profile.Width = 200;
+        BenchTable.WriteRich(whole, BenchEnvironment.Current, console);
+        Assert.Contains("added ITL p50 / p99 / max (µs)", drawn.ToString(), StringComparison.Ordinal);
+        Assert.Contains("managed per stream (B)", drawn.ToString(), StringComparison.Ordinal);
+        Assert.Contains("raw-tcp: not measured", drawn.ToString(), StringComparison.Ordinal);
 
         using var json = new MemoryStream();
         BenchJson.Write(whole, BenchEnvironment.Current, json);
