@@ -67,7 +67,7 @@ internal static class BenchCommand
             var configuration = BenchHost.Configuration(host);
             if (options.MeasuresSubjects)
             {
-                subjects.Add(new TransportSubject(factory, servingNote: serving ? ServingNote(factory.Name, configuration, options.ServingSettings) : null));
+                subjects.Add(new TransportSubject(factory, servingNote: serving ? ServingNote(factory.Name, configuration, options.ServingSettings) ?? NatsServingNote(natsTransport, nats) : null));
             }
 
             foreach (var baseline in baselines)
@@ -219,6 +219,13 @@ internal static class BenchCommand
 
         return null;
     }
+
+    /// <summary>Whose CPU time the nats transport's serving figure counts: the nats-server carries every token.</summary>
+    private static string? NatsServingNote(bool natsTransport, BenchNatsServer? nats) => !natsTransport
+        ? null
+        : nats is { Started: true }
+            ? "CPU per token includes the nats-server's, a process of its own started for this run, which carries every token."
+            : "CPU per token does not include the nats-server's, which carries every token: the bench did not start it and cannot read it.";
 
     /// <summary>How long a subject may take to start listening before the run gives up on it.</summary>
     public static TimeSpan StartTimeout { get; } = TimeSpan.FromSeconds(30);

@@ -48,7 +48,7 @@ internal sealed class NatsRawSubject : IBenchSubject, IServingSubject
 
     public string? ServingUnsupported => null;
 
-    public string? ServingNote => "NATS core has no streams: each client connection subscribes one inbox that every request names as its reply subject, and the client sorts the tokens by the stream number they carry. CPU per token includes the nats-server's when the bench started it.";
+    public string? ServingNote => "NATS core has no streams: each client connection subscribes one inbox that every request names as its reply subject, and the client sorts the tokens by the stream number they carry. CPU per token includes the nats-server's when the bench started it (not when --Plexus:Transports:Nats:Url names one).";
 
     private string ServingSubject => _prefix + ".serving";
 
