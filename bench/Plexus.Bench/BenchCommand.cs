@@ -213,7 +213,10 @@ internal static class BenchCommand
             if (string.Equals(section, transport, StringComparison.OrdinalIgnoreCase) && most > TransportMaxConcurrentStreams)
             {
                 var key = MaxConcurrentStreamsKey(section);
-                return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} is {configuration[key]} for this run (the transport's default is {TransportMaxConcurrentStreams:N0}), so that {most:N0} streams fit on one connection; set it on the command line to change it.");
+                var value = configuration[key];
+                return int.TryParse(value, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var set) && set < most
+                    ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} is {value} on the command line, fewer than the {most:N0} streams this run puts on one connection: the others are refused as Overloaded.")
+                    : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{key} is {value} for this run (the transport's default is {TransportMaxConcurrentStreams:N0}), so that {most:N0} streams fit on one connection; set it on the command line to change it.");
             }
         }
 

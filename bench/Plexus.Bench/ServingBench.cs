@@ -32,7 +32,7 @@ internal sealed class ServingBench
     private readonly BenchOptions _options;
     private readonly IBenchProgress _progress;
     private readonly Func<string, TimeSpan>? _externalCpu;
-    private readonly TimeProvider _time = TimeProvider.System;
+    private readonly TimeProvider _time;
 
     /// <param name="options">What to measure.</param>
     /// <param name="progress">Where each measurement is reported while the run is on.</param>
@@ -40,13 +40,15 @@ internal sealed class ServingBench
     /// Given a subject's name, the CPU time so far of a server outside this process that carries its tokens (the
     /// nats-server), added to the process's own; zero when there is none.
     /// </param>
-    public ServingBench(BenchOptions options, IBenchProgress progress, Func<string, TimeSpan>? externalCpu = null)
+    /// <param name="time">The clock of the pacers and of every timestamp; the system's by default.</param>
+    public ServingBench(BenchOptions options, IBenchProgress progress, Func<string, TimeSpan>? externalCpu = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
         _options = options;
         _progress = progress;
         _externalCpu = externalCpu;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>How many measurements a run of <paramref name="subjects"/> subjects makes (the reference's included).</summary>
@@ -86,7 +88,7 @@ internal sealed class ServingBench
         var notes = new List<string>();
         foreach (var subject in subjects)
         {
-            if (subject.ServingUnsupported is { } why)
+            if (Unsupported(subject) is { } why)
             {
                 unsupported.Add(new(subject.Name, why));
             }
@@ -103,15 +105,15 @@ internal sealed class ServingBench
             measurements.Add(await GuardAsync(reference, plan, cancellationToken));
             foreach (var subject in subjects)
             {
-                if (subject.ServingUnsupported is { } why || subject is not IServingSubject serving)
+                if (Unsupported(subject) is { } why)
                 {
                     var what = $"{subject.Name} {Label(plan)}";
                     await _progress.StartedAsync(what);
-                    await _progress.FinishedAsync(what, $"not measured: {subject.ServingUnsupported}");
+                    await _progress.FinishedAsync(what, $"not measured: {why}");
                     continue;
                 }
 
-                measurements.Add(await GuardAsync(serving, plan, cancellationToken));
+                measurements.Add(await GuardAsync((IServingSubject)subject, plan, cancellationToken));
             }
         }
 
@@ -124,6 +126,9 @@ internal sealed class ServingBench
 
         return new ServingReport(settings, transport, baselines, measurements, unsupported, notes);
     }
+
+    private static string? Unsupported(IBenchSubject subject) =>
+        subject.ServingUnsupported ?? (subject is IServingSubject ? null : "it has no serving side");
 
     public static string Label(ServingPlan plan) => string.Create(
         CultureInfo.InvariantCulture,
