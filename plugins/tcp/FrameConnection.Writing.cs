@@ -46,7 +46,9 @@ internal sealed partial class FrameConnection
             // can still read their buffers: those go back to the pool.
             while (reader.TryRead(out var frame))
             {
-                Interlocked.Add(ref frame.IsControl ? ref _queuedControl : ref _queuedData, -frame.QueuedBytes);
+                // A batch is sealed, so that its sender adds nothing more to it, and its bytes leave the count too.
+                var batchBytes = frame.Batch is { } batch ? batch.Seal().Body.Length : 0;
+                Interlocked.Add(ref frame.IsControl ? ref _queuedControl : ref _queuedData, -(frame.QueuedBytes + batchBytes));
                 if (frame.Buffer is not null)
                 {
                     _pool.Return(frame.Buffer);
@@ -99,6 +101,12 @@ internal sealed partial class FrameConnection
 
     private void Write(in OutgoingFrame frame)
     {
+        if (frame.Batch is { } batch)
+        {
+            WriteBatch(frame, batch);
+            return;
+        }
+
         if (frame.IsControl)
         {
             _unflushedControl += frame.QueuedBytes;
@@ -154,5 +162,20 @@ internal sealed partial class FrameConnection
         }
 
         frame.Observer?.OnFrameDone(true);
+    }
+
+    // A MESSAGES frame: what its batch holds once sealed; its sender counted the body and took its credit.
+    private void WriteBatch(in OutgoingFrame frame, OutgoingBatch batch)
+    {
+        var (body, count) = batch.Seal();
+        _unflushedData += frame.QueuedBytes + body.Length;
+        _unflushedCredit += PackedCharge(body.Length, (ulong)count);
+        Span<byte> header = stackalloc byte[Wire.MessagesHeaderLength];
+        header[0] = (byte)FrameType.Messages;
+        header[1] = 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(header[2..], frame.StreamId);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[Wire.CommonHeaderLength..], (uint)count);
+        _codec.Write(header, body, _output);
+        _unflushed += Wire.MessagesHeaderLength + body.Length + Wire.FrameCharge;
     }
 }

@@ -271,6 +271,60 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
         }
     }
 
+    /// <summary>A MESSAGES frame of <paramref name="count"/> whole messages arrived; called on the reader loop.</summary>
+    /// <exception cref="PlexusException">The server broke flow control (a connection error).</exception>
+    public void OnMessages(in ReadOnlySequence<byte> body, int count)
+    {
+        var charge = FrameConnection.PackedCharge(body.Length, (ulong)count);
+        PlexusException? failure = null;
+        PlexusException? tooLarge = null;
+        lock (_gate)
+        {
+            if (_ended || _disposed)
+            {
+                _connection.ReturnCredit(charge);
+                return;
+            }
+
+            _receiveRemaining -= charge;
+            if (_receiveRemaining < 0)
+            {
+                throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
+            }
+
+            long largest = 0;
+            var problem = _assembly.IsEmpty
+                ? PackedMessages.Check(body, count, out largest)
+                : $"a MESSAGES frame arrived while {_assembly.Length} bytes of a message waited for the rest of it";
+            if (problem is not null)
+            {
+                // The frame's bytes are read and dropped; this stream cannot go on, the connection can.
+                _connection.ReturnCredit(charge);
+                failure = PlexusException.Protocol($"{_session.Address} broke the Plexus TCP protocol on stream {Id}: {problem}.");
+            }
+            else if (largest > _maxMessageBytes)
+            {
+                _connection.ReturnCredit(charge);
+                tooLarge = PlexusException.TooLarge("response message", largest, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+            }
+            else
+            {
+                // Each message's credit is its length + the frame charge, which the caller works out again when moving past it.
+                AppendPackedLocked(body);
+                ScheduleWakeLocked();
+            }
+        }
+
+        if (failure is not null)
+        {
+            Fail(failure);
+        }
+        else if (tooLarge is not null)
+        {
+            Abort(tooLarge, PlexusErrorCode.Cancelled);
+        }
+    }
+
     /// <summary>Wakes the caller if messages queued during this read are waiting for it; called on the reader loop.</summary>
     public void WakeScheduled()
     {
@@ -299,6 +353,31 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
 
         // The server grants no more credit for an ended stream: a sender still waiting for some must fail, not hang.
         SendWindow.Close(error ?? PlexusException.Unavailable($"Stream {Id} has ended; it takes no more request payload."));
+        DisposeTimer();
+    }
+
+    /// <summary>
+    /// Ends the stream because the server broke the protocol on it: the caller reads what arrived intact before, then
+    /// gets <paramref name="error"/>; the server is told with a CANCEL, and the connection's other streams carry on.
+    /// </summary>
+    public void Fail(PlexusException error)
+    {
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            _ended = true;
+            _endError = error;
+            DiscardAssemblyLocked();
+            WakeLocked();
+        }
+
+        TcpLog.StreamViolation(_connection.Logger, Id, _connection.PeerName, error.Message);
+        SendWindow.Close(error);
+        _session.Cancel(this, PlexusErrorCode.Cancelled);
         DisposeTimer();
     }
 

@@ -10,10 +10,11 @@ internal static class RawWire
     public static PeerSettings DefaultSettings(string codec = "twopart") =>
         PeerSettings.From(new TcpTransportOptions(), codec, server: false);
 
-    public static byte[] Hello(byte version = Wire.Version, string codec = "twopart", byte kind = Wire.Hello)
+    /// <summary>A HELLO as a version-1 client sends it (a raw peer reads DATA frames only), or of the version given.</summary>
+    public static byte[] Hello(byte version = Wire.MinVersion, string codec = "twopart", byte kind = Wire.Hello, byte? highestVersion = null)
     {
         var output = new ArrayBufferWriter<byte>();
-        Handshake.WriteSettings(output, kind, DefaultSettings(codec), version);
+        Handshake.WriteSettings(output, kind, DefaultSettings(codec), version, highestVersion);
         return output.WrittenSpan.ToArray();
     }
 
