@@ -164,12 +164,20 @@ internal sealed partial class FrameConnection
         frame.Observer?.OnFrameDone(true);
     }
 
-    // A MESSAGES frame: what its batch holds once sealed; its sender counted the body and took its credit.
+    // A MESSAGES frame: what its batch holds once sealed; its sender counted the body and took credit for it, and
+    // what that credit did not cover goes back to both windows.
     private void WriteBatch(in OutgoingFrame frame, OutgoingBatch batch)
     {
-        var (body, count) = batch.Seal();
+        var (body, count, reserved, streamWindow) = batch.Seal();
+        var charge = PackedCharge(body.Length, (ulong)count);
+        if (reserved > charge)
+        {
+            streamWindow?.Add(reserved - charge);
+            SendWindow.Add(reserved - charge);
+        }
+
         _unflushedData += frame.QueuedBytes + body.Length;
-        _unflushedCredit += PackedCharge(body.Length, (ulong)count);
+        _unflushedCredit += charge;
         Span<byte> header = stackalloc byte[Wire.MessagesHeaderLength];
         header[0] = (byte)FrameType.Messages;
         header[1] = 0;

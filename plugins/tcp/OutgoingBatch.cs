@@ -9,6 +9,9 @@ namespace Plexus.Transport.Tcp;
 /// buffer, each behind its 4-byte length, so the frame's body is one slice of it and nothing is copied. Only the
 /// writer that owns it grows it; the writer loop seals it when it takes it, after which it takes no more and may be
 /// filled again from scratch. Count, end and the seal share one word, so both sides need one atomic operation each.
+/// The writer takes credit for a batch once, when it fills it, for more than its first messages need: later messages
+/// are paid from that reserve without touching the windows, and the writer loop gives back what the sealed batch did
+/// not use, so credit stays exact (each message costs its length + 16) however the messages were grouped.
 /// </summary>
 internal sealed class OutgoingBatch
 {
@@ -23,14 +26,25 @@ internal sealed class OutgoingBatch
     /// <summary>Where the first message's length starts in <see cref="Buffer"/>.</summary>
     public int Start { get; private set; }
 
+    /// <summary>The credit taken for the batch, from both the stream's and the connection's window.</summary>
+    public int Reserved { get; private set; }
+
+    /// <summary>The stream's window, to which the writer loop returns the credit the sealed batch did not use.</summary>
+    public CreditWindow? StreamWindow { get; private set; }
+
     /// <summary>Whether the writer loop has taken the batch (or the batch was never queued): it can take no more messages.</summary>
     public bool IsSealed => (Volatile.Read(ref _state) & SealedBit) != 0;
 
-    /// <summary>Starts the batch over with <paramref name="count"/> messages in <paramref name="buffer"/> from <paramref name="start"/> to <paramref name="end"/>.</summary>
-    public void Fill(byte[] buffer, int start, int end, int count)
+    /// <summary>
+    /// Starts the batch over with <paramref name="count"/> messages in <paramref name="buffer"/> from
+    /// <paramref name="start"/> to <paramref name="end"/>, paid from <paramref name="reserved"/> credit.
+    /// </summary>
+    public void Fill(byte[] buffer, int start, int end, int count, CreditWindow streamWindow, int reserved)
     {
         Buffer = buffer;
         Start = start;
+        StreamWindow = streamWindow;
+        Reserved = reserved;
         Volatile.Write(ref _state, Pack(count, end));
     }
 
@@ -43,17 +57,21 @@ internal sealed class OutgoingBatch
     }
 
     /// <summary>Takes the batch for writing: it grows no more, and what it holds is final.</summary>
-    /// <returns>The body (the messages with their lengths) and the number of messages.</returns>
-    public (ReadOnlySequence<byte> Body, int Count) Seal()
+    public Taken Seal()
     {
-        // Buffer and Start are read before sealing: once sealed, the owner may fill the batch again.
+        // Everything is read before sealing: once sealed, the owner may fill the batch again.
         var buffer = Buffer;
         var start = Start;
+        var reserved = Reserved;
+        var window = StreamWindow;
         var state = Interlocked.Or(ref _state, SealedBit);
         var end = (int)(uint)state;
         var count = (int)((state >> 32) & 0x3FFF_FFFF);
-        return (new ReadOnlySequence<byte>(buffer, start, end - start), count);
+        return new Taken(new ReadOnlySequence<byte>(buffer, start, end - start), count, reserved, window);
     }
 
     private static long Pack(int count, int end) => ((long)count << 32) | (uint)end;
+
+    /// <summary>What a sealed batch holds: its body (the messages with their lengths), their number, and its credit.</summary>
+    public readonly record struct Taken(ReadOnlySequence<byte> Body, int Count, int Reserved, CreditWindow? StreamWindow);
 }

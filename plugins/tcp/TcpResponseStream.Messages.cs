@@ -6,6 +6,51 @@ namespace Plexus.Transport.Tcp;
 /// <summary>The response messages that arrived: small ones packed into shared blocks, large ones in arrays of their own.</summary>
 internal sealed partial class TcpResponseStream
 {
+    // The caller returns the credit of small messages it moved past without the lock once this much has gathered (or
+    // sooner, whenever it takes the lock): one lock and one credit update per many messages, not per message.
+    private const int ConsumedBatch = 16 * 1024;
+
+    // Credit of messages the caller moved past without the lock, not yet returned; the caller's own.
+    private int _consumed;
+
+    // The next small message in the run the caller is reading, without the lock: the reader loop only appends to a
+    // run and publishes its end after the bytes, and the run's block stays put while the caller is in it. Anything
+    // else (the end of the run, an abort, credit to return) is for the locked path.
+    private bool TryMoveWithinRun()
+    {
+        if (_currentBlock is not { } run || _consumed >= ConsumedBatch || Volatile.Read(ref _abortError) is not null)
+        {
+            return false;
+        }
+
+        var offset = _runOffset;
+        if (offset >= run.Used)
+        {
+            return false;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(run.Array.AsSpan(offset));
+        if (length == MessageBlock.EndOfRun)
+        {
+            return false;
+        }
+
+        _consumed += _currentLength + Wire.FrameCharge;
+        _currentOffset = offset + MessageBlock.PrefixBytes;
+        _currentLength = length;
+        _runOffset = _currentOffset + length;
+        return true;
+    }
+
+    private void ReturnConsumedLocked()
+    {
+        if (_consumed > 0)
+        {
+            ReturnLocked(_consumed);
+            _consumed = 0;
+        }
+    }
+
     private void ReleaseCurrentLocked()
     {
         if (!_hasCurrent)

@@ -6,32 +6,75 @@ namespace Plexus.Transport.Tcp;
 /// <summary>Sending the ended messages: runs of small whole messages as MESSAGES frames, the rest as DATA frames, each under credit.</summary>
 internal sealed partial class TcpResponseWriter
 {
-    // Batches of this stream: the one still waiting in the connection's queue (it may grow), and sealed ones to reuse.
+    // Batches of this stream: the one still waiting in the connection's queue (it may grow while its credit lasts),
+    // and sealed ones to fill again.
     private readonly List<OutgoingBatch> _batches = [];
     private OutgoingBatch? _openBatch;
     private int _openCount;
     private int _openEnd;
+    private int _openCredit;
+
+    // A flush that finds its messages continuing the open batch, with its credit enough for them, only grows it.
+    private bool TryGrowOpenBatch()
+    {
+        if (_openBatch is not { } open || _ended.Count == 0)
+        {
+            return false;
+        }
+
+        var end = _openEnd;
+        var cost = 0;
+        foreach (var chunk in _ended)
+        {
+            if (!chunk.IsWhole || chunk.Length > _packLimit || chunk.Buffer != open.Buffer || chunk.Offset - Slot != end)
+            {
+                return false;
+            }
+
+            end = chunk.Offset + chunk.Length;
+            cost += chunk.Length + Wire.FrameCharge;
+        }
+
+        if (cost > _openCredit || end - open.Start > _maxBody || !Grow(open, _ended.Count, end, cost))
+        {
+            return false;
+        }
+
+        var last = _ended[^1];
+        _ended.Clear();
+        if (last.ReturnsBuffer)
+        {
+            CloseBuffer(last.Buffer!);
+        }
+
+        return true;
+    }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendEndedAsync(CancellationToken cancellationToken)
+    private async ValueTask SendEndedAsync(bool final, CancellationToken cancellationToken)
     {
-        var maxBody = _connection.Peer.MaxFrameBodyBytes;
-
-        // Messages up to this size travel packed on a version-2 connection: one costs at most the credit a sender
-        // waits for anyway (a whole frame or 4 KiB), and larger ones gain little from sharing a frame.
-        var packLimit = _connection.PacksMessages ? Math.Min(Wire.MinimumChunk, maxBody) - Slot : -1;
         var index = 0;
         try
         {
             while (index < _ended.Count)
             {
                 var chunk = _ended[index];
-                if (chunk.IsWhole && chunk.Length <= packLimit)
+                if (chunk.IsWhole && chunk.Length <= _packLimit)
                 {
-                    var run = MeasureRun(index, packLimit, maxBody, out var wanted);
-                    var taking = Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, chunk.Length + Wire.FrameCharge, wanted, cancellationToken);
+                    var run = MeasureRun(index, out var wanted);
+                    var grown = GrowOpenBatch(index, run);
+                    if (grown > 0)
+                    {
+                        index += grown;
+                        continue;
+                    }
+
+                    // A new batch. A stream that flushes as it goes takes more credit than these messages need, so that
+                    // its next flushes join the batch while it waits for the writer loop; the last flush takes what it needs.
+                    var reserve = final ? wanted : Math.Max(wanted, _maxBody);
+                    var taking = Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, chunk.Length + Wire.FrameCharge, reserve, cancellationToken);
                     var credit = taking.IsCompletedSuccessfully ? taking.Result : await taking.ConfigureAwait(false);
-                    index = SendPacked(index, run, credit, maxBody);
+                    index = StartBatch(index, run, credit);
                     continue;
                 }
 
@@ -41,7 +84,7 @@ internal sealed partial class TcpResponseWriter
                 var remaining = chunk.Length;
                 do
                 {
-                    var wanted = Math.Min(remaining, maxBody);
+                    var wanted = Math.Min(remaining, _maxBody);
                     var minimum = Wire.FrameCharge + Math.Min(wanted, Wire.MinimumChunk);
                     var credit = await Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, minimum, Wire.FrameCharge + wanted, cancellationToken).ConfigureAwait(false);
                     var n = credit - Wire.FrameCharge;
@@ -95,7 +138,7 @@ internal sealed partial class TcpResponseWriter
 
     // How many ended messages from index can share one MESSAGES frame: whole, small, back to back in one buffer, and
     // together within the client's frame body limit. wanted is their credit.
-    private int MeasureRun(int index, int packLimit, int maxBody, out int wanted)
+    private int MeasureRun(int index, out int wanted)
     {
         var first = _ended[index];
         var bodyStart = first.Offset - Slot;
@@ -105,8 +148,8 @@ internal sealed partial class TcpResponseWriter
         for (var i = index; i < _ended.Count; i++)
         {
             var chunk = _ended[i];
-            if (!chunk.IsWhole || chunk.Length > packLimit || chunk.Buffer != first.Buffer || chunk.Offset - Slot != bodyEnd
-                || chunk.Offset + chunk.Length - bodyStart > maxBody)
+            if (!chunk.IsWhole || chunk.Length > _packLimit || chunk.Buffer != first.Buffer || chunk.Offset - Slot != bodyEnd
+                || chunk.Offset + chunk.Length - bodyStart > _maxBody)
             {
                 break;
             }
@@ -123,9 +166,72 @@ internal sealed partial class TcpResponseWriter
         return count;
     }
 
-    // Queues as many of the run's messages as credit covers, in the open batch when they continue it, else in a new
-    // one; credit left over (less than the next message costs) goes back. Returns the index of the first message not sent.
-    private int SendPacked(int index, int run, int credit, int maxBody)
+    // Adds as many of the run's messages as continue the open batch and its credit covers; returns how many.
+    private int GrowOpenBatch(int index, int run)
+    {
+        if (_openBatch is not { } open || open.Buffer != _ended[index].Buffer || _openEnd != _ended[index].Offset - Slot)
+        {
+            return 0;
+        }
+
+        var end = _openEnd;
+        var cost = 0;
+        var count = 0;
+        for (; count < run; count++)
+        {
+            var chunk = _ended[index + count];
+            var next = cost + chunk.Length + Wire.FrameCharge;
+            if (next > _openCredit || chunk.Offset + chunk.Length - open.Start > _maxBody)
+            {
+                break;
+            }
+
+            cost = next;
+            end = chunk.Offset + chunk.Length;
+        }
+
+        if (count == 0 || !Grow(open, count, end, cost))
+        {
+            return 0;
+        }
+
+        if (_ended[index + count - 1].ReturnsBuffer)
+        {
+            CloseBuffer(open.Buffer);
+        }
+
+        return count;
+    }
+
+    // Grows the open batch by count messages ending at end, paid from its credit, unless the writer loop took it first.
+    private bool Grow(OutgoingBatch open, int count, int end, int cost)
+    {
+        if (_stream.IsResponseEnded)
+        {
+            return false;
+        }
+
+        // Counted before it can be written, as Send counts a frame before queueing it.
+        var bytes = end - _openEnd;
+        _connection.CountQueuedData(bytes);
+        if (!open.TryGrow(_openCount, _openEnd, _openCount + count, end))
+        {
+            // Taken by the writer loop, which gave back the credit it did not use.
+            _connection.CountQueuedData(-bytes);
+            _openBatch = null;
+            return false;
+        }
+
+        _openCount += count;
+        _openEnd = end;
+        _openCredit -= cost;
+        Volatile.Write(ref _responded, true);
+        return true;
+    }
+
+    // Queues the run's first messages, as many as credit covers (at least one), as a new batch; the credit they do not
+    // use stays with the batch for later flushes. Returns the index of the first message not sent.
+    private int StartBatch(int index, int run, int credit)
     {
         var buffer = _ended[index].Buffer!;
         var bodyStart = _ended[index].Offset - Slot;
@@ -145,38 +251,29 @@ internal sealed partial class TcpResponseWriter
             bodyEnd = chunk.Offset + chunk.Length;
         }
 
-        if (used < credit)
-        {
-            _stream.SendWindow.Add(credit - used);
-            _connection.SendWindow.Add(credit - used);
-        }
-
-        var bytes = bodyEnd - bodyStart;
         if (_stream.IsResponseEnded)
         {
-            _connection.SendWindow.Add(used);
+            _connection.SendWindow.Add(credit);
             throw _stream.EndedError();
         }
 
-        if (!TryGrowOpenBatch(buffer, bodyStart, bodyEnd, count, maxBody))
+        var bytes = bodyEnd - bodyStart;
+        var batch = RentBatch();
+        batch.Fill(buffer, bodyStart, bodyEnd, count, _stream.SendWindow, credit);
+        _connection.CountQueuedData(bytes);
+        if (!_stream.SendData(new OutgoingFrame(FrameType.Messages, 0, _stream.Id) { Batch = batch }))
         {
-            var batch = RentBatch();
-            batch.Fill(buffer, bodyStart, bodyEnd, count);
-            _connection.CountQueuedData(bytes);
-            if (!_stream.SendData(new OutgoingFrame(FrameType.Messages, 0, _stream.Id) { Batch = batch }))
-            {
-                // As for a DATA frame that could not be queued: the connection's credit goes back, the buffer is dropped.
-                _connection.CountQueuedData(-bytes);
-                batch.Seal();
-                _connection.SendWindow.Add(used);
-                throw _stream.EndedError();
-            }
-
-            _openBatch = batch;
-            _openCount = count;
-            _openEnd = bodyEnd;
+            // As for a DATA frame that could not be queued: the connection's credit goes back, the buffer is dropped.
+            _connection.CountQueuedData(-bytes);
+            batch.Seal();
+            _connection.SendWindow.Add(credit);
+            throw _stream.EndedError();
         }
 
+        _openBatch = batch;
+        _openCount = count;
+        _openEnd = bodyEnd;
+        _openCredit = credit - used;
         if (buffer == _buffer)
         {
             _bufferQueued = true;
@@ -186,42 +283,17 @@ internal sealed partial class TcpResponseWriter
         var next = index + count;
         if (_ended[next - 1].ReturnsBuffer)
         {
-            // The buffer's last message: it goes back behind the batch, and no batch may grow into it any more.
-            _openBatch = null;
-            Release(buffer, queued: true);
+            CloseBuffer(buffer);
         }
 
         return next;
     }
 
-    // Adds messages to the batch still waiting in the queue when they continue it in its buffer and fit its frame.
-    private bool TryGrowOpenBatch(byte[] buffer, int bodyStart, int bodyEnd, int count, int maxBody)
+    // The buffer's last message has been queued: it goes back behind the batch, and no batch may grow into it any more.
+    private void CloseBuffer(byte[] buffer)
     {
-        if (_openBatch is not { } open || open.Buffer != buffer || _openEnd != bodyStart || bodyEnd - open.Start > maxBody)
-        {
-            return false;
-        }
-
-        if (open.IsSealed)
-        {
-            _openBatch = null;
-            return false;
-        }
-
-        // Counted before it can be written, as Send counts a frame before queueing it.
-        var bytes = bodyEnd - bodyStart;
-        _connection.CountQueuedData(bytes);
-        if (!open.TryGrow(_openCount, _openEnd, _openCount + count, bodyEnd))
-        {
-            // The writer loop took it first.
-            _connection.CountQueuedData(-bytes);
-            _openBatch = null;
-            return false;
-        }
-
-        _openCount += count;
-        _openEnd = bodyEnd;
-        return true;
+        _openBatch = null;
+        Release(buffer, queued: true);
     }
 
     // A batch object the writer loop is done with, or a new one: a stream has as many as it has batches in the queue.

@@ -36,6 +36,12 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
     private readonly long _maxMessageBytes;
     private readonly List<ResponseChunk> _ended = [];
 
+    // The client's frame body limit, and the largest message that travels packed (none on a version-1 connection):
+    // one costs at most the credit a sender waits for anyway (a whole frame or 4 KiB), and larger ones gain little
+    // from sharing a frame.
+    private readonly int _maxBody;
+    private readonly int _packLimit;
+
     // The message being written is _buffer[_start.._position), with its length slot just before _start; while there
     // is no buffer both are 0.
     private byte[]? _buffer;
@@ -60,6 +66,8 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         _connection = connection;
         _pool = connection.Pool;
         _maxMessageBytes = maxMessageBytes;
+        _maxBody = connection.Peer.MaxFrameBodyBytes;
+        _packLimit = connection.PacksMessages ? Math.Min(Wire.MinimumChunk, _maxBody) - Slot : -1;
     }
 
     /// <inheritdoc />
@@ -129,12 +137,12 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        if (_ended.Count == 0)
+        if (_ended.Count == 0 || TryGrowOpenBatch())
         {
             return default;
         }
 
-        return SendEndedAsync(cancellationToken);
+        return SendEndedAsync(final: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -194,7 +202,11 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         PlexusException? error = null;
         try
         {
-            await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            ThrowIfUnusable();
+            if (!TryGrowOpenBatch())
+            {
+                await SendEndedAsync(final: true, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception exception)
         {
