@@ -46,9 +46,9 @@ internal sealed partial class FrameConnection
             // can still read their buffers: those go back to the pool.
             while (reader.TryRead(out var frame))
             {
-                // A batch is sealed, so that its sender adds nothing more to it, and its bytes leave the count too.
-                var batchBytes = frame.Batch is { } batch ? batch.Seal().Body.Length : 0;
-                Interlocked.Add(ref frame.IsControl ? ref _queuedControl : ref _queuedData, -(frame.QueuedBytes + batchBytes));
+                // A batch is sealed, so that its sender adds nothing more to it.
+                frame.Batch?.Seal();
+                Interlocked.Add(ref frame.IsControl ? ref _queuedControl : ref _queuedData, -frame.QueuedBytes);
                 if (frame.Buffer is not null)
                 {
                     _pool.Return(frame.Buffer);
@@ -176,7 +176,14 @@ internal sealed partial class FrameConnection
             SendWindow.Add(reserved - charge);
         }
 
-        _unflushedData += frame.QueuedBytes + body.Length;
+        // What the batch gained after it was queued counts from now, until the socket takes it.
+        var gained = body.Length - frame.Body.Length;
+        if (gained != 0)
+        {
+            Interlocked.Add(ref _queuedData, gained);
+        }
+
+        _unflushedData += frame.QueuedBytes + gained;
         _unflushedCredit += charge;
         Span<byte> header = stackalloc byte[Wire.MessagesHeaderLength];
         header[0] = (byte)FrameType.Messages;

@@ -145,7 +145,10 @@ internal sealed partial class FrameConnection
     /// <summary>Bytes of control frames waiting for the peer: queued, or written but not yet taken by the socket.</summary>
     public long QueuedControlBytes => Volatile.Read(ref _queuedControl);
 
-    /// <summary>Bytes of REQUEST and DATA frames waiting for the peer: queued, or written but not yet taken by the socket.</summary>
+    /// <summary>
+    /// Bytes of REQUEST, DATA and MESSAGES frames waiting for the peer: queued, or written but not yet taken by the
+    /// socket. Messages that join a MESSAGES frame already queued count from when the writer loop takes it.
+    /// </summary>
     public long QueuedDataBytes => Volatile.Read(ref _queuedData);
 
     /// <summary>Whether the reader has stopped reading because the peer is not reading what it is owed.</summary>
@@ -190,9 +193,6 @@ internal sealed partial class FrameConnection
         frame.Observer?.OnFrameDone(false);
         return false;
     }
-
-    /// <summary>Counts bytes added to a queued MESSAGES frame, before they are added, as <see cref="Send"/> counts a frame.</summary>
-    public void CountQueuedData(long bytes) => Interlocked.Add(ref _queuedData, bytes);
 
     /// <summary>Gives back connection credit for REQUEST/DATA bytes this side has consumed (or discarded).</summary>
     public void ReturnCredit(int credit)

@@ -49,7 +49,7 @@ internal readonly struct OutgoingFrame
 
     /// <summary>
     /// For a MESSAGES frame, the messages: the writer loop seals the batch when it writes the frame, so the body is
-    /// whatever the batch has grown to by then (<see cref="Body"/> is unused).
+    /// whatever the batch has grown to by then; <see cref="Body"/> is what it held when queued, as counted.
     /// </summary>
     public OutgoingBatch? Batch { get; init; }
 
@@ -63,8 +63,8 @@ internal readonly struct OutgoingFrame
     public bool IsControl => Type is not (FrameType.Request or FrameType.Data or FrameType.Messages);
 
     /// <summary>
-    /// The bytes the frame counts against its connection from being queued until the socket has taken it. A batch's
-    /// sender counts what it adds to a queued batch as it adds it.
+    /// The bytes the frame counts against its connection from being queued until the socket has taken it (for a
+    /// MESSAGES frame, as queued: the writer loop counts what its batch gained later).
     /// </summary>
     public long QueuedBytes => ReleaseOnly ? 0 : Body.Length + EncodedHeaderLength + Overhead;
 }

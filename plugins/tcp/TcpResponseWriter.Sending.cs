@@ -211,13 +211,9 @@ internal sealed partial class TcpResponseWriter
             return false;
         }
 
-        // Counted before it can be written, as Send counts a frame before queueing it.
-        var bytes = end - _openEnd;
-        _connection.CountQueuedData(bytes);
         if (!open.TryGrow(_openCount, _openEnd, _openCount + count, end))
         {
             // Taken by the writer loop, which gave back the credit it did not use.
-            _connection.CountQueuedData(-bytes);
             _openBatch = null;
             return false;
         }
@@ -257,14 +253,15 @@ internal sealed partial class TcpResponseWriter
             throw _stream.EndedError();
         }
 
-        var bytes = bodyEnd - bodyStart;
         var batch = RentBatch();
         batch.Fill(buffer, bodyStart, bodyEnd, count, _stream.SendWindow, credit);
-        _connection.CountQueuedData(bytes);
-        if (!_stream.SendData(new OutgoingFrame(FrameType.Messages, 0, _stream.Id) { Batch = batch }))
+
+        // The body as queued is what Send counts against the connection; what the batch gains later counts once the
+        // writer loop takes it.
+        var frame = new OutgoingFrame(FrameType.Messages, 0, _stream.Id) { Batch = batch, Body = new ReadOnlySequence<byte>(buffer, bodyStart, bodyEnd - bodyStart) };
+        if (!_stream.SendData(frame))
         {
             // As for a DATA frame that could not be queued: the connection's credit goes back, the buffer is dropped.
-            _connection.CountQueuedData(-bytes);
             batch.Seal();
             _connection.SendWindow.Add(credit);
             throw _stream.EndedError();
