@@ -24,8 +24,9 @@ internal sealed partial class TcpResponseWriter
 
         var end = _openEnd;
         var cost = 0;
-        foreach (var chunk in _ended)
+        for (var i = 0; i < _ended.Count; i++)
         {
+            ref var chunk = ref _ended[i];
             if (!chunk.IsWhole || chunk.Length > _packLimit || chunk.Buffer != open.Buffer || chunk.Offset - Slot != end)
             {
                 return false;
@@ -40,7 +41,7 @@ internal sealed partial class TcpResponseWriter
             return false;
         }
 
-        var last = _ended[^1];
+        var last = _ended.Last;
         _ended.Clear();
         if (last.ReturnsBuffer)
         {

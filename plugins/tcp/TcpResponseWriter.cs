@@ -34,7 +34,7 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
     private readonly FrameConnection _connection;
     private readonly ArrayPool<byte> _pool;
     private readonly long _maxMessageBytes;
-    private readonly List<ResponseChunk> _ended = [];
+    private readonly ChunkList _ended = new();
 
     // The client's frame body limit, and the largest message that travels packed (none on a version-1 connection):
     // one costs at most the credit a sender waits for anyway (a whole frame or 4 KiB), and larger ones gain little
@@ -175,8 +175,9 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         _disposed = true;
 
         // Ended but never flushed. Earlier frames may still point into their buffers, so they go back behind them.
-        foreach (var chunk in _ended)
+        for (var i = 0; i < _ended.Count; i++)
         {
+            ref var chunk = ref _ended[i];
             if (chunk.ReturnsBuffer && chunk.Buffer is not null)
             {
                 Release(chunk.Buffer, queued: true);
@@ -233,9 +234,18 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnsureRoom(int sizeHint)
     {
         ThrowIfUnusable();
+        if (_buffer is null || sizeHint < 0 || _buffer.Length - _position < Math.Max(sizeHint, 1))
+        {
+            MakeRoom(sizeHint);
+        }
+    }
+
+    private void MakeRoom(int sizeHint)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
         var needed = Math.Max(sizeHint, 1);
         if (_buffer is not null && _buffer.Length - _position >= needed)
@@ -266,11 +276,11 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         if (_buffer is not null)
         {
             _buffer.AsSpan(_start, message).CopyTo(bigger.AsSpan(Slot));
-            var holdsEnded = _ended.Count > 0 && _ended[^1].Buffer == _buffer;
+            var holdsEnded = _ended.Count > 0 && _ended.Last.Buffer == _buffer;
             if (holdsEnded)
             {
                 // The last frame of that message carries the buffer back, after every earlier frame from it.
-                _ended[^1] = _ended[^1] with { ReturnsBuffer = true };
+                _ended.Last.ReturnsBuffer = true;
             }
             else
             {
@@ -284,27 +294,40 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         _position = Slot + message;
     }
 
+    // Checks are inlined into every call of the handler's hot path; the throwing is not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfOverLimit(long size)
     {
         if (size > _maxMessageBytes)
         {
-            var error = PlexusException.TooLarge("response message", size, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
-            if (_messageBefore > 0)
-            {
-                // Pieces of this message may be on the wire already; no later message may follow them.
-                _broken = error;
-            }
-
-            throw error;
+            ThrowTooLarge(size);
         }
     }
 
+    private void ThrowTooLarge(long size)
+    {
+        var error = PlexusException.TooLarge("response message", size, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+        if (_messageBefore > 0)
+        {
+            // Pieces of this message may be on the wire already; no later message may follow them.
+            _broken = error;
+        }
+
+        throw error;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfUnusable()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_broken is not null)
+        if (_disposed || _broken is not null)
         {
-            throw _broken;
+            ThrowUnusable();
         }
+    }
+
+    private void ThrowUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        throw _broken!;
     }
 }
