@@ -37,8 +37,20 @@ internal sealed class RawPeer : IAsyncDisposable
 
     public async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes).WaitAsync(Echo.Bound);
 
-    /// <summary>Reads the next frame.</summary>
+    /// <summary>Reads the next frame other than a keep-alive PING.</summary>
     public async Task<(FrameHeader Header, byte[] Body)> ReadAsync()
+    {
+        while (true)
+        {
+            var (header, body) = await ReadAnyAsync();
+            if (header.Type != FrameType.Ping)
+            {
+                return (header, body);
+            }
+        }
+    }
+
+    private async Task<(FrameHeader Header, byte[] Body)> ReadAnyAsync()
     {
         using var timeout = new CancellationTokenSource(Echo.Bound);
         while (true)
