@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
@@ -8,9 +9,11 @@ using Plexus.Transport.Tcp;
 namespace Plexus.Transport.Quic;
 
 /// <summary>
-/// The client's side of one request: reads the server's frames from the stream. A message that fits one frame is
-/// handed out as a view of the stream's buffer (<see cref="Current"/>), without a copy, and the buffer is consumed only
-/// when the caller moves past it; larger messages are assembled in pooled memory. Consuming is what returns QUIC's
+/// The client's side of one request: reads the server's frames from the stream. A message that fits one frame, and
+/// each message of a MESSAGES frame, is handed out as a view of the stream's buffer (<see cref="Current"/>), without a
+/// copy, and the buffer is consumed only when the caller has moved past every message in it; larger messages are
+/// assembled in pooled memory. The messages of a MESSAGES frame are checked together when it is read and then handed
+/// out one by one without parsing anything else. Consuming is what returns QUIC's
 /// flow-control credit, so a slow caller holds the handler in its <c>FlushAsync</c>. Cancellation (the caller's
 /// tokens, disposing early, the deadline) resets the stream with CANCELLED or TIMEOUT, which fires the handler's token.
 /// </summary>
@@ -32,6 +35,10 @@ internal sealed class QuicResponseStream : IResponseStream
     private bool _holding;
     private bool _readCompleted;
     private ReadOnlySequence<byte> _current;
+
+    // The messages of the MESSAGES frame being read that the caller has not reached yet, each behind its length.
+    private ReadOnlySequence<byte> _packed;
+    private int _packedLeft;
     private PooledPayload _assembled;
     private bool _currentAssembled;
     private bool _finished;
@@ -89,10 +96,23 @@ internal sealed class QuicResponseStream : IResponseStream
     }
 
     /// <inheritdoc />
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
+    public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_packedLeft > 0 && !_finished && AbortError is null)
+        {
+            // The next message of a MESSAGES frame already checked: no frame to parse, nothing to wait for.
+            ReleaseCurrent();
+            TakePacked();
+            return new ValueTask<bool>(true);
+        }
+
+        return MoveNextSlowAsync(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> MoveNextSlowAsync(CancellationToken cancellationToken)
+    {
         ReleaseCurrent();
         var registered = false;
         CancellationTokenRegistration registration = default;
@@ -236,6 +256,12 @@ internal sealed class QuicResponseStream : IResponseStream
     // Parses frames from the held buffer until a message is complete, the stream ends (ERROR) or more bytes are needed.
     private bool TryTakeMessage()
     {
+        if (_packedLeft > 0)
+        {
+            TakePacked();
+            return true;
+        }
+
         while (true)
         {
             Frame frame;
@@ -276,6 +302,17 @@ internal sealed class QuicResponseStream : IResponseStream
                 return false;
             }
 
+            if (type == QuicWire.Messages)
+            {
+                if (TryStartPacked(header, flags, frame.Body))
+                {
+                    TakePacked();
+                    return true;
+                }
+
+                return false;
+            }
+
             if (type != QuicWire.Data || header.Remaining != 0 || (flags & ~QuicWire.EndMessage) != 0)
             {
                 Violation($"the server sent a frame of type {type} with flags 0x{flags:x2} and a {frame.Header.Length}-byte header; only DATA (flag END_MESSAGE) and ERROR go to a client");
@@ -306,6 +343,66 @@ internal sealed class QuicResponseStream : IResponseStream
                 return true;
             }
         }
+    }
+
+    // Checks a MESSAGES frame as a whole before any of its messages is handed out: a bad length fails this stream only.
+    private bool TryStartPacked(SequenceReader<byte> header, byte flags, in ReadOnlySequence<byte> body)
+    {
+        if (_session.Version < QuicWire.PackedVersion)
+        {
+            Violation($"the server sent a MESSAGES frame on a connection of protocol version {_session.Version}; they exist from version {QuicWire.PackedVersion} on");
+            return false;
+        }
+
+        if (flags != 0 || !header.TryReadLittleEndian(out int rawCount) || header.Remaining != 0 || rawCount == 0)
+        {
+            Violation($"a MESSAGES frame has flags 0x{flags:x2} and a {header.Length}-byte header; it must have no flags and a {QuicWire.MessagesHeaderLength}-byte header declaring at least one message");
+            return false;
+        }
+
+        if (!_assembly.IsEmpty)
+        {
+            Violation($"a MESSAGES frame arrived while {_assembly.Length} bytes of a message waited for the rest of it");
+            return false;
+        }
+
+        var count = (uint)rawCount;
+        if (PackedMessages.Check(body, count, out var largest) is { } problem)
+        {
+            Violation(problem);
+            return false;
+        }
+
+        if (largest > _session.MaxMessageBytes)
+        {
+            Abort(PlexusException.TooLarge("response message", largest, _session.MaxMessageBytes, QuicTransportOptions.Key(nameof(QuicTransportOptions.MaxPayloadBytes))), QuicErrorCodes.Cancelled);
+            return false;
+        }
+
+        _packed = body;
+        _packedLeft = (int)count;
+        return true;
+    }
+
+    // The next message of the MESSAGES frame being read, as a view of the stream's buffer.
+    private void TakePacked()
+    {
+        var packed = _packed;
+        uint length;
+        if (packed.FirstSpan.Length >= QuicWire.MessagePrefixBytes)
+        {
+            length = BinaryPrimitives.ReadUInt32LittleEndian(packed.FirstSpan);
+        }
+        else
+        {
+            Span<byte> prefix = stackalloc byte[QuicWire.MessagePrefixBytes];
+            packed.Slice(0, QuicWire.MessagePrefixBytes).CopyTo(prefix);
+            length = BinaryPrimitives.ReadUInt32LittleEndian(prefix);
+        }
+
+        _current = packed.Slice(QuicWire.MessagePrefixBytes, length);
+        _packed = packed.Slice(QuicWire.MessagePrefixBytes + length);
+        _packedLeft--;
     }
 
     // The server's FIN, with nothing left to parse: the normal end, unless it cut a frame or a message short.
@@ -359,6 +456,10 @@ internal sealed class QuicResponseStream : IResponseStream
         }
 
         _inputCompleted = true;
+
+        // Views into the buffer are given up with it.
+        _packed = default;
+        _packedLeft = 0;
         if (_holding)
         {
             _input.AdvanceTo(_buffer.End);
