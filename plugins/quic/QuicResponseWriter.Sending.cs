@@ -10,6 +10,8 @@ internal sealed partial class QuicResponseWriter
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendEndedAsync(bool final, CancellationToken cancellationToken)
     {
+        // Messages held back go first; from here on only this path writes to the stream.
+        TakeHeld();
         var index = 0;
         try
         {
@@ -19,16 +21,15 @@ internal sealed partial class QuicResponseWriter
                 var piece = _ended[index];
                 if (piece.Whole && piece.Length <= _packLimit)
                 {
-                    var (count, body) = Run(index);
-                    QuicFrames.WriteMessages(_codec, _output, count, body);
+                    var next = WriteRun(_ended, index);
                     Volatile.Write(ref _responded, true);
-                    unflushed += (int)body.Length + 32;
-                    index += count;
-                    if (_ended[index - 1].ReturnsBuffer)
+                    for (var i = index; i < next; i++)
                     {
-                        // The stream copied the bytes: a buffer its last message has left goes straight back.
-                        _pool.Return(piece.Buffer!);
+                        unflushed += _ended[i].Length + Slot;
                     }
+
+                    unflushed += 32;
+                    index = next;
                 }
                 else
                 {
@@ -94,17 +95,18 @@ internal sealed partial class QuicResponseWriter
         }
     }
 
-    // The ended messages from index that share one MESSAGES frame: whole, small, back to back in one buffer (each behind
-    // its length), and together within the client's frame body limit. The body is that stretch of the buffer.
-    private (int Count, ReadOnlySequence<byte> Body) Run(int index)
+    // The messages from index that share one MESSAGES frame: whole, small, back to back in one buffer (each behind its
+    // length), and together within the client's frame body limit. The body is that stretch of the buffer. A message on
+    // its own goes as a DATA frame: a MESSAGES frame of one would only be longer.
+    private (int Count, ReadOnlySequence<byte> Body) Run(List<Piece> pieces, int index)
     {
-        var first = _ended[index];
+        var first = pieces[index];
         var start = first.Offset - Slot;
         var end = start;
         var count = 0;
-        for (var i = index; i < _ended.Count; i++)
+        for (var i = index; i < pieces.Count; i++)
         {
-            var piece = _ended[i];
+            var piece = pieces[i];
             if (!piece.Whole || piece.Length > _packLimit || piece.Buffer != first.Buffer || piece.Offset - Slot != end
                 || piece.Offset + piece.Length - start > _maxBody)
             {

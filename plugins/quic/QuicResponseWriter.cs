@@ -14,8 +14,10 @@ namespace Plexus.Transport.Quic;
 /// version-2 connection a run of small whole messages is one MESSAGES frame, whose body is the run as it lies in the
 /// buffer; larger messages (and every message on version 1) are DATA frames chunked to the client's frame limit. It
 /// waits while QUIC holds more than its send buffer for the client, or while the connection owes the client its whole
-/// ConnectionSendBufferBytes: a slow client holds the handler here. A message larger than 1 MiB continues in a fresh
-/// buffer instead of a bigger copy. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
+/// ConnectionSendBufferBytes: a slow client holds the handler here. While QUIC has not yet taken what the stream was
+/// last given, small messages flushed meanwhile are held back and framed together once it has (see
+/// QuicResponseWriter.Holding.cs). A message larger than 1 MiB continues in a fresh buffer instead of a bigger copy. Not
+/// for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
 internal sealed partial class QuicResponseWriter : IResponseChannel
 {
@@ -32,6 +34,7 @@ internal sealed partial class QuicResponseWriter : IResponseChannel
     private const int Slot = QuicWire.MessagePrefixBytes;
 
     private readonly QuicExchange _exchange;
+    private readonly QuicStream _stream;
     private readonly PipeWriter _output;
     private readonly IFrameCodec _codec;
     private readonly int _maxBody;
@@ -57,10 +60,11 @@ internal sealed partial class QuicResponseWriter : IResponseChannel
     // Set when a message that already had pieces ended went over the limit: the stream cannot go on after it.
     private PlexusException? _broken;
 
-    public QuicResponseWriter(QuicExchange exchange, PipeWriter output, IFrameCodec codec, int maxBody, long maxMessageBytes, ArrayPool<byte> pool, bool packs)
+    public QuicResponseWriter(QuicExchange exchange, QuicStream stream, IFrameCodec codec, int maxBody, long maxMessageBytes, ArrayPool<byte> pool, bool packs)
     {
         _exchange = exchange;
-        _output = output;
+        _stream = stream;
+        _output = stream.Output;
         _codec = codec;
         _maxBody = maxBody;
         _maxMessageBytes = maxMessageBytes;
@@ -134,7 +138,7 @@ internal sealed partial class QuicResponseWriter : IResponseChannel
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        return _ended.Count == 0 ? default : SendEndedAsync(final: false, cancellationToken);
+        return _ended.Count == 0 || TryHold() ? default : SendEndedAsync(final: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -154,6 +158,8 @@ internal sealed partial class QuicResponseWriter : IResponseChannel
                 return;
             }
 
+            // Messages held back go first, in order, with the rest.
+            TakeHeld();
             if (error is null && (_ended.Count > 0 || _broken is not null))
             {
                 try
@@ -228,7 +234,7 @@ internal sealed partial class QuicResponseWriter : IResponseChannel
                 // Ended messages still point into it: it goes back once the last of them is sent.
                 _ended[^1] = _ended[^1] with { ReturnsBuffer = true };
             }
-            else
+            else if (!HandHeldBuffer(_buffer))
             {
                 _pool.Return(_buffer);
             }
@@ -247,6 +253,7 @@ internal sealed partial class QuicResponseWriter : IResponseChannel
         }
 
         _released = true;
+        ReleaseHeld();
         foreach (var piece in _ended)
         {
             if (piece.ReturnsBuffer && piece.Buffer is not null)
