@@ -60,16 +60,22 @@ internal sealed partial class TcpResponseWriter
             while (index < _ended.Count)
             {
                 var chunk = _ended[index];
-                if (chunk.IsWhole && chunk.Length <= _packLimit)
+                var wanted = 0;
+                var run = chunk.IsWhole && chunk.Length <= _packLimit ? MeasureRun(index, out wanted) : 0;
+                if (run > 0)
                 {
-                    var run = MeasureRun(index, out var wanted);
                     var grown = GrowOpenBatch(index, run);
                     if (grown > 0)
                     {
                         index += grown;
                         continue;
                     }
+                }
 
+                // A message on its own in the last flush (a unary answer) is one DATA frame: no later flush could grow a
+                // batch, and a MESSAGES frame of one is only longer.
+                if (run > 1 || (run == 1 && !final))
+                {
                     // A new batch. A stream that flushes as it goes takes more credit than these messages need, so that
                     // its next flushes join the batch while it waits for the writer loop; the last flush takes what it needs.
                     var reserve = final ? wanted : Math.Max(wanted, _maxBody);
@@ -85,9 +91,9 @@ internal sealed partial class TcpResponseWriter
                 var remaining = chunk.Length;
                 do
                 {
-                    var wanted = Math.Min(remaining, _maxBody);
-                    var minimum = Wire.FrameCharge + Math.Min(wanted, Wire.MinimumChunk);
-                    var credit = await Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, minimum, Wire.FrameCharge + wanted, cancellationToken).ConfigureAwait(false);
+                    var size = Math.Min(remaining, _maxBody);
+                    var minimum = Wire.FrameCharge + Math.Min(size, Wire.MinimumChunk);
+                    var credit = await Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, minimum, Wire.FrameCharge + size, cancellationToken).ConfigureAwait(false);
                     var n = credit - Wire.FrameCharge;
                     var last = n == remaining;
                     var frame = new OutgoingFrame(FrameType.Data, last && chunk.EndsMessage ? Wire.EndMessage : (byte)0, _stream.Id)

@@ -84,7 +84,6 @@ public sealed class PackedMessagesTests
             assembling.AddRange(body);
             if ((header.Flags & Wire.EndMessage) != 0)
             {
-                Assert.True(assembling.Count > Wire.MinimumChunk - Wire.MessagePrefixBytes, $"A {assembling.Count}-byte message came as DATA.");
                 received.Add([.. assembling]);
                 assembling.Clear();
             }
