@@ -9,7 +9,7 @@ namespace Plexus.Transport.Quic.Tests;
 /// The protocol on top of QUIC (docs/protocol/quic.md), seen from a raw peer built on the engine: SETTINGS and codec
 /// negotiation, and stream errors that fail one request while the connection carries on.
 /// </summary>
-public sealed class QuicProtocolTests(TestCertificates certificates) : IClassFixture<TestCertificates>
+public sealed partial class QuicProtocolTests(TestCertificates certificates) : IClassFixture<TestCertificates>
 {
     [Fact(Timeout = 60_000)]
     public async Task UnknownCodec_ClosesTheConnectionWithCodecUnknown_AndTheClientSaysWhy()
