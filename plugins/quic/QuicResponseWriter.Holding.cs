@@ -148,6 +148,21 @@ internal sealed partial class QuicResponseWriter
         }
     }
 
+    // Ended messages the handler did not flush, when the response ends with an error: they are not sent, and their
+    // buffers go back unless held messages still point into them.
+    private void DropEnded()
+    {
+        foreach (var piece in _ended)
+        {
+            if (piece.ReturnsBuffer && piece.Buffer is not null && !HandHeldBuffer(piece.Buffer))
+            {
+                _pool.Return(piece.Buffer);
+            }
+        }
+
+        _ended.Clear();
+    }
+
     private void ReleaseHeld()
     {
         lock (_holdGate)

@@ -158,19 +158,24 @@ internal sealed partial class QuicResponseWriter : IResponseChannel
                 return;
             }
 
-            // Messages held back go first, in order, with the rest.
+            // What the handler flushed goes out whatever the end; what it ended and did not flush goes only with a
+            // normal end. Held messages were flushed: they go first, in order, before the rest and the FIN.
+            if (error is not null || _broken is not null)
+            {
+                DropEnded();
+                error ??= _broken;
+            }
+
             TakeHeld();
-            if (error is null && (_ended.Count > 0 || _broken is not null))
+            if (_ended.Count > 0)
             {
                 try
                 {
-                    // Framed but not flushed: the FIN below sends them, in the same packets.
-                    ThrowIfUnusable();
                     await SendEndedAsync(final: true, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (PlexusException failed)
                 {
-                    error = failed;
+                    error ??= failed;
                 }
             }
 

@@ -95,6 +95,36 @@ public sealed partial class QuicProtocolTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task MessagesFlushedOneByOne_ThenAHandlerError_AllArriveBeforeTheError()
+    {
+        // Flushed while the stream is busy, most of them wait to be framed together: the error must not overtake them.
+        await using var server = await StartServerAsync();
+        const int Count = 2_000;
+        var target = QuicEcho.Serve(server, "then-fails", async (request, responses) =>
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                responses.Write(Pattern(i, 16));
+                responses.EndMessage();
+                await responses.FlushAsync(request.RequestAborted);
+            }
+
+            throw new InvalidOperationException("failed after the messages");
+        });
+        await using var client = QuicTestOptions.Factory(QuicTestOptions.Loopback(certificates)).CreateClient();
+
+        await using var stream = await client.SendAsync(server.Address, QuicEcho.Request(target, [0]), CancellationToken.None).AsTask().WaitAsync(QuicEcho.Bound);
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(QuicEcho.Bound), $"The stream ended after {i} messages.");
+            Assert.Equal(Pattern(i, 16), stream.Current.ToArray());
+        }
+
+        var error = await Assert.ThrowsAsync<PlexusException>(() => stream.MoveNextAsync().AsTask().WaitAsync(QuicEcho.Bound));
+        Assert.Equal(PlexusErrorCode.HandlerError, error.Code);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task MalformedMessagesFrame_FailsThatStreamWithProtocolError_AfterItsGoodMessages_AndTheConnectionCarriesOn()
     {
         await using var server = await RawQuicServer.StartAsync(certificates, QuicWire.Version);
