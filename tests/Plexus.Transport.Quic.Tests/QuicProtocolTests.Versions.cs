@@ -95,6 +95,44 @@ public sealed partial class QuicProtocolTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task EachFlushedMessage_ArrivesWithoutWaitingForTheNextFlush()
+    {
+        // A token-streaming handler: it writes the next message only once the client has read the one before. A message
+        // held back while the stream was busy must still leave once it is not.
+        await using var server = await StartServerAsync();
+        const int Count = 200;
+        var read = new SemaphoreSlim(0);
+        var target = QuicEcho.Serve(server, "paced", async (request, responses) =>
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                responses.Write(Pattern(i, 16));
+                responses.EndMessage();
+                await responses.FlushAsync(request.RequestAborted);
+                if (i % 2 == 1)
+                {
+                    // Two flushes back to back, the second while the first may still wait for QUIC, then a pause.
+                    await read.WaitAsync(request.RequestAborted);
+                }
+            }
+        });
+        await using var client = QuicTestOptions.Factory(QuicTestOptions.Loopback(certificates)).CreateClient();
+
+        await using var stream = await client.SendAsync(server.Address, QuicEcho.Request(target, [0]), CancellationToken.None).AsTask().WaitAsync(QuicEcho.Bound);
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(QuicEcho.Bound), $"The stream ended after {i} messages.");
+            Assert.Equal(Pattern(i, 16), stream.Current.ToArray());
+            if (i % 2 == 1)
+            {
+                read.Release();
+            }
+        }
+
+        Assert.False(await stream.MoveNextAsync().AsTask().WaitAsync(QuicEcho.Bound));
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task MessagesFlushedOneByOne_ThenAHandlerError_AllArriveBeforeTheError()
     {
         // Flushed while the stream is busy, most of them wait to be framed together: the error must not overtake them.
