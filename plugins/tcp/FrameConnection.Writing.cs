@@ -172,8 +172,8 @@ internal sealed partial class FrameConnection
         var charge = PackedCharge(body.Length, (ulong)count);
         if (reserved > charge)
         {
-            streamWindow?.Add(reserved - charge);
-            SendWindow.Add(reserved - charge);
+            streamWindow?.Return(reserved - charge);
+            SendWindow.Return(reserved - charge);
         }
 
         // What the batch gained after it was queued counts from now, until the socket takes it.

@@ -10,6 +10,9 @@ internal sealed partial class TcpResponseWriter
     // and sealed ones to fill again.
     private readonly List<OutgoingBatch> _batches = [];
     private OutgoingBatch? _openBatch;
+
+    // Whether a flush has sent messages before: a response's first lone message goes as a DATA frame.
+    private bool _flushed;
     private int _openCount;
     private int _openEnd;
     private int _openCredit;
@@ -72,9 +75,10 @@ internal sealed partial class TcpResponseWriter
                     }
                 }
 
-                // A message on its own in the last flush (a unary answer) is one DATA frame: no later flush could grow a
-                // batch, and a MESSAGES frame of one is only longer.
-                if (run > 1 || (run == 1 && !final))
+                // A message on its own in a response's first flush or its last (a unary answer either way) is one DATA
+                // frame, as in version 1: a MESSAGES frame of one is only longer, and its credit reserve only work.
+                // From the second flush on, a lone message starts a batch, so that the flushes after it can join it.
+                if (run > 1 || (run == 1 && !final && _flushed))
                 {
                     // A new batch. A stream that flushes as it goes takes more credit than these messages need, so that
                     // its next flushes join the batch while it waits for the writer loop; the last flush takes what it needs.
@@ -141,6 +145,7 @@ internal sealed partial class TcpResponseWriter
         }
 
         _ended.Clear();
+        _flushed = true;
     }
 
     // How many ended messages from index can share one MESSAGES frame: whole, small, back to back in one buffer, and

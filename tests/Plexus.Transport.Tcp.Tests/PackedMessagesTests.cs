@@ -226,9 +226,11 @@ public sealed class PackedMessagesTests
         var count = 0;
         while (count < expected)
         {
+            // The response's first message goes alone, as a DATA frame; the rest are packed.
             var (header, body) = await peer.ReadAsync();
-            Assert.Equal(FrameType.Messages, header.Type);
-            foreach (var message in RawWire.Unpack(body, header.Value))
+            var messages = header.Type == FrameType.Data && header.Flags == Wire.EndMessage ? [body] : RawWire.Unpack(body, header.Value);
+            Assert.True(header.Type == FrameType.Messages || first + count == 0, $"Message {first + count} came in a {header.Type} frame.");
+            foreach (var message in messages)
             {
                 Assert.Equal(first + count, BinaryPrimitives.ReadInt32LittleEndian(message));
                 count++;
