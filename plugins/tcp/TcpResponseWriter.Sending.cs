@@ -10,12 +10,12 @@ internal sealed partial class TcpResponseWriter
     // and sealed ones to fill again.
     private readonly List<OutgoingBatch> _batches = [];
     private OutgoingBatch? _openBatch;
-
-    // Whether a flush has sent messages before: a response's first lone message goes as a DATA frame.
-    private bool _flushed;
     private int _openCount;
     private int _openEnd;
     private int _openCredit;
+
+    // Whether a flush has sent messages before: a response's first lone message goes as a DATA frame.
+    private bool _flushed;
 
     // A flush that finds its messages continuing the open batch, with its credit enough for them, only grows it.
     private bool TryGrowOpenBatch()
@@ -76,8 +76,8 @@ internal sealed partial class TcpResponseWriter
                 }
 
                 // A message on its own in a response's first flush or its last (a unary answer either way) is one DATA
-                // frame, as in version 1: a MESSAGES frame of one is only longer, and its credit reserve only work.
-                // From the second flush on, a lone message starts a batch, so that the flushes after it can join it.
+                // frame, as in version 1: a MESSAGES frame of one is only longer, and a batch's credit reserve would be
+                // work for nothing. From the second flush on, a lone message starts a batch, for the next flushes to join.
                 if (run > 1 || (run == 1 && !final && _flushed))
                 {
                     // A new batch. A stream that flushes as it goes takes more credit than these messages need, so that
