@@ -22,7 +22,9 @@ internal static class Handshake
     /// <summary>
     /// Writes a HELLO offering the versions from <see cref="Wire.MinVersion"/> to <paramref name="highestVersion"/>: the
     /// version byte is the lowest, which every server reads, and a higher one is offered in a byte after the settings,
-    /// which a version-1 server ignores (docs/protocol/tcp.md, "Versions").
+    /// which a version-1 server ignores (docs/protocol/tcp.md, "Versions"). Offering the highest in the version byte
+    /// instead would make a version-1 server refuse and close, so the client would need a second connection to it,
+    /// and the server would log a refusal for every such client.
     /// </summary>
     public static void WriteHello(IBufferWriter<byte> output, in PeerSettings settings, byte highestVersion) =>
         WriteSettings(output, Wire.Hello, settings, Wire.MinVersion, highestVersion > Wire.MinVersion ? highestVersion : null);
