@@ -193,7 +193,7 @@ internal sealed partial class TcpResponseStream
             }
 
             // A full block with unread runs stays with them; the caller recycles it after the last one.
-            block = _spare is { } spare && spare.Array.Length >= needed ? spare : new MessageBlock(_pool.Rent(Math.Max(BlockBytes, needed)));
+            block = _spare is { } spare && spare.Array.Length >= needed ? spare : NewBlock(needed);
             if (block == _spare)
             {
                 _spare = null;
@@ -278,5 +278,12 @@ internal sealed partial class TcpResponseStream
             _pool.Return(_spare.Array);
             _spare = null;
         }
+    }
+
+    private MessageBlock NewBlock(int needed)
+    {
+        var block = new MessageBlock(_pool.Rent(Math.Max(_nextBlockBytes, needed)));
+        _nextBlockBytes = Math.Min(2 * _nextBlockBytes, BlockBytes);
+        return block;
     }
 }

@@ -21,6 +21,10 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
     private const int SmallMessageBytes = 1024;
     private const int BlockBytes = 16 * 1024;
 
+    // The first block is small and each new one doubles up to BlockBytes: an idle token stream holds about a
+    // kilobyte, a burst soon reads into full blocks.
+    private const int FirstBlockBytes = 1024;
+
     private readonly ClientSession _session;
     private readonly FrameConnection _connection;
     private readonly ArrayPool<byte> _pool;
@@ -48,6 +52,7 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
     private MessageBlock? _block;
     private bool _runOpen;
     private MessageBlock? _spare;
+    private int _nextBlockBytes = FirstBlockBytes;
     private bool _wakeScheduled;
     private int _withheld;
     private int _pendingReturn;

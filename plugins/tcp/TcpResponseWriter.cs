@@ -19,7 +19,10 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal sealed partial class TcpResponseWriter : IResponseChannel
 {
-    // Room for a few hundred small messages; larger messages get a buffer of their own size.
+    // A stream's first buffer is small and each fresh one doubles up to room for a few hundred small messages, so an
+    // idle token stream holds about a kilobyte while a burst soon writes into full-sized buffers. Larger messages get a
+    // buffer of their own size.
+    private const int FirstBufferSize = 1024;
     private const int MinimumBufferSize = 8192;
 
     // A message that outgrows this continues in a new buffer instead of a bigger copy: no array larger than this is
@@ -45,6 +48,7 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
     // The message being written is _buffer[_start.._position), with its length slot just before _start; while there
     // is no buffer both are 0.
     private byte[]? _buffer;
+    private int _nextBufferSize = FirstBufferSize;
     private int _start;
     private int _position;
 
@@ -270,7 +274,8 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
             return;
         }
 
-        var size = Math.Max(required + Slot, Math.Max(MinimumBufferSize, 2L * message));
+        var size = Math.Max(required + Slot, Math.Max(_nextBufferSize, 2L * message));
+        _nextBufferSize = Math.Min(2 * _nextBufferSize, MinimumBufferSize);
         size = Math.Min(size, Math.Max(required + Slot, Math.Min(_maxMessageBytes + Slot, MaximumBufferSize)));
         var bigger = _pool.Rent((int)size);
         if (_buffer is not null)
