@@ -35,8 +35,9 @@ internal static class BenchHost
     }
 
     /// <param name="configurationArgs">Command-line configuration overrides, such as <c>--Plexus:Transports:Nats:Url=...</c>.</param>
+    /// <param name="runDefaults">Settings this run needs, over <see cref="Defaults"/> and under everything else.</param>
     /// <exception cref="Plexus.Hosting.Plugins.PluginLoadException">A required plugin failed to load.</exception>
-    public static IHost Build(IReadOnlyList<string> configurationArgs)
+    public static IHost Build(IReadOnlyList<string> configurationArgs, IReadOnlyDictionary<string, string?>? runDefaults = null)
     {
         ArgumentNullException.ThrowIfNull(configurationArgs);
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -46,6 +47,10 @@ internal static class BenchHost
             ApplicationName = "Plexus.Bench",
         });
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
+        if (runDefaults is { Count: > 0 })
+        {
+            builder.Configuration.Sources.Insert(1, new MemoryConfigurationSource { InitialData = runDefaults });
+        }
 
         UseBenchLogging(builder);
 

@@ -62,6 +62,19 @@ internal static class BenchJson
             writer.WriteEndArray();
         }
 
+        if (options.Scenarios.Contains(BenchScenario.Serving))
+        {
+            var workload = options.ServingSettings;
+            writer.WriteStartObject("serving");
+            WriteNumbers(writer, "streams", workload.Streams);
+            WriteNumbers(writer, "connections", workload.Connections);
+            writer.WriteNumber("tokens", workload.Tokens);
+            writer.WriteNumber("tokenRate", workload.TokenRate);
+            writer.WriteNumber("tokenBytes", workload.TokenBytes);
+            writer.WriteNumber("paceUs", 1e6 / workload.TokenRate);
+            writer.WriteEndObject();
+        }
+
         writer.WriteEndObject();
 
         writer.WriteStartObject("environment");
@@ -110,10 +123,23 @@ internal static class BenchJson
             }
         }
 
+        if (report.Serving is { } servingFigures)
+        {
+            foreach (var figure in servingFigures.Figures)
+            {
+                WriteFigure(writer, figure, report);
+            }
+        }
+
         writer.WriteEndArray();
         if (report.BulkPath is { } path)
         {
             WriteBulkPath(writer, path);
+        }
+
+        if (report.Serving is { } serving)
+        {
+            WriteServing(writer, serving);
         }
 
         writer.WriteEndObject();
@@ -206,6 +232,114 @@ internal static class BenchJson
 
         writer.WriteEndArray();
         writer.WriteEndObject();
+    }
+
+    /// <summary>The serving scenario in full: every measurement with its latencies, CPU and the resources read at each step.</summary>
+    private static void WriteServing(Utf8JsonWriter writer, ServingReport serving)
+    {
+        writer.WriteStartObject("serving");
+        writer.WriteString("reference", InProcessServing.SubjectName);
+        writer.WriteStartArray("unsupported");
+        foreach (var (subject, reason) in serving.Unsupported)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("subject", subject);
+            writer.WriteString("reason", reason);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("notes");
+        foreach (var note in serving.Notes)
+        {
+            writer.WriteStringValue(note);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("measurements");
+        foreach (var m in serving.Measurements)
+        {
+            var plan = m.Plan;
+            writer.WriteStartObject();
+            writer.WriteString("subject", m.Subject);
+            writer.WriteNumber("streams", plan.Streams);
+            if (m.HasConnections)
+            {
+                writer.WriteNumber("connections", plan.Connections);
+            }
+            else
+            {
+                writer.WriteNull("connections");
+            }
+
+            writer.WriteNumber("tokens", plan.Tokens);
+            writer.WriteNumber("tokenRate", plan.TokenRate);
+            writer.WriteNumber("tokenBytes", plan.TokenBytes);
+            writer.WriteNumber("served", m.Served);
+            writer.WriteNumber("failed", m.Failed);
+            if (m.FirstError is { } error)
+            {
+                writer.WriteString("firstError", error);
+            }
+            else
+            {
+                writer.WriteNull("firstError");
+            }
+
+            writer.WriteNumber("openWhenIdle", m.OpenWhenIdle);
+            writer.WriteNumber("tokensReceived", m.TokensReceived);
+            writer.WriteNumber("openSeconds", m.OpenElapsed.TotalSeconds);
+            writer.WriteNumber("serveSeconds", m.ServeElapsed.TotalSeconds);
+            writer.WriteNumber("tokensPerSecond", m.TokensPerSecond);
+            var latencies = m.Latencies;
+            var added = serving.AddedTtft(m);
+            WriteNullable(writer, "ttftP50Us", latencies?.TtftP50Microseconds);
+            WriteNullable(writer, "ttftP99Us", latencies?.TtftP99Microseconds);
+            WriteNullable(writer, "ttftAddedP50Us", added.P50);
+            WriteNullable(writer, "ttftAddedP99Us", added.P99);
+            writer.WriteNumber("itlGaps", latencies?.GapSamples ?? 0);
+            WriteNullable(writer, "itlAddedP50Us", latencies?.AddedItlP50Microseconds);
+            WriteNullable(writer, "itlAddedP99Us", latencies?.AddedItlP99Microseconds);
+            WriteNullable(writer, "itlAddedMaxUs", latencies?.AddedItlMaxMicroseconds);
+            writer.WriteNumber("cpuOpenSeconds", m.OpenCpu.TotalSeconds);
+            writer.WriteNumber("cpuServeSeconds", m.ServeCpu.TotalSeconds);
+            WriteNullable(writer, "cpuUsPerToken", m.CpuMicrosecondsPerToken);
+            writer.WriteNumber("servedTokens", m.ServedTokens);
+            writer.WriteNumber("serveAllocatedBytes", m.ServeAllocatedBytes);
+            WriteNullable(writer, "allocatedBytesPerToken", m.AllocatedBytesPerToken);
+            WriteNullable(writer, "managedBytesPerStream", m.ManagedBytesPerStream);
+            WriteNullable(writer, "workingSetBytesPerStream", m.WorkingSetBytesPerStream);
+            WriteNullable(writer, "managedBytesPerConnection", m.ManagedBytesPerConnection);
+            WriteNullable(writer, "workingSetBytesPerConnection", m.WorkingSetBytesPerConnection);
+            WriteResources(writer, "bare", m.Bare);
+            WriteResources(writer, "connected", m.Connected);
+            WriteResources(writer, "idle", m.Idle);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    }
+
+    private static void WriteResources(Utf8JsonWriter writer, string name, ServingResources resources)
+    {
+        writer.WriteStartObject(name);
+        writer.WriteNumber("managedBytes", resources.ManagedBytes);
+        writer.WriteNumber("workingSetBytes", resources.WorkingSetBytes);
+        writer.WriteNumber("threads", resources.Threads);
+        writer.WriteNumber("timers", resources.Timers);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteNumbers(Utf8JsonWriter writer, string name, IReadOnlyList<int> numbers)
+    {
+        writer.WriteStartArray(name);
+        foreach (var n in numbers)
+        {
+            writer.WriteNumberValue(n);
+        }
+
+        writer.WriteEndArray();
     }
 
     private static void WriteMeasurement(Utf8JsonWriter writer, BenchMeasurement m)

@@ -26,11 +26,14 @@ internal static class BenchNames
 
     public const string BulkPath = "bulk-path";
 
+    public const string Serving = "serving";
+
     public static string Of(BenchScenario scenario) => scenario switch
     {
         BenchScenario.Unary => "unary",
         BenchScenario.Stream => "stream",
         BenchScenario.Bulk => "bulk",
+        BenchScenario.Serving => Serving,
         BenchScenario.BulkPath => BulkPath,
         _ => throw new ArgumentOutOfRangeException(nameof(scenario), scenario, null),
     };

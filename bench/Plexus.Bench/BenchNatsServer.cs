@@ -123,6 +123,29 @@ internal sealed class BenchNatsServer : IAsyncDisposable
             $"nats-server is not installed, and the NATS measurements go through a real one. Fix: 'sudo apt-get install -y nats-server' (Debian/Ubuntu), or point the bench at a running one on loopback with --{UrlKey}=nats://127.0.0.1:4222.");
     }
 
+    /// <summary>The CPU time the server has used so far, if the bench started it; null for a server of someone else's.</summary>
+    public TimeSpan? ProcessorTime
+    {
+        get
+        {
+            if (_process is not { } process)
+            {
+                return null;
+            }
+
+            try
+            {
+                process.Refresh();
+                return process.TotalProcessorTime;
+            }
+            catch (InvalidOperationException)
+            {
+                // It has exited; its NATS measurements fail on their own.
+                return null;
+            }
+        }
+    }
+
     /// <summary>Stops the server if the bench started it.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -12,7 +12,8 @@ internal sealed record BenchOptions(
     TimeSpan Warmup,
     IReadOnlyList<BenchBaseline> Baselines,
     bool Json,
-    IReadOnlyList<int>? BulkPathSizes = null)
+    IReadOnlyList<int>? BulkPathSizes = null,
+    ServingSettings? Serving = null)
 {
     public const string DefaultTransport = BenchNames.Tcp;
 
@@ -33,6 +34,9 @@ internal sealed record BenchOptions(
 
     /// <summary>The payload sizes the bulk-path scenario measures; tests give smaller ones.</summary>
     public IReadOnlyList<int> PayloadSizes => BulkPathSizes ?? DefaultBulkPathSizes;
+
+    /// <summary>The serving scenario's workload: as given, or the defaults.</summary>
+    public ServingSettings ServingSettings => Serving ?? ServingSettings.Default;
 
     /// <summary>Whether a scenario that measures the subjects (the transport and its baselines) is chosen.</summary>
     public bool MeasuresSubjects
@@ -55,7 +59,7 @@ internal sealed record BenchOptions(
     public static BenchOptions Parse(BenchArguments args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        args.Allow("transport", "scenario", "concurrency", "duration", "warmup", "baseline", "json");
+        args.Allow("transport", "scenario", "concurrency", "duration", "warmup", "baseline", "json", "streams", "connections", "tokens", "token-rate", "token-bytes");
         if (args.Positional.Count > 0)
         {
             throw new UsageException($"The bench takes no arguments, only options; got '{args.Positional[0]}'.");
@@ -68,14 +72,92 @@ internal sealed record BenchOptions(
         }
 
         transport = transport.Trim();
+        var scenarios = ParseScenarios(args.Values("scenario"));
         return new BenchOptions(
             transport,
-            ParseScenarios(args.Values("scenario")),
+            scenarios,
             ParseConcurrencies(args.Values("concurrency")),
             ParseDuration("duration", args.Value("duration"), DefaultDuration, allowZero: false),
             ParseDuration("warmup", args.Value("warmup"), DefaultWarmup, allowZero: true),
             ParseBaselines(args.Values("baseline"), transport),
-            args.Has("json"));
+            args.Has("json"),
+            Serving: ParseServing(args, scenarios.Contains(BenchScenario.Serving)));
+    }
+
+    private static readonly string[] ServingOptions = ["streams", "connections", "tokens", "token-rate", "token-bytes"];
+
+    private static ServingSettings? ParseServing(BenchArguments args, bool serving)
+    {
+        if (!serving)
+        {
+            foreach (var option in ServingOptions)
+            {
+                if (args.Has(option))
+                {
+                    throw new UsageException($"--{option} applies to the serving scenario only; add --scenario serving.");
+                }
+            }
+
+            return null;
+        }
+
+        var streams = ParseCounts("streams", args.Values("streams"), ServingSettings.DefaultStreams, 1, ServingSettings.MaxStreams, "a number of concurrent streams");
+        var connections = ParseCounts("connections", args.Values("connections"), ServingSettings.DefaultConnections, 1, ServingSettings.MaxConnections, "a number of connections");
+        if (connections[^1] > streams[0])
+        {
+            throw new UsageException($"--connections {connections[^1]} is more than --streams {streams[0]}: every connection carries at least one stream.");
+        }
+
+        var tokens = ParseCount("tokens", args.Value("tokens"), ServingSettings.DefaultTokens, ServingSettings.MinTokens, ServingSettings.MaxTokens, "a number of tokens per stream");
+        var tokenBytes = ParseCount("token-bytes", args.Value("token-bytes"), ServingSettings.DefaultTokenBytes, ServingSettings.MinTokenBytes, ServingSettings.MaxTokenBytes, "a token size in bytes");
+        var rate = ServingSettings.DefaultTokenRate;
+        if (args.Value("token-rate") is { } text)
+        {
+            if (!double.TryParse(text.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out rate) || !(rate >= ServingSettings.MinTokenRate && rate <= ServingSettings.MaxTokenRate))
+            {
+                throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--token-rate '{text}' is not a number of tokens per second per stream between {ServingSettings.MinTokenRate} and {ServingSettings.MaxTokenRate:0}."));
+            }
+        }
+
+        if ((long)streams[^1] * tokens > ServingSettings.MaxRecordedTokens)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--streams {streams[^1]} x --tokens {tokens} is more than the {ServingSettings.MaxRecordedTokens:N0} token arrivals a measurement records; ask for fewer streams or tokens."));
+        }
+
+        return new ServingSettings(streams, connections, tokens, rate, tokenBytes);
+    }
+
+    private static List<int> ParseCounts(string option, IReadOnlyList<string> values, int fallback, int min, int max, string what)
+    {
+        var counts = new List<int>();
+        foreach (var item in Items(values))
+        {
+            var n = ParseCount(option, item, fallback, min, max, what);
+            if (!counts.Contains(n))
+            {
+                counts.Add(n);
+            }
+        }
+
+        if (counts.Count == 0)
+        {
+            counts.Add(fallback);
+        }
+
+        counts.Sort();
+        return counts;
+    }
+
+    private static int ParseCount(string option, string? text, int fallback, int min, int max, string what)
+    {
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text.Trim(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--{option} '{text}' is not {what} between {min:N0} and {max:N0}."));
     }
 
     // Every list option takes commas and repeats alike: --scenario unary,stream == --scenario unary --scenario stream.
@@ -100,11 +182,13 @@ internal sealed record BenchOptions(
                 "unary" => [BenchScenario.Unary],
                 "stream" => [BenchScenario.Stream],
                 "bulk" => [BenchScenario.Bulk],
+                BenchNames.Serving => [BenchScenario.Serving],
                 BenchNames.BulkPath => [BenchScenario.BulkPath],
 
-                // Not bulk-path: it needs UCX and ucx_perftest, several GiB of memory and minutes of its own.
+                // Not bulk-path: it needs UCX and ucx_perftest, several GiB of memory and minutes of its own. Not serving:
+                // it has a workload of its own, set by its own options.
                 "all" => [BenchScenario.Unary, BenchScenario.Stream, BenchScenario.Bulk],
-                _ => throw new UsageException($"--scenario '{item}' is not a scenario: write unary, stream, bulk, bulk-path or all."),
+                _ => throw new UsageException($"--scenario '{item}' is not a scenario: write unary, stream, bulk, serving, bulk-path or all."),
             };
             foreach (var scenario in chosen)
             {

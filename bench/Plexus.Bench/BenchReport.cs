@@ -5,7 +5,7 @@ namespace Plexus.Bench;
 /// <summary>Everything one <c>bench</c> run measured, and the table rows built from it.</summary>
 internal sealed class BenchReport
 {
-    public BenchReport(BenchOptions options, string subject, IReadOnlyList<string> baselines, IReadOnlyList<BenchMeasurement> measurements, BulkPathReport? bulkPath = null)
+    public BenchReport(BenchOptions options, string subject, IReadOnlyList<string> baselines, IReadOnlyList<BenchMeasurement> measurements, BulkPathReport? bulkPath = null, ServingReport? serving = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(baselines);
@@ -15,6 +15,7 @@ internal sealed class BenchReport
         Baselines = baselines;
         Measurements = measurements;
         BulkPath = bulkPath;
+        Serving = serving;
         Figures = BuildFigures();
     }
 
@@ -28,11 +29,14 @@ internal sealed class BenchReport
 
     public IReadOnlyList<BenchMeasurement> Measurements { get; }
 
-    /// <summary>The figures of the transport and its baselines (the bulk path's are in <see cref="BulkPath"/>).</summary>
+    /// <summary>The figures of the transport and its baselines (the bulk path's are in <see cref="BulkPath"/>, serving's in <see cref="Serving"/>).</summary>
     public IReadOnlyList<BenchFigure> Figures { get; }
 
     /// <summary>The bulk-path scenario's results, when it ran.</summary>
     public BulkPathReport? BulkPath { get; }
+
+    /// <summary>The serving scenario's results, when it ran.</summary>
+    public ServingReport? Serving { get; }
 
     private List<BenchFigure> BuildFigures()
     {

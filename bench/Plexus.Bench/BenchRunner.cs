@@ -37,11 +37,12 @@ internal sealed class BenchRunner
         var perSubject = 0;
         foreach (var scenario in options.Scenarios)
         {
-            // The bulk path measures two nodes of its own, not the subjects (BulkPathBench counts those).
+            // The bulk path measures two nodes of its own, not the subjects (BulkPathBench counts those); serving is
+            // counted by ServingBench.
             perSubject += scenario switch
             {
                 BenchScenario.Unary => options.Concurrencies.Count,
-                BenchScenario.BulkPath => 0,
+                BenchScenario.BulkPath or BenchScenario.Serving => 0,
                 _ => 1,
             };
         }
@@ -61,7 +62,8 @@ internal sealed class BenchRunner
         var results = new List<BenchMeasurement>();
         foreach (var scenario in _options.Scenarios)
         {
-            if (scenario == BenchScenario.BulkPath)
+            // The bulk path and serving have runners of their own (BulkPathBench, ServingBench).
+            if (scenario is BenchScenario.BulkPath or BenchScenario.Serving)
             {
                 continue;
             }
@@ -273,7 +275,7 @@ internal sealed class BenchRunner
     }
 
     // Garbage from set-up and warm-up is collected before the clock starts, not during the measurement.
-    private static void Settle()
+    internal static void Settle()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();

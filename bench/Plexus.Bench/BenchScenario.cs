@@ -13,6 +13,12 @@ internal enum BenchScenario
     Bulk,
 
     /// <summary>
+    /// Many concurrent token streams on one client, each a request answered by paced tokens (<see cref="ServingSettings"/>);
+    /// not part of <c>all</c>.
+    /// </summary>
+    Serving,
+
+    /// <summary>
     /// 64 MiB and 1 GiB payloads between two nodes of the library, with the bulk path (UCX) on and off, against
     /// ucx_perftest; not part of <c>all</c>.
     /// </summary>

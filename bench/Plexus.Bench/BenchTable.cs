@@ -15,7 +15,7 @@ internal static class BenchTable
         var against = report.Baselines.Count == 0 ? "no baseline" : string.Join(", ", report.Baselines);
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"Plexus bench: transport {report.Subject} against {against}, over loopback; {Seconds(options.Duration)} per measurement after {Seconds(options.Warmup)} warm-up"));
+            $"Plexus bench: transport {report.Subject} against {against}, over loopback; {Timing(options)}"));
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"{environment.Runtime}, {environment.OperatingSystem} {environment.Architecture}, {environment.ProcessorCount} logical CPUs, {(environment.ServerGc ? "server" : "workstation")} GC"));
@@ -33,6 +33,173 @@ internal static class BenchTable
             output.WriteLine();
             output.WriteLine(BulkPathNote(bulkPath));
         }
+
+        if (report.Serving is { } serving)
+        {
+            foreach (var plan in serving.Plans)
+            {
+                output.WriteLine(ServingTitle(plan));
+                output.WriteLine();
+                WriteAligned(ServingRows(serving, plan), output);
+                output.WriteLine();
+            }
+
+            foreach (var line in ServingNotes(serving))
+            {
+                output.WriteLine(line);
+            }
+        }
+    }
+
+    private static string ServingTitle(ServingPlan plan) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"Serving: {plan.Streams:N0} streams over {plan.Connections:N0} connection{(plan.Connections == 1 ? "" : "s")}, {plan.Tokens:N0} tokens of {plan.TokenBytes} B per stream at {plan.TokenRate:0.##} tokens/s each ({plan.TokensPerSecond:N0} tokens/s in all); streams opened at {plan.OpensPerSecond:N0}/s over {plan.StreamLifetime.TotalSeconds:0.##} s");
+
+    /// <summary>The serving table of one plan: one row per subject, the in-process reference first, a header row first of all.</summary>
+    public static List<string[]> ServingRows(ServingReport serving, ServingPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        ArgumentNullException.ThrowIfNull(plan);
+        var measurements = serving.Of(plan);
+        ServingMeasurement? kestrel = null;
+        foreach (var m in measurements)
+        {
+            if (m.Subject == BenchNames.KestrelH2)
+            {
+                kestrel = m;
+            }
+        }
+
+        var header = new List<string>
+        {
+            "subject", "served", "TTFT p50 / p99 (µs)", "added TTFT p50 / p99 (µs)", "added ITL p50 / p99 / max (µs)", "CPU per token (µs)",
+        };
+        if (kestrel is not null)
+        {
+            header.Add($"CPU / {BenchNames.KestrelH2}");
+        }
+
+        header.AddRange(["allocated per token (B)", "managed per stream (B)", "working set per stream (B)", "managed per connection (B)", "threads", "timers"]);
+        var rows = new List<string[]> { header.ToArray() };
+        foreach (var m in measurements)
+        {
+            var latencies = m.Latencies;
+            var added = serving.AddedTtft(m);
+            var row = new List<string>
+            {
+                m.Subject,
+                string.Create(CultureInfo.InvariantCulture, $"{m.Served:N0}/{plan.Streams:N0}"),
+                Slashed(latencies?.TtftP50Microseconds, latencies?.TtftP99Microseconds),
+                Slashed(added.P50, added.P99),
+                Slashed(latencies?.AddedItlP50Microseconds, latencies?.AddedItlP99Microseconds, latencies?.AddedItlMaxMicroseconds),
+                Format(m.CpuMicrosecondsPerToken, "µs"),
+            };
+            if (kestrel is not null)
+            {
+                row.Add(m.CpuMicrosecondsPerToken is { } own && kestrel.CpuMicrosecondsPerToken is { } theirs && theirs > 0 ? Ratio(own / theirs) : "-");
+            }
+
+            row.AddRange(
+            [
+                Format(m.AllocatedBytesPerToken, "B"),
+                Format(m.ManagedBytesPerStream, "B"),
+                Format(m.WorkingSetBytesPerStream, "B"),
+                Format(m.ManagedBytesPerConnection, "B"),
+                string.Create(CultureInfo.InvariantCulture, $"{m.Connected.Threads} -> {m.Idle.Threads}"),
+                string.Create(CultureInfo.InvariantCulture, $"{m.Connected.Timers} -> {m.Idle.Timers}"),
+            ]);
+            rows.Add(row.ToArray());
+        }
+
+        return rows;
+
+        static string Slashed(params double?[] values)
+        {
+            var cells = new string[values.Length];
+            for (var i = 0; i < values.Length; i++)
+            {
+                cells[i] = Format(values[i], "µs");
+            }
+
+            return string.Join(" / ", cells);
+        }
+    }
+
+    /// <summary>The columns of <see cref="ServingRows"/> up to the latencies: subject, served, TTFT, added TTFT, added ITL.</summary>
+    private const int ServingLatencyColumns = 5;
+
+    private static Table ServingTable(List<string[]> rows, int from, int to, string? title)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        if (title is not null)
+        {
+            table.Title(Markup.Escape(title));
+        }
+
+        var columns = new List<int>();
+        if (from > 0)
+        {
+            columns.Add(0);
+        }
+
+        for (var i = from; i < to; i++)
+        {
+            columns.Add(i);
+        }
+
+        foreach (var i in columns)
+        {
+            table.AddColumn(i == 0 ? new TableColumn(Markup.Escape(rows[0][i])) : new TableColumn(Markup.Escape(rows[0][i])).RightAligned());
+        }
+
+        for (var r = 1; r < rows.Count; r++)
+        {
+            var cells = new string[columns.Count];
+            for (var c = 0; c < cells.Length; c++)
+            {
+                cells[c] = Markup.Escape(rows[r][columns[c]]);
+            }
+
+            table.AddRow(cells);
+        }
+
+        return table;
+    }
+
+    /// <summary>What the serving tables' figures mean, and what was not measured and why.</summary>
+    public static List<string> ServingNotes(ServingReport serving)
+    {
+        ArgumentNullException.ThrowIfNull(serving);
+        var pace = 1000 / serving.Settings.TokenRate;
+        var lines = new List<string>
+        {
+            $"{InProcessServing.SubjectName} = the serving handler called directly in this process, no transport: the harness's and the pacer's share of every figure.",
+            "TTFT = from sending a stream's request to its first token arriving (written at once by the handler); added TTFT = the subject's minus in-process's.",
+            string.Create(CultureInfo.InvariantCulture, $"added ITL = the gap between two consecutive tokens of a stream minus the pace ({pace:0.###} ms), over tokens 1 to n-1 of every stream served."),
+            "CPU per token = process CPU time (client, server and harness together in this process) while the streams opened and while they were served, divided by the tokens received.",
+            "allocated per token = managed bytes allocated by every thread while the paced tokens flowed, divided by those tokens.",
+            "per stream = (every stream open and idle - the connections open without streams) / streams; per connection = (connections open - none) / connections; each after a full garbage collection.",
+            "threads, timers = the process's threads and the runtime's active timers with the connections open -> with every stream open and idle.",
+        };
+        foreach (var (subject, reason) in serving.Unsupported)
+        {
+            lines.Add($"{subject}: not measured: {reason}.");
+        }
+
+        foreach (var note in serving.Notes)
+        {
+            lines.Add(note);
+        }
+
+        foreach (var m in serving.Measurements)
+        {
+            if (m.Failed > 0)
+            {
+                lines.Add(string.Create(CultureInfo.InvariantCulture, $"{m.Subject} {ServingBench.Label(m.Plan)}: {m.Failed:N0} of {m.Plan.Streams:N0} streams not served completely; first: {m.FirstError}"));
+            }
+        }
+
+        return lines;
     }
 
     private static void WriteFigures(BenchReport report, TextWriter output)
@@ -140,7 +307,7 @@ internal static class BenchTable
             .Title(Markup.Escape($"{report.Subject} against {against}, over loopback"))
             .Caption(Markup.Escape(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{environment.Runtime}, {environment.ProcessorCount} CPUs; {Seconds(report.Options.Duration)} per measurement after {Seconds(report.Options.Warmup)} warm-up; ratio = {report.Subject} / baseline, same run")));
+                $"{environment.Runtime}, {environment.ProcessorCount} CPUs; {Timing(report.Options)}; ratio = {report.Subject} / baseline, same run")));
         table.AddColumn("figure");
         table.AddColumn(new TableColumn($"[bold]{Markup.Escape(report.Subject)}[/]").RightAligned());
         foreach (var baseline in report.Baselines)
@@ -200,6 +367,36 @@ internal static class BenchTable
 
             console.Write(paths);
         }
+
+        if (report.Serving is { } serving)
+        {
+            foreach (var plan in serving.Plans)
+            {
+                // Two tables, latencies and then costs, each starting with the subject: one would be too wide for most terminals.
+                var rows = ServingRows(serving, plan);
+                console.Write(ServingTable(rows, 0, ServingLatencyColumns, ServingTitle(plan)));
+                console.Write(ServingTable(rows, ServingLatencyColumns, rows[0].Length, null));
+            }
+
+            foreach (var line in ServingNotes(serving))
+            {
+                console.WriteLine(line);
+            }
+        }
+    }
+
+    // The serving scenario's workload is its tokens, not a duration: a run of it alone says so instead.
+    private static string Timing(BenchOptions options)
+    {
+        foreach (var scenario in options.Scenarios)
+        {
+            if (scenario != BenchScenario.Serving)
+            {
+                return $"{Seconds(options.Duration)} per measurement after {Seconds(options.Warmup)} warm-up";
+            }
+        }
+
+        return options.Warmup > TimeSpan.Zero ? "a short warm-up round before each serving measurement" : "no warm-up";
     }
 
     public static string Format(double? value, string unit) => value switch

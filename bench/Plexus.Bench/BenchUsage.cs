@@ -13,11 +13,19 @@ internal static class BenchUsage
 
         Options:
           --transport <name>       The transport to measure: any loaded transport (default: tcp).
-          --scenario <s>           unary, stream, bulk, bulk-path or all; repeat or separate with commas (default: all,
-                                   which is unary, stream and bulk).
+          --scenario <s>           unary, stream, bulk, serving, bulk-path or all; repeat or separate with commas
+                                   (default: all, which is unary, stream and bulk).
                                      unary:  64-byte request, 64-byte response (p50/p99 latency at concurrency 1, req/s)
                                      stream: one request answered by 100,000 16-byte messages (messages/s)
                                      bulk:   one 64 MiB request payload (GB/s, and µs of process CPU per MiB)
+                                     serving: --streams concurrent token streams on one client over --connections
+                                             connections, each a request answered by --tokens tokens at --token-rate
+                                             per stream, paced by one shared clock on the server; against the handler
+                                             called in-process: time to first token, added inter-token latency, CPU
+                                             per token, memory per idle stream and per connection, threads and timers,
+                                             streams served. raw-tcp and raw-tcp-blocking cannot carry it (no stream
+                                             ids) and say so. --duration does not apply; --warmup runs a short round
+                                             first. Not part of all.
                                      bulk-path: two nodes of the library in this process (AddPlexus, file discovery in a
                                              temporary directory) over --transport, 64 MiB and 1 GiB payloads answered
                                              by 8 bytes, with the bulk path on (Plexus:Bulk:Transport=ucx, the rdma
@@ -36,6 +44,12 @@ internal static class BenchUsage
                                    not its own baseline), and includes nats-raw only with --transport nats.
                                    tcp-lowlatency is the tcp transport with Plexus:Transports:Tcp:LowLatency=true, beside
                                    any transport (tcp too); only when named, never in all.
+          --streams <n>            serving: concurrent streams; repeat or separate with commas (default: 1000).
+          --connections <n>        serving: connections the streams are spread over (stream i on connection i mod n);
+                                   repeat or separate with commas; at most the fewest streams (default: 1).
+          --tokens <n>             serving: tokens per stream, 3 to 4096 (default: 64).
+          --token-rate <r>         serving: tokens per second per stream, 0.1 to 1000 (default: 50).
+          --token-bytes <n>        serving: bytes per token, 16 to 64 (default: 32).
           --json                   Print the result as one JSON object instead of a table.
           --help, -h               Show this help.
 

@@ -9,6 +9,12 @@ internal interface IBenchSubject : IAsyncDisposable
     /// <summary>The name in the table and the JSON, such as <c>memory</c> or <c>raw-tcp</c>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Why the subject cannot carry the serving scenario (many concurrent streams on few connections), said in the
+    /// output instead of a figure; null when it can, and it is then an <see cref="IServingSubject"/>.
+    /// </summary>
+    string? ServingUnsupported { get; }
+
     /// <summary>Starts the server side and whatever the client side needs before the first call.</summary>
     Task StartAsync(CancellationToken cancellationToken);
 

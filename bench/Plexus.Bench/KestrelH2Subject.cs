@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -15,16 +17,38 @@ namespace Plexus.Bench;
 /// <summary>
 /// What a .NET user would pick instead of Plexus: Kestrel serving HTTP/2 without TLS (h2c, prior knowledge) on
 /// 127.0.0.1, called through one <see cref="HttpClient"/> that multiplexes every request on one connection. Both
-/// sides keep their defaults apart from what the scenarios need (a request body limit above 64 MiB).
+/// sides keep their defaults apart from what the scenarios need (a request body limit above 64 MiB, and for the
+/// serving scenario as many concurrent streams per connection as it puts on one).
 /// </summary>
-internal sealed class KestrelH2Subject : IBenchSubject
+internal sealed class KestrelH2Subject : IBenchSubject, IServingSubject
 {
     public const string SubjectName = BenchNames.KestrelH2;
 
+    /// <summary>Kestrel's own default of <c>Limits.Http2.MaxStreamsPerConnection</c>.</summary>
+    public const int DefaultMaxStreamsPerConnection = 100;
+
+    private readonly int _maxStreamsPerConnection;
     private WebApplication? _app;
     private HttpClient? _client;
+    private Uri? _address;
+    private ServingPacer? _pacer;
+
+    /// <param name="maxStreamsPerConnection">
+    /// Kestrel's <c>Limits.Http2.MaxStreamsPerConnection</c>: its default, or the most streams the serving scenario
+    /// puts on one connection when that is more.
+    /// </param>
+    public KestrelH2Subject(int maxStreamsPerConnection = DefaultMaxStreamsPerConnection)
+    {
+        _maxStreamsPerConnection = Math.Max(DefaultMaxStreamsPerConnection, maxStreamsPerConnection);
+    }
 
     public string Name => SubjectName;
+
+    public string? ServingUnsupported => null;
+
+    public string? ServingNote => _maxStreamsPerConnection == DefaultMaxStreamsPerConnection
+        ? null
+        : string.Create(CultureInfo.InvariantCulture, $"Kestrel's Limits.Http2.MaxStreamsPerConnection is set to {_maxStreamsPerConnection:N0} for this run (its default is {DefaultMaxStreamsPerConnection}), so that each connection carries its share of the streams; each HttpClient keeps to one connection.");
 
     private HttpClient Client => _client ?? throw new InvalidOperationException("The subject has not been started.");
 
@@ -36,6 +60,7 @@ internal sealed class KestrelH2Subject : IBenchSubject
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 2L * BenchSizes.BulkBytes;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = _maxStreamsPerConnection;
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2);
         });
         _app = builder.Build();
@@ -45,23 +70,38 @@ internal sealed class KestrelH2Subject : IBenchSubject
         var addresses = _app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
         var address = new Uri(addresses.First());
         LoopbackGuard.Ensure(address, Name);
+        _address = address;
+        _client = NewClient(address);
+    }
 
-        var handler = new SocketsHttpHandler
+    /// <summary>
+    /// One HttpClient per connection: each has a handler, and so a connection pool, of its own, which opens one HTTP/2
+    /// connection and multiplexes every request on it. Each makes a unary call first, which opens its connection.
+    /// </summary>
+    public async ValueTask<IServingClient> OpenServingAsync(ServingPlan plan, ServingPacer pacer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(pacer);
+        var address = _address ?? throw new InvalidOperationException("The subject has not been started.");
+        Volatile.Write(ref _pacer, pacer);
+        var clients = new List<HttpClient>(plan.Connections);
+        var serving = new ServingClient(this, clients);
+        try
         {
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-        };
-        _client = new HttpClient(handler)
-        {
-            BaseAddress = address,
-            DefaultRequestVersion = HttpVersion.Version20,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            for (var i = 0; i < plan.Connections; i++)
+            {
+                var client = NewClient(address);
+                clients.Add(client);
+                await new KestrelUnaryCaller(client).CallAsync(cancellationToken);
+            }
 
-            // The bench's own limits bound every request.
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+            return serving;
+        }
+        catch
+        {
+            await serving.DisposeAsync();
+            throw;
+        }
     }
 
     public ValueTask<IUnaryCaller> OpenUnaryAsync(CancellationToken cancellationToken) =>
@@ -123,6 +163,8 @@ internal sealed class KestrelH2Subject : IBenchSubject
     };
 
     /// <summary>Reads exactly <paramref name="message"/>'s length; false at a clean end of the body.</summary>
+    // Pooled, like every per-call method of the bench, so that the harness allocates nothing per message.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal static async ValueTask<bool> ReadMessageAsync(Stream body, Memory<byte> message, CancellationToken cancellationToken)
     {
         var filled = 0;
@@ -140,13 +182,83 @@ internal sealed class KestrelH2Subject : IBenchSubject
         return true;
     }
 
-    private static Task HandleAsync(HttpContext context) => context.Request.Path.Value switch
+    private static HttpClient NewClient(Uri address) => new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+    })
+    {
+        BaseAddress = address,
+        DefaultRequestVersion = HttpVersion.Version20,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+
+        // The bench's own limits bound every request.
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
+
+    private Task HandleAsync(HttpContext context) => context.Request.Path.Value switch
     {
         "/unary" => UnaryAsync(context),
         "/stream" => StreamAsync(context),
         "/bulk" => BulkAsync(context),
+        "/serving" => ServingAsync(context),
         _ => NotFound(context),
     };
+
+    // The serving handler's loop (BenchServingHandler) on Kestrel: the first token at once, the next ones when the
+    // shared pacer says, each flushed as it is written.
+    private async Task ServingAsync(HttpContext context)
+    {
+        var pacer = Volatile.Read(ref _pacer);
+        var cancellationToken = context.RequestAborted;
+        var serving = await ReadServingRequestAsync(context.Request.BodyReader, cancellationToken);
+        if (pacer is null || serving is not { } request)
+        {
+            context.Response.StatusCode = pacer is null ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest;
+            return;
+        }
+
+        var writer = context.Response.BodyWriter;
+        using var paced = pacer.OpenStream(request.Stream, cancellationToken);
+        for (var sequence = 0; sequence < request.Tokens; sequence++)
+        {
+            if (sequence > 0)
+            {
+                await paced.NextAsync();
+            }
+
+            ServingToken.Write(writer.GetSpan(request.TokenBytes)[..request.TokenBytes], request.Stream, sequence);
+            writer.Advance(request.TokenBytes);
+            await writer.FlushAsync(cancellationToken);
+        }
+    }
+
+    private static async Task<ServingRequest?> ReadServingRequestAsync(PipeReader reader, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            if (result.IsCompleted)
+            {
+                try
+                {
+                    return ServingRequest.Read(result.Buffer);
+                }
+                catch (InvalidDataException)
+                {
+                    return null;
+                }
+                finally
+                {
+                    reader.AdvanceTo(result.Buffer.End);
+                }
+            }
+
+            reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
+    }
 
     private static Task NotFound(HttpContext context)
     {
@@ -204,6 +316,39 @@ internal sealed class KestrelH2Subject : IBenchSubject
             {
                 return length;
             }
+        }
+    }
+
+    private sealed class ServingClient(KestrelH2Subject subject, List<HttpClient> clients) : IServingClient
+    {
+        public async ValueTask RunStreamAsync(ServingRequest request, int connection, ServingLog log, CancellationToken cancellationToken)
+        {
+            var stream = request.Stream;
+            using var message = NewRequest("/serving", new ByteArrayContent(request.ToArray()));
+            var token = new byte[request.TokenBytes];
+            log.Sent(stream);
+            using var response = await clients[connection % clients.Count].SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            while (await ReadMessageAsync(body, token, cancellationToken))
+            {
+                var sequence = log.Arrived(stream);
+                if (!ServingToken.Matches(token, stream, sequence, request.TokenBytes))
+                {
+                    throw ServingToken.Unexpected(stream, sequence);
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            Volatile.Write(ref subject._pacer, null);
+            return default;
         }
     }
 }

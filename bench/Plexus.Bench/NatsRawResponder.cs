@@ -5,10 +5,10 @@ using NATS.Client.Core;
 namespace Plexus.Bench;
 
 /// <summary>
-/// The nats-raw server side: one NATS.Client.Core connection subscribed to the unary, stream and bulk subjects with
-/// <see cref="INatsConnection.SubscribeCoreAsync{T}"/>, one loop per subscription reading its channel and answering
-/// on each message's reply subject with the client's raw serializer. Payloads are never copied out of the read
-/// buffer (<see cref="NatsRawLength"/>): requests and bulk chunks are only counted.
+/// The nats-raw server side: one NATS.Client.Core connection subscribed to the unary, stream, bulk and serving
+/// subjects with <see cref="INatsConnection.SubscribeCoreAsync{T}"/>, one loop per subscription reading its channel and
+/// answering on each message's reply subject with the client's raw serializer. Payloads are never copied out of the
+/// read buffer (<see cref="NatsRawLength"/>): requests and bulk chunks are only counted.
 /// </summary>
 internal sealed class NatsRawResponder : IAsyncDisposable
 {
@@ -18,37 +18,49 @@ internal sealed class NatsRawResponder : IAsyncDisposable
     private readonly INatsSub<int> _unary;
     private readonly INatsSub<int> _stream;
     private readonly INatsSub<int> _bulk;
+    private readonly INatsSub<ServingRequest?> _serving;
     private readonly CancellationTokenSource _stopping = new();
     private readonly byte[] _message = new byte[BenchSizes.StreamMessageBytes];
     private readonly byte[] _ack = new byte[BenchSizes.BulkAckBytes];
-    private Task _serving = Task.CompletedTask;
+    private Task _loops = Task.CompletedTask;
+    private ServingPacer? _pacer;
 
-    private NatsRawResponder(NatsConnection connection, INatsSub<int> unary, INatsSub<int> stream, INatsSub<int> bulk)
+    private NatsRawResponder(NatsConnection connection, INatsSub<int> unary, INatsSub<int> stream, INatsSub<int> bulk, INatsSub<ServingRequest?> serving)
     {
         _connection = connection;
         _unary = unary;
         _stream = stream;
         _bulk = bulk;
+        _serving = serving;
+    }
+
+    /// <summary>The pacer of the serving measurement running now.</summary>
+    public ServingPacer? Pacer
+    {
+        get => Volatile.Read(ref _pacer);
+        set => Volatile.Write(ref _pacer, value);
     }
 
     /// <summary>
-    /// Subscribes the three subjects and starts answering. Returns once the server has the subscriptions: the
+    /// Subscribes the four subjects and starts answering. Returns once the server has the subscriptions: the
     /// <c>PING</c> after the <c>SUB</c>s is answered only after them, so a caller on another connection never meets
     /// "no responders".
     /// </summary>
-    public static async Task<NatsRawResponder> StartAsync(NatsConnection connection, string unarySubject, string streamSubject, string bulkSubject, CancellationToken cancellationToken)
+    public static async Task<NatsRawResponder> StartAsync(NatsConnection connection, string unarySubject, string streamSubject, string bulkSubject, string servingSubject, CancellationToken cancellationToken)
     {
         var unary = await connection.SubscribeCoreAsync(unarySubject, serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
         var stream = await connection.SubscribeCoreAsync(streamSubject, serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
         var bulk = await connection.SubscribeCoreAsync(bulkSubject, serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
+        var serving = await connection.SubscribeCoreAsync(servingSubject, serializer: NatsServingRequestReader.Instance, cancellationToken: cancellationToken);
         await connection.PingAsync(cancellationToken);
 
-        var responder = new NatsRawResponder(connection, unary, stream, bulk);
+        var responder = new NatsRawResponder(connection, unary, stream, bulk, serving);
         var stopping = responder._stopping.Token;
-        responder._serving = Task.WhenAll(
+        responder._loops = Task.WhenAll(
             Task.Run(() => responder.ServeUnaryAsync(stopping), CancellationToken.None),
             Task.Run(() => responder.ServeStreamAsync(stopping), CancellationToken.None),
-            Task.Run(() => responder.ServeBulkAsync(stopping), CancellationToken.None));
+            Task.Run(() => responder.ServeBulkAsync(stopping), CancellationToken.None),
+            Task.Run(() => responder.ServeServingAsync(stopping), CancellationToken.None));
         return responder;
     }
 
@@ -60,7 +72,8 @@ internal sealed class NatsRawResponder : IAsyncDisposable
             await _unary.DisposeAsync();
             await _stream.DisposeAsync();
             await _bulk.DisposeAsync();
-            await _serving.WaitAsync(TimeSpan.FromSeconds(5));
+            await _serving.DisposeAsync();
+            await _loops.WaitAsync(TimeSpan.FromSeconds(5));
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or ChannelClosedException or NatsException or InvalidDataException or TimeoutException)
         {
@@ -126,6 +139,47 @@ internal sealed class NatsRawResponder : IAsyncDisposable
                     await msg.ReplyAsync((ReadOnlyMemory<byte>)_ack, serializer: Raw, cancellationToken: stopping);
                 }
             }
+        }
+    }
+
+    // Each request starts a stream of its own that publishes its tokens to the request's reply subject, the first at
+    // once and the next ones when the shared pacer says. The loop only starts streams, so one never waits for another.
+    private async Task ServeServingAsync(CancellationToken stopping)
+    {
+        var reader = _serving.Msgs;
+        while (await reader.WaitToReadAsync(stopping))
+        {
+            while (reader.TryRead(out var msg))
+            {
+                var replyTo = msg.ReplyTo ?? throw new InvalidDataException("A serving request came without a reply subject.");
+                var request = msg.Data ?? throw new InvalidDataException("A serving request is not one.");
+                var pacer = Pacer ?? throw new InvalidDataException("A serving request came with no serving measurement running.");
+                _ = ServeTokensAsync(replyTo, request, pacer, stopping);
+            }
+        }
+    }
+
+    private async Task ServeTokensAsync(string replyTo, ServingRequest request, ServingPacer pacer, CancellationToken stopping)
+    {
+        try
+        {
+            // Reused for every token: a publish has copied it into the write buffer by the time it completes.
+            var token = new byte[request.TokenBytes];
+            using var paced = pacer.OpenStream(request.Stream, stopping);
+            for (var sequence = 0; sequence < request.Tokens; sequence++)
+            {
+                if (sequence > 0)
+                {
+                    await paced.NextAsync();
+                }
+
+                ServingToken.Write(token, request.Stream, sequence);
+                await _connection.PublishAsync(replyTo, (ReadOnlyMemory<byte>)token, serializer: Raw, cancellationToken: stopping);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or NatsException)
+        {
+            // The stream ends short; the client side counts it as not served.
         }
     }
 }

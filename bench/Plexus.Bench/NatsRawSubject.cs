@@ -13,9 +13,12 @@ namespace Plexus.Bench;
 /// <item>unary: <c>RequestAsync</c> of 64 bytes, answered by one 64-byte reply; concurrent callers share the client connection.</item>
 /// <item>stream: one empty publish with the client's stream inbox as reply subject, answered by 100,000 publishes of 16 bytes to it; the client reads them one by one and stops at the 100,000th.</item>
 /// <item>bulk: the 64 MiB payload as publishes of the server's <c>max_payload</c>, the last one a <c>RequestAsync</c>, answered with the 8-byte byte count.</item>
+/// <item>serving: NATS core has no streams, so each client connection subscribes one inbox, every request names it as
+/// reply subject, the responder publishes each token to it, and the client sorts the tokens by the stream number
+/// they carry (<see cref="ServingToken"/>), one reading loop per connection. No flow control.</item>
 /// </list>
 /// </summary>
-internal sealed class NatsRawSubject : IBenchSubject
+internal sealed class NatsRawSubject : IBenchSubject, IServingSubject
 {
     public const string SubjectName = BenchNames.NatsRaw;
 
@@ -43,6 +46,12 @@ internal sealed class NatsRawSubject : IBenchSubject
 
     public string Name => SubjectName;
 
+    public string? ServingUnsupported => null;
+
+    public string? ServingNote => "NATS core has no streams: each client connection subscribes one inbox that every request names as its reply subject, and the client sorts the tokens by the stream number they carry. CPU per token includes the nats-server's when the bench started it (not when --Plexus:Transports:Nats:Url names one).";
+
+    private string ServingSubject => _prefix + ".serving";
+
     private string UnarySubject => _prefix + ".unary";
 
     private string StreamSubject => _prefix + ".stream";
@@ -54,7 +63,7 @@ internal sealed class NatsRawSubject : IBenchSubject
         try
         {
             _responderConnection = await ConnectAsync("responder", cancellationToken);
-            _responder = await NatsRawResponder.StartAsync(_responderConnection, UnarySubject, StreamSubject, BulkSubject, cancellationToken);
+            _responder = await NatsRawResponder.StartAsync(_responderConnection, UnarySubject, StreamSubject, BulkSubject, ServingSubject, cancellationToken);
             _client = await ConnectAsync("client", cancellationToken);
             _streamInbox = await _client.SubscribeCoreAsync(_client.NewInbox(), serializer: NatsRawLength.Instance, cancellationToken: cancellationToken);
         }
@@ -120,6 +129,35 @@ internal sealed class NatsRawSubject : IBenchSubject
         }
     }
 
+    /// <summary>One NATS connection per connection of the plan, each with its inbox subscribed (and the server sure of it) before it returns.</summary>
+    public async ValueTask<IServingClient> OpenServingAsync(ServingPlan plan, ServingPacer pacer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(pacer);
+        var responder = Started(_responder);
+        responder.Pacer = pacer;
+        var serving = new ServingClient(this, plan);
+        try
+        {
+            for (var i = 0; i < plan.Connections; i++)
+            {
+                await serving.ConnectAsync(cancellationToken);
+            }
+
+            return serving;
+        }
+        catch (NatsException ex)
+        {
+            await serving.DisposeAsync();
+            throw new BenchFailedException($"{Name} serving: {ex.GetType().Name}: {ex.Message}", ex);
+        }
+        catch
+        {
+            await serving.DisposeAsync();
+            throw;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_responder is not null)
@@ -168,5 +206,111 @@ internal sealed class NatsRawSubject : IBenchSubject
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The serving scenario's client: per connection, a NATS connection, its inbox and the loop that reads it.</summary>
+    private sealed class ServingClient(NatsRawSubject subject, ServingPlan plan) : IServingClient
+    {
+        private readonly List<Connection> _connections = [];
+        private readonly TaskCompletionSource?[] _streams = new TaskCompletionSource?[plan.Streams];
+        private ServingLog? _log;
+
+        public async ValueTask ConnectAsync(CancellationToken cancellationToken)
+        {
+            var connection = await subject.ConnectAsync("serving", cancellationToken);
+            try
+            {
+                var inbox = await connection.SubscribeCoreAsync(connection.NewInbox(), serializer: NatsServingTokenReader.Instance, cancellationToken: cancellationToken);
+                await connection.PingAsync(cancellationToken);
+                var reading = Task.Run(() => ReadAsync(inbox), CancellationToken.None);
+                _connections.Add(new Connection(connection, inbox, reading));
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask RunStreamAsync(ServingRequest request, int connection, ServingLog log, CancellationToken cancellationToken)
+        {
+            if (Volatile.Read(ref _log) is null)
+            {
+                Volatile.Write(ref _log, log);
+            }
+
+            var stream = request.Stream;
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _streams[stream], done);
+            var payload = request.ToArray();
+            var via = _connections[connection % _connections.Count];
+            log.Sent(stream);
+            await via.Nats.PublishAsync(subject.ServingSubject, (ReadOnlyMemory<byte>)payload, replyTo: via.Inbox.Subject, serializer: Raw, cancellationToken: cancellationToken);
+            await done.Task.WaitAsync(cancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var connection in _connections)
+            {
+                await connection.Inbox.DisposeAsync();
+                try
+                {
+                    await connection.Reading.WaitAsync(TimeSpan.FromSeconds(5));
+                }
+                catch (TimeoutException)
+                {
+                    // The loop ends with its subscription; the connection's disposal below stops it at the latest.
+                }
+
+                await connection.Nats.DisposeAsync();
+            }
+
+            if (subject._responder is { } responder)
+            {
+                responder.Pacer = null;
+            }
+        }
+
+        // Every token of a connection's streams comes through here: recorded against the stream it names, and the
+        // stream done at its last token. A token that does not fit its stream fails that stream only.
+        private async Task ReadAsync(INatsSub<NatsServingToken> inbox)
+        {
+            var reader = inbox.Msgs;
+            try
+            {
+                while (await reader.WaitToReadAsync())
+                {
+                    while (reader.TryRead(out var msg))
+                    {
+                        // A stream is known once its request is on its way; the log was set before that.
+                        var token = msg.Data;
+                        if ((uint)token.Stream >= (uint)_streams.Length || Volatile.Read(ref _streams[token.Stream]) is not { } done || done.Task.IsCompleted || Volatile.Read(ref _log) is not { } log)
+                        {
+                            continue;
+                        }
+
+                        var sequence = log.Expected(token.Stream);
+                        if (sequence >= plan.Tokens || token.Sequence != sequence || token.Length != plan.TokenBytes)
+                        {
+                            done.TrySetException(ServingToken.Unexpected(token.Stream, sequence));
+                            continue;
+                        }
+
+                        log.Arrived(token.Stream);
+                        if (sequence == plan.Tokens - 1)
+                        {
+                            done.TrySetResult();
+                        }
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or ChannelClosedException or NatsException)
+            {
+                // The subscription ended: the client is being disposed.
+            }
+        }
+
+        private sealed record Connection(NatsConnection Nats, INatsSub<NatsServingToken> Inbox, Task Reading);
     }
 }

@@ -31,6 +31,9 @@ internal sealed class RawTcpBlockingSubject : IBenchSubject
 
     public string Name => SubjectName;
 
+    /// <summary>One blocking thread per connection and no stream ids: thousands of streams would be thousands of threads.</summary>
+    public string? ServingUnsupported => "its protocol has no stream ids and it serves each connection on a blocking thread: concurrent streams would each need a connection and a thread of their own";
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

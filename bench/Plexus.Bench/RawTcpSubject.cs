@@ -33,6 +33,12 @@ internal sealed class RawTcpSubject : IBenchSubject
 
     public string Name => SubjectName;
 
+    /// <summary>
+    /// Its protocol carries one request at a time per connection and has no stream ids: 10,000 streams would be
+    /// 10,000 connections, a different scenario from many streams on one client's few connections.
+    /// </summary>
+    public string? ServingUnsupported => "its protocol has no stream ids, one request at a time per connection: concurrent streams would each need a connection of their own";
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

@@ -47,6 +47,9 @@ internal sealed class QuicClientSession
     /// <summary>The connection's codec.</summary>
     public IFrameCodec Codec => _codec;
 
+    /// <summary>The protocol version the connection's ALPN chose; from <see cref="QuicWire.PackedVersion"/> on, responses may come packed.</summary>
+    public byte Version => QuicWire.VersionOf(_connection.Alpn);
+
     /// <summary>What the server announced.</summary>
     public QuicSettings ServerSettings { get; private set; }
 
@@ -81,7 +84,7 @@ internal sealed class QuicClientSession
         try
         {
             var control = await _connection.OpenUnidirectionalStreamAsync(timeout.Token).ConfigureAwait(false);
-            new QuicSettings(_codec.Name, _options.MaxFrameHeaderBytes, _options.MaxFrameBodyBytes).Write(control.Output);
+            new QuicSettings(_codec.Name, _options.MaxFrameHeaderBytes, _options.MaxFrameBodyBytes).Write(control.Output, Version);
             await control.Output.FlushAsync(timeout.Token).ConfigureAwait(false);
             serverControl = await _connection.AcceptInboundStreamAsync(timeout.Token).ConfigureAwait(false);
             if (serverControl.IsBidirectional)
@@ -89,7 +92,7 @@ internal sealed class QuicClientSession
                 throw PlexusException.Protocol("the server opened a bidirectional stream where its control stream was due.");
             }
 
-            settings = await QuicSettings.ReadAsync(serverControl.Input, timeout.Token).ConfigureAwait(false);
+            settings = await QuicSettings.ReadAsync(serverControl.Input, Version, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {

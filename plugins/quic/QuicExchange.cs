@@ -110,7 +110,7 @@ internal sealed class QuicExchange : IThreadPoolWorkItem
             }
 
             payload = builder.Take();
-            _writer = new QuicResponseWriter(this, _stream.Output, _session.Codec, _session.ClientSettings.MaxFrameBodyBytes, _session.Server.Options.MaxPayloadBytes, _session.Server.Pool);
+            _writer = new QuicResponseWriter(this, _stream, _session.Codec, _session.ClientSettings.MaxFrameBodyBytes, _session.Server.Options.MaxPayloadBytes, _session.Server.Pool, _session.Version >= QuicWire.PackedVersion);
 
             // A client that resets the stream (or stops reading it) while the handler runs leaves the stream: that is
             // the cancellation, whether or not the handler ever writes again.

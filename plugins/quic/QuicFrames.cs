@@ -14,6 +14,16 @@ internal static class QuicFrames
         codec.Write(header, body, output);
     }
 
+    /// <summary>Writes a MESSAGES frame of <paramref name="count"/> messages: <paramref name="body"/> holds each behind its u32 length.</summary>
+    public static void WriteMessages(IFrameCodec codec, IBufferWriter<byte> output, int count, in ReadOnlySequence<byte> body)
+    {
+        Span<byte> header = stackalloc byte[QuicWire.MessagesHeaderLength];
+        header[0] = QuicWire.Messages;
+        header[1] = 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(header[QuicWire.CommonHeaderLength..], (uint)count);
+        codec.Write(header, body, output);
+    }
+
     /// <summary>Writes an ERROR frame for <paramref name="error"/>: its code, its retry flag and its message (at most 4 KiB).</summary>
     public static void WriteError(IFrameCodec codec, IBufferWriter<byte> output, PlexusException error)
     {

@@ -8,13 +8,15 @@ using Plexus.Transport.Tcp;
 namespace Plexus.Transport.Quic;
 
 /// <summary>
-/// The client's side of one request: reads the server's frames from the stream. A message that fits one frame is
-/// handed out as a view of the stream's buffer (<see cref="Current"/>), without a copy, and the buffer is consumed only
-/// when the caller moves past it; larger messages are assembled in pooled memory. Consuming is what returns QUIC's
+/// The client's side of one request: reads the server's frames from the stream. A message that fits one frame, and
+/// each message of a MESSAGES frame, is handed out as a view of the stream's buffer (<see cref="Current"/>), without a
+/// copy, and the buffer is consumed only when the caller has moved past every message in it; larger messages are
+/// assembled in pooled memory. The messages of a MESSAGES frame are checked together when it is read and then handed
+/// out one by one without parsing anything else. Consuming is what returns QUIC's
 /// flow-control credit, so a slow caller holds the handler in its <c>FlushAsync</c>. Cancellation (the caller's
 /// tokens, disposing early, the deadline) resets the stream with CANCELLED or TIMEOUT, which fires the handler's token.
 /// </summary>
-internal sealed class QuicResponseStream : IResponseStream
+internal sealed partial class QuicResponseStream : IResponseStream
 {
     private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
 
@@ -32,6 +34,10 @@ internal sealed class QuicResponseStream : IResponseStream
     private bool _holding;
     private bool _readCompleted;
     private ReadOnlySequence<byte> _current;
+
+    // The messages of the MESSAGES frame being read that the caller has not reached yet, each behind its length.
+    private ReadOnlySequence<byte> _packed;
+    private int _packedLeft;
     private PooledPayload _assembled;
     private bool _currentAssembled;
     private bool _finished;
@@ -89,10 +95,23 @@ internal sealed class QuicResponseStream : IResponseStream
     }
 
     /// <inheritdoc />
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
+    public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_packedLeft > 0 && !_finished && AbortError is null)
+        {
+            // The next message of a MESSAGES frame already checked: no frame to parse, nothing to wait for.
+            ReleaseCurrent();
+            TakePacked();
+            return new ValueTask<bool>(true);
+        }
+
+        return MoveNextSlowAsync(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> MoveNextSlowAsync(CancellationToken cancellationToken)
+    {
         ReleaseCurrent();
         var registered = false;
         CancellationTokenRegistration registration = default;
@@ -233,98 +252,6 @@ internal sealed class QuicResponseStream : IResponseStream
     private static OperationCanceledException ReadCancelled(CancellationToken token) =>
         new("The read was cancelled, and with it the request.", token);
 
-    // Parses frames from the held buffer until a message is complete, the stream ends (ERROR) or more bytes are needed.
-    private bool TryTakeMessage()
-    {
-        while (true)
-        {
-            Frame frame;
-            try
-            {
-                if (!_session.Codec.TryRead(ref _buffer, _session.LocalLimits, out frame))
-                {
-                    return false;
-                }
-            }
-            catch (PlexusException malformed)
-            {
-                Violation(malformed.Message);
-                return false;
-            }
-
-            var header = new SequenceReader<byte>(frame.Header);
-            if (!header.TryRead(out var type) || !header.TryRead(out var flags))
-            {
-                Violation($"a frame header of {frame.Header.Length} bytes is shorter than the {QuicWire.CommonHeaderLength} every header has");
-                return false;
-            }
-
-            if (type == QuicWire.Error)
-            {
-                PlexusException error;
-                try
-                {
-                    error = QuicFrames.ReadError(frame.Header, frame.Body);
-                }
-                catch (PlexusException malformed)
-                {
-                    Violation(malformed.Message);
-                    return false;
-                }
-
-                Finish(error);
-                return false;
-            }
-
-            if (type != QuicWire.Data || header.Remaining != 0 || (flags & ~QuicWire.EndMessage) != 0)
-            {
-                Violation($"the server sent a frame of type {type} with flags 0x{flags:x2} and a {frame.Header.Length}-byte header; only DATA (flag END_MESSAGE) and ERROR go to a client");
-                return false;
-            }
-
-            var endMessage = (flags & QuicWire.EndMessage) != 0;
-            var length = _assembly.Length + frame.Body.Length;
-            if (length > _session.MaxMessageBytes)
-            {
-                Abort(PlexusException.TooLarge("response message", length, _session.MaxMessageBytes, QuicTransportOptions.Key(nameof(QuicTransportOptions.MaxPayloadBytes))), QuicErrorCodes.Cancelled);
-                return false;
-            }
-
-            if (endMessage && _assembly.IsEmpty)
-            {
-                // A whole message in one frame: a view of the stream's buffer, consumed once the caller moves on.
-                _current = frame.Body;
-                return true;
-            }
-
-            _assembly.Append(frame.Body, _assembly.IsEmpty && endMessage ? (int)frame.Body.Length : 16 * 1024);
-            if (endMessage)
-            {
-                _assembled = _assembly.Take();
-                _currentAssembled = true;
-                _current = _assembled.ToSequence();
-                return true;
-            }
-        }
-    }
-
-    // The server's FIN, with nothing left to parse: the normal end, unless it cut a frame or a message short.
-    private void EndOfStream()
-    {
-        if (!_buffer.IsEmpty)
-        {
-            Violation("the stream ended inside a frame");
-        }
-        else if (!_assembly.IsEmpty)
-        {
-            Violation("the stream ended inside a response message");
-        }
-        else
-        {
-            Finish(null);
-        }
-    }
-
     // A malformed frame fails this stream only: reset it with PROTOCOL, and the caller sees ProtocolError.
     private void Violation(string problem)
     {
@@ -359,6 +286,10 @@ internal sealed class QuicResponseStream : IResponseStream
         }
 
         _inputCompleted = true;
+
+        // Views into the buffer are given up with it.
+        _packed = default;
+        _packedLeft = 0;
         if (_holding)
         {
             _input.AdvanceTo(_buffer.End);

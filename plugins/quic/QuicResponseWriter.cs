@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Plexus.Transport.Quic.Connections;
@@ -7,13 +8,18 @@ namespace Plexus.Transport.Quic;
 
 /// <summary>
 /// The transport's side of a response stream on the server (the dispatcher ends it through <see cref="CompleteAsync"/>).
-/// Messages are written into rented buffers, many per buffer, and a buffer outlives flushes: a handler that flushes
-/// every small message keeps appending to the same array. <see cref="FlushAsync"/> frames the ended messages as DATA
-/// (chunked to the client's frame limit) into the QUIC stream, which copies them, and waits while QUIC holds more than
-/// its send buffer for the client, or while the connection owes the client its whole ConnectionSendBufferBytes: a slow
-/// client holds the handler here. A message larger than 1 MiB continues in a fresh buffer instead of a bigger copy. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
+/// Messages are written into rented buffers, many per buffer, each behind a 4-byte slot that <see cref="EndMessage"/>
+/// fills with its length, and a buffer outlives flushes: a handler that flushes every small message keeps appending
+/// to the same array. <see cref="FlushAsync"/> frames the ended messages into the QUIC stream, which copies them: on a
+/// version-2 connection a run of small whole messages is one MESSAGES frame, whose body is the run as it lies in the
+/// buffer; larger messages (and every message on version 1) are DATA frames chunked to the client's frame limit. It
+/// waits while QUIC holds more than its send buffer for the client, or while the connection owes the client its whole
+/// ConnectionSendBufferBytes: a slow client holds the handler here. While QUIC has not yet taken what the stream was
+/// last given, small messages flushed meanwhile are held back and framed together once it has (see
+/// QuicResponseWriter.Holding.cs). A message larger than 1 MiB continues in a fresh buffer instead of a bigger copy. Not
+/// for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
-internal sealed class QuicResponseWriter : IResponseChannel
+internal sealed partial class QuicResponseWriter : IResponseChannel
 {
     // Room for a few hundred small messages; larger messages get a buffer of their own size.
     private const int MinimumBufferSize = 8192;
@@ -24,13 +30,23 @@ internal sealed class QuicResponseWriter : IResponseChannel
     // Frames handed to QUIC between two flushes: enough to keep the stream busy, few enough to wait on back-pressure often.
     private const int FlushBytes = 64 * 1024;
 
+    // The length slot in front of every message.
+    private const int Slot = QuicWire.MessagePrefixBytes;
+
     private readonly QuicExchange _exchange;
+    private readonly QuicStream _stream;
     private readonly PipeWriter _output;
     private readonly IFrameCodec _codec;
     private readonly int _maxBody;
     private readonly long _maxMessageBytes;
     private readonly ArrayPool<byte> _pool;
     private readonly List<Piece> _ended = [];
+
+    // The largest message that travels packed (none on a version-1 connection), as on TCP.
+    private readonly int _packLimit;
+
+    // The message being written is _buffer[_start.._position), with its length slot just before _start; while there
+    // is no buffer both are 0.
     private byte[]? _buffer;
     private int _start;
     private int _position;
@@ -44,14 +60,16 @@ internal sealed class QuicResponseWriter : IResponseChannel
     // Set when a message that already had pieces ended went over the limit: the stream cannot go on after it.
     private PlexusException? _broken;
 
-    public QuicResponseWriter(QuicExchange exchange, PipeWriter output, IFrameCodec codec, int maxBody, long maxMessageBytes, ArrayPool<byte> pool)
+    public QuicResponseWriter(QuicExchange exchange, QuicStream stream, IFrameCodec codec, int maxBody, long maxMessageBytes, ArrayPool<byte> pool, bool packs)
     {
         _exchange = exchange;
-        _output = output;
+        _stream = stream;
+        _output = stream.Output;
         _codec = codec;
         _maxBody = maxBody;
         _maxMessageBytes = maxMessageBytes;
         _pool = pool;
+        _packLimit = packs ? Math.Min(QuicWire.PackedMessageRoom, maxBody) - Slot : -1;
     }
 
     /// <inheritdoc />
@@ -92,16 +110,35 @@ internal sealed class QuicResponseWriter : IResponseChannel
     public void EndMessage()
     {
         ThrowIfUnusable();
-        _ended.Add(new Piece(_buffer, _start, _position - _start, EndsMessage: true, ReturnsBuffer: false));
-        _start = _position;
+        if (_buffer is null)
+        {
+            // An empty message written without asking for memory still needs its length slot.
+            EnsureRoom(0);
+        }
+
+        var buffer = _buffer!;
+        var length = _position - _start;
+        var whole = _messageBefore == 0;
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(_start - Slot), length);
         _messageBefore = 0;
+        if (buffer.Length - _position >= Slot)
+        {
+            _ended.Add(new Piece(buffer, _start, length, EndsMessage: true, ReturnsBuffer: false, Whole: whole));
+            _start = _position += Slot;
+            return;
+        }
+
+        // No room for the next message's slot: this message is the buffer's last, and the buffer goes back once it is sent.
+        _ended.Add(new Piece(buffer, _start, length, EndsMessage: true, ReturnsBuffer: true, Whole: whole));
+        _buffer = null;
+        _start = _position = 0;
     }
 
     /// <inheritdoc />
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        return _ended.Count == 0 ? default : SendEndedAsync(final: false, cancellationToken);
+        return _ended.Count == 0 || TryHold() ? default : SendEndedAsync(final: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -121,17 +158,24 @@ internal sealed class QuicResponseWriter : IResponseChannel
                 return;
             }
 
-            if (error is null && (_ended.Count > 0 || _broken is not null))
+            // What the handler flushed goes out whatever the end; what it ended and did not flush goes only with a
+            // normal end. Held messages were flushed: they go first, in order, before the rest and the FIN.
+            if (error is not null || _broken is not null)
+            {
+                DropEnded();
+                error ??= _broken;
+            }
+
+            TakeHeld();
+            if (_ended.Count > 0)
             {
                 try
                 {
-                    // Framed but not flushed: the FIN below sends them, in the same packets.
-                    ThrowIfUnusable();
                     await SendEndedAsync(final: true, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (PlexusException failed)
                 {
-                    error = failed;
+                    error ??= failed;
                 }
             }
 
@@ -159,93 +203,6 @@ internal sealed class QuicResponseWriter : IResponseChannel
         }
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendEndedAsync(bool final, CancellationToken cancellationToken)
-    {
-        var index = 0;
-        try
-        {
-            var unflushed = 0;
-            for (; index < _ended.Count; index++)
-            {
-                var piece = _ended[index];
-                var offset = piece.Offset;
-                var remaining = piece.Length;
-                do
-                {
-                    var n = Math.Min(remaining, _maxBody);
-                    var last = n == remaining;
-                    var body = piece.Buffer is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(piece.Buffer, offset, n);
-                    QuicFrames.WriteData(_codec, _output, last && piece.EndsMessage ? QuicWire.EndMessage : (byte)0, body);
-                    Volatile.Write(ref _responded, true);
-                    offset += n;
-                    remaining -= n;
-                    unflushed += n + 32;
-                    if (unflushed >= FlushBytes)
-                    {
-                        unflushed = 0;
-                        await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                }
-                while (remaining > 0);
-
-                // The stream copied the bytes: a buffer the message has left goes straight back.
-                if (piece.ReturnsBuffer && piece.Buffer is not null)
-                {
-                    _pool.Return(piece.Buffer);
-                }
-            }
-
-            if (!final)
-            {
-                await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch
-        {
-            // The piece that failed and those after it were not sent; the stream holds no reference to their buffers.
-            for (; index < _ended.Count; index++)
-            {
-                if (_ended[index] is { ReturnsBuffer: true, Buffer: { } buffer })
-                {
-                    _pool.Return(buffer);
-                }
-            }
-
-            _ended.Clear();
-            throw;
-        }
-
-        _ended.Clear();
-        if (_start == _position)
-        {
-            // Everything written so far is on its way: the buffer starts over.
-            _start = _position = 0;
-        }
-    }
-
-    private async ValueTask FlushOutputAsync(CancellationToken cancellationToken)
-    {
-        if (_exchange.AbortError is { } aborted)
-        {
-            throw aborted;
-        }
-
-        try
-        {
-            await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (QuicStreamAbortedException)
-        {
-            // STOP_SENDING: the client gave up on the response.
-            throw _exchange.ClientGone();
-        }
-        catch (Exception exception) when (exception is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            throw _exchange.AbortError ?? _exchange.ClientGone();
-        }
-    }
-
     private void EnsureRoom(int sizeHint)
     {
         ThrowIfUnusable();
@@ -260,37 +217,37 @@ internal sealed class QuicResponseWriter : IResponseChannel
         var message = _position - _start;
         var required = (long)message + needed;
         ThrowIfOverLimit(_messageBefore + required);
-        if (message > 0 && required > MaximumBufferSize && needed <= MaximumBufferSize)
+        if (message > 0 && required + Slot > MaximumBufferSize && needed + Slot <= MaximumBufferSize)
         {
             // The bytes so far become a piece of their own, sent without the end-of-message flag, and the message goes
             // on in a fresh buffer; the old one goes back once that piece is sent.
-            _ended.Add(new Piece(_buffer, _start, message, EndsMessage: false, ReturnsBuffer: true));
+            _ended.Add(new Piece(_buffer, _start, message, EndsMessage: false, ReturnsBuffer: true, Whole: false));
             _messageBefore += message;
             _buffer = _pool.Rent(MaximumBufferSize);
-            _start = _position = 0;
+            _start = _position = Slot;
             return;
         }
 
-        var size = Math.Max(required, Math.Max(MinimumBufferSize, 2L * message));
-        size = Math.Min(size, Math.Max(required, Math.Min(_maxMessageBytes, MaximumBufferSize)));
+        var size = Math.Max(required + Slot, Math.Max(MinimumBufferSize, 2L * message));
+        size = Math.Min(size, Math.Max(required + Slot, Math.Min(_maxMessageBytes + Slot, MaximumBufferSize)));
         var bigger = _pool.Rent((int)size);
         if (_buffer is not null)
         {
-            _buffer.AsSpan(_start, message).CopyTo(bigger);
+            _buffer.AsSpan(_start, message).CopyTo(bigger.AsSpan(Slot));
             if (_ended.Count > 0 && _ended[^1].Buffer == _buffer)
             {
                 // Ended messages still point into it: it goes back once the last of them is sent.
                 _ended[^1] = _ended[^1] with { ReturnsBuffer = true };
             }
-            else
+            else if (!HandHeldBuffer(_buffer))
             {
                 _pool.Return(_buffer);
             }
         }
 
         _buffer = bigger;
-        _start = 0;
-        _position = message;
+        _start = Slot;
+        _position = Slot + message;
     }
 
     private void Release()
@@ -301,6 +258,7 @@ internal sealed class QuicResponseWriter : IResponseChannel
         }
 
         _released = true;
+        ReleaseHeld();
         foreach (var piece in _ended)
         {
             if (piece.ReturnsBuffer && piece.Buffer is not null)
@@ -346,6 +304,7 @@ internal sealed class QuicResponseWriter : IResponseChannel
         }
     }
 
-    // Bytes of the response waiting to be framed: a whole message, or a piece of one larger than a buffer.
-    private readonly record struct Piece(byte[]? Buffer, int Offset, int Length, bool EndsMessage, bool ReturnsBuffer);
+    // Bytes of the response waiting to be framed: a message, or a piece of one larger than a buffer. Only a whole
+    // message (not the last piece of a large one) has its length in the slot before it, and may be packed.
+    private readonly record struct Piece(byte[]? Buffer, int Offset, int Length, bool EndsMessage, bool ReturnsBuffer, bool Whole);
 }

@@ -70,6 +70,27 @@ internal sealed partial class QuicServer : IRequestPlaneServer
         }
     }
 
+    /// <summary>The protocol version of each open client connection, as its ALPN chose it.</summary>
+    public IReadOnlyList<byte> SessionVersions
+    {
+        get
+        {
+            QuicServerSession[] sessions;
+            lock (_gate)
+            {
+                sessions = [.. _sessions];
+            }
+
+            var versions = new byte[sessions.Length];
+            for (var i = 0; i < sessions.Length; i++)
+            {
+                versions[i] = sessions[i].Version;
+            }
+
+            return versions;
+        }
+    }
+
     /// <summary>Response bytes owed to clients (handed to QUIC and not acknowledged), summed over the open connections.</summary>
     public long OwedBytes
     {

@@ -60,6 +60,9 @@ internal sealed class QuicServerSession
     /// <summary>What the client announced, once <see cref="Ready"/> has completed with <see langword="true"/>.</summary>
     public QuicSettings ClientSettings { get; private set; }
 
+    /// <summary>The protocol version the connection's ALPN chose; from <see cref="QuicWire.PackedVersion"/> on, responses may be packed.</summary>
+    public byte Version => QuicWire.VersionOf(_connection.Alpn);
+
     /// <summary>The frame limits this server announced, which the client's frames must keep.</summary>
     public FrameLimits LocalLimits { get; }
 
@@ -270,7 +273,7 @@ internal sealed class QuicServerSession
         QuicSettings settings;
         try
         {
-            settings = await QuicSettings.ReadAsync(stream.Input, CancellationToken.None).ConfigureAwait(false);
+            settings = await QuicSettings.ReadAsync(stream.Input, Version, CancellationToken.None).ConfigureAwait(false);
         }
         catch (PlexusException malformed)
         {
@@ -328,7 +331,7 @@ internal sealed class QuicServerSession
                 goingAway = _goingAway;
             }
 
-            new QuicSettings(codec.Name, _options.MaxFrameHeaderBytes, _options.MaxFrameBodyBytes).Write(control.Output);
+            new QuicSettings(codec.Name, _options.MaxFrameHeaderBytes, _options.MaxFrameBodyBytes).Write(control.Output, Version);
             if (goingAway)
             {
                 QuicFrames.WriteGoAway(control.Output, GoAwayReason);

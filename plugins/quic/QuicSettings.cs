@@ -21,13 +21,13 @@ internal readonly record struct QuicSettings(string CodecName, int MaxFrameHeade
     /// <summary>The frame limits this side gives its codec when reading what the announcer of these settings accepts.</summary>
     public FrameLimits FrameLimits => new(MaxFrameHeaderBytes, MaxFrameBodyBytes);
 
-    /// <summary>Writes the message.</summary>
-    public void Write(IBufferWriter<byte> output)
+    /// <summary>Writes the message, naming <paramref name="version"/>: the version the connection's ALPN chose.</summary>
+    public void Write(IBufferWriter<byte> output, byte version)
     {
         var length = PrefixLength + CodecName.Length + 8;
         var span = output.GetSpan(length);
         QuicWire.Magic.CopyTo(span);
-        span[4] = QuicWire.Version;
+        span[4] = version;
         span[5] = (byte)CodecName.Length;
         Encoding.ASCII.GetBytes(CodecName, span[PrefixLength..]);
         var limits = span[(PrefixLength + CodecName.Length)..];
@@ -37,14 +37,17 @@ internal readonly record struct QuicSettings(string CodecName, int MaxFrameHeade
     }
 
     /// <summary>Reads the peer's SETTINGS from the front of its control stream; later bytes stay in the reader.</summary>
+    /// <param name="input">The peer's control stream.</param>
+    /// <param name="version">The version the connection's ALPN chose, which the SETTINGS must name.</param>
+    /// <param name="cancellationToken">Stops the wait.</param>
     /// <exception cref="PlexusException">The message is malformed or of another version (ProtocolError), or the stream ended first.</exception>
-    public static async ValueTask<QuicSettings> ReadAsync(PipeReader input, CancellationToken cancellationToken)
+    public static async ValueTask<QuicSettings> ReadAsync(PipeReader input, byte version, CancellationToken cancellationToken)
     {
         while (true)
         {
             var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = result.Buffer;
-            if (TryParse(ref buffer, out var settings))
+            if (TryParse(ref buffer, version, out var settings))
             {
                 input.AdvanceTo(buffer.Start);
                 return settings;
@@ -58,7 +61,7 @@ internal readonly record struct QuicSettings(string CodecName, int MaxFrameHeade
         }
     }
 
-    private static bool TryParse(ref ReadOnlySequence<byte> buffer, out QuicSettings settings)
+    private static bool TryParse(ref ReadOnlySequence<byte> buffer, byte expected, out QuicSettings settings)
     {
         settings = default;
         var reader = new SequenceReader<byte>(buffer);
@@ -79,9 +82,9 @@ internal readonly record struct QuicSettings(string CodecName, int MaxFrameHeade
             return false;
         }
 
-        if (version != QuicWire.Version)
+        if (version != expected)
         {
-            throw PlexusException.Protocol($"The peer speaks Plexus QUIC protocol version {version}; this side speaks version {QuicWire.Version}. Run the same Plexus QUIC transport version on both sides.");
+            throw PlexusException.Protocol($"The peer's SETTINGS name Plexus QUIC protocol version {version}, but the connection's ALPN chose version {expected}.");
         }
 
         if (nameLength is 0 or > QuicWire.MaxCodecNameLength)

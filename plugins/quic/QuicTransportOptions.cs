@@ -32,6 +32,12 @@ internal sealed class QuicTransportOptions
     /// <summary>The largest request payload, and the largest response message. Default 256 MiB.</summary>
     public long MaxPayloadBytes { get; set; } = 256L * MiB;
 
+    /// <summary>
+    /// The highest protocol version this side speaks and offers in ALPN (docs/protocol/quic.md, "Versions"). Not a
+    /// setting: a side pinned to 1 speaks exactly as the first version did, which is how tests play an older peer.
+    /// </summary>
+    internal byte MaxProtocolVersion { get; set; } = QuicWire.Version;
+
     /// <summary>The largest frame body this side accepts; payloads are chunked to the peer's value. Default 64 KiB.</summary>
     public int MaxFrameBodyBytes { get; set; } = 64 * KiB;
 
@@ -192,7 +198,7 @@ internal sealed class QuicTransportOptions
         StalledPeerTimeout = StalledPeerTimeout,
         MaxUdpPayloadSize = MaxUdpPayloadSize,
         LoopbackMtu = LoopbackMtu,
-        Alpn = QuicWire.Alpn,
+        Alpns = QuicWire.Alpns(MaxProtocolVersion),
     };
 
     /// <summary>

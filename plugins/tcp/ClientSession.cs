@@ -237,6 +237,20 @@ internal sealed class ClientSession : IFrameReceiver
                 }
 
                 break;
+            case FrameType.Messages:
+                var target = _lastStream is not null && _lastStreamId == header.StreamId ? _lastStream : Find(header.StreamId, remove: false);
+                if (target is null)
+                {
+                    _connection.ReturnCredit(FrameConnection.PackedCharge(body.Length, header.Value));
+                }
+                else
+                {
+                    _lastStream = target;
+                    _lastStreamId = header.StreamId;
+                    target.OnMessages(body, (int)header.Value);
+                }
+
+                break;
             case FrameType.End:
                 Find(header.StreamId, remove: true)?.OnEnd(null);
                 CloseIfIdle();
@@ -251,8 +265,8 @@ internal sealed class ClientSession : IFrameReceiver
                     throw PlexusException.Protocol($"A CREDIT frame for stream {header.StreamId} grants nothing.");
                 }
 
-                var target = Find(header.StreamId, remove: false);
-                if (target is not null && !target.SendWindow.Add((long)header.Value))
+                var credited = Find(header.StreamId, remove: false);
+                if (credited is not null && !credited.SendWindow.Add((long)header.Value))
                 {
                     throw PlexusException.Protocol($"CREDIT frames for stream {header.StreamId} overflow its window.");
                 }

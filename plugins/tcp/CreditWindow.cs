@@ -64,10 +64,41 @@ internal sealed class CreditWindow
             // Added under the lock, and Add looks at the queue under the lock: no credit can arrive unseen.
             waiter = new Waiter(minimum, maximum, resumesInline: _connection?.IsLowLatency == true);
             _waiters.Enqueue(waiter);
-            Volatile.Write(ref _waiting, _waiters.Count);
+            Interlocked.Exchange(ref _waiting, _waiters.Count);
+
+            // Return adds without the lock while nobody waits: credit it added just before _waiting was published is
+            // taken here.
+            if (_waiters.Count == 1 && TryTake(minimum, maximum, out var late))
+            {
+                _waiters.Dequeue();
+                Volatile.Write(ref _waiting, 0);
+                return new ValueTask<int>(late);
+            }
         }
 
         return WaitAsync(waiter, cancellationToken);
+    }
+
+    /// <summary>
+    /// Gives back credit this side took and did not use. While nobody waits it is one atomic add, no lock; otherwise it
+    /// is <see cref="Add"/>. It cannot overflow: the credit was in the window before.
+    /// </summary>
+    public void Return(long credit)
+    {
+        if (Volatile.Read(ref _waiting) == 0)
+        {
+            // The add is a full fence before the read of _waiting, and a taker publishes _waiting with one before it
+            // looks at the credit again (TakeAsync): one of the two always sees the other.
+            Interlocked.Add(ref _available, credit);
+            if (Volatile.Read(ref _waiting) == 0)
+            {
+                return;
+            }
+
+            credit = 0;
+        }
+
+        Add(credit);
     }
 
     /// <summary>Adds credit and wakes the waiters it satisfies.</summary>
@@ -109,7 +140,7 @@ internal sealed class CreditWindow
         {
             foreach (var (waiter, taken) in wake)
             {
-                if (waiter.ResumesInline && !_connection!.IsDispatching)
+                if (waiter.ResumesInline && !_connection!.MayResumeInline)
                 {
                     // Never inline on any other thread: it may hold a lock, or be a caller's own.
                     ThreadPool.UnsafeQueueUserWorkItem(static state => state.Window.Resume(state.Waiter, state.Taken), (Window: this, Waiter: waiter, Taken: taken), preferLocal: false);

@@ -42,6 +42,12 @@ internal sealed partial class FrameConnection
     /// </summary>
     public bool IsDispatching => Volatile.Read(ref _dispatchThread) == Environment.CurrentManagedThreadId;
 
+    /// <summary>
+    /// Whether a waiter woken here may resume here: on the dispatching reader thread, and not inside a write, which a
+    /// resumed sender would otherwise re-enter (the writer gives back a batch's unused credit while it writes it).
+    /// </summary>
+    public bool MayResumeInline => IsDispatching && !_writeGate.IsHeldByCurrentThread;
+
     /// <summary>Whether this connection has a reader thread of its own (low-latency mode, within its cap).</summary>
     public bool IsLowLatency => Volatile.Read(ref _lowLatency);
 
@@ -106,7 +112,8 @@ internal sealed partial class FrameConnection
     // Writes a frame that Send has counted, when the writer is idle.
     private bool TryWriteThrough(in OutgoingFrame frame)
     {
-        if (!_writeGate.TryEnter())
+        // A frame sent from inside a write (the lock is this thread's already) is queued behind it, not written into it.
+        if (_writeGate.IsHeldByCurrentThread || !_writeGate.TryEnter())
         {
             return false;
         }

@@ -185,10 +185,36 @@ internal sealed partial class FrameConnection
                 }
 
                 break;
+            case FrameType.Messages:
+                if (header.StreamId == 0)
+                {
+                    throw PlexusException.Protocol("A MESSAGES frame names stream 0, which is the connection.");
+                }
+
+                if (!PacksMessages)
+                {
+                    throw PlexusException.Protocol($"A MESSAGES frame arrived on a connection of protocol version {Version}; they exist from version {Wire.PackedVersion} on.");
+                }
+
+                // The count decides the frame's credit, so one that the body cannot hold is a malformed header.
+                if (header.Value == 0 || header.Value > (ulong)(frame.Body.Length / Wire.MessagePrefixBytes))
+                {
+                    throw PlexusException.Protocol($"A MESSAGES frame declares {header.Value} messages in a {frame.Body.Length}-byte body; it must carry at least one, each with a {Wire.MessagePrefixBytes}-byte length.");
+                }
+
+                if (Interlocked.Add(ref _receiveRemaining, -PackedCharge(frame.Body.Length, header.Value)) < 0)
+                {
+                    throw PlexusException.Protocol($"{PeerName} sent more than the connection window allows ({Local.ConnectionWindowBytes} bytes of credit); flow control was not respected.");
+                }
+
+                break;
         }
 
         _receiver!.OnFrame(header, frame.Header, frame.Body);
     }
+
+    /// <summary>The credit a MESSAGES frame costs: each message its length + <see cref="Wire.FrameCharge"/>, as in a DATA frame of its own.</summary>
+    public static int PackedCharge(long bodyLength, ulong count) => (int)(bodyLength + ((long)count * Wire.PackedCharge));
 
     // A peer can only return credit for bytes it has received; more would let frames pile up here that it never reads.
     private long Returnable(long credit)

@@ -56,6 +56,8 @@ internal sealed partial class FrameConnection
             // can still read their buffers: those go back to the pool.
             while (reader.TryRead(out var frame))
             {
+                // A batch is sealed, so that its sender adds nothing more to it.
+                frame.Batch?.Seal();
                 Interlocked.Add(ref frame.IsControl ? ref _queuedControl : ref _queuedData, -frame.QueuedBytes);
                 if (frame.Buffer is not null)
                 {
@@ -118,6 +120,12 @@ internal sealed partial class FrameConnection
 
     private void Write(in OutgoingFrame frame)
     {
+        if (frame.Batch is { } batch)
+        {
+            WriteBatch(frame, batch);
+            return;
+        }
+
         if (frame.IsControl)
         {
             _unflushedControl += frame.QueuedBytes;
@@ -173,5 +181,35 @@ internal sealed partial class FrameConnection
         }
 
         frame.Observer?.OnFrameDone(true);
+    }
+
+    // A MESSAGES frame: what its batch holds once sealed; its sender counted the body and took credit for it, and
+    // what that credit did not cover goes back to both windows.
+    private void WriteBatch(in OutgoingFrame frame, OutgoingBatch batch)
+    {
+        var (body, count, reserved, streamWindow) = batch.Seal();
+        var charge = PackedCharge(body.Length, (ulong)count);
+        if (reserved > charge)
+        {
+            streamWindow?.Return(reserved - charge);
+            SendWindow.Return(reserved - charge);
+        }
+
+        // What the batch gained after it was queued counts from now, until the socket takes it.
+        var gained = body.Length - frame.Body.Length;
+        if (gained != 0)
+        {
+            Interlocked.Add(ref _queuedData, gained);
+        }
+
+        _unflushedData += frame.QueuedBytes + gained;
+        _unflushedCredit += charge;
+        Span<byte> header = stackalloc byte[Wire.MessagesHeaderLength];
+        header[0] = (byte)FrameType.Messages;
+        header[1] = 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(header[2..], frame.StreamId);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[Wire.CommonHeaderLength..], (uint)count);
+        _codec.Write(header, body, _output);
+        _unflushed += Wire.MessagesHeaderLength + body.Length + Wire.FrameCharge;
     }
 }

@@ -75,6 +75,7 @@ internal sealed partial class FrameConnection
         IFrameCodec codec,
         PeerSettings local,
         PeerSettings peer,
+        byte version,
         TcpTransportOptions options,
         ArrayPool<byte> pool,
         ILogger logger,
@@ -91,6 +92,7 @@ internal sealed partial class FrameConnection
         _logger = logger;
         Local = local;
         Peer = peer;
+        Version = version;
         PeerName = peerName;
         // Never more REQUEST/DATA bytes in flight towards the peer than this side lets the peer have towards it, whatever
         // the peer announced: what waits for a peer that does not read is bounded by this side's own setting.
@@ -117,11 +119,20 @@ internal sealed partial class FrameConnection
     /// <summary>The peer's announced settings: the limits this side's frames must respect.</summary>
     public PeerSettings Peer { get; }
 
+    /// <summary>The protocol version negotiated at the handshake; from <see cref="Wire.PackedVersion"/> on, responses may be packed.</summary>
+    public byte Version { get; }
+
+    /// <summary>Whether response messages may travel packed in MESSAGES frames on this connection.</summary>
+    public bool PacksMessages => Version >= Wire.PackedVersion;
+
     /// <summary>The peer's address, for messages.</summary>
     public string PeerName { get; }
 
     /// <summary>Credit for REQUEST and DATA frames on the whole connection.</summary>
     public CreditWindow SendWindow { get; }
+
+    /// <summary>The transport's logger, for what goes wrong on one stream.</summary>
+    public ILogger Logger => _logger;
 
     /// <summary>The pool of every rented buffer on this connection.</summary>
     public ArrayPool<byte> Pool => _pool;
@@ -135,7 +146,10 @@ internal sealed partial class FrameConnection
     /// <summary>Bytes of control frames waiting for the peer: queued, or written but not yet taken by the socket.</summary>
     public long QueuedControlBytes => Volatile.Read(ref _queuedControl);
 
-    /// <summary>Bytes of REQUEST and DATA frames waiting for the peer: queued, or written but not yet taken by the socket.</summary>
+    /// <summary>
+    /// Bytes of REQUEST, DATA and MESSAGES frames waiting for the peer: queued, or written but not yet taken by the
+    /// socket. Messages that join a MESSAGES frame already queued count from when the writer loop takes it.
+    /// </summary>
     public long QueuedDataBytes => Volatile.Read(ref _queuedData);
 
     /// <summary>Whether the reader has stopped reading because the peer is not reading what it is owed.</summary>

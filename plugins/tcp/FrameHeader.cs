@@ -4,7 +4,7 @@ namespace Plexus.Transport.Tcp;
 
 /// <summary>
 /// The fixed fields of a received frame header. <see cref="Value"/> is the type's number (credit increment, ping
-/// value) and <see cref="Code"/> its byte (error code, cancel reason); a REQUEST's variable part is read separately.
+/// value, message count) and <see cref="Code"/> its byte (error code, cancel reason); a REQUEST's variable part is read separately.
 /// </summary>
 internal readonly record struct FrameHeader(FrameType Type, byte Flags, uint StreamId, byte Code, ulong Value)
 {
@@ -30,6 +30,14 @@ internal readonly record struct FrameHeader(FrameType Type, byte Flags, uint Str
                     throw Short((FrameType)type, header.Length);
                 }
 
+                break;
+            case FrameType.Messages:
+                if (!reader.TryReadLittleEndian(out int count))
+                {
+                    throw Short((FrameType)type, header.Length);
+                }
+
+                value = (uint)count;
                 break;
             case FrameType.Credit:
                 if (!reader.TryReadLittleEndian(out int increment))

@@ -29,4 +29,7 @@ internal enum FrameType : byte
 
     /// <summary>The server takes no new streams on this connection.</summary>
     GoAway = 9,
+
+    /// <summary>Several whole response messages of one stream, each with its length (version 2).</summary>
+    Messages = 10,
 }

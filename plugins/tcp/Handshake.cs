@@ -19,11 +19,21 @@ internal static class Handshake
     private const int MaxFrameBodyBytes = 16 * 1024 * 1024;
     private const int MaxWindowBytes = 1024 * 1024 * 1024;
 
-    /// <summary>Writes a HELLO or ACCEPT carrying <paramref name="settings"/>.</summary>
-    public static void WriteSettings(IBufferWriter<byte> output, byte kind, in PeerSettings settings, byte version = Wire.Version)
+    /// <summary>
+    /// Writes a HELLO offering the versions from <see cref="Wire.MinVersion"/> to <paramref name="highestVersion"/>: the
+    /// version byte is the lowest, which every server reads, and a higher one is offered in a byte after the settings,
+    /// which a version-1 server ignores (docs/protocol/tcp.md, "Versions"). Offering the highest in the version byte
+    /// instead would make a version-1 server refuse and close, so the client would need a second connection to it,
+    /// and the server would log a refusal for every such client.
+    /// </summary>
+    public static void WriteHello(IBufferWriter<byte> output, in PeerSettings settings, byte highestVersion) =>
+        WriteSettings(output, Wire.Hello, settings, Wire.MinVersion, highestVersion > Wire.MinVersion ? highestVersion : null);
+
+    /// <summary>Writes a HELLO or ACCEPT carrying <paramref name="settings"/>, and in a HELLO the highest version offered, if given.</summary>
+    public static void WriteSettings(IBufferWriter<byte> output, byte kind, in PeerSettings settings, byte version = Wire.Version, byte? highestVersion = null)
     {
         var codec = Encoding.ASCII.GetBytes(settings.CodecName);
-        var bodyLength = 1 + codec.Length + SettingsLength;
+        var bodyLength = 1 + codec.Length + SettingsLength + (highestVersion is null ? 0 : 1);
         var span = output.GetSpan(Wire.HandshakePrefixLength + bodyLength);
         WritePrefix(span, version, kind, bodyLength);
         var body = span[Wire.HandshakePrefixLength..];
@@ -36,16 +46,31 @@ internal static class Handshake
         BinaryPrimitives.WriteInt32LittleEndian(fields[12..], settings.ConnectionWindowBytes);
         BinaryPrimitives.WriteInt32LittleEndian(fields[16..], settings.MaxConcurrentStreams);
         BinaryPrimitives.WriteInt32LittleEndian(fields[20..], settings.KeepAliveMilliseconds);
+        if (highestVersion is { } highest)
+        {
+            fields[SettingsLength] = highest;
+        }
+
         output.Advance(Wire.HandshakePrefixLength + bodyLength);
     }
 
-    /// <summary>Writes a REJECT with a reason and a message for a person.</summary>
-    public static void WriteReject(IBufferWriter<byte> output, byte reason, string message)
+    /// <summary>
+    /// The highest version a HELLO offers: the byte after its settings, or its version byte when it has none (a
+    /// version-1 client). Call after <see cref="ParseSettings"/> has accepted the body.
+    /// </summary>
+    public static byte OfferedVersion(in HandshakeMessage hello)
+    {
+        var offset = 1 + hello.Body[0] + SettingsLength;
+        return hello.Body.Length > offset ? hello.Body[offset] : hello.Version;
+    }
+
+    /// <summary>Writes a REJECT with a reason and a message for a person; its version byte is the server's highest.</summary>
+    public static void WriteReject(IBufferWriter<byte> output, byte reason, string message, byte version = Wire.Version)
     {
         var text = Encoding.UTF8.GetBytes(message);
         var bodyLength = Math.Min(1 + text.Length, Wire.MaxHandshakeBody);
         var span = output.GetSpan(Wire.HandshakePrefixLength + bodyLength);
-        WritePrefix(span, Wire.Version, Wire.Reject, bodyLength);
+        WritePrefix(span, version, Wire.Reject, bodyLength);
         span[Wire.HandshakePrefixLength] = reason;
         text.AsSpan(0, bodyLength - 1).CopyTo(span[(Wire.HandshakePrefixLength + 1)..]);
         output.Advance(Wire.HandshakePrefixLength + bodyLength);

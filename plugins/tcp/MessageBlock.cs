@@ -5,7 +5,8 @@ namespace Plexus.Transport.Tcp;
 /// bytes, so a message costs a copy into it rather than an array and a queue entry of its own. Messages form runs
 /// (a run is queued once, and ends with <see cref="EndOfRun"/> when a large message follows or the block is full);
 /// the block counts its runs the caller has not finished and is reused or returned once none are left. Guarded by
-/// its stream's lock.
+/// its stream's lock, except that the caller reads on in the run it is in without the lock, up to <see cref="Used"/>:
+/// the reader loop writes a message's bytes before it publishes the new end, and never moves a run the caller is in.
 /// </summary>
 internal sealed class MessageBlock
 {
@@ -23,8 +24,14 @@ internal sealed class MessageBlock
     /// <summary>The rented array.</summary>
     public byte[] Array { get; }
 
-    /// <summary>How many of its bytes are written.</summary>
-    public int Used { get; set; }
+    private int _used;
+
+    /// <summary>How many of its bytes are written; published after the bytes themselves.</summary>
+    public int Used
+    {
+        get => Volatile.Read(ref _used);
+        set => Volatile.Write(ref _used, value);
+    }
 
     /// <summary>Runs in it that the caller has not finished reading.</summary>
     public int Runs { get; set; }

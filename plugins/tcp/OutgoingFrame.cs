@@ -9,9 +9,11 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal readonly struct OutgoingFrame
 {
-    // What a frame costs beyond its body while it waits: its slot in the connection's queue (this struct, about 64
-    // bytes), and once encoded its codec prefix and header (at most 30 bytes for a control frame with TwoPart).
-    private const int Overhead = 64;
+    /// <summary>
+    /// What a frame costs beyond its body while it waits: its slot in the connection's queue (this struct, about 64
+    /// bytes), and once encoded its codec prefix and header (at most 30 bytes for a control frame with TwoPart).
+    /// </summary>
+    public const int Overhead = 64;
 
     public OutgoingFrame(FrameType type, byte flags, uint streamId, byte code = 0, ulong value = 0)
     {
@@ -45,6 +47,12 @@ internal readonly struct OutgoingFrame
     /// <summary>Told when the frame was written or dropped, for a sender that lent its own memory.</summary>
     public IFrameObserver? Observer { get; init; }
 
+    /// <summary>
+    /// For a MESSAGES frame, the messages: the writer loop seals the batch when it writes the frame, so the body is
+    /// whatever the batch has grown to by then; <see cref="Body"/> is what it held when queued, as counted.
+    /// </summary>
+    public OutgoingBatch? Batch { get; init; }
+
     /// <summary>A frame that writes nothing and only returns <see cref="Buffer"/>, after every frame queued before it.</summary>
     public bool ReleaseOnly { get; init; }
 
@@ -52,8 +60,11 @@ internal readonly struct OutgoingFrame
     /// Whether the frame is a control frame: not REQUEST or DATA, so no credit bounds it, and the connection's
     /// <see cref="TcpTransportOptions.MaxQueuedControlBytes"/> does instead.
     /// </summary>
-    public bool IsControl => Type is not (FrameType.Request or FrameType.Data);
+    public bool IsControl => Type is not (FrameType.Request or FrameType.Data or FrameType.Messages);
 
-    /// <summary>The bytes the frame counts against its connection from being queued until the socket has taken it.</summary>
+    /// <summary>
+    /// The bytes the frame counts against its connection from being queued until the socket has taken it (for a
+    /// MESSAGES frame, as queued: the writer loop counts what its batch gained later).
+    /// </summary>
     public long QueuedBytes => ReleaseOnly ? 0 : Body.Length + EncodedHeaderLength + Overhead;
 }

@@ -224,7 +224,8 @@ internal sealed partial class TcpClient : IRequestPlaneClient
             var output = PipeOptionsFactory.Writer(stream);
             var codec = _codecs.Default;
             var local = PeerSettings.From(_options, codec.Name, server: false);
-            Handshake.WriteSettings(output, Wire.Hello, local);
+            var highest = _options.MaxProtocolVersion;
+            Handshake.WriteHello(output, local, highest);
             await output.FlushAsync(handshakeTimeout.Token).ConfigureAwait(false);
             var reply = await Handshake.ReadAsync(input, handshakeTimeout.Token).ConfigureAwait(false);
             if (reply.Kind == Wire.Reject)
@@ -239,11 +240,12 @@ internal sealed partial class TcpClient : IRequestPlaneClient
                 throw new PlexusException(PlexusErrorCode.ProtocolError, $"{address} refused the connection at the handshake: {message}") { BeforeFirstByte = true };
             }
 
-            if (reply.Version != Wire.Version)
+            if (reply.Version is < Wire.MinVersion || reply.Version > highest)
             {
+                // The server chooses from the versions offered; any other answer is not one this client can speak.
                 throw new PlexusException(
                     PlexusErrorCode.ProtocolError,
-                    $"{address} speaks Plexus TCP protocol version {reply.Version}; this client speaks version {Wire.Version}. Run the same Plexus TCP transport version on both sides.")
+                    $"{address} speaks Plexus TCP protocol version {reply.Version}; this client speaks versions {Wire.MinVersion} to {highest}. Run the same Plexus TCP transport version on both sides.")
                 {
                     BeforeFirstByte = true,
                 };
@@ -274,7 +276,7 @@ internal sealed partial class TcpClient : IRequestPlaneClient
                 };
             }
 
-            var connection = new FrameConnection(socket, stream, input, output, codec, local, peer, _options, _pool, _logger, address.Authority, server: false);
+            var connection = new FrameConnection(socket, stream, input, output, codec, local, peer, reply.Version, _options, _pool, _logger, address.Authority, server: false);
             var session = new ClientSession(this, address, connection, _options);
             connection.Start(session);
             stream = null;

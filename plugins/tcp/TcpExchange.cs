@@ -127,7 +127,10 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
     /// <summary>Hands the request to the dispatcher; called by the thread pool.</summary>
     public void Execute() => _ = DispatchAsync();
 
-    /// <summary>Queues a response DATA frame unless the response has ended.</summary>
+    /// <summary>Whether the response takes no more frames (ended, or aborted).</summary>
+    public bool IsResponseEnded => Volatile.Read(ref _responseEnded);
+
+    /// <summary>Queues a response DATA or MESSAGES frame unless the response has ended.</summary>
     /// <returns><see langword="false"/> when the frame was not queued.</returns>
     public bool SendData(in OutgoingFrame frame)
     {

@@ -34,4 +34,7 @@ internal static partial class TcpLog
 
     [LoggerMessage(EventId = 3010, EventName = "TcpClusterServerRefused", Level = LogLevel.Warning, Message = "Refused the server {Address}: its certificate is not from this cluster's CA (Tls:Mode=cluster): {Reason}")]
     public static partial void ClusterServerRefused(ILogger logger, Uri address, string reason);
+
+    [LoggerMessage(EventId = 3011, EventName = "TcpStreamViolation", Level = LogLevel.Warning, Message = "Ended stream {StreamId} with {Peer}, which broke the protocol on it; the connection carries on: {Reason}")]
+    public static partial void StreamViolation(ILogger logger, uint streamId, string peer, string reason);
 }

@@ -6,6 +6,51 @@ namespace Plexus.Transport.Tcp;
 /// <summary>The response messages that arrived: small ones packed into shared blocks, large ones in arrays of their own.</summary>
 internal sealed partial class TcpResponseStream
 {
+    // The caller returns the credit of small messages it moved past without the lock once this much has gathered (or
+    // sooner, whenever it takes the lock): one lock and one credit update per many messages, not per message.
+    private const int ConsumedBatch = 16 * 1024;
+
+    // Credit of messages the caller moved past without the lock, not yet returned; the caller's own.
+    private int _consumed;
+
+    // The next small message in the run the caller is reading, without the lock: the reader loop only appends to a
+    // run and publishes its end after the bytes, and the run's block stays put while the caller is in it. Anything
+    // else (the end of the run, an abort, credit to return) is for the locked path.
+    private bool TryMoveWithinRun()
+    {
+        if (_currentBlock is not { } run || _consumed >= ConsumedBatch || Volatile.Read(ref _abortError) is not null)
+        {
+            return false;
+        }
+
+        var offset = _runOffset;
+        if (offset >= run.Used)
+        {
+            return false;
+        }
+
+        var length = BinaryPrimitives.ReadInt32LittleEndian(run.Array.AsSpan(offset));
+        if (length == MessageBlock.EndOfRun)
+        {
+            return false;
+        }
+
+        _consumed += _currentLength + Wire.FrameCharge;
+        _currentOffset = offset + MessageBlock.PrefixBytes;
+        _currentLength = length;
+        _runOffset = _currentOffset + length;
+        return true;
+    }
+
+    private void ReturnConsumedLocked()
+    {
+        if (_consumed > 0)
+        {
+            ReturnLocked(_consumed);
+            _consumed = 0;
+        }
+    }
+
     private void ReleaseCurrentLocked()
     {
         if (!_hasCurrent)
@@ -103,37 +148,64 @@ internal sealed partial class TcpResponseStream
         var needed = length + (2 * MessageBlock.PrefixBytes);
         if (!_runOpen || _block!.Array.Length - _block.Used < needed)
         {
-            CloseRunLocked();
-            var block = _block;
-            if (block is not null && block.Runs == 0)
-            {
-                // Everything in it has been read: start again at the front.
-                block.Used = 0;
-            }
-
-            if (block is null || block.Array.Length - block.Used < needed)
-            {
-                if (block is not null && block.Runs == 0)
-                {
-                    Recycle(block);
-                }
-
-                // A full block with unread runs stays with them; the caller recycles it after the last one.
-                block = _spare ?? new MessageBlock(_pool.Rent(BlockBytes));
-                _spare = null;
-                block.Used = 0;
-                _block = block;
-            }
-
-            block.Runs++;
-            _messages.Enqueue(new ReceivedMessage(default, 0, block, block.Used));
-            _runOpen = true;
+            OpenRunLocked(needed);
         }
 
         var target = _block!;
         BinaryPrimitives.WriteInt32LittleEndian(target.Array.AsSpan(target.Used), length);
         body.CopyTo(target.Array.AsSpan(target.Used + MessageBlock.PrefixBytes));
         target.Used += MessageBlock.PrefixBytes + length;
+    }
+
+    // A MESSAGES frame's body is already a run's layout (a length, then the bytes, for each message): one copy takes it
+    // all. A block too small for it is replaced by one of the body's size.
+    private void AppendPackedLocked(in ReadOnlySequence<byte> body)
+    {
+        var length = (int)body.Length;
+        var needed = length + MessageBlock.PrefixBytes;
+        if (!_runOpen || _block!.Array.Length - _block.Used < needed)
+        {
+            OpenRunLocked(needed);
+        }
+
+        var target = _block!;
+        body.CopyTo(target.Array.AsSpan(target.Used));
+        target.Used += length;
+    }
+
+    // Starts a run in a block with room for needed bytes (the end-of-run mark included): the current block, from the
+    // front when everything in it has been read, else the spare or a fresh one.
+    private void OpenRunLocked(int needed)
+    {
+        CloseRunLocked();
+        var block = _block;
+        if (block is not null && block.Runs == 0)
+        {
+            // Everything in it has been read: start again at the front.
+            block.Used = 0;
+        }
+
+        if (block is null || block.Array.Length - block.Used < needed)
+        {
+            if (block is not null && block.Runs == 0)
+            {
+                Recycle(block);
+            }
+
+            // A full block with unread runs stays with them; the caller recycles it after the last one.
+            block = _spare is { } spare && spare.Array.Length >= needed ? spare : NewBlock(needed);
+            if (block == _spare)
+            {
+                _spare = null;
+            }
+
+            block.Used = 0;
+            _block = block;
+        }
+
+        block.Runs++;
+        _messages.Enqueue(new ReceivedMessage(default, 0, block, block.Used));
+        _runOpen = true;
     }
 
     // Ends the open run, so that what is queued after it is read after it.
@@ -206,5 +278,12 @@ internal sealed partial class TcpResponseStream
             _pool.Return(_spare.Array);
             _spare = null;
         }
+    }
+
+    private MessageBlock NewBlock(int needed)
+    {
+        var block = new MessageBlock(_pool.Rent(Math.Max(_nextBlockBytes, needed)));
+        _nextBlockBytes = Math.Min(2 * _nextBlockBytes, BlockBytes);
+        return block;
     }
 }

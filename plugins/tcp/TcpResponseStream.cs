@@ -21,6 +21,10 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
     private const int SmallMessageBytes = 1024;
     private const int BlockBytes = 16 * 1024;
 
+    // The first block is small and each new one doubles up to BlockBytes: an idle token stream holds about a
+    // kilobyte, a burst soon reads into full blocks.
+    private const int FirstBlockBytes = 1024;
+
     private readonly ClientSession _session;
     private readonly FrameConnection _connection;
     private readonly ArrayPool<byte> _pool;
@@ -48,6 +52,7 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
     private MessageBlock? _block;
     private bool _runOpen;
     private MessageBlock? _spare;
+    private int _nextBlockBytes = FirstBlockBytes;
     private bool _wakeScheduled;
     private int _withheld;
     private int _pendingReturn;
@@ -115,16 +120,22 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
     }
 
     /// <inheritdoc />
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
+    public ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        return TryMoveWithinRun() ? new ValueTask<bool>(true) : MoveNextSlowAsync(cancellationToken);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> MoveNextSlowAsync(CancellationToken cancellationToken)
+    {
         while (true)
         {
             short version;
             lock (_gate)
             {
                 // Moving on releases the message read before, in the same lock as taking the next.
+                ReturnConsumedLocked();
                 ReleaseCurrentLocked();
                 if (_abortError is not null)
                 {
@@ -178,6 +189,7 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
         Timer? timer;
         lock (_gate)
         {
+            ReturnConsumedLocked();
             ReleaseCurrentLocked();
             _disposed = true;
             timer = _deadlineTimer;
@@ -209,121 +221,6 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
         timer?.Dispose();
         _requestRegistration.Dispose();
         return default;
-    }
-
-    /// <summary>Payload bytes of a response message arrived; called on the reader loop.</summary>
-    /// <exception cref="PlexusException">The server broke flow control (a connection error).</exception>
-    public void OnData(in ReadOnlySequence<byte> body, bool endMessage)
-    {
-        var charge = (int)body.Length + Wire.FrameCharge;
-        PlexusException? tooLarge = null;
-        lock (_gate)
-        {
-            if (_ended || _disposed)
-            {
-                _connection.ReturnCredit(charge);
-                return;
-            }
-
-            _receiveRemaining -= charge;
-            if (_receiveRemaining < 0)
-            {
-                throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
-            }
-
-            var length = _assembly.Length + body.Length;
-            if (length > _maxMessageBytes)
-            {
-                tooLarge = PlexusException.TooLarge("response message", length, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
-                _connection.ReturnCredit(charge);
-            }
-            else if (endMessage && _assembly.IsEmpty && _withheld == 0 && body.Length <= SmallMessageBytes)
-            {
-                // Its credit is its length + the frame charge, which the caller works out again when moving past it.
-                AppendSmallLocked(body);
-                ScheduleWakeLocked();
-            }
-            else
-            {
-                _assembly.Append(body, _assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
-                if (endMessage)
-                {
-                    CloseRunLocked();
-                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge, null, 0));
-                    _withheld = 0;
-                    ScheduleWakeLocked();
-                }
-                else if (NothingToReadLocked())
-                {
-                    // Nothing else to read: holding this credit could only stall a message larger than the window.
-                    ReturnLocked(charge);
-                }
-                else
-                {
-                    _withheld += charge;
-                }
-            }
-        }
-
-        if (tooLarge is not null)
-        {
-            Abort(tooLarge, PlexusErrorCode.Cancelled);
-        }
-    }
-
-    /// <summary>Wakes the caller if messages queued during this read are waiting for it; called on the reader loop.</summary>
-    public void WakeScheduled()
-    {
-        _wakeScheduled = false;
-        lock (_gate)
-        {
-            if (!_connection.IsLowLatency)
-            {
-                WakeLocked();
-                return;
-            }
-
-            if (!_waiting)
-            {
-                return;
-            }
-
-            _waiting = false;
-            _signal.RunContinuationsAsynchronously = false;
-        }
-
-        // Low-latency mode: the caller's continuation runs here, on the reader thread, with no lock held; nothing else
-        // completes this wait, since _waiting was cleared under the lock.
-        _signal.SetResult(true);
-    }
-
-    /// <summary>The server ended the stream (END, or ERROR with <paramref name="error"/>); queued messages are still read first.</summary>
-    public void OnEnd(PlexusException? error)
-    {
-        lock (_gate)
-        {
-            if (_ended)
-            {
-                return;
-            }
-
-            _ended = true;
-            _endError = error;
-            DiscardAssemblyLocked();
-            if (_connection.IsDispatching)
-            {
-                // With the messages of the same read, outside the lock (see WakeScheduled).
-                ScheduleWakeLocked();
-            }
-            else
-            {
-                WakeLocked();
-            }
-        }
-
-        // The server grants no more credit for an ended stream: a sender still waiting for some must fail, not hang.
-        SendWindow.Close(error ?? PlexusException.Unavailable($"Stream {Id} has ended; it takes no more request payload."));
-        DisposeTimer();
     }
 
     /// <summary>

@@ -1,21 +1,28 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
 /// The transport's side of a response stream on the server (the dispatcher ends it through
-/// <see cref="CompleteAsync"/>). Messages are written into rented buffers, many per
-/// buffer, and a buffer outlives flushes: a handler that flushes every small message keeps appending to the same
-/// array instead of renting one per message. <see cref="FlushAsync"/> turns the ended messages into DATA frames
-/// (chunked to the client's frame limit), each sent only once the stream and connection windows have credit for it,
-/// so a slow client holds the handler here. Frames point into the buffers (no copy); a full buffer goes back to the
-/// pool behind the last frame that points into it (that frame carries it, or a release-only frame queued after it).
+/// <see cref="CompleteAsync"/>). Messages are written into rented buffers, many per buffer, each behind a 4-byte
+/// slot that <see cref="EndMessage"/> fills with its length, and a buffer outlives flushes: a handler that flushes
+/// every small message keeps appending to the same array instead of renting one per message. Because every message
+/// sits behind its length, a run of whole messages in a buffer is already the body of a MESSAGES frame
+/// (<see cref="OutgoingBatch"/>). <see cref="FlushAsync"/> sends the ended messages once the stream and connection
+/// windows have credit for them, so a slow client holds the handler here: packed into MESSAGES frames on a version-2
+/// connection (growing the one still waiting in the queue, if any), as DATA frames chunked to the client's frame limit
+/// otherwise and for larger messages. Frames point into the buffers (no copy); a full buffer goes back to the pool
+/// behind the last frame that points into it (that frame carries it, or a release-only frame queued after it).
 /// Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
-internal sealed class TcpResponseWriter : IResponseChannel
+internal sealed partial class TcpResponseWriter : IResponseChannel
 {
-    // Room for a few hundred small messages; larger messages get a buffer of their own size.
+    // A stream's first buffer is small and each fresh one doubles up to room for a few hundred small messages, so an
+    // idle token stream holds about a kilobyte while a burst soon writes into full-sized buffers. Larger messages get a
+    // buffer of their own size.
+    private const int FirstBufferSize = 1024;
     private const int MinimumBufferSize = 8192;
 
     // A message that outgrows this continues in a new buffer instead of a bigger copy: no array larger than this is
@@ -23,12 +30,25 @@ internal sealed class TcpResponseWriter : IResponseChannel
     // 64 and 128 MiB arrays in the shared pool after it is gone.
     private const int MaximumBufferSize = 1024 * 1024;
 
+    // The length slot in front of every message.
+    private const int Slot = Wire.MessagePrefixBytes;
+
     private readonly TcpExchange _stream;
     private readonly FrameConnection _connection;
     private readonly ArrayPool<byte> _pool;
     private readonly long _maxMessageBytes;
-    private readonly List<ResponseChunk> _ended = [];
+    private readonly ChunkList _ended = new();
+
+    // The client's frame body limit, and the largest message that travels packed (none on a version-1 connection):
+    // one costs at most the credit a sender waits for anyway (a whole frame or 4 KiB), and larger ones gain little
+    // from sharing a frame.
+    private readonly int _maxBody;
+    private readonly int _packLimit;
+
+    // The message being written is _buffer[_start.._position), with its length slot just before _start; while there
+    // is no buffer both are 0.
     private byte[]? _buffer;
+    private int _nextBufferSize = FirstBufferSize;
     private int _start;
     private int _position;
 
@@ -50,6 +70,8 @@ internal sealed class TcpResponseWriter : IResponseChannel
         _connection = connection;
         _pool = connection.Pool;
         _maxMessageBytes = maxMessageBytes;
+        _maxBody = connection.Peer.MaxFrameBodyBytes;
+        _packLimit = connection.PacksMessages ? Math.Min(Wire.MinimumChunk, _maxBody) - Slot : -1;
     }
 
     /// <inheritdoc />
@@ -90,21 +112,41 @@ internal sealed class TcpResponseWriter : IResponseChannel
     public void EndMessage()
     {
         ThrowIfUnusable();
-        _ended.Add(new ResponseChunk(_buffer, _start, _position - _start, ReturnsBuffer: false));
-        _start = _position;
+        if (_buffer is null)
+        {
+            // An empty message written without asking for memory still needs its length slot.
+            EnsureRoom(0);
+        }
+
+        var buffer = _buffer!;
+        var length = _position - _start;
+        var continues = _messageBefore > 0;
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(_start - Slot), length);
         _messageBefore = 0;
+        if (buffer.Length - _position >= Slot)
+        {
+            _ended.Add(new ResponseChunk(buffer, _start, length, ReturnsBuffer: false, Continues: continues));
+            _start = _position += Slot;
+            return;
+        }
+
+        // No room for the next message's slot: this message is the buffer's last, and its last frame returns it.
+        _ended.Add(new ResponseChunk(buffer, _start, length, ReturnsBuffer: true, Continues: continues));
+        _buffer = null;
+        _bufferQueued = false;
+        _start = _position = 0;
     }
 
     /// <inheritdoc />
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        if (_ended.Count == 0)
+        if (_ended.Count == 0 || TryGrowOpenBatch())
         {
             return default;
         }
 
-        return SendEndedAsync(cancellationToken);
+        return SendEndedAsync(final: false, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -137,8 +179,9 @@ internal sealed class TcpResponseWriter : IResponseChannel
         _disposed = true;
 
         // Ended but never flushed. Earlier frames may still point into their buffers, so they go back behind them.
-        foreach (var chunk in _ended)
+        for (var i = 0; i < _ended.Count; i++)
         {
+            ref var chunk = ref _ended[i];
             if (chunk.ReturnsBuffer && chunk.Buffer is not null)
             {
                 Release(chunk.Buffer, queued: true);
@@ -164,7 +207,11 @@ internal sealed class TcpResponseWriter : IResponseChannel
         PlexusException? error = null;
         try
         {
-            await FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            ThrowIfUnusable();
+            if (!TryGrowOpenBatch())
+            {
+                await SendEndedAsync(final: true, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception exception)
         {
@@ -174,73 +221,8 @@ internal sealed class TcpResponseWriter : IResponseChannel
         End(error);
     }
 
-    // The last frame carries the writer's buffer back to the pool, behind the DATA frames that point into it.
+    // The last frame carries the writer's buffer back to the pool, behind the frames that point into it.
     private void End(PlexusException? error) => _stream.End(error, ReleaseBuffers());
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask SendEndedAsync(CancellationToken cancellationToken)
-    {
-        var maxBody = _connection.Peer.MaxFrameBodyBytes;
-        var index = 0;
-        try
-        {
-            for (; index < _ended.Count; index++)
-            {
-                var chunk = _ended[index];
-                var offset = chunk.Offset;
-                var remaining = chunk.Length;
-                do
-                {
-                    var wanted = Math.Min(remaining, maxBody);
-                    var minimum = Wire.FrameCharge + Math.Min(wanted, Wire.MinimumChunk);
-                    var credit = await Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, minimum, Wire.FrameCharge + wanted, cancellationToken).ConfigureAwait(false);
-                    var n = credit - Wire.FrameCharge;
-                    var last = n == remaining;
-                    var frame = new OutgoingFrame(FrameType.Data, last && chunk.EndsMessage ? Wire.EndMessage : (byte)0, _stream.Id)
-                    {
-                        Body = chunk.Buffer is null ? ReadOnlySequence<byte>.Empty : new ReadOnlySequence<byte>(chunk.Buffer, offset, n),
-                        Buffer = last && chunk.ReturnsBuffer ? chunk.Buffer : null,
-                    };
-                    if (chunk.Buffer is not null && chunk.Buffer == _buffer)
-                    {
-                        _bufferQueued = true;
-                    }
-
-                    if (!_stream.SendData(frame))
-                    {
-                        // Not queued: the stream ended under us. The connection credit it took goes back, or every
-                        // stream cancelled at this moment would shrink the connection's window for good. The buffer is
-                        // dropped, not returned (see FrameConnection.Send).
-                        _connection.SendWindow.Add(credit);
-                        index++;
-                        throw _stream.EndedError();
-                    }
-
-                    Volatile.Write(ref _responded, true);
-
-                    offset += n;
-                    remaining -= n;
-                }
-                while (remaining > 0);
-            }
-        }
-        catch
-        {
-            // Buffers of messages not sent go back through the writer loop, behind any frame already queued from them.
-            for (; index < _ended.Count; index++)
-            {
-                if (_ended[index] is { ReturnsBuffer: true, Buffer: { } buffer })
-                {
-                    _connection.Send(new OutgoingFrame(FrameType.Data, 0, _stream.Id) { Buffer = buffer, ReleaseOnly = true });
-                }
-            }
-
-            _ended.Clear();
-            throw;
-        }
-
-        _ended.Clear();
-    }
 
     // A buffer no ended message still needs: straight back to the pool, or behind the frames that point into it.
     private void Release(byte[] buffer, bool queued)
@@ -256,9 +238,18 @@ internal sealed class TcpResponseWriter : IResponseChannel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnsureRoom(int sizeHint)
     {
         ThrowIfUnusable();
+        if (_buffer is null || sizeHint < 0 || _buffer.Length - _position < Math.Max(sizeHint, 1))
+        {
+            MakeRoom(sizeHint);
+        }
+    }
+
+    private void MakeRoom(int sizeHint)
+    {
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
         var needed = Math.Max(sizeHint, 1);
         if (_buffer is not null && _buffer.Length - _position >= needed)
@@ -271,29 +262,30 @@ internal sealed class TcpResponseWriter : IResponseChannel
         var required = (long)message + needed;
         ThrowIfOverLimit(_messageBefore + required);
 
-        if (message > 0 && required > MaximumBufferSize && needed <= MaximumBufferSize)
+        if (message > 0 && required + Slot > MaximumBufferSize && needed + Slot <= MaximumBufferSize)
         {
             // The bytes so far become a piece of their own (the last run in this buffer) and the message goes on in a
-            // fresh buffer: pieces are sent as frames without the end-of-message flag.
+            // fresh buffer: pieces are sent as DATA frames without the end-of-message flag.
             _ended.Add(new ResponseChunk(_buffer, _start, message, ReturnsBuffer: true, EndsMessage: false));
             _messageBefore += message;
             _buffer = _pool.Rent(MaximumBufferSize);
             _bufferQueued = false;
-            _start = _position = 0;
+            _start = _position = Slot;
             return;
         }
 
-        var size = Math.Max(required, Math.Max(MinimumBufferSize, 2L * message));
-        size = Math.Min(size, Math.Max(required, Math.Min(_maxMessageBytes, MaximumBufferSize)));
+        var size = Math.Max(required + Slot, Math.Max(_nextBufferSize, 2L * message));
+        _nextBufferSize = Math.Min(2 * _nextBufferSize, MinimumBufferSize);
+        size = Math.Min(size, Math.Max(required + Slot, Math.Min(_maxMessageBytes + Slot, MaximumBufferSize)));
         var bigger = _pool.Rent((int)size);
         if (_buffer is not null)
         {
-            _buffer.AsSpan(_start, message).CopyTo(bigger);
-            var holdsEnded = _ended.Count > 0 && _ended[^1].Buffer == _buffer;
+            _buffer.AsSpan(_start, message).CopyTo(bigger.AsSpan(Slot));
+            var holdsEnded = _ended.Count > 0 && _ended.Last.Buffer == _buffer;
             if (holdsEnded)
             {
                 // The last frame of that message carries the buffer back, after every earlier frame from it.
-                _ended[^1] = _ended[^1] with { ReturnsBuffer = true };
+                _ended.Last.ReturnsBuffer = true;
             }
             else
             {
@@ -303,31 +295,44 @@ internal sealed class TcpResponseWriter : IResponseChannel
 
         _buffer = bigger;
         _bufferQueued = false;
-        _start = 0;
-        _position = message;
+        _start = Slot;
+        _position = Slot + message;
     }
 
+    // Checks are inlined into every call of the handler's hot path; the throwing is not.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfOverLimit(long size)
     {
         if (size > _maxMessageBytes)
         {
-            var error = PlexusException.TooLarge("response message", size, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
-            if (_messageBefore > 0)
-            {
-                // Pieces of this message may be on the wire already; no later message may follow them.
-                _broken = error;
-            }
-
-            throw error;
+            ThrowTooLarge(size);
         }
     }
 
+    private void ThrowTooLarge(long size)
+    {
+        var error = PlexusException.TooLarge("response message", size, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+        if (_messageBefore > 0)
+        {
+            // Pieces of this message may be on the wire already; no later message may follow them.
+            _broken = error;
+        }
+
+        throw error;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfUnusable()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (_broken is not null)
+        if (_disposed || _broken is not null)
         {
-            throw _broken;
+            ThrowUnusable();
         }
+    }
+
+    private void ThrowUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        throw _broken!;
     }
 }

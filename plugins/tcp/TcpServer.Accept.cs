@@ -79,24 +79,27 @@ internal sealed partial class TcpServer
                 Handshake.WriteReject(
                     output,
                     Wire.RejectNotMember,
-                    $"this node has no certificate from the cluster CA: {notMember}. Put the node in the cluster (Plexus:Cluster:Join=<seed address>) and set Tls:Mode=cluster on its transports.");
+                    $"this node has no certificate from the cluster CA: {notMember}. Put the node in the cluster (Plexus:Cluster:Join=<seed address>) and set Tls:Mode=cluster on its transports.",
+                    _options.MaxProtocolVersion);
                 await output.FlushAsync(timeout.Token).ConfigureAwait(false);
                 return;
             }
 
             var hello = await Handshake.ReadAsync(input, timeout.Token).ConfigureAwait(false);
-            var refused = await CheckHelloAsync(hello, output, peer, timeout.Token).ConfigureAwait(false);
-            if (refused is not { } codec)
+            var accepted = await CheckHelloAsync(hello, output, peer, timeout.Token).ConfigureAwait(false);
+            if (accepted is not var (codec, version))
             {
                 return;
             }
 
             var local = PeerSettings.From(_options, codec.Name, server: true);
             var peerSettings = Handshake.ParseSettings(hello.Body);
-            Handshake.WriteSettings(output, Wire.Accept, local);
+
+            // The ACCEPT's version byte is the version the connection speaks from here on.
+            Handshake.WriteSettings(output, Wire.Accept, local, version);
             await output.FlushAsync(timeout.Token).ConfigureAwait(false);
 
-            var connection = new FrameConnection(socket, stream, input, output, codec, local, peerSettings, _options, _pool, _logger, peer, server: true);
+            var connection = new FrameConnection(socket, stream, input, output, codec, local, peerSettings, version, _options, _pool, _logger, peer, server: true);
             ServerSession session;
             lock (_gate)
             {
@@ -138,20 +141,23 @@ internal sealed partial class TcpServer
         }
     }
 
-    private async ValueTask<IFrameCodec?> CheckHelloAsync(HandshakeMessage hello, System.IO.Pipelines.PipeWriter output, string peer, CancellationToken cancellationToken)
+    private async ValueTask<(IFrameCodec Codec, byte Version)?> CheckHelloAsync(HandshakeMessage hello, System.IO.Pipelines.PipeWriter output, string peer, CancellationToken cancellationToken)
     {
         string? message = null;
         byte reason = 0;
         IFrameCodec? codec = null;
-        if (hello.Version != Wire.Version)
-        {
-            reason = Wire.RejectVersion;
-            message = $"The client speaks Plexus TCP protocol version {hello.Version}; this server speaks version {Wire.Version}. Run the same Plexus TCP transport version on both sides.";
-        }
-        else if (hello.Kind != Wire.Hello)
+        byte version = 0;
+        var highest = _options.MaxProtocolVersion;
+        if (hello.Kind != Wire.Hello)
         {
             reason = Wire.RejectMalformed;
             message = $"The first handshake message must be a HELLO (kind {Wire.Hello}); it was kind {hello.Kind}.";
+        }
+        else if (hello.Version is < Wire.MinVersion || hello.Version > highest)
+        {
+            // The version byte is the lowest version the client speaks: above ours, there is nothing in common.
+            reason = Wire.RejectVersion;
+            message = $"The client speaks Plexus TCP protocol version {hello.Version}{(hello.Version < Wire.MinVersion ? string.Empty : " or later")}; this server speaks versions {Wire.MinVersion} to {highest}. Run the same Plexus TCP transport version on both sides.";
         }
         else
         {
@@ -159,6 +165,13 @@ internal sealed partial class TcpServer
             try
             {
                 offered = Handshake.ParseSettings(hello.Body);
+                var offeredHighest = Handshake.OfferedVersion(hello);
+                if (offeredHighest < hello.Version)
+                {
+                    throw PlexusException.Protocol($"The HELLO offers versions {hello.Version} to {offeredHighest}: its highest version is below its lowest.");
+                }
+
+                version = Math.Min(offeredHighest, highest);
             }
             catch (PlexusException malformed)
             {
@@ -181,11 +194,11 @@ internal sealed partial class TcpServer
 
         if (message is null)
         {
-            return codec;
+            return (codec!, version);
         }
 
         TcpLog.HandshakeRefused(_logger, peer, message);
-        Handshake.WriteReject(output, reason, message);
+        Handshake.WriteReject(output, reason, message, highest);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
         return null;
     }

@@ -23,6 +23,12 @@ internal sealed class TcpTransportOptions
     /// </summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>
+    /// The highest protocol version this side speaks and offers (docs/protocol/tcp.md, "Versions"). Not a setting: a
+    /// side pinned to 1 speaks exactly as the first version did, which is how tests play an older peer.
+    /// </summary>
+    internal byte MaxProtocolVersion { get; set; } = Wire.Version;
+
     /// <summary>The largest request payload, and the largest response message. Default 256 MiB.</summary>
     public long MaxPayloadBytes { get; set; } = 256L * MiB;
 

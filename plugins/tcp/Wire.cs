@@ -3,8 +3,14 @@ namespace Plexus.Transport.Tcp;
 /// <summary>Constants of the wire protocol (docs/protocol/tcp.md).</summary>
 internal static class Wire
 {
-    /// <summary>The protocol version this build speaks.</summary>
-    public const byte Version = 1;
+    /// <summary>The highest protocol version this build speaks, and the one it offers.</summary>
+    public const byte Version = 2;
+
+    /// <summary>The lowest protocol version this build speaks: a peer of version 1 is served as before.</summary>
+    public const byte MinVersion = 1;
+
+    /// <summary>The first version with MESSAGES frames (several whole response messages in one frame).</summary>
+    public const byte PackedVersion = 2;
 
     /// <summary>Handshake kinds.</summary>
     public const byte Hello = 1;
@@ -44,6 +50,18 @@ internal static class Wire
 
     /// <summary>The credit a REQUEST or DATA frame costs on top of its body, so that empty frames are not free.</summary>
     public const int FrameCharge = 16;
+
+    /// <summary>A MESSAGES frame header: the common part and the u32 message count.</summary>
+    public const int MessagesHeaderLength = CommonHeaderLength + 4;
+
+    /// <summary>The u32 length before each message in a MESSAGES frame's body.</summary>
+    public const int MessagePrefixBytes = 4;
+
+    /// <summary>
+    /// The credit a MESSAGES frame costs beyond its body, per message: each message costs its length + <see cref="FrameCharge"/>,
+    /// as in a DATA frame of its own, and its length prefix is part of the body.
+    /// </summary>
+    public const int PackedCharge = FrameCharge - MessagePrefixBytes;
 
     /// <summary>A sender waits for at least this much body room (or the rest of the message), to avoid tiny frames.</summary>
     public const int MinimumChunk = 4096;

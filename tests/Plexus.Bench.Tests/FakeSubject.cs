@@ -5,6 +5,8 @@ internal sealed class FakeSubject(string name, long streamMessages = BenchSizes.
 {
     public string Name => name;
 
+    public string? ServingUnsupported => "it is a fake";
+
     public int UnaryCallersOpened { get; private set; }
 
     public int UnaryCallersDisposed { get; private set; }

@@ -37,6 +37,24 @@ public sealed class NatsRawSubjectTests
     }
 
     [Fact]
+    public async Task Serving_sorts_every_token_of_every_stream_from_one_inbox_per_connection()
+    {
+        await using var server = await BenchNatsServer.StartAsync(CancellationToken.None);
+        var options = new BenchOptions("nats", [BenchScenario.Serving], [1], TimeSpan.FromSeconds(1), TimeSpan.Zero, [BenchBaseline.NatsRaw], Json: false, Serving: new ServingSettings([40], [2], 4, 200, 16));
+        await using var subject = new NatsRawSubject(server.Url);
+        await subject.StartAsync(CancellationToken.None);
+
+        var report = await new ServingBench(options, new LineBenchProgress(TextWriter.Null), _ => server.ProcessorTime ?? TimeSpan.Zero).RunAsync([subject], CancellationToken.None);
+
+        Assert.Equal(["in-process", "nats-raw"], report.Measurements.Select(m => m.Subject));
+        var nats = report.Measurements[1];
+        Assert.True(nats.Served == 40, nats.FirstError);
+        Assert.Equal(40 * 4, nats.TokensReceived);
+        Assert.Equal(40 * 2, nats.Latencies!.GapSamples);
+        Assert.Contains(report.Notes, n => n.StartsWith("nats-raw: NATS core has no streams", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task The_started_server_listens_on_loopback_and_is_gone_after_the_run()
     {
         var server = await BenchNatsServer.StartAsync(CancellationToken.None);

@@ -93,6 +93,45 @@ public abstract partial class TransportConformanceTests
         Assert.Equal(Count, received);
     }
 
+    /// <summary>Kit rule: Small messages flushed together, with large ones among them, arrive complete, in order and intact.</summary>
+    [Fact(Timeout = TestTimeoutMilliseconds)]
+    public async Task SmallMessagesFlushedTogether_WithLargeOnesAmongThem_ArriveInOrderAndIntact()
+    {
+        await LeaveTestContext();
+
+        var (endpoint, instance) = Serve(new MixedSizeStreamHandler(), "mixed-sizes");
+
+        var stream = await SendAsync(NewRequest(endpoint, instance, "x"u8.ToArray()));
+        var received = 0;
+        await using (stream)
+        {
+            var message = new byte[100 * 1024];
+            while (await MoveNextAsync(stream))
+            {
+                var current = stream.Current;
+                var expected = MixedSizeStreamHandler.MessageLength(received);
+                if (current.Length != expected)
+                {
+                    Assert.Fail($"Message {received} is {current.Length} bytes; expected {expected}: messages were lost, merged or reordered.");
+                }
+
+                current.CopyTo(message);
+                for (var offset = 0; offset < expected; offset++)
+                {
+                    var want = offset < sizeof(int) && expected >= sizeof(int) ? (byte)(received >> (8 * offset)) : MixedSizeStreamHandler.ByteAt(received, offset);
+                    if (message[offset] != want)
+                    {
+                        Assert.Fail($"Message {received} ({expected} bytes) has a wrong byte at offset {offset}.");
+                    }
+                }
+
+                received++;
+            }
+        }
+
+        Assert.Equal(MixedSizeStreamHandler.Count, received);
+    }
+
     /// <summary>Kit rule: Empty payload is echoed as one empty message.</summary>
     [Fact(Timeout = TestTimeoutMilliseconds)]
     public async Task EmptyPayload_IsEchoedAsOneEmptyMessage()

@@ -55,7 +55,8 @@ public sealed class QuicPluginTests(TestCertificates certificates) : IClassFixtu
             (options.HandshakeTimeout, options.IdleTimeout, options.KeepAliveInterval, options.SendBufferBytes, options.MaxUdpPayloadSize));
         Assert.Equal((16 * 1024 * 1024, TimeSpan.FromSeconds(10)), (options.ConnectionSendBufferBytes, options.StalledPeerTimeout));
         var settings = options.ConnectionSettings(server: true);
-        Assert.Equal((4096, 3, "plexus/1"), (settings.MaxInboundBidirectionalStreams, settings.MaxInboundUnidirectionalStreams, settings.Alpn));
+        Assert.Equal((4096, 3), (settings.MaxInboundBidirectionalStreams, settings.MaxInboundUnidirectionalStreams));
+        Assert.Equal(["plexus/2", "plexus/1"], settings.Alpns);
         Assert.Equal((16L * 1024 * 1024, TimeSpan.FromSeconds(10)), (settings.ConnectionSendBufferBytes, settings.StalledPeerTimeout));
         var client = options.ConnectionSettings(server: false);
         Assert.Equal((0, 0L), (client.MaxInboundBidirectionalStreams, client.ConnectionSendBufferBytes));

@@ -9,7 +9,7 @@ namespace Plexus.Transport.Quic.Tests;
 /// The protocol on top of QUIC (docs/protocol/quic.md), seen from a raw peer built on the engine: SETTINGS and codec
 /// negotiation, and stream errors that fail one request while the connection carries on.
 /// </summary>
-public sealed class QuicProtocolTests(TestCertificates certificates) : IClassFixture<TestCertificates>
+public sealed partial class QuicProtocolTests(TestCertificates certificates) : IClassFixture<TestCertificates>
 {
     [Fact(Timeout = 60_000)]
     public async Task UnknownCodec_ClosesTheConnectionWithCodecUnknown_AndTheClientSaysWhy()
@@ -133,11 +133,13 @@ public sealed class QuicProtocolTests(TestCertificates certificates) : IClassFix
 
         public QuicConnection Connection => connection;
 
-        public static async Task<RawPeer> ConnectAsync(IRequestPlaneServer server, TestCertificates certificates)
+        // Offers ALPN plexus/1 only unless told otherwise, as a client of the first version does.
+        public static async Task<RawPeer> ConnectAsync(IRequestPlaneServer server, TestCertificates certificates, byte version = QuicWire.MinVersion)
         {
             var credentials = QuicTlsCredentials.CreateClient(await File.ReadAllTextAsync(certificates.CaPath), null, null);
             var endpoint = ((QuicServer)server).BoundEndPoint!;
-            var connection = await QuicConnection.ConnectAsync(endpoint, "localhost", credentials, new QuicTransportOptions().ConnectionSettings(server: false), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
+            var options = new QuicTransportOptions { MaxProtocolVersion = version };
+            var connection = await QuicConnection.ConnectAsync(endpoint, "localhost", credentials, options.ConnectionSettings(server: false), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
             return new RawPeer(connection, credentials);
         }
 
@@ -166,10 +168,11 @@ public sealed class QuicProtocolTests(TestCertificates certificates) : IClassFix
         public async Task ExchangeSettingsAsync()
         {
             var control = await connection.OpenUnidirectionalStreamAsync(CancellationToken.None);
-            new QuicSettings(_codec.Name, 65536, 65536).Write(control.Output);
+            var version = QuicWire.VersionOf(connection.Alpn);
+            new QuicSettings(_codec.Name, 65536, 65536).Write(control.Output, version);
             await control.Output.FlushAsync();
             var serverControl = await connection.AcceptInboundStreamAsync(CancellationToken.None).AsTask().WaitAsync(QuicEcho.Bound);
-            Assert.Equal("twopart", (await QuicSettings.ReadAsync(serverControl.Input, CancellationToken.None)).CodecName);
+            Assert.Equal("twopart", (await QuicSettings.ReadAsync(serverControl.Input, version, CancellationToken.None)).CodecName);
         }
 
         // Sends a request in one REQUEST frame (declaring declaredLength bytes when given) and FIN; returns the frames of the answer.

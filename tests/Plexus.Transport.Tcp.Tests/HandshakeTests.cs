@@ -33,14 +33,14 @@ public sealed class HandshakeTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task ClientOfAnotherVersion_GetsARejectNamingBothVersions_AndTheServerLogsIt()
+    public async Task ClientOfALaterVersionOnly_GetsARejectNamingBothVersions_AndTheServerLogsIt()
     {
         var log = new LogCapture();
         await using var server = (TcpServer)new TcpTransportFactory(TestOptions.Loopback(), TestCodecs.TwoPart(), log.Factory()).CreateServer();
         await server.StartAsync(CancellationToken.None);
 
         using var socket = await RawWire.ConnectAsync(server.BoundEndPoint!);
-        await socket.SendAsync(RawWire.Hello(version: 2));
+        await socket.SendAsync(RawWire.Hello(version: 3));
         var (reply, closed) = await RawWire.ReadUntilClosedAsync(socket, Echo.Bound);
 
         var message = RawWire.ParseHandshake(reply);
@@ -49,9 +49,9 @@ public sealed class HandshakeTests
         Assert.Equal(Wire.Version, message.Version);
         var (reason, text) = Handshake.ParseReject(message.Body);
         Assert.Equal(Wire.RejectVersion, reason);
-        Assert.Contains("version 2", text, StringComparison.Ordinal);
-        Assert.Contains("version 1", text, StringComparison.Ordinal);
-        Assert.Contains("version 2", await log.WaitForAsync("TcpHandshakeRefused", Echo.Bound), StringComparison.Ordinal);
+        Assert.Contains("version 3", text, StringComparison.Ordinal);
+        Assert.Contains("versions 1 to 2", text, StringComparison.Ordinal);
+        Assert.Contains("version 3", await log.WaitForAsync("TcpHandshakeRefused", Echo.Bound), StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60_000)]
@@ -75,7 +75,7 @@ public sealed class HandshakeTests
         Assert.Equal(PlexusErrorCode.ProtocolError, error.Code);
         Assert.True(error.BeforeFirstByte);
         Assert.Contains("version 9", error.Message, StringComparison.Ordinal);
-        Assert.Contains("version 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("versions 1 to 2", error.Message, StringComparison.Ordinal);
         await fake.WaitAsync(Echo.Bound);
     }
 

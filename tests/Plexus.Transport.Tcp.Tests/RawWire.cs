@@ -10,10 +10,11 @@ internal static class RawWire
     public static PeerSettings DefaultSettings(string codec = "twopart") =>
         PeerSettings.From(new TcpTransportOptions(), codec, server: false);
 
-    public static byte[] Hello(byte version = Wire.Version, string codec = "twopart", byte kind = Wire.Hello)
+    /// <summary>A HELLO as a version-1 client sends it (a raw peer reads DATA frames only), or of the version given.</summary>
+    public static byte[] Hello(byte version = Wire.MinVersion, string codec = "twopart", byte kind = Wire.Hello, byte? highestVersion = null)
     {
         var output = new ArrayBufferWriter<byte>();
-        Handshake.WriteSettings(output, kind, DefaultSettings(codec), version);
+        Handshake.WriteSettings(output, kind, DefaultSettings(codec), version, highestVersion);
         return output.WrittenSpan.ToArray();
     }
 
@@ -39,6 +40,55 @@ internal static class RawWire
         BitConverter.TryWriteBytes(header.AsSpan(2), streamId);
         fields.CopyTo(header, Wire.CommonHeaderLength);
         return Frame(header, []);
+    }
+
+    /// <summary>A MESSAGES frame carrying <paramref name="messages"/>, each behind its u32 length.</summary>
+    public static byte[] MessagesFrame(uint streamId, params byte[][] messages)
+    {
+        var body = new List<byte>();
+        foreach (var message in messages)
+        {
+            body.AddRange(BitConverter.GetBytes((uint)message.Length));
+            body.AddRange(message);
+        }
+
+        return MessagesFrame(streamId, (uint)messages.Length, [.. body]);
+    }
+
+    /// <summary>A MESSAGES frame with the count and body as given, well formed or not.</summary>
+    public static byte[] MessagesFrame(uint streamId, uint count, byte[] body)
+    {
+        var header = new byte[Wire.MessagesHeaderLength];
+        header[0] = (byte)FrameType.Messages;
+        BitConverter.TryWriteBytes(header.AsSpan(2), streamId);
+        BitConverter.TryWriteBytes(header.AsSpan(Wire.CommonHeaderLength), count);
+        return Frame(header, body);
+    }
+
+    /// <summary>A DATA frame.</summary>
+    public static byte[] DataFrame(uint streamId, byte flags, byte[] body)
+    {
+        var header = new byte[Wire.CommonHeaderLength];
+        header[0] = (byte)FrameType.Data;
+        header[1] = flags;
+        BitConverter.TryWriteBytes(header.AsSpan(2), streamId);
+        return Frame(header, body);
+    }
+
+    /// <summary>The messages of a MESSAGES frame's body.</summary>
+    public static List<byte[]> Unpack(byte[] body, ulong count)
+    {
+        Assert.Null(PackedMessages.Check(new ReadOnlySequence<byte>(body), (long)count, out _));
+        var messages = new List<byte[]>();
+        var offset = 0;
+        while (offset < body.Length)
+        {
+            var length = (int)BitConverter.ToUInt32(body, offset);
+            messages.Add(body.AsSpan(offset + Wire.MessagePrefixBytes, length).ToArray());
+            offset += Wire.MessagePrefixBytes + length;
+        }
+
+        return messages;
     }
 
     public static async Task<Socket> ConnectAsync(IPEndPoint server)

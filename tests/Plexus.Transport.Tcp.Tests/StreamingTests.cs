@@ -9,9 +9,6 @@ namespace Plexus.Transport.Tcp.Tests;
 /// </summary>
 public sealed class StreamingTests
 {
-    // Small, at the small/large boundary, large, empty, multi-frame: every path a message can take.
-    private static readonly int[] Sizes = [16, 0, 1, 1024, 1025, 16, 3000, 200, 70_000, 16, 16, 900];
-
     [Theory(Timeout = 60_000)]
     [InlineData(true)]
     [InlineData(false)]
@@ -21,13 +18,13 @@ public sealed class StreamingTests
         await using var server = factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = factory.CreateClient();
-        var target = ServeMixed(server, count: 6000, flushEach);
+        var target = MixedMessages.Serve(server, count: 6000, flushEach);
 
         await using var stream = await client.SendAsync(server.Address, Echo.Request(target, [0]), CancellationToken.None).AsTask().WaitAsync(Echo.Bound);
         var index = 0;
         while (await stream.MoveNextAsync().AsTask().WaitAsync(Echo.Bound))
         {
-            AssertMessage(index, stream.Current);
+            MixedMessages.AssertMessage(index, stream.Current);
             index++;
             if (index % 1500 == 0)
             {
@@ -50,7 +47,7 @@ public sealed class StreamingTests
         await using var server = (TcpServer)factory.CreateServer();
         await server.StartAsync(CancellationToken.None);
         await using var client = factory.CreateClient();
-        var target = ServeMixed(server, count: 3000, flushEach: true);
+        var target = MixedMessages.Serve(server, count: 3000, flushEach: true);
 
         for (var round = 0; round < 40; round++)
         {
@@ -58,7 +55,7 @@ public sealed class StreamingTests
             for (var i = 0; i < round % 7; i++)
             {
                 Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(Echo.Bound));
-                AssertMessage(i, stream.Current);
+                MixedMessages.AssertMessage(i, stream.Current);
             }
 
             // Let the server fill the window before giving up, so that queued messages are thrown away with their credit.
@@ -69,7 +66,7 @@ public sealed class StreamingTests
         Assert.Equal(3000, messages.Count);
         for (var i = 0; i < messages.Count; i++)
         {
-            AssertMessage(i, new ReadOnlySequence<byte>(messages[i]));
+            MixedMessages.AssertMessage(i, new ReadOnlySequence<byte>(messages[i]));
         }
 
         Assert.Equal(1, server.SessionCount);
@@ -94,7 +91,7 @@ public sealed class StreamingTests
             for (var index = 0; index < sizes.Length; index++)
             {
                 var message = new byte[sizes[index]];
-                Fill(index, message);
+                MixedMessages.Fill(index, message);
                 for (var offset = 0; offset < message.Length; offset += 7000)
                 {
                     responses.Write(message.AsSpan(offset, Math.Min(7000, message.Length - offset)));
@@ -115,7 +112,7 @@ public sealed class StreamingTests
         for (var index = 0; index < sizes.Length; index++)
         {
             var expected = new byte[sizes[index]];
-            Fill(index, expected);
+            MixedMessages.Fill(index, expected);
             Assert.True(expected.AsSpan().SequenceEqual(messages[index]), $"message {index} differs");
         }
     }
@@ -157,47 +154,5 @@ public sealed class StreamingTests
         Assert.IsType<PlexusException>(await refusedAfter.Task.WaitAsync(Echo.Bound));
         Assert.Equal([5], Assert.Single(await Echo.CallAsync(client, server.Address, Echo.Request(echo, [5]))));
         Assert.Equal(1, server.SessionCount);
-    }
-
-    private static (EndpointAddress Endpoint, InstanceId Instance) ServeMixed(IRequestPlaneServer server, int count, bool flushEach)
-    {
-        var endpoint = new EndpointAddress("tcp", "tests", "mixed");
-        var instance = InstanceId.NewId();
-        server.Register(endpoint, instance, new DelegateHandler(async (request, responses) =>
-        {
-            for (var i = 0; i < count; i++)
-            {
-                var size = Sizes[i % Sizes.Length];
-                var span = responses.GetSpan(size)[..size];
-                Fill(i, span);
-                responses.Advance(size);
-                responses.EndMessage();
-                if (flushEach || i % 37 == 0)
-                {
-                    await responses.FlushAsync(request.RequestAborted);
-                }
-            }
-        }));
-        return (endpoint, instance);
-    }
-
-    private static void Fill(int index, Span<byte> message)
-    {
-        for (var i = 0; i < message.Length; i++)
-        {
-            message[i] = (byte)(index + (i * 7));
-        }
-
-        if (message.Length >= sizeof(int))
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(message, index);
-        }
-    }
-
-    private static void AssertMessage(int index, ReadOnlySequence<byte> actual)
-    {
-        var expected = new byte[Sizes[index % Sizes.Length]];
-        Fill(index, expected);
-        Assert.Equal(expected, actual.ToArray());
     }
 }

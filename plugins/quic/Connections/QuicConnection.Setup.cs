@@ -34,7 +34,7 @@ internal sealed partial class QuicConnection
         _conn = conn;
         RegisterConnectionId(scidBytes);
         _credentials = tls;
-        _tls = tls.CreateSession((nint)_connectionReference, _settings.Alpn, _serverName);
+        _tls = tls.CreateSession((nint)_connectionReference, _settings.Alpns, _serverName);
         Ngtcp2.ngtcp2_conn_set_tls_native_handle(_conn, _tls.DangerousGetHandle());
         ApplyKeepAlive();
     }
@@ -76,7 +76,7 @@ internal sealed partial class QuicConnection
 
         RegisterConnectionId(original);
         _credentials = tls;
-        _tls = tls.CreateSession((nint)_connectionReference, _settings.Alpn, serverName: null);
+        _tls = tls.CreateSession((nint)_connectionReference, _settings.Alpns, serverName: null);
         Ngtcp2.ngtcp2_conn_set_tls_native_handle(_conn, _tls.DangerousGetHandle());
         ApplyKeepAlive();
     }

@@ -266,15 +266,30 @@ internal sealed unsafe partial class QuicConnection
     private void HandshakeCompleted()
     {
         var selected = SelectedAlpn();
-        if (selected != _settings.Alpn)
+        if (!Offered(selected))
         {
             // The server's GnuTLS refuses a wrong ALPN; this catches a peer that offered none.
-            _pendingFailure = $"the peer negotiated ALPN '{selected}' instead of {_settings.Alpn}";
+            _pendingFailure = $"the peer negotiated ALPN '{selected}' instead of one of {string.Join(", ", _settings.Alpns)}";
             throw new IOException(_pendingFailure);
         }
 
+        Alpn = selected;
+
         _handshakeCompleted = true;
         _handshake.TrySetResult();
+    }
+
+    private bool Offered(string alpn)
+    {
+        foreach (var offered in _settings.Alpns)
+        {
+            if (offered == alpn)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private string SelectedAlpn()

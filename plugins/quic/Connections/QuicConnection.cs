@@ -96,6 +96,9 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     /// <summary>Completes (never faults) when the connection has closed, for whatever reason.</summary>
     public Task<QuicCloseInfo> Closed => _closed.Task;
 
+    /// <summary>The application protocol the TLS handshake chose (one of <see cref="QuicConnectionSettings.Alpns"/>); empty before it completes.</summary>
+    public string Alpn { get; private set; } = string.Empty;
+
     /// <summary>Whether the connection has closed.</summary>
     public bool IsClosed => _closed.Task.IsCompleted;
 

@@ -42,6 +42,9 @@ internal sealed class QuicConnectionSettings
     /// <summary>Whether a peer over loopback gets packets as large as the loopback MTU allows (<see cref="LoopbackPath"/>).</summary>
     public bool LoopbackMtu { get; init; } = true;
 
-    /// <summary>The one application protocol both sides must name in TLS.</summary>
-    public string Alpn { get; init; } = "plexus/1";
+    /// <summary>
+    /// The application protocols this side speaks, most preferred first: a client offers them all, a server picks the
+    /// first of its own that the client offers, and a peer that offers none of them is refused in the handshake.
+    /// </summary>
+    public IReadOnlyList<string> Alpns { get; init; } = ["plexus/1"];
 }

@@ -32,6 +32,10 @@ internal sealed unsafe partial class QuicStream
     private bool _finSent;
     private Exception? _writeFailure;
     private TaskCompletionSource? _drained;
+
+    // Called once QUIC has taken every committed byte (see WhenSent).
+    private Action<object?>? _whenSent;
+    private object? _whenSentState;
     private bool _writerDone;
 
     // Receive state, under the connection's gate.
@@ -168,6 +172,31 @@ internal sealed unsafe partial class QuicStream
     }
 
     /// <summary>
+    /// Whether committed bytes still wait for QUIC to take them. Read without the connection's gate, so it may be a
+    /// moment behind; <see cref="WhenSent"/> decides under the gate.
+    /// </summary>
+    internal bool HasUnsent => Volatile.Read(ref _sent) < Volatile.Read(ref _committed);
+
+    /// <summary>
+    /// Runs <paramref name="callback"/> on the thread pool once QUIC has taken every byte committed so far (at once if
+    /// it has, or the stream has failed): a writer that holds messages back while the stream is busy frames them then.
+    /// </summary>
+    internal void WhenSent(Action<object?> callback, object state)
+    {
+        lock (Gate)
+        {
+            if (_writeFailure is null && _sent < _committed)
+            {
+                _whenSent = callback;
+                _whenSentState = state;
+                return;
+            }
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(callback, state, preferLocal: false);
+    }
+
+    /// <summary>
     /// After a wait <see cref="Commit"/> returned: what to wait for next, or null once the stream has room and its
     /// connection too (or the stream has failed: the next commit says so).
     /// </summary>
@@ -287,6 +316,11 @@ internal sealed unsafe partial class QuicStream
         {
             ReleaseDrainWaiter();
         }
+
+        if (_whenSent is not null && _sent == _committed)
+        {
+            CallWhenSent();
+        }
     }
 
     internal void OnAcknowledged(long offset)
@@ -401,8 +435,23 @@ internal sealed unsafe partial class QuicStream
         _input.Writer.Complete(exception);
     }
 
+    private void CallWhenSent()
+    {
+        var callback = _whenSent!;
+        var state = _whenSentState;
+        _whenSent = null;
+        _whenSentState = null;
+        ThreadPool.UnsafeQueueUserWorkItem(callback, state, preferLocal: false);
+    }
+
     private void ReleaseDrainWaiter()
     {
+        if (_whenSent is not null && _writeFailure is not null)
+        {
+            // Nothing more will be taken: the writer must not wait for it.
+            CallWhenSent();
+        }
+
         var waiter = _drained;
         _drained = null;
         if (waiter is not null)

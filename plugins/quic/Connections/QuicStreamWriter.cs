@@ -56,6 +56,9 @@ internal sealed class QuicStreamWriter(QuicStream stream) : PipeWriter
         return new FlushResult(isCanceled: false, isCompleted: false);
     }
 
+    /// <summary>Hands what is written to QUIC without waiting for room: the writer's next flush waits, if it must.</summary>
+    public void Commit() => _ = stream.Commit(_written, fin: false)?.Exception;
+
     public override void CancelPendingFlush()
     {
     }

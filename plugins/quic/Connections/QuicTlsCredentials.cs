@@ -114,7 +114,7 @@ internal sealed class QuicTlsCredentials : IDisposable
     /// A TLS session for one QUIC connection, set up for ngtcp2 (<paramref name="connectionReference"/> is the
     /// <c>ngtcp2_crypto_conn_ref</c> its callbacks find the connection by) with ALPN and peer verification.
     /// </summary>
-    public unsafe GnuTlsSessionHandle CreateSession(nint connectionReference, string alpn, string? serverName)
+    public unsafe GnuTlsSessionHandle CreateSession(nint connectionReference, IReadOnlyList<string> alpns, string? serverName)
     {
         var flags = (uint)((_server ? GnuTls.GNUTLS_SERVER : GnuTls.GNUTLS_CLIENT) | GnuTls.GNUTLS_NO_END_OF_EARLY_DATA | GnuTls.GNUTLS_NO_AUTO_SEND_TICKET);
         var session = GnuTlsSessionHandle.Create(flags);
@@ -127,11 +127,28 @@ internal sealed class QuicTlsCredentials : IDisposable
             GnuTls.gnutls_session_set_ptr(s, connectionReference);
             Check(GnuTls.gnutls_credentials_set(s, GnuTls.GNUTLS_CRD_CERTIFICATE, _credentials.DangerousGetHandle()), "gnutls_credentials_set");
 
-            var alpnBytes = Encoding.ASCII.GetBytes(alpn);
-            fixed (byte* alpnPointer = alpnBytes)
+            // One block of the names back to back; GnuTLS copies them. A server picks by its own order.
+            var names = new byte[alpns.Count][];
+            var total = 0;
+            for (var i = 0; i < names.Length; i++)
             {
-                var datum = new gnutls_datum_t { data = alpnPointer, size = (uint)alpnBytes.Length };
-                Check(GnuTls.gnutls_alpn_set_protocols(s, &datum, 1, _server ? (uint)(GnuTls.GNUTLS_ALPN_MANDATORY | GnuTls.GNUTLS_ALPN_SERVER_PRECEDENCE) : 0u), "gnutls_alpn_set_protocols");
+                names[i] = Encoding.ASCII.GetBytes(alpns[i]);
+                total += names[i].Length;
+            }
+
+            var block = new byte[total];
+            var datums = stackalloc gnutls_datum_t[names.Length];
+            fixed (byte* start = block)
+            {
+                var offset = 0;
+                for (var i = 0; i < names.Length; i++)
+                {
+                    names[i].CopyTo(block, offset);
+                    datums[i] = new gnutls_datum_t { data = start + offset, size = (uint)names[i].Length };
+                    offset += names[i].Length;
+                }
+
+                Check(GnuTls.gnutls_alpn_set_protocols(s, datums, (uint)names.Length, _server ? (uint)(GnuTls.GNUTLS_ALPN_MANDATORY | GnuTls.GNUTLS_ALPN_SERVER_PRECEDENCE) : 0u), "gnutls_alpn_set_protocols");
             }
 
             if (_server)

@@ -1,0 +1,201 @@
+using System.Buffers;
+
+namespace Plexus.Transport.Tcp;
+
+/// <summary>What the reader loop hands a response stream: DATA and MESSAGES frames, the end, and a broken rule.</summary>
+internal sealed partial class TcpResponseStream
+{
+    /// <summary>Payload bytes of a response message arrived; called on the reader loop.</summary>
+    /// <exception cref="PlexusException">The server broke flow control (a connection error).</exception>
+    public void OnData(in ReadOnlySequence<byte> body, bool endMessage)
+    {
+        var charge = (int)body.Length + Wire.FrameCharge;
+        PlexusException? tooLarge = null;
+        lock (_gate)
+        {
+            if (_ended || _disposed)
+            {
+                _connection.ReturnCredit(charge);
+                return;
+            }
+
+            _receiveRemaining -= charge;
+            if (_receiveRemaining < 0)
+            {
+                throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
+            }
+
+            var length = _assembly.Length + body.Length;
+            if (length > _maxMessageBytes)
+            {
+                tooLarge = PlexusException.TooLarge("response message", length, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+                _connection.ReturnCredit(charge);
+            }
+            else if (endMessage && _assembly.IsEmpty && _withheld == 0 && body.Length <= SmallMessageBytes)
+            {
+                // Its credit is its length + the frame charge, which the caller works out again when moving past it.
+                AppendSmallLocked(body);
+                ScheduleWakeLocked();
+            }
+            else
+            {
+                _assembly.Append(body, _assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
+                if (endMessage)
+                {
+                    CloseRunLocked();
+                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge, null, 0));
+                    _withheld = 0;
+                    ScheduleWakeLocked();
+                }
+                else if (NothingToReadLocked())
+                {
+                    // Nothing else to read: holding this credit could only stall a message larger than the window.
+                    ReturnLocked(charge);
+                }
+                else
+                {
+                    _withheld += charge;
+                }
+            }
+        }
+
+        if (tooLarge is not null)
+        {
+            Abort(tooLarge, PlexusErrorCode.Cancelled);
+        }
+    }
+
+    /// <summary>A MESSAGES frame of <paramref name="count"/> whole messages arrived; called on the reader loop.</summary>
+    /// <exception cref="PlexusException">The server broke flow control (a connection error).</exception>
+    public void OnMessages(in ReadOnlySequence<byte> body, int count)
+    {
+        var charge = FrameConnection.PackedCharge(body.Length, (ulong)count);
+        PlexusException? failure = null;
+        PlexusException? tooLarge = null;
+        lock (_gate)
+        {
+            if (_ended || _disposed)
+            {
+                _connection.ReturnCredit(charge);
+                return;
+            }
+
+            _receiveRemaining -= charge;
+            if (_receiveRemaining < 0)
+            {
+                throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
+            }
+
+            long largest = 0;
+            var problem = _assembly.IsEmpty
+                ? PackedMessages.Check(body, count, out largest)
+                : $"a MESSAGES frame arrived while {_assembly.Length} bytes of a message waited for the rest of it";
+            if (problem is not null)
+            {
+                // The frame's bytes are read and dropped; this stream cannot go on, the connection can.
+                _connection.ReturnCredit(charge);
+                failure = PlexusException.Protocol($"{_session.Address} broke the Plexus TCP protocol on stream {Id}: {problem}.");
+            }
+            else if (largest > _maxMessageBytes)
+            {
+                _connection.ReturnCredit(charge);
+                tooLarge = PlexusException.TooLarge("response message", largest, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
+            }
+            else
+            {
+                // Each message's credit is its length + the frame charge, which the caller works out again when moving past it.
+                AppendPackedLocked(body);
+                ScheduleWakeLocked();
+            }
+        }
+
+        if (failure is not null)
+        {
+            Fail(failure);
+        }
+        else if (tooLarge is not null)
+        {
+            Abort(tooLarge, PlexusErrorCode.Cancelled);
+        }
+    }
+
+    /// <summary>Wakes the caller if messages queued during this read are waiting for it; called on the reader loop.</summary>
+    public void WakeScheduled()
+    {
+        _wakeScheduled = false;
+        lock (_gate)
+        {
+            if (!_connection.IsLowLatency)
+            {
+                WakeLocked();
+                return;
+            }
+
+            if (!_waiting)
+            {
+                return;
+            }
+
+            _waiting = false;
+            _signal.RunContinuationsAsynchronously = false;
+        }
+
+        // Low-latency mode: the caller's continuation runs here, on the reader thread, with no lock held; nothing else
+        // completes this wait, since _waiting was cleared under the lock.
+        _signal.SetResult(true);
+    }
+
+    /// <summary>The server ended the stream (END, or ERROR with <paramref name="error"/>); queued messages are still read first.</summary>
+    public void OnEnd(PlexusException? error)
+    {
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            _ended = true;
+            _endError = error;
+            DiscardAssemblyLocked();
+            if (_connection.IsDispatching)
+            {
+                // With the messages of the same read, outside the lock (see WakeScheduled).
+                ScheduleWakeLocked();
+            }
+            else
+            {
+                WakeLocked();
+            }
+        }
+
+        // The server grants no more credit for an ended stream: a sender still waiting for some must fail, not hang.
+        SendWindow.Close(error ?? PlexusException.Unavailable($"Stream {Id} has ended; it takes no more request payload."));
+        DisposeTimer();
+    }
+
+    /// <summary>
+    /// Ends the stream because the server broke the protocol on it: the caller reads what arrived intact before, then
+    /// gets <paramref name="error"/>; the server is told with a CANCEL, and the connection's other streams carry on.
+    /// </summary>
+    public void Fail(PlexusException error)
+    {
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return;
+            }
+
+            _ended = true;
+            _endError = error;
+            DiscardAssemblyLocked();
+            WakeLocked();
+        }
+
+        TcpLog.StreamViolation(_connection.Logger, Id, _connection.PeerName, error.Message);
+        SendWindow.Close(error);
+        _session.Cancel(this, PlexusErrorCode.Cancelled);
+        DisposeTimer();
+    }
+}
