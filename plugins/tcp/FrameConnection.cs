@@ -170,13 +170,14 @@ internal sealed partial class FrameConnection
         _lastReceived = Environment.TickCount64;
         StartReaderThread();
         _ = Task.Run(WriteLoopAsync);
+
         // On a connection thread the reader loop starts here, so that everything it reads runs on this thread.
         _ = _lowLatency ? ReadLoopAsync() : Task.Run(ReadLoopAsync);
         var period = TimeSpan.FromMilliseconds(Math.Max(5, Math.Min(_keepAliveIntervalMs, _keepAliveTimeoutMs / 4)));
         _keepAlive = new Timer(static state => ((FrameConnection)state!).OnKeepAliveTick(), this, period, period);
     }
 
-    /// <summary>Queues a frame for the writer loop.</summary>
+    /// <summary>Queues a frame for the writer loop; in low-latency mode writes it at once when the writer is idle.</summary>
     /// <returns><see langword="false"/> when the connection is closing; the frame was dropped.</returns>
     public bool Send(in OutgoingFrame frame)
     {
