@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Plexus.Transport.Tcp;
 
 /// <summary>
@@ -25,11 +27,11 @@ internal static class ConnectionThreads
     /// <summary>
     /// Runs <paramref name="body"/> on a new thread, unless <paramref name="max"/> connection threads already run. Once
     /// it returns, the thread runs what <see cref="ThenOnThisThread"/> gave it (the connection's reader), then ends.
-    /// Nothing escapes the thread: <paramref name="body"/> reports its own failures, and what it lets through is dropped
-    /// with the connection it belonged to.
+    /// Nothing escapes the thread: <paramref name="body"/> reports its own failures, and what it lets through is logged
+    /// and dropped with the connection it belonged to.
     /// </summary>
     /// <returns><see langword="false"/> when the process has its share of connection threads: the caller goes on without one.</returns>
-    public static bool TryStart(string name, Action body, int max)
+    public static bool TryStart(string name, Action body, int max, ILogger logger)
     {
         var running = Volatile.Read(ref s_running);
         while (true)
@@ -50,8 +52,8 @@ internal static class ConnectionThreads
 
         try
         {
-            var thread = new Thread(static state => Run((Action)state!)) { IsBackground = true, Name = name };
-            thread.UnsafeStart(body);
+            var thread = new Thread(static state => Run(((Action, ILogger))state!)) { IsBackground = true, Name = name };
+            thread.UnsafeStart((body, logger));
             return true;
         }
         catch (Exception exception) when (exception is OutOfMemoryException or ThreadStartException)
@@ -73,16 +75,17 @@ internal static class ConnectionThreads
         t_then = then;
     }
 
-    private static void Run(Action body)
+    private static void Run((Action Body, ILogger Logger) work)
     {
         t_isConnectionThread = true;
         try
         {
-            body();
+            work.Body();
         }
-        catch (Exception)
+        catch (Exception exception)
         {
-            // The handshake reports what it expects; anything else ends this connection, not the process.
+            // The handshake reports what it expects; anything else is a bug, and ends this connection, not the process.
+            TcpLog.ConnectionThreadFailed(work.Logger, exception);
         }
         finally
         {
@@ -93,9 +96,10 @@ internal static class ConnectionThreads
             {
                 then?.Invoke();
             }
-            catch (Exception)
+            catch (Exception exception)
             {
-                // See DedicatedSocketReader: nothing is expected here.
+                // The reader catches what it meets itself (see DedicatedSocketReader): this would be a bug.
+                TcpLog.ConnectionThreadFailed(work.Logger, exception);
             }
 
             t_isConnectionThread = false;

@@ -10,6 +10,8 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal sealed partial class TcpClient
 {
+    private int _capReported;
+
     private Task<ClientSession> OpenOnConnectionThreadAsync(Uri address)
     {
         var opened = new TaskCompletionSource<ClientSession>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,9 +27,17 @@ internal sealed partial class TcpClient
             }
         }
 
-        return ConnectionThreads.TryStart("Plexus TCP client connection", Open, _options.LowLatencyMaxConnections)
-            ? opened.Task
-            : OpenAsync(address);
+        if (ConnectionThreads.TryStart("Plexus TCP client connection", Open, _options.LowLatencyMaxConnections, _logger))
+        {
+            return opened.Task;
+        }
+
+        if (Interlocked.Exchange(ref _capReported, 1) == 0)
+        {
+            TcpLog.LowLatencyCapReached(_logger, ConnectionThreads.Running, TcpTransportOptions.Key(nameof(TcpTransportOptions.LowLatencyMaxConnections)), "client");
+        }
+
+        return OpenAsync(address);
     }
 
     // A blocking connect: the socket is still blocking here, so the kernel does the waiting. The timeout closes the

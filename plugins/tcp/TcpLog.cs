@@ -37,4 +37,10 @@ internal static partial class TcpLog
 
     [LoggerMessage(EventId = 3011, EventName = "TcpStreamViolation", Level = LogLevel.Warning, Message = "Ended stream {StreamId} with {Peer}, which broke the protocol on it; the connection carries on: {Reason}")]
     public static partial void StreamViolation(ILogger logger, uint streamId, string peer, string reason);
+
+    [LoggerMessage(EventId = 3012, EventName = "TcpLowLatencyCapReached", Level = LogLevel.Warning, Message = "{Running} TCP connections of this process already have a thread of their own, the most {Setting} allows; this {Role}'s further connections run in the default mode while it stays so (said once per {Role})")]
+    public static partial void LowLatencyCapReached(ILogger logger, int running, string setting, string role);
+
+    [LoggerMessage(EventId = 3013, EventName = "TcpConnectionThreadFailed", Level = LogLevel.Error, Message = "A TCP connection's thread ended on an unexpected error; that connection is lost")]
+    public static partial void ConnectionThreadFailed(ILogger logger, Exception exception);
 }

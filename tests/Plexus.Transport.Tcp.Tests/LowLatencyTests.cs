@@ -109,7 +109,8 @@ public sealed class LowLatencyTests : IDisposable
 
         var capped = LowLatency();
         capped.LowLatencyMaxConnections = 1;
-        var cappedFactory = new TcpTransportFactory(capped, TestCodecs.TwoPart());
+        var log = new LogCapture();
+        var cappedFactory = new TcpTransportFactory(capped, TestCodecs.TwoPart(), log.Factory());
         await using var cappedServer = cappedFactory.CreateServer();
         var cappedTarget = ServeThreadName(cappedServer);
         await cappedServer.StartAsync(CancellationToken.None);
@@ -119,6 +120,8 @@ public sealed class LowLatencyTests : IDisposable
 
         Assert.NotEqual(ServerThread, handler);
         Assert.NotEqual(ClientThread, caller);
+        Assert.Contains("LowLatencyMaxConnections", await log.WaitForAsync("TcpLowLatencyCapReached", Echo.Bound), StringComparison.Ordinal);
+        Assert.Equal(2, log.Lines.Count(line => line.Contains("TcpLowLatencyCapReached", StringComparison.Ordinal)));
     }
 
     [Fact(Timeout = 60_000)]
