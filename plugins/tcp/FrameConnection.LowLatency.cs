@@ -12,8 +12,8 @@ namespace Plexus.Transport.Tcp;
 /// keep the order they were sent in. A sender never waits: it only tries the lock (it may hold a stream's lock that the
 /// writer loop, telling a frame's observer, needs), and a flush the socket does not take at once is left to complete
 /// on its own while the writer loop waits for it. Frames sent by the reader loop while it dispatches one read (replies,
-/// credit, and the responses of handlers that run inline) are written without a flush and flushed once at the end of
-/// the read, so a unary response and its END leave in one segment.
+/// credit, the responses of handlers that run inline, the requests of callers it wakes) are written without a flush and
+/// flushed once at the end of the read, so a unary response and its END leave in one segment.
 /// </summary>
 internal sealed partial class FrameConnection
 {
