@@ -13,16 +13,9 @@ internal sealed partial class TcpResponseStream
         PlexusException? tooLarge = null;
         lock (_gate)
         {
-            if (_ended || _disposed)
+            if (!TakeChargeLocked(charge))
             {
-                _connection.ReturnCredit(charge);
                 return;
-            }
-
-            _receiveRemaining -= charge;
-            if (_receiveRemaining < 0)
-            {
-                throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
             }
 
             var length = _assembly.Length + body.Length;
@@ -74,16 +67,9 @@ internal sealed partial class TcpResponseStream
         PlexusException? tooLarge = null;
         lock (_gate)
         {
-            if (_ended || _disposed)
+            if (!TakeChargeLocked(charge))
             {
-                _connection.ReturnCredit(charge);
                 return;
-            }
-
-            _receiveRemaining -= charge;
-            if (_receiveRemaining < 0)
-            {
-                throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
             }
 
             long largest = 0;
@@ -197,5 +183,20 @@ internal sealed partial class TcpResponseStream
         SendWindow.Close(error);
         _session.Cancel(this, PlexusErrorCode.Cancelled);
         DisposeTimer();
+    }
+
+    // A frame's credit, charged to the stream's window; false (the credit given back) when the stream has ended.
+    private bool TakeChargeLocked(int charge)
+    {
+        if (_ended || _disposed)
+        {
+            _connection.ReturnCredit(charge);
+            return false;
+        }
+
+        _receiveRemaining -= charge;
+        return _receiveRemaining >= 0
+            ? true
+            : throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
     }
 }
