@@ -14,7 +14,11 @@ public sealed class StreamRequestServer : IAsyncDisposable
     private readonly IRequestDispatcher _dispatcher;
     private readonly StreamRequestOptions _options;
     private readonly CancellationTokenSource _stopped = new();
+    private readonly Lock _gate = new();
     private int _unread;
+
+    // Completed when the count of requests still being read falls to zero; made only while a drain waits for it.
+    private TaskCompletionSource? _allRead;
 
     /// <summary>Creates the server side for one transport server.</summary>
     /// <param name="dispatcher">The dispatcher the transport server was started with.</param>
@@ -92,10 +96,19 @@ public sealed class StreamRequestServer : IAsyncDisposable
     /// <returns>A task that ends when no request is still being read.</returns>
     public async ValueTask WaitForRequestsReadAsync(CancellationToken cancellationToken)
     {
-        while (Volatile.Read(ref _unread) > 0)
+        Task allRead;
+        lock (_gate)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(10), _options.TimeProvider, cancellationToken);
+            if (Volatile.Read(ref _unread) == 0)
+            {
+                return;
+            }
+
+            _allRead ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            allRead = _allRead.Task;
         }
+
+        await allRead.WaitAsync(cancellationToken);
     }
 
     /// <summary>Aborts every request in flight: connections close, handlers' tokens fire, clients see Unavailable.</summary>
@@ -176,7 +189,18 @@ public sealed class StreamRequestServer : IAsyncDisposable
         if (unread)
         {
             unread = false;
-            Interlocked.Decrement(ref _unread);
+            if (Interlocked.Decrement(ref _unread) == 0)
+            {
+                // Under the lock, so that a drain that saw a request still being read is always woken.
+                lock (_gate)
+                {
+                    if (Volatile.Read(ref _unread) == 0)
+                    {
+                        _allRead?.TrySetResult();
+                        _allRead = null;
+                    }
+                }
+            }
         }
     }
 }

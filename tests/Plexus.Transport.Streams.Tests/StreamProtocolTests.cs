@@ -43,6 +43,31 @@ public sealed class StreamProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoppingToAccept_WaitsForARequestStillBeingRead_AndEndsOnceItIsWhole()
+    {
+        byte[] request = [.. Request(Head(Echo.ToString(), payloadLength: 4)), .. "late"u8];
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(_server.Address.AbsolutePath));
+        await using var stream = new NetworkStream(socket);
+        await stream.WriteAsync(request.AsMemory(0, 12)); // the preamble, the HEAD's frame header and 3 bytes of it
+
+        // Accepted in order: once a later connection is served, the server is reading this one.
+        Assert.Equal("proof", await CallAsync("proof"));
+        Task stopped = _server.StopAcceptingAsync(CancellationToken.None).AsTask();
+        await Task.Delay(TimeSpan.FromMilliseconds(200));
+        Assert.False(stopped.IsCompleted, "the drain ended while a request was still being read");
+
+        await stream.WriteAsync(request.AsMemory(12));
+        await stopped.WaitAsync(Step);
+        byte[] header = new byte[5];
+        await stream.ReadExactlyAsync(header).AsTask().WaitAsync(Step);
+        byte[] body = new byte[BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1))];
+        await stream.ReadExactlyAsync(body).AsTask().WaitAsync(Step);
+        Assert.Equal(StreamWire.Message, header[0]);
+        Assert.Equal("late", Encoding.UTF8.GetString(body));
+    }
+
+    [Fact]
     public async Task AHeadWhoseStringRunsPastItsEnd_NamesTheField()
     {
         byte[] head = new byte[24 + 2 + 5];
