@@ -5,9 +5,10 @@ using NATS.Client.Core;
 namespace Plexus.Transport.Nats;
 
 /// <summary>
-/// The transport's side of a response stream. Each message is written into a rented array; flushing sends the ended
-/// messages as frames (chunked when larger than a NATS message), waiting for the requester's credit, then returns the
-/// arrays; completing sends the end or the error frame. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
+/// The transport's side of a response stream. Each message is written into a rented array; flushing hands the ended
+/// messages to the exchange, small ones into its packed frame without waiting, others as frames of their own (chunked
+/// when larger than a NATS message), each within the requester's credit, then reuses or returns the arrays;
+/// completing sends the end or the error frame. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
 internal sealed class NatsResponseWriter : IResponseChannel, IDisposable
 {
