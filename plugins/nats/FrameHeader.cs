@@ -10,7 +10,8 @@ namespace Plexus.Transport.Nats;
 /// <param name="Credit">The cumulative credit, or -1.</param>
 /// <param name="ErrorCode">The error code, or 0.</param>
 /// <param name="Refused">Whether the request was refused before any work.</param>
-internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq, long Length, long Credit, int ErrorCode, bool Refused)
+/// <param name="Count"><c>Plexus-Count</c> (the messages of a <c>msgs</c> frame), or -1.</param>
+internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq, long Length, long Credit, int ErrorCode, bool Refused, long Count)
 {
     /// <summary>Reads the transport headers of a message.</summary>
     /// <param name="headers">The message's header block.</param>
@@ -20,7 +21,7 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
     {
         if (headers.IsEmpty)
         {
-            return new FrameHeader(FrameKind.None, 0, -1, -1, -1, 0, false);
+            return new FrameHeader(FrameKind.None, 0, -1, -1, -1, 0, false, -1);
         }
 
         Span<byte> scratch = stackalloc byte[512];
@@ -29,7 +30,7 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
         {
             var reader = new NatsHeaderReader(block);
             var kind = FrameKind.None;
-            long seq = -1, length = -1, credit = -1, code = 0;
+            long seq = -1, length = -1, credit = -1, code = 0, count = -1;
             var refused = false;
             while (reader.MoveNext())
             {
@@ -55,13 +56,17 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
                 {
                     code = Number(value, "Plexus-Error-Code");
                 }
+                else if (NatsWire.Is(name, NatsWire.Count))
+                {
+                    count = Number(value, "Plexus-Count");
+                }
                 else if (NatsWire.Is(name, NatsWire.Refused))
                 {
                     refused = value.SequenceEqual("1"u8);
                 }
             }
 
-            return new FrameHeader(kind, reader.Status, seq, length, credit, (int)Math.Clamp(code, 0, int.MaxValue), refused);
+            return new FrameHeader(kind, reader.Status, seq, length, credit, (int)Math.Clamp(code, 0, int.MaxValue), refused, count);
         }
         finally
         {
@@ -75,6 +80,8 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
     private static FrameKind KindOf(ReadOnlySpan<byte> value) => value switch
     {
         _ when value.SequenceEqual(NatsWire.Kind.Data) => FrameKind.Data,
+        _ when value.SequenceEqual(NatsWire.Kind.Msgs) => FrameKind.Msgs,
+        _ when value.SequenceEqual(NatsWire.Kind.MsgsLast) => FrameKind.MsgsLast,
         _ when value.SequenceEqual(NatsWire.Kind.Part) => FrameKind.Part,
         _ when value.SequenceEqual(NatsWire.Kind.End) => FrameKind.End,
         _ when value.SequenceEqual(NatsWire.Kind.Last) => FrameKind.Last,

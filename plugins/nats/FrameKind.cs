@@ -21,6 +21,12 @@ internal enum FrameKind
     /// <summary>The response stream failed.</summary>
     Error,
 
+    /// <summary>Several whole response messages.</summary>
+    Msgs,
+
+    /// <summary>Several whole response messages and the end of the stream, in one frame.</summary>
+    MsgsLast,
+
     /// <summary>The answer to a ping.</summary>
     Pong,
 

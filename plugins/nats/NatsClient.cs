@@ -234,7 +234,7 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
     private NatsHeaders Head(OutgoingRequest request, long length)
     {
         Check("request id", request.RequestId);
-        var head = new NatsHeaders(request.Headers.Count + 5)
+        var head = new NatsHeaders(request.Headers.Count + 6)
         {
             [NatsWire.Names.RequestId] = request.RequestId,
         };
@@ -246,6 +246,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         head[NatsWire.Names.Window] = NatsWire.Number(_options.WindowBytes);
         head[NatsWire.Names.KeepAlive] = NatsWire.Number((long)_options.KeepAliveInterval.TotalMilliseconds);
         head[NatsWire.Names.Length] = NatsWire.Number(length);
+
+        // This client reads msgs frames; a server that does not know the header sends data frames as before.
+        head[NatsWire.Names.Packed] = "1";
         foreach (var (name, value) in request.Headers)
         {
             if (!NatsWire.IsValidHeaderName(name) || NatsWire.IsReserved(name))

@@ -3,8 +3,11 @@ using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
-/// <summary>The response frames of one request: credit, chunking, the held-back first message, and numbering.</summary>
-internal sealed partial class NatsExchange
+/// <summary>
+/// The response frames of one request: credit, chunking, the held-back first message, small messages packed into
+/// <c>msgs</c> frames, and numbering.
+/// </summary>
+internal sealed partial class NatsExchange : IThreadPoolWorkItem
 {
     private readonly long _window;
     private long _seq;
@@ -20,6 +23,16 @@ internal sealed partial class NatsExchange
     private byte[]? _deferred;
     private int _deferredLength;
     private ArrayPool<byte>? _deferredPool;
+
+    // Small messages gathered for one `msgs` frame (requesters that announced Plexus-Packed only): each a u32 length
+    // and its bytes, in a pooled array rented for the frame and returned once it is published. The first message
+    // queues one work item that publishes whatever has gathered when it runs; a full frame goes at once.
+    private readonly bool _packs;
+    private byte[]? _batch;
+    private int _batchLength;
+    private int _batchCount;
+    private int _batchSizeHint = 1024;
+    private bool _batchScheduled;
 
     /// <summary>Whether a response message was handed over (sent, or held back to be sent); from then on a failure
     /// is no longer safe to retry elsewhere.</summary>
@@ -75,6 +88,96 @@ internal sealed partial class NatsExchange
             var chunk = Math.Min(maxChunk, message.Length - offset);
             await SendFrameAsync(message.Slice(offset, chunk), chunked: true, total: offset == 0 ? message.Length : -1, cancellationToken).ConfigureAwait(false);
             offset += chunk;
+        }
+    }
+
+    /// <summary>
+    /// Takes one small flushed message into the <c>msgs</c> frame being gathered, within credit: it goes out when the
+    /// work item queued by the frame's first message runs (usually once the handler yields its thread), with the
+    /// frame when it is full, ahead of any other frame of the request, or with the end of the stream.
+    /// </summary>
+    /// <param name="message">The message; copied before this returns.</param>
+    /// <param name="sent">A full frame's publish, for the flusher to wait for (room in the connection's outbox); else completed.</param>
+    /// <returns>False when the message is not for packing (too large, a requester that does not read packed frames,
+    /// the request ended, or no credit for it: then what had gathered was published, and <see cref="SendAsync"/> waits
+    /// for credit as for any message).</returns>
+    public bool TryPack(ReadOnlySpan<byte> message, out ValueTask sent)
+    {
+        sent = default;
+        if (!_packs)
+        {
+            return false;
+        }
+
+        _deferAllowed = false;
+        var bound = PackBound();
+        var packable = Math.Min(PackedMessages.MaxPackedBytes, bound);
+        var needed = message.Length + PackedMessages.PrefixBytes;
+        if (needed > packable)
+        {
+            return false;
+        }
+
+        var cost = message.Length + NatsWire.FrameCost;
+        var schedule = false;
+        lock (_gate)
+        {
+            if (_ended)
+            {
+                return false;
+            }
+
+            if (!Fits(cost))
+            {
+                // SendAsync publishes what has gathered, so that the requester can read it and grant more, then waits.
+                return false;
+            }
+
+            _sent += cost;
+            _responded = true;
+            if (_deferred is { } held && _deferredLength + PackedMessages.PrefixBytes <= packable)
+            {
+                // The held-back first message leads the frame instead of going alone.
+                AppendLocked(held.AsSpan(0, _deferredLength), bound);
+                ReturnDeferredLocked();
+            }
+            else
+            {
+                PublishDeferredLocked(NatsWire.Names.Data);
+            }
+
+            if (_batchLength + needed > bound)
+            {
+                sent = PublishBatchLocked(last: false);
+            }
+
+            AppendLocked(message, bound);
+            if (!_batchScheduled)
+            {
+                _batchScheduled = true;
+                schedule = true;
+            }
+        }
+
+        if (schedule)
+        {
+            // The handler's own thread takes it when the handler yields; an idle thread may take it sooner.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+        }
+
+        return true;
+    }
+
+    /// <summary>The work item a frame's first packed message queued: publishes what has gathered since.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        lock (_gate)
+        {
+            _batchScheduled = false;
+            if (!_ended)
+            {
+                NatsLink.Observe(PublishBatchLocked(last: false));
+            }
         }
     }
 
@@ -147,7 +250,7 @@ internal sealed partial class NatsExchange
                 throw ErrorForHandler();
             }
 
-            PublishDeferredLocked(NatsWire.Names.Data);
+            PublishHeldLocked();
             var payload = new ReadOnlySequence<byte>(bytes);
             _responded = true;
 
@@ -185,6 +288,8 @@ internal sealed partial class NatsExchange
                 return;
             }
 
+            // What has gathered goes before the wait: the requester grants credit only for what it has read.
+            PublishHeldLocked();
             _creditWaiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
             _wanted = cost;
             wait = _creditWaiter.Task;
@@ -224,6 +329,69 @@ internal sealed partial class NatsExchange
     // A frame costs at most a quarter of the window: the requester grants credit in quarter-window steps, so a
     // sender whose frames were as large as the window could wait for a grant that is never due.
     private int MaxChunk() => (int)Math.Min(Math.Min(int.MaxValue, _link.MaxPayload - HeaderRoom), Math.Max(1024, (_window / 4) - NatsWire.FrameCost));
+
+    // Packed frames stay small enough to share (PackedMessages.MaxFrameBytes) and within the frame's room.
+    private int PackBound() => Math.Min(PackedMessages.MaxFrameBytes, MaxChunk());
+
+    // Under the lock: publishes the held-back message and the gathered frame, in that order, ahead of a later frame.
+    private void PublishHeldLocked()
+    {
+        PublishDeferredLocked(NatsWire.Names.Data);
+        NatsLink.Observe(PublishBatchLocked(last: false));
+    }
+
+    // Under the lock: appends one message to the gathered frame, renting or growing its array.
+    private void AppendLocked(ReadOnlySpan<byte> message, int bound)
+    {
+        var needed = _batchLength + message.Length + PackedMessages.PrefixBytes;
+        if (_batch is null || _batch.Length < needed)
+        {
+            // Sized after the last frame, so that a steady stream rents once per frame and never grows it.
+            var bigger = BoundedArrayPool.Instance.Rent(Math.Min(bound, Math.Max(needed, Math.Max(_batchSizeHint, 2 * (_batch?.Length ?? 0)))));
+            if (_batch is not null)
+            {
+                _batch.AsSpan(0, _batchLength).CopyTo(bigger);
+                BoundedArrayPool.Instance.Return(_batch);
+            }
+
+            _batch = bigger;
+        }
+
+        PackedMessages.Write(_batch.AsSpan(_batchLength), message);
+        _batchLength = needed;
+        _batchCount++;
+    }
+
+    // Under the lock: publishes the gathered messages as one frame (`msgs`, or `msgs-last` with the end); a message
+    // alone goes as `data` (or `last`), which is 8 bytes shorter. Completed when nothing has gathered.
+    private ValueTask PublishBatchLocked(bool last)
+    {
+        if (_batchCount == 0)
+        {
+            return default;
+        }
+
+        var sent = _batchCount == 1
+            ? PublishLocked(last ? NatsWire.Names.Last : NatsWire.Names.Data, payload: new ReadOnlySequence<byte>(_batch!, PackedMessages.PrefixBytes, _batchLength - PackedMessages.PrefixBytes))
+            : PublishLocked(last ? NatsWire.Names.MsgsLast : NatsWire.Names.Msgs, NatsWire.Names.Count, _batchCount, new ReadOnlySequence<byte>(_batch!, 0, _batchLength));
+
+        // Appended to the connection (a copy): the array can go back.
+        _batchSizeHint = _batchLength;
+        ReturnBatchLocked();
+        return sent;
+    }
+
+    private void ReturnBatchLocked()
+    {
+        if (_batch is not null)
+        {
+            BoundedArrayPool.Instance.Return(_batch);
+            _batch = null;
+        }
+
+        _batchLength = 0;
+        _batchCount = 0;
+    }
 
     // Under the lock: sends the held-back message as a frame of the given kind; false when there is none.
     private bool PublishDeferredLocked(string kind)

@@ -42,6 +42,7 @@ internal sealed partial class NatsExchange
         _link = link;
         _head = head;
         _window = head.Window;
+        _packs = head.Packed && !head.Plain;
         _deadAfterMs = 3 * head.KeepAliveMs;
         ReplyTo = replyTo;
         Endpoint = endpoint;
@@ -159,14 +160,20 @@ internal sealed partial class NatsExchange
             }
             else if (error is null)
             {
-                if (!PublishDeferredLocked(NatsWire.Names.Last))
+                // The last frame carries the end: `msgs-last` or `last` when messages are still held, else `end`.
+                if (_batchCount > 0)
+                {
+                    PublishDeferredLocked(NatsWire.Names.Data);
+                    NatsLink.Observe(PublishBatchLocked(last: true));
+                }
+                else if (!PublishDeferredLocked(NatsWire.Names.Last))
                 {
                     NatsLink.Observe(PublishLocked(NatsWire.Names.End));
                 }
             }
             else
             {
-                PublishDeferredLocked(NatsWire.Names.Data);
+                PublishHeldLocked();
                 PublishErrorLocked(error);
             }
         }
@@ -201,12 +208,13 @@ internal sealed partial class NatsExchange
             else if (notifyClient)
             {
                 // What the handler flushed goes first, as it would have without being held back.
-                PublishDeferredLocked(NatsWire.Names.Data);
+                PublishHeldLocked();
                 PublishErrorLocked(error);
             }
             else
             {
                 ReturnDeferredLocked();
+                ReturnBatchLocked();
             }
         }
 

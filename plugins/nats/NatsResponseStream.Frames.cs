@@ -29,7 +29,7 @@ internal sealed partial class NatsResponseStream
         PlexusException? failure = null;
         long grant = -1;
         var endedNow = false;
-        var gap = false;
+        var cancel = false;
         lock (_gate)
         {
             if (_ended)
@@ -55,7 +55,7 @@ internal sealed partial class NatsResponseStream
             }
             else
             {
-                failure = Apply(header, payload, ref grant, ref gap);
+                failure = Apply(header, payload, ref grant, ref cancel);
                 endedNow = _ended;
             }
         }
@@ -66,7 +66,7 @@ internal sealed partial class NatsResponseStream
             return;
         }
 
-        if (gap)
+        if (cancel)
         {
             SendControl(NatsWire.Names.Cancel, NatsWire.Names.ErrorCode, (long)PlexusErrorCode.Cancelled);
         }
@@ -83,24 +83,21 @@ internal sealed partial class NatsResponseStream
         }
     }
 
-    // Under the lock. Returns an error that ends the request, or null; sets grant to a credit to send.
-    private PlexusException? Apply(FrameHeader header, ReadOnlySequence<byte> payload, ref long grant, ref bool gap)
+    // Under the lock. Returns an error that ends the request at once, or null; sets grant to a credit to send, and
+    // cancel when the stream ended in order with an error the server must hear of.
+    private PlexusException? Apply(FrameHeader header, ReadOnlySequence<byte> payload, ref long grant, ref bool cancel)
     {
         switch (header.Kind)
         {
             case FrameKind.Pong:
                 return null;
-            case FrameKind.Data or FrameKind.Last or FrameKind.Part or FrameKind.End or FrameKind.Error:
+            case FrameKind.Data or FrameKind.Last or FrameKind.Part or FrameKind.End or FrameKind.Error or FrameKind.Msgs or FrameKind.MsgsLast:
                 if (header.Seq != _expectedSeq)
                 {
                     // Orderly: the messages before the gap are whole and still delivered; then the gap is reported.
-                    _ended = true;
-                    _completionError = PlexusException.Protocol(
-                        $"Response frame {_expectedSeq} of a request to {Endpoint} never arrived (frame {header.Seq} came instead); the stream is incomplete.");
-                    ReturnAssembly();
-                    TakeTimer();
-                    Wake();
-                    gap = true;
+                    EndInOrder(PlexusException.Protocol(
+                        $"Response frame {_expectedSeq} of a request to {Endpoint} never arrived (frame {header.Seq} came instead); the stream is incomplete."));
+                    cancel = true;
                     return null;
                 }
 
@@ -139,6 +136,8 @@ internal sealed partial class NatsResponseStream
 
                 Wake();
                 return null;
+            case FrameKind.Msgs or FrameKind.MsgsLast:
+                return ApplyPacked(header, payload, ref cancel);
             case FrameKind.Part:
                 if (_assembly is null)
                 {
@@ -197,6 +196,49 @@ internal sealed partial class NatsResponseStream
                 Wake();
                 return null;
         }
+    }
+
+    // Under the lock: a `msgs` frame is checked whole, then copied once; its messages are handed out from that copy.
+    private PlexusException? ApplyPacked(FrameHeader header, ReadOnlySequence<byte> payload, ref bool cancel)
+    {
+        long largest = 0;
+        var problem = _assembly is not null
+            ? "it arrived while a chunked message was incomplete"
+            : PackedMessages.Check(payload, header.Count, out largest);
+        if (problem is not null)
+        {
+            // Orderly: the messages of earlier frames are whole and still delivered; none of this frame's are.
+            EndInOrder(PlexusException.Protocol($"The server sent a malformed msgs frame (frame {header.Seq}) for a request to {Endpoint}: {problem}."));
+            cancel = true;
+            return null;
+        }
+
+        if (largest > _maxMessage)
+        {
+            return PlexusException.TooLarge("response message", largest, _maxMessage, NatsTransportOptions.Key(nameof(NatsTransportOptions.MaxPayloadBytes)));
+        }
+
+        var buffer = _pool.Rent((int)payload.Length);
+        payload.CopyTo(buffer);
+        _queue.Enqueue(new ReceivedMessage(buffer, (int)payload.Length, Credited: false, (int)header.Count));
+        if (header.Kind == FrameKind.MsgsLast)
+        {
+            _ended = true;
+            TakeTimer();
+        }
+
+        Wake();
+        return null;
+    }
+
+    // Under the lock: ends the stream after the messages already queued, with an error the reader gets after them.
+    private void EndInOrder(PlexusException error)
+    {
+        _ended = true;
+        _completionError = error;
+        ReturnAssembly();
+        TakeTimer();
+        Wake();
     }
 
     private long TakeGrant()

@@ -41,6 +41,15 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
     private bool _hasCurrent;
     private bool _disposed;
 
+    // The packed frame the reader is in (its own once dequeued): the next message's offset, the messages left, and
+    // the credit of those it moved past, counted under the lock in steps rather than per message.
+    private byte[]? _run;
+    private int _runOffset;
+    private int _runLeft;
+    private long _runCredit;
+    private bool _currentInRun;
+    private int _currentOffset;
+
     /// <summary>Creates the stream of a request about to be sent.</summary>
     /// <param name="client">The client that owns it.</param>
     /// <param name="id">Its number under the client's inbox.</param>
@@ -74,7 +83,7 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
     public EndpointAddress Endpoint { get; }
 
     /// <inheritdoc />
-    public ReadOnlySequence<byte> Current => _current.AsSequence();
+    public ReadOnlySequence<byte> Current => _currentInRun ? new ReadOnlySequence<byte>(_run!, _currentOffset, _current.Length) : _current.AsSequence();
 
     /// <summary>Whether the stream has ended, either way.</summary>
     public bool HasEnded
@@ -230,6 +239,13 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
             throw new OperationCanceledException("The read was cancelled, and with it the request.", cancellationToken);
         }
 
+        // The next message of a packed frame already taken needs no lock.
+        if (_runLeft > 0 && !_requestToken.IsCancellationRequested && Volatile.Read(ref _abortError) is null)
+        {
+            TakeFromRun();
+            return true;
+        }
+
         while (true)
         {
             short version;
@@ -245,8 +261,23 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
                     throw _abortError;
                 }
 
+                if (_runLeft > 0)
+                {
+                    TakeFromRun();
+                    return true;
+                }
+
                 if (_queue.TryDequeue(out var message))
                 {
+                    if (message.Count > 0)
+                    {
+                        _run = message.Buffer;
+                        _runOffset = 0;
+                        _runLeft = message.Count;
+                        TakeFromRun();
+                        return true;
+                    }
+
                     _current = message;
                     _hasCurrent = true;
                     return true;
@@ -308,9 +339,21 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         timer?.Dispose();
         if (_hasCurrent)
         {
-            _current.ReturnTo(_pool);
+            if (!_currentInRun)
+            {
+                _current.ReturnTo(_pool);
+            }
+
             _current = default;
             _hasCurrent = false;
+            _currentInRun = false;
+        }
+
+        if (_run is not null)
+        {
+            _pool.Return(_run);
+            _run = null;
+            _runLeft = 0;
         }
 
         _requestRegistration.Dispose();
@@ -357,14 +400,43 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         var current = _current;
         _current = default;
         _hasCurrent = false;
+        long credit;
+        if (_currentInRun)
+        {
+            // Each packed message is credited as a data frame's message is; the frame's array goes back after its last.
+            _currentInRun = false;
+            _runCredit += current.Length + NatsWire.FrameCost;
+            if (_runLeft > 0 && _runCredit < RunCreditStep)
+            {
+                return;
+            }
 
-        current.ReturnTo(_pool);
+            if (_runLeft == 0)
+            {
+                _pool.Return(_run!);
+                _run = null;
+            }
+
+            credit = _runCredit;
+            _runCredit = 0;
+        }
+        else
+        {
+            current.ReturnTo(_pool);
+            credit = current.Credited ? 0 : current.Length + NatsWire.FrameCost;
+        }
+
+        if (credit == 0)
+        {
+            return;
+        }
+
         long grant = -1;
         lock (_gate)
         {
-            if (!current.Credited && !_ended)
+            if (!_ended)
             {
-                _consumed += current.Length + NatsWire.FrameCost;
+                _consumed += credit;
                 grant = TakeGrant();
             }
         }
@@ -373,6 +445,21 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         {
             SendControl(NatsWire.Names.CreditKind, NatsWire.Names.Credit, grant);
         }
+    }
+
+    // The credit of packed messages moved past is counted at most this late (and at the latest with the frame's last).
+    private long RunCreditStep => Math.Max(1, _window / 16);
+
+    // Takes the next message of the packed frame the reader is in; the frame was checked whole when it arrived.
+    private void TakeFromRun()
+    {
+        var length = PackedMessages.LengthAt(_run!, _runOffset);
+        _currentOffset = _runOffset + PackedMessages.PrefixBytes;
+        _current = new ReceivedMessage(_run, length, Credited: false);
+        _currentInRun = true;
+        _hasCurrent = true;
+        _runOffset = _currentOffset + length;
+        _runLeft--;
     }
 
     private void Wake()

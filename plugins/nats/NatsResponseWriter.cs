@@ -1,16 +1,19 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using NATS.Client.Core;
 
 namespace Plexus.Transport.Nats;
 
 /// <summary>
-/// The transport's side of a response stream. Each message is written into a rented array; flushing sends the ended
-/// messages as frames (chunked when larger than a NATS message), waiting for the requester's credit, then returns the
-/// arrays; completing sends the end or the error frame. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
+/// The transport's side of a response stream. Each message is written into a rented array; flushing hands the ended
+/// messages to the exchange, small ones into its packed frame without waiting, others as frames of their own (chunked
+/// when larger than a NATS message), each within the requester's credit, then reuses or returns the arrays;
+/// completing sends the end or the error frame. Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
 internal sealed class NatsResponseWriter : IResponseChannel, IDisposable
 {
     private const int MinimumBufferSize = 4096;
+    private const int RecycledBufferSize = 16 * 1024;
 
     private readonly NatsExchange _exchange;
     private readonly ArrayPool<byte> _pool;
@@ -86,7 +89,25 @@ internal sealed class NatsResponseWriter : IResponseChannel, IDisposable
             return default;
         }
 
-        return _ended.Count == 0 ? default : FlushEndedAsync(cancellationToken);
+        // Small messages join the exchange's packed frame without waiting; the rest go through the frame path.
+        while (_ended.TryPeek(out var next))
+        {
+            if (!_exchange.TryPack(next.Buffer.AsSpan(0, next.Length), out var sent))
+            {
+                return FlushEndedAsync(default, cancellationToken);
+            }
+
+            _ended.Dequeue();
+            Recycle(next);
+            if (!sent.IsCompletedSuccessfully)
+            {
+                return FlushEndedAsync(sent, cancellationToken);
+            }
+
+            sent.GetAwaiter().GetResult();
+        }
+
+        return default;
     }
 
     /// <inheritdoc />
@@ -139,18 +160,54 @@ internal sealed class NatsResponseWriter : IResponseChannel, IDisposable
         }
     }
 
+    // Waits for a full packed frame's publish, if any, then sends the rest: packed when small, else as frames.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FlushEndedAsync(CancellationToken cancellationToken)
+    private async ValueTask FlushEndedAsync(ValueTask published, CancellationToken cancellationToken)
     {
+        await SentAsync(published).ConfigureAwait(false);
         while (_ended.TryPeek(out var message))
         {
+            if (_exchange.TryPack(message.Buffer.AsSpan(0, message.Length), out var sent))
+            {
+                _ended.Dequeue();
+                Recycle(message);
+                await SentAsync(sent).ConfigureAwait(false);
+                continue;
+            }
+
             var bytes = message.Buffer is null ? ReadOnlyMemory<byte>.Empty : message.Buffer.AsMemory(0, message.Length);
             await _exchange.SendAsync(bytes, cancellationToken).ConfigureAwait(false);
 
             // Appended to the connection (a copy): the array can go back.
             _ended.Dequeue();
-            message.ReturnTo(_pool);
+            Recycle(message);
         }
+    }
+
+    private static async ValueTask SentAsync(ValueTask sent)
+    {
+        try
+        {
+            await sent.ConfigureAwait(false);
+        }
+        catch (NatsException exception)
+        {
+            throw new PlexusException(PlexusErrorCode.Unavailable, $"The response could not be sent: {exception.Message}", exception);
+        }
+    }
+
+    // A sent message's array was copied to the connection: a small one becomes the next message's buffer, saving a
+    // rent and a return per message; the rest go back.
+    private void Recycle(ReceivedMessage message)
+    {
+        if (_buffer is null && message.Buffer is { Length: <= RecycledBufferSize } array)
+        {
+            _buffer = array;
+            _written = 0;
+            return;
+        }
+
+        message.ReturnTo(_pool);
     }
 
     private void EnsureRoom(int sizeHint)

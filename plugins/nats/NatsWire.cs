@@ -45,6 +45,12 @@ internal static class NatsWire
     /// <summary>On an error frame: the request was refused before any work, so it may go elsewhere.</summary>
     public static ReadOnlySpan<byte> Refused => "Plexus-Refused"u8;
 
+    /// <summary>On a <c>msgs</c> frame: how many messages it carries.</summary>
+    public static ReadOnlySpan<byte> Count => "Plexus-Count"u8;
+
+    /// <summary>On a request head: the requester reads <c>msgs</c> frames (value 1 or more).</summary>
+    public static ReadOnlySpan<byte> Packed => "Plexus-Packed"u8;
+
     /// <summary>Kinds of frames.</summary>
     public static class Kind
     {
@@ -62,6 +68,12 @@ internal static class NatsWire
 
         /// <summary>Server: the stream failed; the payload is the message.</summary>
         public static ReadOnlySpan<byte> Error => "error"u8;
+
+        /// <summary>Server: several whole messages, each a u32 big-endian length and its bytes.</summary>
+        public static ReadOnlySpan<byte> Msgs => "msgs"u8;
+
+        /// <summary>Server: several whole messages and the end of the stream, in one NATS message.</summary>
+        public static ReadOnlySpan<byte> MsgsLast => "msgs-last"u8;
 
         /// <summary>Server: the answer to a ping.</summary>
         public static ReadOnlySpan<byte> Pong => "pong"u8;
@@ -141,6 +153,12 @@ internal static class NatsWire
         /// <summary>The keep-alive header.</summary>
         public const string KeepAlive = "Plexus-Keepalive";
 
+        /// <summary>The message count header of a <c>msgs</c> frame.</summary>
+        public const string Count = "Plexus-Count";
+
+        /// <summary>The head header announcing that the requester reads <c>msgs</c> frames.</summary>
+        public const string Packed = "Plexus-Packed";
+
         /// <summary>See <see cref="Kind.Data"/>.</summary>
         public const string Data = "data";
 
@@ -155,6 +173,12 @@ internal static class NatsWire
 
         /// <summary>See <see cref="Kind.Error"/>.</summary>
         public const string Error = "error";
+
+        /// <summary>See <see cref="Kind.Msgs"/>.</summary>
+        public const string Msgs = "msgs";
+
+        /// <summary>See <see cref="Kind.MsgsLast"/>.</summary>
+        public const string MsgsLast = "msgs-last";
 
         /// <summary>See <see cref="Kind.Pong"/>.</summary>
         public const string Pong = "pong";

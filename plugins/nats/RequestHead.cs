@@ -10,9 +10,10 @@ internal sealed class RequestHead
     // Most requests carry no headers of the caller's: they share this one instead of an empty dictionary each.
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
-    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, IReadOnlyDictionary<string, string> headers, bool plain = false)
+    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, IReadOnlyDictionary<string, string> headers, bool plain = false, bool packed = false)
     {
         Plain = plain;
+        Packed = packed;
         RequestId = requestId;
         Deadline = deadline;
         Window = window;
@@ -26,6 +27,9 @@ internal sealed class RequestHead
     /// unary call whose first response message is the one NATS reply.
     /// </summary>
     public bool Plain { get; }
+
+    /// <summary>Whether the requester announced (<c>Plexus-Packed</c>) that it reads <c>msgs</c> frames.</summary>
+    public bool Packed { get; }
 
     /// <summary>The request id.</summary>
     public string RequestId { get; }
@@ -65,6 +69,7 @@ internal sealed class RequestHead
         string? requestId = null;
         DateTimeOffset? deadline = null;
         long window = -1, keepAlive = -1, length = -1;
+        var packed = false;
         Dictionary<string, string>? headers = null;
         while (reader.MoveNext())
         {
@@ -90,6 +95,11 @@ internal sealed class RequestHead
             {
                 length = Number(value, "Plexus-Length");
             }
+            else if (NatsWire.Is(name, NatsWire.Packed))
+            {
+                // 1 or more: a later layout would announce a higher number, and still read this one.
+                packed = NatsWire.TryNumber(value, out var version) && version >= 1;
+            }
             else if (!name.StartsWith("Plexus-"u8) && !name.StartsWith("Nats-"u8))
             {
                 headers ??= new Dictionary<string, string>(StringComparer.Ordinal);
@@ -107,7 +117,7 @@ internal sealed class RequestHead
             throw new FormatException("The request lacks Plexus-Request-Id, Plexus-Window, Plexus-Keepalive or Plexus-Length.");
         }
 
-        return new RequestHead(requestId, deadline, window, keepAlive, length, headers ?? NoHeaders);
+        return new RequestHead(requestId, deadline, window, keepAlive, length, headers ?? NoHeaders, packed: packed);
     }
 
     /// <summary>Whether a message lacks the head of a Plexus request (a plain NATS caller's), read without allocating.</summary>
