@@ -82,6 +82,7 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
         _ when value.SequenceEqual(NatsWire.Kind.Data) => FrameKind.Data,
         _ when value.SequenceEqual(NatsWire.Kind.Msgs) => FrameKind.Msgs,
         _ when value.SequenceEqual(NatsWire.Kind.MsgsLast) => FrameKind.MsgsLast,
+        _ when value.SequenceEqual(NatsWire.Kind.Lasts) => FrameKind.Lasts,
         _ when value.SequenceEqual(NatsWire.Kind.Part) => FrameKind.Part,
         _ when value.SequenceEqual(NatsWire.Kind.End) => FrameKind.End,
         _ when value.SequenceEqual(NatsWire.Kind.Last) => FrameKind.Last,

@@ -149,12 +149,88 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
     {
         // _INBOX.<id>.<n>: the last token names the request.
         var dot = subject.LastIndexOf('.');
-        if (dot >= 0 && long.TryParse(subject.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && _streams.TryGetValue(id, out var stream))
+        if (dot >= 0 && long.TryParse(subject.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {
-            stream.OnFrame(headers, payload);
+            if (_streams.TryGetValue(id, out var stream))
+            {
+                stream.OnFrame(headers, payload);
+            }
+        }
+        else if (dot >= 0 && subject.AsSpan(dot + 1).SequenceEqual(NatsWire.Names.Lasts))
+        {
+            OnAnswers(headers, payload);
         }
 
         return default;
+    }
+
+    /// <summary>
+    /// A <c>lasts</c> frame: the one-frame answers of several requests, each handed to its stream as if it had come
+    /// alone. A malformed one is checked whole first: then every request it names (as far as it can be read) fails
+    /// with <see cref="PlexusErrorCode.ProtocolError"/>, and none of its answers is delivered.
+    /// </summary>
+    private void OnAnswers(in ReadOnlySequence<byte> headers, in ReadOnlySequence<byte> payload)
+    {
+        string? problem;
+        long count = -1;
+        try
+        {
+            var header = FrameHeader.Read(headers);
+            count = header.Count;
+            problem = header.Status != 0 ? $"NATS status {header.Status}"
+                : header.Kind != FrameKind.Lasts ? "it is not a lasts frame"
+                : BatchedAnswers.Check(payload, count);
+        }
+        catch (FormatException exception)
+        {
+            problem = exception.Message;
+        }
+
+        if (problem is not null)
+        {
+            FailNamed(payload, count, $"The server sent a malformed lasts frame: {problem}.");
+            return;
+        }
+
+        long offset = 0;
+        for (long i = 0; i < count; i++)
+        {
+            var (number, kind, refused, code, length) = BatchedAnswers.Read(payload, offset);
+            offset += BatchedAnswers.EntryBytes;
+            if (number <= long.MaxValue && _streams.TryGetValue((long)number, out var stream))
+            {
+                var frame = kind == BatchedAnswers.ErrorKind
+                    ? new FrameHeader(FrameKind.Error, 0, 0, -1, -1, code, refused, -1)
+                    : new FrameHeader(FrameKind.Last, 0, 0, -1, -1, 0, false, -1);
+                stream.OnFrame(frame, payload.Slice(offset, length));
+            }
+
+            offset += length;
+        }
+    }
+
+    // The requests a malformed lasts frame names, as far as their numbers can be read, fail with a protocol error.
+    private void FailNamed(in ReadOnlySequence<byte> payload, long count, string message)
+    {
+        long offset = 0;
+        Span<byte> number = stackalloc byte[sizeof(ulong)];
+        for (long i = 0; (count < 0 || i < count) && payload.Length - offset >= sizeof(ulong); i++)
+        {
+            payload.Slice(offset, sizeof(ulong)).CopyTo(number);
+            var id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(number);
+            if (id <= long.MaxValue && _streams.TryGetValue((long)id, out var stream))
+            {
+                stream.Fail(PlexusException.Protocol($"{message} (request to {stream.Endpoint})"), cancelServer: true);
+            }
+
+            if (payload.Length - offset < BatchedAnswers.EntryBytes)
+            {
+                break;
+            }
+
+            var (_, _, _, _, length) = BatchedAnswers.Read(payload, offset);
+            offset += BatchedAnswers.EntryBytes + (long)(uint)length;
+        }
     }
 
     /// <summary>Sends a control frame to a server about one request.</summary>
@@ -247,8 +323,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         head[NatsWire.Names.KeepAlive] = NatsWire.Number((long)_options.KeepAliveInterval.TotalMilliseconds);
         head[NatsWire.Names.Length] = NatsWire.Number(length);
 
-        // This client reads msgs frames; a server that does not know the header sends data frames as before.
-        head[NatsWire.Names.Packed] = "1";
+        // This client reads msgs frames (1) and lasts frames (2); a server that does not know the header sends data
+        // frames as before, one from before lasts frames reads it as 1.
+        head[NatsWire.Names.Packed] = "2";
         foreach (var (name, value) in request.Headers)
         {
             if (!NatsWire.IsValidHeaderName(name) || NatsWire.IsReserved(name))

@@ -175,7 +175,7 @@ internal sealed partial class NatsServer
         }
 
         var buffer = head.Length == 0 ? [] : _pool.Rent((int)head.Length);
-        var exchange = new NatsExchange(_link, replyTo, endpoint, instance, head, buffer);
+        var exchange = new NatsExchange(_link, replyTo, endpoint, instance, head, buffer, _answers);
         bool stopped = false, added = false;
         lock (_gate)
         {

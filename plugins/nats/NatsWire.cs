@@ -48,7 +48,7 @@ internal static class NatsWire
     /// <summary>On a <c>msgs</c> frame: how many messages it carries.</summary>
     public static ReadOnlySpan<byte> Count => "Plexus-Count"u8;
 
-    /// <summary>On a request head: the requester reads <c>msgs</c> frames (value 1 or more).</summary>
+    /// <summary>On a request head: the requester reads <c>msgs</c> frames (value 1 or more) and <c>lasts</c> frames (2 or more).</summary>
     public static ReadOnlySpan<byte> Packed => "Plexus-Packed"u8;
 
     /// <summary>Kinds of frames.</summary>
@@ -74,6 +74,9 @@ internal static class NatsWire
 
         /// <summary>Server: several whole messages and the end of the stream, in one NATS message.</summary>
         public static ReadOnlySpan<byte> MsgsLast => "msgs-last"u8;
+
+        /// <summary>Server: the one-frame answers of several requests of one client (to <c>_INBOX.&lt;id&gt;.lasts</c>).</summary>
+        public static ReadOnlySpan<byte> Lasts => "lasts"u8;
 
         /// <summary>Server: the answer to a ping.</summary>
         public static ReadOnlySpan<byte> Pong => "pong"u8;
@@ -179,6 +182,9 @@ internal static class NatsWire
 
         /// <summary>See <see cref="Kind.MsgsLast"/>.</summary>
         public const string MsgsLast = "msgs-last";
+
+        /// <summary>See <see cref="Kind.Lasts"/>; also the last token of the subject they go to.</summary>
+        public const string Lasts = "lasts";
 
         /// <summary>See <see cref="Kind.Pong"/>.</summary>
         public const string Pong = "pong";
