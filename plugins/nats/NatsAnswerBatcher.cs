@@ -6,8 +6,9 @@ namespace Plexus.Transport.Nats;
 
 /// <summary>
 /// The server's one-frame answers (a unary call's <c>last</c>, an <c>error</c> before anything else), gathered per
-/// client inbox (<c>_INBOX.&lt;id&gt;</c>) for clients that announced <c>Plexus-Packed: 2</c>. The first answer
-/// gathered queues one work item on the thread pool (on its own thread's queue); the work item publishes each
+/// client inbox (<c>_INBOX.&lt;id&gt;</c>) for clients that announced <c>Plexus-Packed: 2</c>, while other requests
+/// are in flight. The first answer gathered queues one work item on the thread pool's global queue, which goes
+/// around it twice; the work item publishes each
 /// client's answers as one <c>lasts</c> frame to <c>_INBOX.&lt;id&gt;.lasts</c>, or a lone answer as the frame it
 /// would have been. A frame that reaches <see cref="BatchedAnswers.MaxFrameBytes"/> goes at once. No timer.
 /// </summary>
@@ -25,6 +26,10 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
     private readonly List<Gather> _pending = [];
     private bool _scheduled;
 
+    // The server's requests in flight: an answer is gathered only while others are, which may answer meanwhile.
+    private int _inFlight;
+    private bool _requeued;
+
     /// <summary>Creates the gatherer of a server's connection.</summary>
     /// <param name="link">The connection.</param>
     public NatsAnswerBatcher(NatsLink link)
@@ -32,6 +37,12 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
         _link = link;
         _lookup = _gathers.GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>A request was admitted.</summary>
+    public void Started() => Interlocked.Increment(ref _inFlight);
+
+    /// <summary>A request is done with.</summary>
+    public void Ended() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>Takes a request's only frame, sequence 0, to send with other answers to the same client.</summary>
     /// <param name="replyTo">The request's reply subject, <c>_INBOX.&lt;id&gt;.&lt;n&gt;</c>.</param>
@@ -43,7 +54,7 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
     /// caller sends it as a frame of its own.</returns>
     public bool TryAdd(string replyTo, byte kind, int code, bool refused, ReadOnlySpan<byte> payload)
     {
-        if (payload.Length > BatchedAnswers.MaxAnswerBytes)
+        if (payload.Length > BatchedAnswers.MaxAnswerBytes || Volatile.Read(ref _inFlight) <= 1)
         {
             return false;
         }
@@ -108,9 +119,9 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
 
         if (schedule)
         {
-            // Usually runs once the handler that queued it yields its thread: the answers gathered meanwhile, from
-            // any thread, go with it.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+            // On the pool's global queue, not this thread's own: this thread's next work is often another handler
+            // of the same client's requests, whose answer should go with this one.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         }
 
         return true;
@@ -133,7 +144,21 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
     }
 
     /// <inheritdoc />
-    void IThreadPoolWorkItem.Execute() => Flush();
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Once around the pool's global queue before publishing: the callers and handlers woken together with the
+        // one that queued this item (on other threads' queues, which a thread looks at after the global one) add
+        // theirs first.
+        if (!_requeued)
+        {
+            _requeued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return;
+        }
+
+        _requeued = false;
+        Flush();
+    }
 
     // Under the lock: one client's answers as one frame; a lone answer as the frame it would have been alone.
     private void PublishLocked(Gather gather)
@@ -149,13 +174,13 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
         {
             var (_, kind, refused, code, length) = BatchedAnswers.Read(payload, 0);
             var headers = kind == BatchedAnswers.ErrorKind
-                ? NatsWire.Headers(_headers, NatsWire.Names.Error, NatsWire.Names.Seq, 0, NatsWire.Names.ErrorCode, code, refused)
-                : NatsWire.Headers(_headers, NatsWire.Names.Last, NatsWire.Names.Seq, 0);
+                ? NatsWire.Headers(_headers, NatsWire.Names.Error, NatsWire.Names.Seq, 0, NatsWire.Names.ErrorCode, code, refused, batch: true)
+                : NatsWire.Headers(_headers, NatsWire.Names.Last, NatsWire.Names.Seq, 0, batch: true);
             NatsLink.Observe(_link.PublishAsync(gather.First!, null, headers, payload.Slice(BatchedAnswers.EntryBytes, length)));
         }
         else
         {
-            NatsLink.Observe(_link.PublishAsync(gather.Subject, null, NatsWire.Headers(_headers, NatsWire.Names.Lasts, NatsWire.Names.Count, gather.Count), payload));
+            NatsLink.Observe(_link.PublishAsync(gather.Subject, null, NatsWire.Headers(_headers, NatsWire.Names.Lasts, NatsWire.Names.Count, gather.Count, batch: true), payload));
         }
 
         // Appended to the connection (a copy): the array can go back.

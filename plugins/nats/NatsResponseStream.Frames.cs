@@ -34,6 +34,11 @@ internal sealed partial class NatsResponseStream
     /// <param name="payload">The frame's payload, valid only during the call.</param>
     public void OnFrame(FrameHeader header, in ReadOnlySequence<byte> payload)
     {
+        if (header.Batch && Target is { ReadsBatchedHeads: false } target)
+        {
+            target.ReadsBatchedHeads = true;
+        }
+
         PlexusException? failure = null;
         long grant = -1;
         var endedNow = false;

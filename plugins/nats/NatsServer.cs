@@ -294,8 +294,13 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
         }
     }
 
-    private void Finished(NatsExchange exchange) =>
-        _exchanges.TryRemove(new KeyValuePair<string, NatsExchange>(exchange.ReplyTo, exchange));
+    private void Finished(NatsExchange exchange)
+    {
+        if (_exchanges.TryRemove(new KeyValuePair<string, NatsExchange>(exchange.ReplyTo, exchange)))
+        {
+            _answers.Ended();
+        }
+    }
 
     // A request dropped before it was dispatched (cancelled, its client silent or gone) has nobody to clean up after it.
     private void DropIfNotDispatched(NatsExchange exchange)
