@@ -127,7 +127,8 @@ internal sealed partial class NatsServer
             : TakeAsync(replyTo, endpoint, instance, kept, headers, payload);
     }
 
-    // A heads frame says so in its Plexus-Frame header; a request head has none. Screened by a search of the block.
+    // A heads frame says so in its Plexus-Frame header; a request head has none. Screened by a search of the block,
+    // then read: a head whose own headers happen to contain both words is still a head.
     private static bool IsHeads(in ReadOnlySequence<byte> headers)
     {
         if (headers.IsEmpty)
@@ -139,7 +140,12 @@ internal sealed partial class NatsServer
         var block = NatsWire.Contiguous(headers, scratch, out var rented);
         try
         {
-            return block.IndexOf(NatsWire.Kind.Heads) >= 0 && block.IndexOf(NatsWire.Frame) >= 0;
+            return block.IndexOf(NatsWire.Kind.Heads) >= 0 && block.IndexOf(NatsWire.Frame) >= 0 && FrameHeader.Read(headers).Kind == FrameKind.Heads;
+        }
+        catch (FormatException)
+        {
+            // Not a frame this server reads: taken, or refused, as a head.
+            return false;
         }
         finally
         {
