@@ -11,7 +11,8 @@ namespace Plexus.Transport.Nats;
 /// <param name="ErrorCode">The error code, or 0.</param>
 /// <param name="Refused">Whether the request was refused before any work.</param>
 /// <param name="Count"><c>Plexus-Count</c> (the messages of a <c>msgs</c> frame), or -1.</param>
-internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq, long Length, long Credit, int ErrorCode, bool Refused, long Count)
+/// <param name="Batch">Whether the server says (<c>Plexus-Batch: 1</c>) that it reads <c>heads</c> frames.</param>
+internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq, long Length, long Credit, int ErrorCode, bool Refused, long Count, bool Batch = false)
 {
     /// <summary>Reads the transport headers of a message.</summary>
     /// <param name="headers">The message's header block.</param>
@@ -31,7 +32,7 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
             var reader = new NatsHeaderReader(block);
             var kind = FrameKind.None;
             long seq = -1, length = -1, credit = -1, code = 0, count = -1;
-            var refused = false;
+            bool refused = false, batch = false;
             while (reader.MoveNext())
             {
                 var name = reader.Name;
@@ -64,9 +65,13 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
                 {
                     refused = value.SequenceEqual("1"u8);
                 }
+                else if (NatsWire.Is(name, NatsWire.Batch))
+                {
+                    batch = NatsWire.TryNumber(value, out var version) && version >= 1;
+                }
             }
 
-            return new FrameHeader(kind, reader.Status, seq, length, credit, (int)Math.Clamp(code, 0, int.MaxValue), refused, count);
+            return new FrameHeader(kind, reader.Status, seq, length, credit, (int)Math.Clamp(code, 0, int.MaxValue), refused, count, batch);
         }
         finally
         {
@@ -82,6 +87,8 @@ internal readonly record struct FrameHeader(FrameKind Kind, int Status, long Seq
         _ when value.SequenceEqual(NatsWire.Kind.Data) => FrameKind.Data,
         _ when value.SequenceEqual(NatsWire.Kind.Msgs) => FrameKind.Msgs,
         _ when value.SequenceEqual(NatsWire.Kind.MsgsLast) => FrameKind.MsgsLast,
+        _ when value.SequenceEqual(NatsWire.Kind.Lasts) => FrameKind.Lasts,
+        _ when value.SequenceEqual(NatsWire.Kind.Heads) => FrameKind.Heads,
         _ when value.SequenceEqual(NatsWire.Kind.Part) => FrameKind.Part,
         _ when value.SequenceEqual(NatsWire.Kind.End) => FrameKind.End,
         _ when value.SequenceEqual(NatsWire.Kind.Last) => FrameKind.Last,

@@ -27,6 +27,12 @@ internal enum FrameKind
     /// <summary>Several whole response messages and the end of the stream, in one frame.</summary>
     MsgsLast,
 
+    /// <summary>The heads of several requests of one client to one subject.</summary>
+    Heads,
+
+    /// <summary>The one-frame answers of several requests of one client.</summary>
+    Lasts,
+
     /// <summary>The answer to a ping.</summary>
     Pong,
 

@@ -19,8 +19,17 @@ internal sealed record NatsAddress(string Authority, string Prefix, string Serve
     /// <summary>The length of a server id, and of an instance id, in hexadecimal digits.</summary>
     public const int IdLength = 16;
 
+    private volatile bool _readsBatchedHeads;
+
     /// <summary>The serving process's control subject: <c>&lt;prefix&gt;._ctl.&lt;server-id&gt;</c>.</summary>
     public string ControlSubject { get; } = Control(Prefix, ServerId);
+
+    /// <summary>Whether the serving process said (<c>Plexus-Batch: 1</c> on an answer) that it reads <c>heads</c> frames.</summary>
+    public bool ReadsBatchedHeads
+    {
+        get => _readsBatchedHeads;
+        set => _readsBatchedHeads = value;
+    }
 
     /// <summary>The control subject of a serving process.</summary>
     /// <param name="prefix">The prefix.</param>

@@ -20,6 +20,8 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
     private readonly string _inbox;
     private readonly ConcurrentDictionary<long, NatsResponseStream> _streams = new();
     private readonly ConcurrentDictionary<Uri, NatsAddress> _addresses = new();
+    private readonly ConcurrentDictionary<long, HeadBatch> _batches = new();
+    private readonly NatsHeadBatcher _heads;
     private readonly Lock _connectGate = new();
     private Task _connecting;
     private long _connectFailedAt;
@@ -28,6 +30,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
     private NatsSubscription? _inboxSubscription;
     private readonly Timer _sweep;
     private long _nextId;
+
+    // Requests in flight, kept apart from the dictionary, whose Count takes every lock.
+    private int _inFlight;
     private volatile bool _disposed;
     private int _closed;
 
@@ -41,6 +46,7 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         // Not the connection's own inbox prefix: NATS.Client.Core routes subjects under that one by exact name to its
         // request/reply muxer, and this subscription is a wildcard.
         _inbox = "_INBOX." + RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 22);
+        _heads = new NatsHeadBatcher(this, _link, _inbox);
         _link.Disconnected += OnDisconnected;
         _connecting = StartConnecting();
         var period = TimeSpan.FromMilliseconds(Math.Max(10, options.KeepAliveInterval.TotalMilliseconds / 2));
@@ -49,6 +55,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
 
     /// <summary>The connection, for tests.</summary>
     internal NatsLink Link => _link;
+
+    /// <summary>The heads frames sent, for tests.</summary>
+    internal long HeadBatchesSent => _heads.BatchesSent;
 
     /// <summary>Requests in flight.</summary>
     internal int InFlight => _streams.Count;
@@ -104,8 +113,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         await ConnectedAsync(cancellationToken).ConfigureAwait(false);
 
         var id = Interlocked.Increment(ref _nextId);
-        var stream = new NatsResponseStream(this, id, string.Create(CultureInfo.InvariantCulture, $"{_inbox}.{id}"), target.ControlSubject, request.Endpoint, request.Deadline, _options);
+        var stream = new NatsResponseStream(this, id, string.Create(CultureInfo.InvariantCulture, $"{_inbox}.{id}"), target.ControlSubject, request.Endpoint, request.Deadline, _options) { Target = target };
         _streams[id] = stream;
+        Interlocked.Increment(ref _inFlight);
         var headSent = false;
         try
         {
@@ -118,6 +128,16 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
 
             var first = Math.Min(length, maxPayload - headLength);
             var subject = NatsAddress.RequestSubject(target.Prefix, request.Endpoint, request.Instance, target.ServerId);
+            // Gathered only while other requests are in flight: alone, a head would wait for nobody.
+            if (first == length && target.ReadsBatchedHeads && Volatile.Read(ref _inFlight) > 1 && _heads.TryAdd(subject, stream, head, request.Payload))
+            {
+                // Published with the other heads to the subject gathered meanwhile, by the gatherer's work item; a
+                // failure to publish fails the stream as this call would have failed.
+                headSent = true;
+                stream.Started(cancellationToken);
+                return stream;
+            }
+
             await _link.PublishAsync(subject, stream.Inbox, head, request.Payload.Slice(0, first), cancellationToken).ConfigureAwait(false);
             headSent = true;
             stream.Started(cancellationToken);
@@ -149,12 +169,106 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
     {
         // _INBOX.<id>.<n>: the last token names the request.
         var dot = subject.LastIndexOf('.');
-        if (dot >= 0 && long.TryParse(subject.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && _streams.TryGetValue(id, out var stream))
+        if (dot >= 0 && long.TryParse(subject.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {
-            stream.OnFrame(headers, payload);
+            if (_streams.TryGetValue(id, out var stream))
+            {
+                stream.OnFrame(headers, payload);
+                LeaveBatch(stream);
+            }
+        }
+        else if (dot >= 0 && subject.Length > dot + 2 && subject[dot + 1] == 'b' && long.TryParse(subject.AsSpan(dot + 2), NumberStyles.None, CultureInfo.InvariantCulture, out var batchId))
+        {
+            // An answer to a heads frame as a whole: NATS's "no responders", or the server's error for a malformed one.
+            if (_batches.TryRemove(batchId, out var batch))
+            {
+                foreach (var member in batch.Streams)
+                {
+                    if (member.IsIn(batch))
+                    {
+                        member.OnFrame(headers, payload);
+                    }
+                }
+            }
+        }
+        else if (dot >= 0 && subject.AsSpan(dot + 1).SequenceEqual(NatsWire.Names.Lasts))
+        {
+            OnAnswers(headers, payload);
         }
 
         return default;
+    }
+
+    /// <summary>
+    /// A <c>lasts</c> frame: the one-frame answers of several requests, each handed to its stream as if it had come
+    /// alone. A malformed one is checked whole first: then every request it names (as far as it can be read) fails
+    /// with <see cref="PlexusErrorCode.ProtocolError"/>, and none of its answers is delivered.
+    /// </summary>
+    private void OnAnswers(in ReadOnlySequence<byte> headers, in ReadOnlySequence<byte> payload)
+    {
+        string? problem;
+        long count = -1;
+        var batchesRead = false;
+        try
+        {
+            var header = FrameHeader.Read(headers);
+            count = header.Count;
+            batchesRead = header.Batch;
+            problem = header.Status != 0 ? $"NATS status {header.Status}"
+                : header.Kind != FrameKind.Lasts ? "it is not a lasts frame"
+                : BatchedAnswers.Check(payload, count);
+        }
+        catch (FormatException exception)
+        {
+            problem = exception.Message;
+        }
+
+        if (problem is not null)
+        {
+            FailNamed(payload, count, $"The server sent a malformed lasts frame: {problem}.");
+            return;
+        }
+
+        long offset = 0;
+        for (long i = 0; i < count; i++)
+        {
+            var (number, kind, refused, code, length) = BatchedAnswers.Read(payload, offset);
+            offset += BatchedAnswers.EntryBytes;
+            if (number <= long.MaxValue && _streams.TryGetValue((long)number, out var stream))
+            {
+                var frame = kind == BatchedAnswers.ErrorKind
+                    ? new FrameHeader(FrameKind.Error, 0, 0, -1, -1, code, refused, -1, batchesRead)
+                    : new FrameHeader(FrameKind.Last, 0, 0, -1, -1, 0, false, -1, batchesRead);
+                stream.OnFrame(frame, payload.Slice(offset, length));
+                LeaveBatch(stream);
+            }
+
+            offset += length;
+        }
+    }
+
+    // The requests a malformed lasts frame names, as far as their numbers can be read, fail with a protocol error.
+    private void FailNamed(in ReadOnlySequence<byte> payload, long count, string message)
+    {
+        long offset = 0;
+        Span<byte> number = stackalloc byte[sizeof(ulong)];
+        for (long i = 0; (count < 0 || i < count) && payload.Length - offset >= sizeof(ulong); i++)
+        {
+            payload.Slice(offset, sizeof(ulong)).CopyTo(number);
+            var id = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(number);
+            if (id <= long.MaxValue && _streams.TryGetValue((long)id, out var stream))
+            {
+                stream.Fail(PlexusException.Protocol($"{message} (request to {stream.Endpoint})"), cancelServer: true);
+            }
+
+            if (payload.Length - offset < BatchedAnswers.EntryBytes)
+            {
+                break;
+            }
+
+            var (_, _, _, _, length) = BatchedAnswers.Read(payload, offset);
+            offset += BatchedAnswers.EntryBytes + (long)(uint)length;
+        }
     }
 
     /// <summary>Sends a control frame to a server about one request.</summary>
@@ -170,11 +284,27 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         _link.Post(control, inbox, NatsWire.Headers(new NatsHeaders(), kind, name, value), ReadOnlySequence<byte>.Empty);
     }
 
+    /// <summary>A heads frame is about to be published: its requests are kept under its number until answered.</summary>
+    /// <param name="batch">The batch.</param>
+    public void Sending(HeadBatch batch)
+    {
+        foreach (var stream in batch.Streams)
+        {
+            stream.JoinBatch(batch);
+        }
+
+        _batches[batch.Id] = batch;
+    }
+
     /// <summary>A stream ended or was disposed; it no longer receives frames.</summary>
     /// <param name="stream">The stream.</param>
     public void Ended(NatsResponseStream stream)
     {
-        _streams.TryRemove(new KeyValuePair<long, NatsResponseStream>(stream.Id, stream));
+        LeaveBatch(stream);
+        if (_streams.TryRemove(new KeyValuePair<long, NatsResponseStream>(stream.Id, stream)))
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
         if (_disposed && _streams.IsEmpty)
         {
             _ = CloseAsync();
@@ -247,8 +377,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         head[NatsWire.Names.KeepAlive] = NatsWire.Number((long)_options.KeepAliveInterval.TotalMilliseconds);
         head[NatsWire.Names.Length] = NatsWire.Number(length);
 
-        // This client reads msgs frames; a server that does not know the header sends data frames as before.
-        head[NatsWire.Names.Packed] = "1";
+        // This client reads msgs frames (1) and lasts frames (2); a server that does not know the header sends data
+        // frames as before, one from before lasts frames reads it as 1.
+        head[NatsWire.Names.Packed] = "2";
         foreach (var (name, value) in request.Headers)
         {
             if (!NatsWire.IsValidHeaderName(name) || NatsWire.IsReserved(name))
@@ -326,9 +457,28 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
         }
     }
 
+    // A request answered (or ended) no longer needs its batch; the batch goes when all of them are.
+    private void LeaveBatch(NatsResponseStream stream)
+    {
+        if (stream.LeaveBatch() is { } batch && batch.Leave())
+        {
+            _batches.TryRemove(new KeyValuePair<long, HeadBatch>(batch.Id, batch));
+        }
+    }
+
     private void Sweep()
     {
         var now = Environment.TickCount64;
+
+        // "No responders" comes at once; a batch whose requests were joined too late to leave it goes after a while.
+        foreach (var (id, batch) in _batches)
+        {
+            if (now - batch.SentAt >= 3 * (long)_options.KeepAliveInterval.TotalMilliseconds)
+            {
+                _batches.TryRemove(new KeyValuePair<long, HeadBatch>(id, batch));
+            }
+        }
+
         foreach (var stream in _streams.Values)
         {
             stream.Sweep(now);

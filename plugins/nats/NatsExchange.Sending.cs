@@ -423,9 +423,12 @@ internal sealed partial class NatsExchange : IThreadPoolWorkItem
     private ValueTask PublishLocked(string kind, string? name = null, long value = 0, ReadOnlySequence<byte> payload = default, int errorCode = 0, bool refused = false)
     {
         var seq = _seq++;
+
+        // A request's first frame tells a client that reads lasts frames that this server reads heads frames.
+        var batch = seq == 0 && _answers is not null;
         var headers = errorCode != 0
-            ? NatsWire.Headers(_frame, kind, NatsWire.Names.Seq, seq, NatsWire.Names.ErrorCode, errorCode, refused)
-            : NatsWire.Headers(_frame, kind, NatsWire.Names.Seq, seq, name, value);
+            ? NatsWire.Headers(_frame, kind, NatsWire.Names.Seq, seq, NatsWire.Names.ErrorCode, errorCode, refused, batch)
+            : NatsWire.Headers(_frame, kind, NatsWire.Names.Seq, seq, name, value, batch: batch);
         return _link.PublishAsync(ReplyTo, null, headers, payload);
     }
 }

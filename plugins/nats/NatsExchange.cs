@@ -30,6 +30,9 @@ internal sealed partial class NatsExchange
     private long _lastFromClient;
     private int _claimed;
 
+    // Where a one-frame answer goes to be sent with other answers to the same client (clients that read lasts frames).
+    private readonly NatsAnswerBatcher? _answers;
+
     /// <summary>Creates the exchange of a request whose head arrived and was admitted.</summary>
     /// <param name="link">The server's connection.</param>
     /// <param name="replyTo">The requester's reply subject.</param>
@@ -37,9 +40,11 @@ internal sealed partial class NatsExchange
     /// <param name="instance">The instance id the subject names.</param>
     /// <param name="head">The request head.</param>
     /// <param name="payload">A rented array of at least <see cref="RequestHead.Length"/> bytes for the payload.</param>
-    public NatsExchange(NatsLink link, string replyTo, EndpointAddress endpoint, InstanceId instance, RequestHead head, byte[] payload)
+    /// <param name="answers">The server's answer gatherer, used when the requester reads <c>lasts</c> frames.</param>
+    public NatsExchange(NatsLink link, string replyTo, EndpointAddress endpoint, InstanceId instance, RequestHead head, byte[] payload, NatsAnswerBatcher? answers = null)
     {
         _link = link;
+        _answers = head.AnswersBatched && !head.Plain ? answers : null;
         _head = head;
         _window = head.Window;
         _packs = head.Packed && !head.Plain;
@@ -166,9 +171,28 @@ internal sealed partial class NatsExchange
                     PublishDeferredLocked(NatsWire.Names.Data);
                     NatsLink.Observe(PublishBatchLocked(last: true));
                 }
+                else if (_deferred is { } held && _seq == 0 && _answers is not null
+                    && _answers.TryAdd(ReplyTo, BatchedAnswers.LastKind, 0, false, held.AsSpan(0, _deferredLength)))
+                {
+                    // The request's only frame goes with other answers to the same client.
+                    _seq++;
+                    ReturnDeferredLocked();
+                }
                 else if (!PublishDeferredLocked(NatsWire.Names.Last))
                 {
                     NatsLink.Observe(PublishLocked(NatsWire.Names.End));
+                }
+            }
+            else if (_seq == 0 && _deferred is null && _batchCount == 0 && _answers is not null)
+            {
+                Failure = error;
+                if (_answers.TryAdd(ReplyTo, BatchedAnswers.ErrorKind, (int)error.Code, error.BeforeFirstByte, Encoding.UTF8.GetBytes(error.Message)))
+                {
+                    _seq++;
+                }
+                else
+                {
+                    PublishErrorLocked(error);
                 }
             }
             else

@@ -26,6 +26,19 @@ internal sealed partial class NatsResponseStream
             return;
         }
 
+        OnFrame(header, payload);
+    }
+
+    /// <summary>Handles one frame whose headers are read (or one answer of a <c>lasts</c> frame), on the read loop.</summary>
+    /// <param name="header">The frame's headers.</param>
+    /// <param name="payload">The frame's payload, valid only during the call.</param>
+    public void OnFrame(FrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        if (header.Batch && Target is { ReadsBatchedHeads: false } target)
+        {
+            target.ReadsBatchedHeads = true;
+        }
+
         PlexusException? failure = null;
         long grant = -1;
         var endedNow = false;

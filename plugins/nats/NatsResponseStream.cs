@@ -40,6 +40,7 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
     private ReceivedMessage _current;
     private bool _hasCurrent;
     private bool _disposed;
+    private HeadBatch? _batch;
 
     // The packed frame the reader is in (its own once dequeued): the next message's offset, the messages left, and
     // the credit of those it moved past, counted under the lock in steps rather than per message.
@@ -81,6 +82,22 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
 
     /// <summary>The endpoint called.</summary>
     public EndpointAddress Endpoint { get; }
+
+    /// <summary>The server's address, which learns from the answers whether the server reads <c>heads</c> frames.</summary>
+    public NatsAddress? Target { get; init; }
+
+    /// <summary>Joins the <c>heads</c> frame its head is sent in.</summary>
+    /// <param name="batch">The batch.</param>
+    public void JoinBatch(HeadBatch batch) => Volatile.Write(ref _batch, batch);
+
+    /// <summary>Whether the request is still waiting in <paramref name="batch"/> for its first answer.</summary>
+    /// <param name="batch">The batch.</param>
+    /// <returns>True while it is.</returns>
+    public bool IsIn(HeadBatch batch) => ReferenceEquals(Volatile.Read(ref _batch), batch);
+
+    /// <summary>Leaves its batch once answered or ended.</summary>
+    /// <returns>The batch it left, or <see langword="null"/>.</returns>
+    public HeadBatch? LeaveBatch() => Volatile.Read(ref _batch) is null ? null : Interlocked.Exchange(ref _batch, null);
 
     /// <inheritdoc />
     public ReadOnlySequence<byte> Current => _currentInRun ? new ReadOnlySequence<byte>(_run!, _currentOffset, _current.Length) : _current.AsSequence();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using NATS.Client.Core;
 
@@ -121,7 +122,99 @@ internal sealed partial class NatsServer
             return Refuse(replyTo, RequestHead.LooksPlain(headers), PlexusErrorCode.ProtocolError, "The request subject does not name an endpoint and an instance id (<prefix>.<namespace>.<component>.<endpoint>.<instance>.<server-id>).");
         }
 
-        return TakeAsync(replyTo, endpoint, instance, kept, headers, payload);
+        return IsHeads(headers)
+            ? OnHeadsAsync(replyTo, endpoint, instance, kept, headers, payload)
+            : TakeAsync(replyTo, endpoint, instance, kept, headers, payload);
+    }
+
+    // A heads frame says so in its Plexus-Frame header; a request head has none. Screened by a search of the block,
+    // then read: a head whose own headers happen to contain both words is still a head.
+    private static bool IsHeads(in ReadOnlySequence<byte> headers)
+    {
+        if (headers.IsEmpty)
+        {
+            return false;
+        }
+
+        Span<byte> scratch = stackalloc byte[512];
+        var block = NatsWire.Contiguous(headers, scratch, out var rented);
+        try
+        {
+            return block.IndexOf(NatsWire.Kind.Heads) >= 0 && block.IndexOf(NatsWire.Frame) >= 0 && FrameHeader.Read(headers).Kind == FrameKind.Heads;
+        }
+        catch (FormatException)
+        {
+            // Not a frame this server reads: taken, or refused, as a head.
+            return false;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    // A heads frame: several requests to one subject from one client, each taken as if its head had come alone, with
+    // reply subject <the frame's reply subject up to its last token>.<n>. A malformed frame is checked whole before
+    // any head is taken; it is answered with one error frame to the frame's own reply subject, which fails all of its
+    // requests on the client.
+    private ValueTask OnHeadsAsync(string replyTo, EndpointAddress endpoint, InstanceId instance, bool kept, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
+    {
+        string? problem;
+        long count = -1;
+        try
+        {
+            var header = FrameHeader.Read(headers);
+            count = header.Count;
+            problem = header.Kind != FrameKind.Heads ? "it is not a heads frame" : BatchedHeads.Check(payload, count);
+        }
+        catch (FormatException exception)
+        {
+            problem = exception.Message;
+        }
+
+        var dot = replyTo.LastIndexOf('.');
+        if (problem is null && dot <= 0)
+        {
+            problem = "its reply subject has no inbox to answer its requests under";
+        }
+
+        if (problem is not null)
+        {
+            return Refuse(replyTo, plain: false, PlexusErrorCode.ProtocolError, $"The batch of request heads to {endpoint} is malformed: {problem}.", beforeFirstByte: false);
+        }
+
+        long offset = 0;
+        for (long i = 0; i < count; i++)
+        {
+            var (number, block, body) = BatchedHeads.Read(payload, offset);
+            offset += BatchedHeads.EntryBytes;
+            var each = string.Create(CultureInfo.InvariantCulture, $"{replyTo.AsSpan(0, dot + 1)}{number}");
+            var taken = TakeAsync(each, endpoint, instance, kept, payload.Slice(offset, block), payload.Slice(offset + block, body));
+            offset += block + (long)body;
+            if (!taken.IsCompletedSuccessfully)
+            {
+                // A refusal waits for room in the outbox: the rest follow once it has it.
+                return TakeRestAsync(taken, i + 1, offset);
+            }
+        }
+
+        return default;
+
+        async ValueTask TakeRestAsync(ValueTask waiting, long next, long at)
+        {
+            await waiting.ConfigureAwait(false);
+            for (var i = next; i < count; i++)
+            {
+                var (number, block, body) = BatchedHeads.Read(payload, at);
+                at += BatchedHeads.EntryBytes;
+                var each = string.Create(CultureInfo.InvariantCulture, $"{replyTo.AsSpan(0, dot + 1)}{number}");
+                await TakeAsync(each, endpoint, instance, kept, payload.Slice(at, block), payload.Slice(at + block, body)).ConfigureAwait(false);
+                at += block + (long)body;
+            }
+        }
     }
 
     // The dispatcher takes the request or refuses it before any payload is buffered, and the budget of request bytes
@@ -175,7 +268,7 @@ internal sealed partial class NatsServer
         }
 
         var buffer = head.Length == 0 ? [] : _pool.Rent((int)head.Length);
-        var exchange = new NatsExchange(_link, replyTo, endpoint, instance, head, buffer);
+        var exchange = new NatsExchange(_link, replyTo, endpoint, instance, head, buffer, _answers);
         bool stopped = false, added = false;
         lock (_gate)
         {
@@ -186,6 +279,7 @@ internal sealed partial class NatsServer
             }
             else if (_exchanges.TryAdd(replyTo, exchange))
             {
+                _answers.Started();
                 added = true;
                 _undispatched++;
             }

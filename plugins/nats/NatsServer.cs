@@ -25,6 +25,7 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
     private readonly string _serverId;
     private readonly string _control;
     private readonly NatsEndpointNames _names = new();
+    private readonly NatsAnswerBatcher _answers;
     private readonly ConcurrentDictionary<string, NatsExchange> _exchanges = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly Timer _sweep;
@@ -51,6 +52,7 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
         _pool = pool;
         _link = new NatsLink(options, loggers, "server");
         _link.Disconnected += OnDisconnected;
+        _answers = new NatsAnswerBatcher(_link);
         Span<byte> id = stackalloc byte[8];
         RandomNumberGenerator.Fill(id);
         _prefix = options.SubjectPrefix;
@@ -226,6 +228,7 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
         }
 
         AbortInFlight($"{Address} stopped while the request was in flight.", notifyClient: true);
+        _answers.Flush();
 
         // Unsubscribe and wait for nats-server to confirm (one round trip, bounded): once this returns, a request to
         // this server gets "no responders" at once instead of vanishing into a closing socket, and the error frames
@@ -246,6 +249,8 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
             // Not connected (or the link dropped while the ping was pending): nothing is subscribed on nats-server anyway.
         }
 
+        // Answers of requests that ended meanwhile, before the connection goes.
+        _answers.Flush();
         await _sweep.DisposeAsync().ConfigureAwait(false);
         await _link.DisposeAsync().ConfigureAwait(false);
         ReleaseStopWaiter();
@@ -289,8 +294,13 @@ internal sealed partial class NatsServer : IRequestPlaneServer, INatsMessageRece
         }
     }
 
-    private void Finished(NatsExchange exchange) =>
-        _exchanges.TryRemove(new KeyValuePair<string, NatsExchange>(exchange.ReplyTo, exchange));
+    private void Finished(NatsExchange exchange)
+    {
+        if (_exchanges.TryRemove(new KeyValuePair<string, NatsExchange>(exchange.ReplyTo, exchange)))
+        {
+            _answers.Ended();
+        }
+    }
 
     // A request dropped before it was dispatched (cancelled, its client silent or gone) has nobody to clean up after it.
     private void DropIfNotDispatched(NatsExchange exchange)

@@ -48,8 +48,11 @@ internal static class NatsWire
     /// <summary>On a <c>msgs</c> frame: how many messages it carries.</summary>
     public static ReadOnlySpan<byte> Count => "Plexus-Count"u8;
 
-    /// <summary>On a request head: the requester reads <c>msgs</c> frames (value 1 or more).</summary>
+    /// <summary>On a request head: the requester reads <c>msgs</c> frames (value 1 or more) and <c>lasts</c> frames (2 or more).</summary>
     public static ReadOnlySpan<byte> Packed => "Plexus-Packed"u8;
+
+    /// <summary>On a server's answers: it reads <c>heads</c> frames (value 1 or more).</summary>
+    public static ReadOnlySpan<byte> Batch => "Plexus-Batch"u8;
 
     /// <summary>Kinds of frames.</summary>
     public static class Kind
@@ -74,6 +77,12 @@ internal static class NatsWire
 
         /// <summary>Server: several whole messages and the end of the stream, in one NATS message.</summary>
         public static ReadOnlySpan<byte> MsgsLast => "msgs-last"u8;
+
+        /// <summary>Server: the one-frame answers of several requests of one client (to <c>_INBOX.&lt;id&gt;.lasts</c>).</summary>
+        public static ReadOnlySpan<byte> Lasts => "lasts"u8;
+
+        /// <summary>Client: the heads of several requests to one request subject.</summary>
+        public static ReadOnlySpan<byte> Heads => "heads"u8;
 
         /// <summary>Server: the answer to a ping.</summary>
         public static ReadOnlySpan<byte> Pong => "pong"u8;
@@ -180,6 +189,15 @@ internal static class NatsWire
         /// <summary>See <see cref="Kind.MsgsLast"/>.</summary>
         public const string MsgsLast = "msgs-last";
 
+        /// <summary>See <see cref="Kind.Lasts"/>; also the last token of the subject they go to.</summary>
+        public const string Lasts = "lasts";
+
+        /// <summary>See <see cref="Kind.Heads"/>.</summary>
+        public const string Heads = "heads";
+
+        /// <summary>The server's header announcing that it reads <c>heads</c> frames.</summary>
+        public const string Batch = "Plexus-Batch";
+
         /// <summary>See <see cref="Kind.Pong"/>.</summary>
         public const string Pong = "pong";
 
@@ -207,8 +225,9 @@ internal static class NatsWire
     /// <param name="name2">A second header name, or <see langword="null"/>.</param>
     /// <param name="value2">Its value.</param>
     /// <param name="refused">Whether to mark an error frame as refused before any work.</param>
+    /// <param name="batch">Whether to say that this server reads <c>heads</c> frames.</param>
     /// <returns><paramref name="headers"/>.</returns>
-    public static NatsHeaders Headers(NatsHeaders headers, string kind, string? name1 = null, long value1 = 0, string? name2 = null, long value2 = 0, bool refused = false)
+    public static NatsHeaders Headers(NatsHeaders headers, string kind, string? name1 = null, long value1 = 0, string? name2 = null, long value2 = 0, bool refused = false, bool batch = false)
     {
         headers.Clear();
         headers[Names.Frame] = kind;
@@ -225,6 +244,11 @@ internal static class NatsWire
         if (refused)
         {
             headers[Names.Refused] = "1";
+        }
+
+        if (batch)
+        {
+            headers[Names.Batch] = "1";
         }
 
         return headers;

@@ -10,10 +10,11 @@ internal sealed class RequestHead
     // Most requests carry no headers of the caller's: they share this one instead of an empty dictionary each.
     private static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 
-    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, IReadOnlyDictionary<string, string> headers, bool plain = false, bool packed = false)
+    private RequestHead(string requestId, DateTimeOffset? deadline, long window, long keepAliveMs, long length, IReadOnlyDictionary<string, string> headers, bool plain = false, long packed = 0)
     {
         Plain = plain;
-        Packed = packed;
+        Packed = packed >= 1;
+        AnswersBatched = packed >= 2;
         RequestId = requestId;
         Deadline = deadline;
         Window = window;
@@ -30,6 +31,9 @@ internal sealed class RequestHead
 
     /// <summary>Whether the requester announced (<c>Plexus-Packed</c>) that it reads <c>msgs</c> frames.</summary>
     public bool Packed { get; }
+
+    /// <summary>Whether the requester announced (<c>Plexus-Packed: 2</c> or more) that it also reads <c>lasts</c> frames.</summary>
+    public bool AnswersBatched { get; }
 
     /// <summary>The request id.</summary>
     public string RequestId { get; }
@@ -69,7 +73,7 @@ internal sealed class RequestHead
         string? requestId = null;
         DateTimeOffset? deadline = null;
         long window = -1, keepAlive = -1, length = -1;
-        var packed = false;
+        long packed = 0;
         Dictionary<string, string>? headers = null;
         while (reader.MoveNext())
         {
@@ -97,8 +101,8 @@ internal sealed class RequestHead
             }
             else if (NatsWire.Is(name, NatsWire.Packed))
             {
-                // 1 or more: a later layout would announce a higher number, and still read this one.
-                packed = NatsWire.TryNumber(value, out var version) && version >= 1;
+                // 1: msgs frames; 2 or more: lasts frames too. A later layout announces a higher number and still reads these.
+                packed = NatsWire.TryNumber(value, out var version) && version >= 1 ? version : 0;
             }
             else if (!name.StartsWith("Plexus-"u8) && !name.StartsWith("Nats-"u8))
             {

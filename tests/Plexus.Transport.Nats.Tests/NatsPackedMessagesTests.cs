@@ -52,7 +52,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
         Assert.Equal("hello"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "hello"u8.ToArray()))));
 
         var head = await requests.NextAsync();
-        Assert.Equal("1", head.Headers["Plexus-Packed"]);
+        Assert.Equal("2", head.Headers["Plexus-Packed"]);
         var answer = await frames.NextAsync();
         Assert.Equal("last", answer.Headers["Plexus-Frame"]);
         Assert.Equal("hello", answer.Text);
@@ -203,7 +203,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
             for (var i = 0; i < 2; i++)
             {
                 var head = await heads.Msgs.ReadAsync();
-                Assert.Equal("1", head.Headers?["Plexus-Packed"].ToString());
+                Assert.Equal("2", head.Headers?["Plexus-Packed"].ToString());
                 var replyTo = head.ReplyTo!;
                 await raw.PublishAsync(replyTo, Pack("a", "b"), Frame("msgs", 0, count: 2));
                 if (head.Subject.Contains($".{malformation}.", StringComparison.Ordinal))

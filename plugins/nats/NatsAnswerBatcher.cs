@@ -1,0 +1,225 @@
+using System.Buffers;
+using System.Globalization;
+using NATS.Client.Core;
+
+namespace Plexus.Transport.Nats;
+
+/// <summary>
+/// The server's one-frame answers (a unary call's <c>last</c>, an <c>error</c> before anything else), gathered per
+/// client inbox (<c>_INBOX.&lt;id&gt;</c>) for clients that announced <c>Plexus-Packed: 2</c>, while other requests
+/// are in flight. The first answer gathered queues one work item on the thread pool's global queue, which goes
+/// around it twice; the work item publishes each
+/// client's answers as one <c>lasts</c> frame to <c>_INBOX.&lt;id&gt;.lasts</c>, or a lone answer as the frame it
+/// would have been. A frame that reaches <see cref="BatchedAnswers.MaxFrameBytes"/> goes at once. No timer.
+/// </summary>
+internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
+{
+    // Inboxes without answers gathered are forgotten once this many are known, so clients that come and go do not
+    // make the table grow.
+    private const int MaxInboxes = 1024;
+
+    private readonly NatsLink _link;
+    private readonly Lock _gate = new();
+    private readonly NatsHeaders _headers = new();
+    private readonly Dictionary<string, Gather> _gathers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Gather>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly List<Gather> _pending = [];
+    private bool _scheduled;
+
+    // The server's requests in flight: an answer is gathered only while others are, which may answer meanwhile.
+    private int _inFlight;
+    private bool _requeued;
+
+    /// <summary>Creates the gatherer of a server's connection.</summary>
+    /// <param name="link">The connection.</param>
+    public NatsAnswerBatcher(NatsLink link)
+    {
+        _link = link;
+        _lookup = _gathers.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>A request was admitted.</summary>
+    public void Started() => Interlocked.Increment(ref _inFlight);
+
+    /// <summary>A request is done with.</summary>
+    public void Ended() => Interlocked.Decrement(ref _inFlight);
+
+    /// <summary>Takes a request's only frame, sequence 0, to send with other answers to the same client.</summary>
+    /// <param name="replyTo">The request's reply subject, <c>_INBOX.&lt;id&gt;.&lt;n&gt;</c>.</param>
+    /// <param name="kind"><see cref="BatchedAnswers.LastKind"/> or <see cref="BatchedAnswers.ErrorKind"/>.</param>
+    /// <param name="code">The error code, or 0.</param>
+    /// <param name="refused">Whether the error says the request was refused before any work.</param>
+    /// <param name="payload">The payload, copied before this returns.</param>
+    /// <returns>False when the answer is not for gathering (too large, or a reply subject not of that shape): the
+    /// caller sends it as a frame of its own.</returns>
+    public bool TryAdd(string replyTo, byte kind, int code, bool refused, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length > BatchedAnswers.MaxAnswerBytes || Volatile.Read(ref _inFlight) <= 1)
+        {
+            return false;
+        }
+
+        var dot = replyTo.LastIndexOf('.');
+        if (dot <= 0 || !ulong.TryParse(replyTo.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+        {
+            return false;
+        }
+
+        var needed = BatchedAnswers.EntryBytes + payload.Length;
+        var schedule = false;
+        lock (_gate)
+        {
+            if (!_lookup.TryGetValue(replyTo.AsSpan(0, dot), out var gather))
+            {
+                if (_gathers.Count >= MaxInboxes)
+                {
+                    ForgetIdleLocked();
+                }
+
+                gather = new Gather(replyTo[..dot]);
+                _gathers.Add(gather.Inbox, gather);
+            }
+
+            if (gather.Length + needed > BatchedAnswers.MaxFrameBytes)
+            {
+                PublishLocked(gather);
+            }
+
+            if (gather.Buffer is null || gather.Buffer.Length < gather.Length + needed)
+            {
+                var bigger = BoundedArrayPool.Instance.Rent(Math.Min(BatchedAnswers.MaxFrameBytes, Math.Max(gather.Length + needed, Math.Max(gather.SizeHint, 2 * (gather.Buffer?.Length ?? 0)))));
+                if (gather.Buffer is not null)
+                {
+                    gather.Buffer.AsSpan(0, gather.Length).CopyTo(bigger);
+                    BoundedArrayPool.Instance.Return(gather.Buffer);
+                }
+
+                gather.Buffer = bigger;
+            }
+
+            BatchedAnswers.Write(gather.Buffer.AsSpan(gather.Length), number, kind, refused, code, payload);
+            gather.Length += needed;
+            if (++gather.Count == 1)
+            {
+                gather.First = replyTo;
+            }
+
+            if (!gather.Pending)
+            {
+                gather.Pending = true;
+                _pending.Add(gather);
+            }
+
+            if (!_scheduled)
+            {
+                _scheduled = true;
+                schedule = true;
+            }
+        }
+
+        if (schedule)
+        {
+            // On the pool's global queue, not this thread's own: this thread's next work is often another handler
+            // of the same client's requests, whose answer should go with this one.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+
+        return true;
+    }
+
+    /// <summary>Publishes everything gathered (the work item, and the server before it closes its connection).</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            _scheduled = false;
+            foreach (var gather in _pending)
+            {
+                gather.Pending = false;
+                PublishLocked(gather);
+            }
+
+            _pending.Clear();
+        }
+    }
+
+    /// <inheritdoc />
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Once around the pool's global queue before publishing: the callers and handlers woken together with the
+        // one that queued this item (on other threads' queues, which a thread looks at after the global one) add
+        // theirs first.
+        if (!_requeued)
+        {
+            _requeued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return;
+        }
+
+        _requeued = false;
+        Flush();
+    }
+
+    // Under the lock: one client's answers as one frame; a lone answer as the frame it would have been alone.
+    private void PublishLocked(Gather gather)
+    {
+        if (gather.Count == 0)
+        {
+            return;
+        }
+
+        var buffer = gather.Buffer!;
+        var payload = new ReadOnlySequence<byte>(buffer, 0, gather.Length);
+        if (gather.Count == 1)
+        {
+            var (_, kind, refused, code, length) = BatchedAnswers.Read(payload, 0);
+            var headers = kind == BatchedAnswers.ErrorKind
+                ? NatsWire.Headers(_headers, NatsWire.Names.Error, NatsWire.Names.Seq, 0, NatsWire.Names.ErrorCode, code, refused, batch: true)
+                : NatsWire.Headers(_headers, NatsWire.Names.Last, NatsWire.Names.Seq, 0, batch: true);
+            NatsLink.Observe(_link.PublishAsync(gather.First!, null, headers, payload.Slice(BatchedAnswers.EntryBytes, length)));
+        }
+        else
+        {
+            NatsLink.Observe(_link.PublishAsync(gather.Subject, null, NatsWire.Headers(_headers, NatsWire.Names.Lasts, NatsWire.Names.Count, gather.Count, batch: true), payload));
+        }
+
+        // Appended to the connection (a copy): the array can go back.
+        gather.SizeHint = gather.Length;
+        BoundedArrayPool.Instance.Return(buffer);
+        gather.Buffer = null;
+        gather.Length = 0;
+        gather.Count = 0;
+        gather.First = null;
+    }
+
+    private void ForgetIdleLocked()
+    {
+        foreach (var (inbox, gather) in _gathers)
+        {
+            if (gather.Count == 0 && !gather.Pending)
+            {
+                _gathers.Remove(inbox);
+            }
+        }
+    }
+
+    // One client's answers being gathered.
+    private sealed class Gather(string inbox)
+    {
+        public string Inbox { get; } = inbox;
+
+        public string Subject { get; } = inbox + "." + NatsWire.Names.Lasts;
+
+        public byte[]? Buffer { get; set; }
+
+        public int Length { get; set; }
+
+        public int Count { get; set; }
+
+        public int SizeHint { get; set; } = 256;
+
+        public string? First { get; set; }
+
+        public bool Pending { get; set; }
+    }
+}
