@@ -177,6 +177,12 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
             }
         }
 
+        // A request cancelled while its head waited sent its cancel ahead of the head; it goes again, behind it.
+        foreach (var stream in streams)
+        {
+            stream.CancelAgainIfEnded();
+        }
+
         // Appended to the connection (a copy): the array can go back.
         gather.SizeHint = gather.Length;
         BoundedArrayPool.Instance.Return(gather.Buffer!);

@@ -183,6 +183,27 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
     }
 
     /// <summary>
+    /// Tells the server again to stop a request that ended while its head waited to be published with others: the
+    /// cancel it sent then reached the server before the head, which ignored it.
+    /// </summary>
+    public void CancelAgainIfEnded()
+    {
+        Exception? error;
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                return;
+            }
+
+            error = _abortError;
+        }
+
+        var code = error is PlexusException plexus ? plexus.Code : PlexusErrorCode.Cancelled;
+        SendControl(NatsWire.Names.Cancel, NatsWire.Names.ErrorCode, (long)code);
+    }
+
+    /// <summary>
     /// Marks the time the request's chunks are being sent. A ping goes out behind the chunks queued before it, so the
     /// server cannot answer it sooner: its silence is counted from when the last chunk was handed over. A server that
     /// is gone meanwhile is still noticed, by the "no responders" NATS answers to the chunks and pings.

@@ -94,6 +94,50 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task RequestsCancelledWhileTheirHeadsWait_AreCancelledOnTheServerToo()
+    {
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var handler = new HoldingHandler();
+        var (endpoint, instance) = Serve(harness, handler);
+        Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "hello"u8.ToArray())));
+        var client = (NatsClient)harness.Client;
+
+        // Sent and cancelled from one thread without yielding: every head is still gathered when its cancel goes out,
+        // so the server hears of the request only after the cancel (the keep-alive, 10 s here, would take 30 s).
+        var streams = await Task.Run(async () =>
+        {
+            var sent = new List<(IResponseStream Stream, CancellationTokenSource Cancel)>();
+            for (var i = 0; i < 64; i++)
+            {
+                var cancel = new CancellationTokenSource();
+                sent.Add((await harness.Client.SendAsync(harness.Server.Address, TransportHarness.Request(endpoint, instance, [(byte)i]), cancel.Token), cancel));
+            }
+
+            foreach (var (_, cancel) in sent)
+            {
+                cancel.Cancel();
+            }
+
+            return sent;
+        });
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while ((handler.Started == 0 || handler.Aborted < handler.Started) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.True(client.HeadBatchesSent > 0, "no heads frame was sent");
+        Assert.True(handler.Started > 0, "no cancelled request reached the server");
+        Assert.Equal(handler.Started, handler.Aborted);
+        foreach (var (stream, cancel) in streams)
+        {
+            await stream.DisposeAsync();
+            cancel.Dispose();
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task ServerThatNeverAnnounces_OnlyEverGetsPlainHeads()
     {
         var serverId = RandomServerId();
@@ -348,6 +392,36 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
 
     private NatsTransportOptions Options() =>
         new() { Url = nats.Server.Url.ToString(), KeepAliveInterval = TimeSpan.FromSeconds(10) };
+
+    /// <summary>Answers "hello" at once; holds every other request until it is aborted, counting both.</summary>
+    private sealed class HoldingHandler : IEndpointHandler
+    {
+        private int _started;
+        private int _aborted;
+
+        public int Started => Volatile.Read(ref _started);
+
+        public int Aborted => Volatile.Read(ref _aborted);
+
+        public async ValueTask HandleAsync(RequestContext request, IResponseWriter responses)
+        {
+            if (request.Payload.Length == 5)
+            {
+                await responses.WriteMessageAsync(request.Payload.ToArray(), request.RequestAborted);
+                return;
+            }
+
+            Interlocked.Increment(ref _started);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, request.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _aborted);
+            }
+        }
+    }
 
     /// <summary>Every message nats-server delivers on a subject, read as it comes so that none is dropped.</summary>
     private sealed class Counter : IAsyncDisposable
