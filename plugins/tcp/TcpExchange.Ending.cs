@@ -4,18 +4,19 @@ namespace Plexus.Transport.Tcp;
 /// The end in the last frame (protocol version 3): a response that ends normally sets END_STREAM on its last DATA or
 /// MESSAGES frame instead of sending END, whenever that frame has not been written yet. Two ways get it there:
 /// <list type="bullet">
-/// <item>A frame the stream holds: the last frame of the handler's final flush, and the lone message of its first
-/// flush while the handler has not yet awaited anything (a unary answer). <see cref="End"/> sends it with
-/// END_STREAM. A first-flush frame goes out without it as soon as the handler does anything more: flushes again, needs
-/// a fresh buffer, or awaits (the dispatch does not complete synchronously, <see cref="EndDeferral"/>).</item>
+/// <item>A frame the stream holds: the last frame of the handler's final flush, and the DATA frame ending the last
+/// message of its first flush while the handler has not yet awaited anything (a unary answer). <see cref="End"/>
+/// sends it with END_STREAM. A first-flush frame goes out without it as soon as the handler does anything more:
+/// flushes again, needs a fresh buffer, or awaits (the dispatch does not complete synchronously,
+/// <see cref="EndDeferral"/>).</item>
 /// <item>A frame still waiting in the connection's queue: each response frame that may end the stream carries a
 /// sequence number, and the stream's tail word holds the number of its latest such frame and whether the writer has
 /// taken it. Ending the stream and the writer taking the frame both change that word with one compare-and-swap, so
 /// exactly one of them wins: the end joins the frame, or the frame is on its way without it and END follows.</item>
 /// </list>
 /// A stream that ends otherwise (aborted, failed) drops its held frame, so a held frame always belongs to a response
-/// still open. Frames a stream holds are sent under the stream's lock, and the handler's thread sends nothing of its own while a
-/// frame of its own is held (it sends that one first), so frames keep the order they were flushed in.
+/// still open. Frames a stream holds are sent under the stream's lock, and the handler's thread sends nothing of its
+/// own while a frame of its own is held (it sends that one first), so frames keep the order they were flushed in.
 /// </summary>
 internal sealed partial class TcpExchange : IResponseTail
 {
@@ -38,7 +39,7 @@ internal sealed partial class TcpExchange : IResponseTail
 
     /// <summary>
     /// Holds a response frame (its credit taken) instead of queueing it: the final flush's last frame
-    /// (<paramref name="final"/>), to go with the end, or the frame of a lone message the handler flushed before its first
+    /// (<paramref name="final"/>), to go with the end, or the last frame of the handler's first flush, before its first
     /// await. The handler's thread must call <see cref="ReleaseHeld"/> before it sends anything else.
     /// </summary>
     /// <returns><see langword="false"/> when the frame must be sent as usual: the handler has awaited, or the stream ended.</returns>

@@ -139,7 +139,8 @@ public sealed class EndInFrameTests
         var options = Options(lowLatency: false);
         await using var server = (TcpServer)new TcpTransportFactory(options, TestCodecs.TwoPart()).CreateServer();
         await server.StartAsync(CancellationToken.None);
-        const int Bulk = 10;
+        // Up to 15 answers of a million bytes: within the connection window of 16 MiB, so none waits for credit.
+        const int MaxBulk = 15;
         const int BulkBytes = 1_000_000;
         var bulkDone = 0;
         var bulk = Serve(server, "bulk", async (request, responses) =>
@@ -168,28 +169,30 @@ public sealed class EndInFrameTests
             streamed.SetResult();
         });
 
-        // A peer that reads nothing for now, with a small socket buffer: ten megabytes of answers fill the socket, and the
-        // writer waits for it with the rest in its queue.
+        // A peer that reads nothing for now, with a small socket buffer: answers fill the socket (and the kernel's buffers,
+        // a few megabytes), and the writer waits for it with the rest in its queue.
         await using var peer = await RawPeer.ConnectAsync(server.BoundEndPoint!, RawWire.Hello(highestVersion: Wire.Version), receiveBufferBytes: 64 * 1024);
-        for (uint id = 1; id <= Bulk; id++)
-        {
-            await peer.SendAsync(RawWire.RequestFrame(id, Echo.Request(bulk, [0])));
-        }
-
+        uint bulkStreams = 0;
         var deadline = DateTime.UtcNow + Echo.Bound;
-        while (Volatile.Read(ref bulkDone) < Bulk && DateTime.UtcNow < deadline)
+        while (server.QueuedDataBytes <= 1024 * 1024 && bulkStreams < MaxBulk && DateTime.UtcNow < deadline)
         {
-            await Task.Delay(20);
+            await peer.SendAsync(RawWire.RequestFrame(++bulkStreams, Echo.Request(bulk, [0])));
+            while (Volatile.Read(ref bulkDone) < bulkStreams && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10);
+            }
+
+            await Task.Delay(50);
         }
 
-        await Task.Delay(200);
         Assert.True(server.QueuedDataBytes > 1024 * 1024, $"The writer was not held up: only {server.QueuedDataBytes} bytes wait for the peer.");
-        await peer.SendAsync(RawWire.RequestFrame(Bulk + 1, Echo.Request(streaming, [0])));
+        var streamId = bulkStreams + 1;
+        await peer.SendAsync(RawWire.RequestFrame(streamId, Echo.Request(streaming, [0])));
         await streamed.Task.WaitAsync(Echo.Bound);
 
         // The handler has returned; its end is settled a moment later on the same thread, before the peer reads anything.
         await Task.Delay(300);
-        var (frames, messages) = await ReadResponseAsync(peer, Bulk + 1);
+        var (frames, messages) = await ReadResponseAsync(peer, streamId);
 
         var expected = awaitsFirst ? 1 : Count;
         Assert.Equal(expected, messages.Count);
