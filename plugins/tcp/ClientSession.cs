@@ -4,7 +4,8 @@ namespace Plexus.Transport.Tcp;
 
 /// <summary>
 /// The client's side of one connection to one server address: opens streams (REQUEST, then DATA frames as credit
-/// allows), routes the server's DATA, END, ERROR and CREDIT frames to them, and honours GOAWAY: no new streams here.
+/// allows), routes the server's DATA, MESSAGES, END, ERROR and CREDIT frames to them (a DATA or MESSAGES frame with
+/// END_STREAM ends its stream as END would), and honours GOAWAY: no new streams here.
 /// </summary>
 internal sealed class ClientSession : IFrameReceiver
 {
@@ -236,6 +237,12 @@ internal sealed class ClientSession : IFrameReceiver
                     stream.OnData(body, (header.Flags & Wire.EndMessage) != 0);
                 }
 
+                if ((header.Flags & Wire.EndStream) != 0)
+                {
+                    // Version 3: the response ends after this frame's message, exactly as if END followed.
+                    EndStream(header.StreamId);
+                }
+
                 break;
             case FrameType.Messages:
                 var target = _lastStream is not null && _lastStreamId == header.StreamId ? _lastStream : Find(header.StreamId, remove: false);
@@ -250,10 +257,14 @@ internal sealed class ClientSession : IFrameReceiver
                     target.OnMessages(body, (int)header.Value);
                 }
 
+                if ((header.Flags & Wire.EndStream) != 0)
+                {
+                    EndStream(header.StreamId);
+                }
+
                 break;
             case FrameType.End:
-                Find(header.StreamId, remove: true)?.OnEnd(null);
-                CloseIfIdle();
+                EndStream(header.StreamId);
                 break;
             case FrameType.Error:
                 Find(header.StreamId, remove: true)?.OnEnd(Frames.ReadError(header, body));
@@ -342,6 +353,13 @@ internal sealed class ClientSession : IFrameReceiver
                 stream.OnEnd(new PlexusException(PlexusErrorCode.Unavailable, $"{Address} did not take the request: {reason}") { BeforeFirstByte = true });
             }
         }
+    }
+
+    // The normal end of a response: an END frame, or END_STREAM on its last DATA or MESSAGES frame (version 3).
+    private void EndStream(uint id)
+    {
+        Find(id, remove: true)?.OnEnd(null);
+        CloseIfIdle();
     }
 
     private TcpResponseStream? Find(uint id, bool remove)

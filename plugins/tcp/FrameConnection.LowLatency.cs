@@ -13,7 +13,8 @@ namespace Plexus.Transport.Tcp;
 /// writer loop, telling a frame's observer, needs), and a flush the socket does not take at once is left to complete
 /// on its own while the writer loop waits for it. Frames sent by the reader loop while it dispatches one read (replies,
 /// credit, the responses of handlers that run inline, the requests of callers it wakes) are written without a flush and
-/// flushed once at the end of the read, so a unary response and its END leave in one segment.
+/// flushed once at the end of the read, so a unary response leaves in one segment: one frame on protocol version 3
+/// (the stream holds its answer back to carry the end, see TcpExchange.Ending.cs), the answer and its END before.
 /// </summary>
 internal sealed partial class FrameConnection
 {

@@ -179,6 +179,11 @@ internal sealed partial class FrameConnection
                     throw PlexusException.Protocol($"A {header.Type} frame names stream 0, which is the connection.");
                 }
 
+                if (!_server && header.Type == FrameType.Data)
+                {
+                    CheckResponseFlags(header);
+                }
+
                 if (Interlocked.Add(ref _receiveRemaining, -(frame.Body.Length + Wire.FrameCharge)) < 0)
                 {
                     throw PlexusException.Protocol($"{PeerName} sent more than the connection window allows ({Local.ConnectionWindowBytes} bytes of credit); flow control was not respected.");
@@ -196,6 +201,8 @@ internal sealed partial class FrameConnection
                     throw PlexusException.Protocol($"A MESSAGES frame arrived on a connection of protocol version {Version}; they exist from version {Wire.PackedVersion} on.");
                 }
 
+                CheckResponseFlags(header);
+
                 // The count decides the frame's credit, so one that the body cannot hold is a malformed header.
                 if (header.Value == 0 || header.Value > (ulong)(frame.Body.Length / Wire.MessagePrefixBytes))
                 {
@@ -211,6 +218,29 @@ internal sealed partial class FrameConnection
         }
 
         _receiver!.OnFrame(header, frame.Header, frame.Body);
+    }
+
+    // The flags a response's DATA and MESSAGES frames may carry: END_MESSAGE on DATA, and from version 3 END_STREAM on
+    // MESSAGES and on DATA that ends a message (the response ends after the frame). Any other bit, or END_STREAM in the
+    // middle of a message, is a malformed header: the peer does not speak the connection's version.
+    private void CheckResponseFlags(in FrameHeader header)
+    {
+        var allowed = EndsInFrame ? Wire.EndStream : 0;
+        if (header.Type == FrameType.Data)
+        {
+            allowed |= Wire.EndMessage;
+        }
+
+        if ((header.Flags & ~allowed) != 0)
+        {
+            throw PlexusException.Protocol(
+                $"A {header.Type} frame for stream {header.StreamId} carries flags 0x{header.Flags:X2}; on a connection of protocol version {Version} it may carry only 0x{allowed:X2}{(EndsInFrame ? string.Empty : $" (END_STREAM on a response frame exists from version {Wire.EndInFrameVersion} on)")}.");
+        }
+
+        if (header.Type == FrameType.Data && (header.Flags & (Wire.EndStream | Wire.EndMessage)) == Wire.EndStream)
+        {
+            throw PlexusException.Protocol($"A DATA frame for stream {header.StreamId} carries flags 0x{header.Flags:X2}, END_STREAM without END_MESSAGE; a response can only end after a whole message.");
+        }
     }
 
     /// <summary>The credit a MESSAGES frame costs: each message its length + <see cref="Wire.FrameCharge"/>, as in a DATA frame of its own.</summary>

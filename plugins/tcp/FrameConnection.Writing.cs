@@ -150,7 +150,7 @@ internal sealed partial class FrameConnection
             {
                 Span<byte> header = stackalloc byte[Wire.CommonHeaderLength + 8];
                 header[0] = (byte)frame.Type;
-                header[1] = frame.Flags;
+                header[1] = frame.Tail is { } tail ? (byte)(frame.Flags | tail.Take((uint)frame.Value)) : frame.Flags;
                 BinaryPrimitives.WriteUInt32LittleEndian(header[2..], frame.StreamId);
                 var length = Wire.CommonHeaderLength;
                 switch (frame.Type)
@@ -184,7 +184,7 @@ internal sealed partial class FrameConnection
     }
 
     // A MESSAGES frame: what its batch holds once sealed; its sender counted the body and took credit for it, and
-    // what that credit did not cover goes back to both windows.
+    // what that credit did not cover goes back to both windows. Its flags are END_STREAM or nothing.
     private void WriteBatch(in OutgoingFrame frame, OutgoingBatch batch)
     {
         var (body, count, reserved, streamWindow) = batch.Seal();
@@ -206,10 +206,17 @@ internal sealed partial class FrameConnection
         _unflushedCredit += charge;
         Span<byte> header = stackalloc byte[Wire.MessagesHeaderLength];
         header[0] = (byte)FrameType.Messages;
-        header[1] = 0;
+
+        // After the seal: the stream's end, if folded in by now, follows every message the frame holds.
+        header[1] = frame.Tail is { } tail ? (byte)(frame.Flags | tail.Take((uint)frame.Value)) : frame.Flags;
         BinaryPrimitives.WriteUInt32LittleEndian(header[2..], frame.StreamId);
         BinaryPrimitives.WriteUInt32LittleEndian(header[Wire.CommonHeaderLength..], (uint)count);
         _codec.Write(header, body, _output);
         _unflushed += Wire.MessagesHeaderLength + body.Length + Wire.FrameCharge;
+        if (frame.Buffer is not null)
+        {
+            // A response's last frame may carry its buffer back (TcpExchange.Ending.cs).
+            _pool.Return(frame.Buffer);
+        }
     }
 }

@@ -125,6 +125,12 @@ internal sealed partial class FrameConnection
     /// <summary>Whether response messages may travel packed in MESSAGES frames on this connection.</summary>
     public bool PacksMessages => Version >= Wire.PackedVersion;
 
+    /// <summary>
+    /// Whether a response's normal end may travel in its last DATA or MESSAGES frame (<see cref="Wire.EndStream"/>) on
+    /// this connection instead of in an END frame.
+    /// </summary>
+    public bool EndsInFrame => Version >= Wire.EndInFrameVersion;
+
     /// <summary>The peer's address, for messages.</summary>
     public string PeerName { get; }
 

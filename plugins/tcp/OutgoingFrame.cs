@@ -27,13 +27,14 @@ internal readonly struct OutgoingFrame
 
     public FrameType Type { get; }
 
-    public byte Flags { get; }
+    public byte Flags { get; init; }
 
     public uint StreamId { get; }
 
     public byte Code { get; }
 
-    public ulong Value { get; }
+    /// <summary>The type's number (credit increment, ping value); for a response's DATA or MESSAGES frame with a <see cref="Tail"/>, its sequence number in the stream.</summary>
+    public ulong Value { get; init; }
 
     /// <summary>The body: payload bytes, or an error message.</summary>
     public ReadOnlySequence<byte> Body { get; init; }
@@ -52,6 +53,12 @@ internal readonly struct OutgoingFrame
     /// whatever the batch has grown to by then; <see cref="Body"/> is what it held when queued, as counted.
     /// </summary>
     public OutgoingBatch? Batch { get; init; }
+
+    /// <summary>
+    /// For a response's DATA frame that ends a message, or its MESSAGES frame, on a version-3 connection: the stream, which
+    /// the writer asks as it encodes the frame whether the stream's end was folded into it (<see cref="Wire.EndStream"/>).
+    /// </summary>
+    public IResponseTail? Tail { get; init; }
 
     /// <summary>A frame that writes nothing and only returns <see cref="Buffer"/>, after every frame queued before it.</summary>
     public bool ReleaseOnly { get; init; }

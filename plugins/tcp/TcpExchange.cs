@@ -4,12 +4,13 @@ namespace Plexus.Transport.Tcp;
 
 /// <summary>
 /// One request on the server: it assembles the payload from REQUEST and DATA frames, then hands the request to the
-/// dispatcher on the thread pool with a <see cref="TcpResponseWriter"/> as its response channel, and sends END or
-/// ERROR when the dispatcher completes it. It ends exactly once: completed by the dispatcher, or aborted (client
+/// dispatcher on the thread pool with a <see cref="TcpResponseWriter"/> as its response channel, and ends the response
+/// when the dispatcher completes it: ERROR, or the normal end (in the last DATA or MESSAGES frame where it can, see
+/// TcpExchange.Ending.cs, else END). It ends exactly once: completed by the dispatcher, or aborted (client
 /// CANCEL, connection lost, server closed, a broken stream rule), in which case the reason is recorded, any ERROR is
 /// queued, and then <see cref="IncomingRequest.Aborted"/> fires.
 /// </summary>
-internal sealed class TcpExchange : IThreadPoolWorkItem
+internal sealed partial class TcpExchange : IThreadPoolWorkItem
 {
     private readonly ServerSession _session;
     private readonly FrameConnection _connection;
@@ -141,7 +142,7 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
             return false;
         }
 
-        return _connection.Send(frame);
+        return _connection.Send(Stamp(frame));
     }
 
     /// <summary>Why the response can take no more frames.</summary>
@@ -154,7 +155,8 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// Ends the response as the dispatcher asked: END, or ERROR with <paramref name="error"/>'s code, message and
+    /// Ends the response as the dispatcher asked: normally (END_STREAM on the last DATA or MESSAGES frame when it has not
+    /// been written yet on a version-3 connection, else END), or ERROR with <paramref name="error"/>'s code, message and
     /// retry flag as given; nothing when the stream was aborted first. <paramref name="trailing"/> (the writer's last
     /// buffer) travels behind the last frame that points into it.
     /// </summary>
@@ -165,9 +167,22 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
             if (!_responseEnded)
             {
                 _responseEnded = true;
-                var last = error is null ? new OutgoingFrame(FrameType.End, 0, Id) : Frames.Error(Id, error);
-                _connection.Send(last with { Buffer = trailing });
-                trailing = null;
+                if (error is not null || !TryEndInFrameLocked(ref trailing))
+                {
+                    if (_holding)
+                    {
+                        // Flushed before the handler failed: the message goes first, as it would have without holding.
+                        SendHeldLocked();
+                    }
+
+                    var last = error is null ? new OutgoingFrame(FrameType.End, 0, Id) : Frames.Error(Id, error);
+                    _connection.Send(last with { Buffer = trailing });
+                    trailing = null;
+                }
+            }
+            else
+            {
+                DropHeldLocked();
             }
         }
 
@@ -200,6 +215,7 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
             }
 
             _responseEnded = true;
+            DropHeldLocked();
             running = _started;
         }
 
@@ -231,6 +247,7 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
         }
 
         _responseEnded = true;
+        DropHeldLocked();
         if (!_started)
         {
             // Cleaned up outside the lock, since nothing else will.
@@ -264,6 +281,12 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
             finally
             {
                 HandedOver();
+            }
+
+            if (!dispatch.IsCompleted && _connection.EndsInFrame)
+            {
+                // Past the handler's first await: a message held back to go with the end must not wait for the handler.
+                EndDeferral();
             }
 
             await dispatch.ConfigureAwait(false);
@@ -305,6 +328,7 @@ internal sealed class TcpExchange : IThreadPoolWorkItem
 
             _finished = true;
             _responseEnded = true;
+            DropHeldLocked();
         }
 
         SendWindow.Close(_abortError ?? PlexusException.Unavailable("The request has ended."));

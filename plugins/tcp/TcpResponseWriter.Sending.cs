@@ -17,6 +17,34 @@ internal sealed partial class TcpResponseWriter
     // Whether a flush has sent messages before: a response's first lone message goes as a DATA frame.
     private bool _flushed;
 
+    // Whether the stream holds a frame of this writer back to carry the end (TcpExchange.Ending.cs): it must go before
+    // anything this writer sends or releases next.
+    private bool _holdsFrame;
+
+    // Sends the frame the stream holds, if any, ahead of what follows.
+    private void ReleaseHeld()
+    {
+        if (_holdsFrame)
+        {
+            _holdsFrame = false;
+            _stream.ReleaseHeld();
+        }
+    }
+
+    // On a version-3 connection, the stream holds a response's last frame back to send it with the end: the last frame
+    // of the final flush, and that of the first flush when it is a DATA frame ending a message (usually a unary answer),
+    // until the handler does anything more.
+    private bool TryHold(in OutgoingFrame frame, int credit, bool final)
+    {
+        if (!_endsInFrame || (!final && _flushed) || !_stream.TryHold(frame, credit, final))
+        {
+            return false;
+        }
+
+        _holdsFrame = true;
+        return true;
+    }
+
     // A flush that finds its messages continuing the open batch, with its credit enough for them, only grows it.
     private bool TryGrowOpenBatch()
     {
@@ -85,7 +113,7 @@ internal sealed partial class TcpResponseWriter
                     var reserve = final ? wanted : Math.Max(wanted, _maxBody);
                     var taking = Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, chunk.Length + Wire.FrameCharge, reserve, cancellationToken);
                     var credit = taking.IsCompletedSuccessfully ? taking.Result : await taking.ConfigureAwait(false);
-                    index = StartBatch(index, run, credit);
+                    index = StartBatch(index, run, credit, final);
                     continue;
                 }
 
@@ -110,7 +138,11 @@ internal sealed partial class TcpResponseWriter
                         _bufferQueued = true;
                     }
 
-                    if (!_stream.SendData(frame))
+                    if (last && chunk.EndsMessage && index == _ended.Count - 1 && TryHold(frame, credit, final))
+                    {
+                        // Sent with the end, or ahead of whatever the handler does next.
+                    }
+                    else if (!_stream.SendData(frame))
                     {
                         // Not queued: the stream ended under us. The connection credit it took goes back, or every
                         // stream cancelled at this moment would shrink the connection's window for good. The buffer is
@@ -239,7 +271,7 @@ internal sealed partial class TcpResponseWriter
 
     // Queues the run's first messages, as many as credit covers (at least one), as a new batch; the credit they do not
     // use stays with the batch for later flushes. Returns the index of the first message not sent.
-    private int StartBatch(int index, int run, int credit)
+    private int StartBatch(int index, int run, int credit, bool final)
     {
         var buffer = _ended[index].Buffer!;
         var bodyStart = _ended[index].Offset - Slot;
@@ -271,7 +303,18 @@ internal sealed partial class TcpResponseWriter
         // The body as queued is what Send counts against the connection; what the batch gains later counts once the
         // writer loop takes it.
         var frame = new OutgoingFrame(FrameType.Messages, 0, _stream.Id) { Batch = batch, Body = new ReadOnlySequence<byte>(buffer, bodyStart, bodyEnd - bodyStart) };
-        if (!_stream.SendData(frame))
+        var next = index + count;
+        var closes = _ended[next - 1].ReturnsBuffer;
+        if (final && next == _ended.Count && TryHold(closes ? frame with { Buffer = buffer } : frame, credit, final: true))
+        {
+            // The final flush's last frame goes with the end, carrying the buffer back if it is the buffer's last.
+            if (closes)
+            {
+                _openBatch = null;
+                closes = false;
+            }
+        }
+        else if (!_stream.SendData(frame))
         {
             // As for a DATA frame that could not be queued: the connection's credit goes back, the buffer is dropped.
             batch.Seal();
@@ -289,8 +332,7 @@ internal sealed partial class TcpResponseWriter
         }
 
         Volatile.Write(ref _responded, true);
-        var next = index + count;
-        if (_ended[next - 1].ReturnsBuffer)
+        if (closes)
         {
             CloseBuffer(buffer);
         }

@@ -14,7 +14,9 @@ namespace Plexus.Transport.Tcp;
 /// windows have credit for them, so a slow client holds the handler here: packed into MESSAGES frames on a version-2
 /// connection (growing the one still waiting in the queue, if any), as DATA frames chunked to the client's frame limit
 /// otherwise and for larger messages. Frames point into the buffers (no copy); a full buffer goes back to the pool
-/// behind the last frame that points into it (that frame carries it, or a release-only frame queued after it).
+/// behind the last frame that points into it (that frame carries it, or a release-only frame queued after it). On a
+/// version-3 connection the stream may hold a frame back to carry the end (TcpExchange.Ending.cs): the last frame of
+/// the final flush, and a lone message flushed before the handler's first await.
 /// Not for concurrent use, like every <see cref="IBufferWriter{T}"/>.
 /// </summary>
 internal sealed partial class TcpResponseWriter : IResponseChannel
@@ -45,6 +47,9 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
     private readonly int _maxBody;
     private readonly int _packLimit;
 
+    // Whether a response's normal end may travel in its last DATA or MESSAGES frame (version 3).
+    private readonly bool _endsInFrame;
+
     // The message being written is _buffer[_start.._position), with its length slot just before _start; while there
     // is no buffer both are 0.
     private byte[]? _buffer;
@@ -72,6 +77,7 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         _maxMessageBytes = maxMessageBytes;
         _maxBody = connection.Peer.MaxFrameBodyBytes;
         _packLimit = connection.PacksMessages ? Math.Min(Wire.MinimumChunk, _maxBody) - Slot : -1;
+        _endsInFrame = connection.EndsInFrame;
     }
 
     /// <inheritdoc />
@@ -141,7 +147,13 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
     public ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfUnusable();
-        if (_ended.Count == 0 || TryGrowOpenBatch())
+        if (_ended.Count == 0)
+        {
+            return default;
+        }
+
+        ReleaseHeld();
+        if (TryGrowOpenBatch())
         {
             return default;
         }
@@ -208,6 +220,7 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         try
         {
             ThrowIfUnusable();
+            ReleaseHeld();
             if (!TryGrowOpenBatch())
             {
                 await SendEndedAsync(final: true, CancellationToken.None).ConfigureAwait(false);
@@ -221,8 +234,18 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         End(error);
     }
 
-    // The last frame carries the writer's buffer back to the pool, behind the frames that point into it.
-    private void End(PlexusException? error) => _stream.End(error, ReleaseBuffers());
+    // The last frame carries the writer's buffer back to the pool, behind the frames that point into it. A frame the
+    // stream holds carries a normal end; before an error, or before the buffers of messages never sent go back, it is
+    // sent as it is.
+    private void End(PlexusException? error)
+    {
+        if (error is not null || _ended.Count > 0)
+        {
+            ReleaseHeld();
+        }
+
+        _stream.End(error, ReleaseBuffers());
+    }
 
     // A buffer no ended message still needs: straight back to the pool, or behind the frames that point into it.
     private void Release(byte[] buffer, bool queued)
@@ -251,6 +274,9 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
     private void MakeRoom(int sizeHint)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sizeHint);
+
+        // A buffer may go back to the pool below, behind the frames queued from it: a held one goes first.
+        ReleaseHeld();
         var needed = Math.Max(sizeHint, 1);
         if (_buffer is not null && _buffer.Length - _position >= needed)
         {

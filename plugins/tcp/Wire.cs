@@ -4,13 +4,19 @@ namespace Plexus.Transport.Tcp;
 internal static class Wire
 {
     /// <summary>The highest protocol version this build speaks, and the one it offers.</summary>
-    public const byte Version = 2;
+    public const byte Version = 3;
 
     /// <summary>The lowest protocol version this build speaks: a peer of version 1 is served as before.</summary>
     public const byte MinVersion = 1;
 
     /// <summary>The first version with MESSAGES frames (several whole response messages in one frame).</summary>
     public const byte PackedVersion = 2;
+
+    /// <summary>
+    /// The first version in which a response's last DATA or MESSAGES frame may carry <see cref="EndStream"/>: the stream
+    /// ends normally with that frame, and no END frame follows.
+    /// </summary>
+    public const byte EndInFrameVersion = 3;
 
     /// <summary>Handshake kinds.</summary>
     public const byte Hello = 1;
@@ -69,7 +75,11 @@ internal static class Wire
     /// <summary>The longest error or go-away message sent.</summary>
     public const int MaxMessageBytes = 4096;
 
-    /// <summary>Flag: the frame carries the last request payload byte.</summary>
+    /// <summary>
+    /// Flag: the sender sends nothing more on the stream after this frame. On a REQUEST or DATA frame of the client, the
+    /// frame carries the last request payload byte; on a DATA frame with <see cref="EndMessage"/> or a MESSAGES frame of
+    /// the server (version 3), the response ends normally after the frame's messages, as with an END frame.
+    /// </summary>
     public const byte EndStream = 0x01;
 
     /// <summary>Flag: the frame ends a response message.</summary>

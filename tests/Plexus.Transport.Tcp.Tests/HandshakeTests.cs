@@ -40,7 +40,7 @@ public sealed class HandshakeTests
         await server.StartAsync(CancellationToken.None);
 
         using var socket = await RawWire.ConnectAsync(server.BoundEndPoint!);
-        await socket.SendAsync(RawWire.Hello(version: 3));
+        await socket.SendAsync(RawWire.Hello(version: Wire.Version + 1));
         var (reply, closed) = await RawWire.ReadUntilClosedAsync(socket, Echo.Bound);
 
         var message = RawWire.ParseHandshake(reply);
@@ -49,9 +49,9 @@ public sealed class HandshakeTests
         Assert.Equal(Wire.Version, message.Version);
         var (reason, text) = Handshake.ParseReject(message.Body);
         Assert.Equal(Wire.RejectVersion, reason);
-        Assert.Contains("version 3", text, StringComparison.Ordinal);
-        Assert.Contains("versions 1 to 2", text, StringComparison.Ordinal);
-        Assert.Contains("version 3", await log.WaitForAsync("TcpHandshakeRefused", Echo.Bound), StringComparison.Ordinal);
+        Assert.Contains($"version {Wire.Version + 1}", text, StringComparison.Ordinal);
+        Assert.Contains($"versions 1 to {Wire.Version}", text, StringComparison.Ordinal);
+        Assert.Contains($"version {Wire.Version + 1}", await log.WaitForAsync("TcpHandshakeRefused", Echo.Bound), StringComparison.Ordinal);
     }
 
     [Fact(Timeout = 60_000)]
@@ -75,7 +75,7 @@ public sealed class HandshakeTests
         Assert.Equal(PlexusErrorCode.ProtocolError, error.Code);
         Assert.True(error.BeforeFirstByte);
         Assert.Contains("version 9", error.Message, StringComparison.Ordinal);
-        Assert.Contains("versions 1 to 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"versions 1 to {Wire.Version}", error.Message, StringComparison.Ordinal);
         await fake.WaitAsync(Echo.Bound);
     }
 

@@ -24,9 +24,12 @@ internal sealed class RawPeer : IAsyncDisposable
     /// <summary>The version the server's ACCEPT names.</summary>
     public byte Version { get; private set; }
 
-    public static async Task<RawPeer> ConnectAsync(IPEndPoint server, byte[]? hello = null)
+    /// <param name="server">The server.</param>
+    /// <param name="hello">The HELLO to send; a version-1 client's by default.</param>
+    /// <param name="receiveBufferBytes">A fixed socket receive buffer, so that a peer that does not read stops the server soon.</param>
+    public static async Task<RawPeer> ConnectAsync(IPEndPoint server, byte[]? hello = null, int? receiveBufferBytes = null)
     {
-        var peer = new RawPeer(await RawWire.ConnectAsync(server));
+        var peer = new RawPeer(await RawWire.ConnectAsync(server, receiveBufferBytes));
         await peer.SendAsync(hello ?? RawWire.Hello());
         var prefix = await peer.ReadExactlyAsync(Wire.HandshakePrefixLength);
         Assert.Equal(Wire.Accept, prefix[5]);

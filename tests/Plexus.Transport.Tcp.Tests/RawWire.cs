@@ -43,7 +43,10 @@ internal static class RawWire
     }
 
     /// <summary>A MESSAGES frame carrying <paramref name="messages"/>, each behind its u32 length.</summary>
-    public static byte[] MessagesFrame(uint streamId, params byte[][] messages)
+    public static byte[] MessagesFrame(uint streamId, params byte[][] messages) => FlaggedMessagesFrame(streamId, 0, messages);
+
+    /// <summary>A MESSAGES frame with <paramref name="flags"/>, carrying <paramref name="messages"/>, each behind its u32 length.</summary>
+    public static byte[] FlaggedMessagesFrame(uint streamId, byte flags, params byte[][] messages)
     {
         var body = new List<byte>();
         foreach (var message in messages)
@@ -52,14 +55,15 @@ internal static class RawWire
             body.AddRange(message);
         }
 
-        return MessagesFrame(streamId, (uint)messages.Length, [.. body]);
+        return MessagesFrame(streamId, (uint)messages.Length, [.. body], flags);
     }
 
-    /// <summary>A MESSAGES frame with the count and body as given, well formed or not.</summary>
-    public static byte[] MessagesFrame(uint streamId, uint count, byte[] body)
+    /// <summary>A MESSAGES frame with the count, body and flags as given, well formed or not.</summary>
+    public static byte[] MessagesFrame(uint streamId, uint count, byte[] body, byte flags = 0)
     {
         var header = new byte[Wire.MessagesHeaderLength];
         header[0] = (byte)FrameType.Messages;
+        header[1] = flags;
         BitConverter.TryWriteBytes(header.AsSpan(2), streamId);
         BitConverter.TryWriteBytes(header.AsSpan(Wire.CommonHeaderLength), count);
         return Frame(header, body);
@@ -91,9 +95,15 @@ internal static class RawWire
         return messages;
     }
 
-    public static async Task<Socket> ConnectAsync(IPEndPoint server)
+    public static async Task<Socket> ConnectAsync(IPEndPoint server, int? receiveBufferBytes = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (receiveBufferBytes is { } size)
+        {
+            // Before connecting, so that the window TCP offers the server stays this small.
+            socket.ReceiveBufferSize = size;
+        }
+
         await socket.ConnectAsync(server).WaitAsync(Echo.Bound);
         return socket;
     }

@@ -31,6 +31,13 @@ internal sealed class RecordingRelay : IAsyncDisposable
     /// <summary>The version the server's ACCEPT named, and the type of every frame the server sent after it.</summary>
     public (byte Version, List<FrameType> Frames) Recorded()
     {
+        var (version, headers) = RecordedHeaders();
+        return (version, headers.ConvertAll(header => header.Type));
+    }
+
+    /// <summary>The version the server's ACCEPT named, and the header of every frame the server sent after it.</summary>
+    public (byte Version, List<FrameHeader> Frames) RecordedHeaders()
+    {
         byte[] bytes;
         lock (_fromServer)
         {
@@ -41,10 +48,10 @@ internal sealed class RecordingRelay : IAsyncDisposable
         Assert.Equal(Wire.Accept, bytes[5]);
         var input = new ReadOnlySequence<byte>(bytes, Wire.HandshakePrefixLength + BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(6)), bytes.Length - Wire.HandshakePrefixLength - BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(6)));
         var codec = TestCodecs.NewTwoPart();
-        var frames = new List<FrameType>();
+        var frames = new List<FrameHeader>();
         while (codec.TryRead(ref input, FrameLimits.Default, out var frame))
         {
-            frames.Add(FrameHeader.Read(frame.Header).Type);
+            frames.Add(FrameHeader.Read(frame.Header));
         }
 
         return (bytes[4], frames);

@@ -3,9 +3,9 @@ using System.Buffers;
 namespace Plexus.Transport.Tcp.Tests;
 
 /// <summary>
-/// Versions 1 and 2 side by side: the HELLO a version-1 server can still read, the version the server chooses, and
-/// peers of the older version (a raw version-1 client, a raw server that knows only version 1, and either side pinned
-/// to version 1) exchanging every message intact.
+/// Versions 1 to 3 side by side: the HELLO a version-1 server can still read, the version the server chooses, and
+/// peers of older versions (a raw version-1 client, a raw server that knows only version 1, and either side pinned
+/// to an older version) exchanging every message intact.
 /// </summary>
 public sealed class VersionTests
 {
@@ -38,6 +38,12 @@ public sealed class VersionTests
     [InlineData(1, 9, 2, 2)]
     [InlineData(2, null, 2, 2)]
     [InlineData(1, 2, 1, 1)]
+    [InlineData(1, 3, 3, 3)]
+    [InlineData(1, 3, 2, 2)]
+    [InlineData(1, 2, 3, 2)]
+    [InlineData(2, 3, 3, 3)]
+    [InlineData(3, null, 3, 3)]
+    [InlineData(1, 9, 3, 3)]
     public async Task Server_AcceptsWithTheHighestVersionBothSidesSpeak(int lowest, int? highest, int serverMax, int expected)
     {
         var options = TestOptions.Loopback();
@@ -53,6 +59,7 @@ public sealed class VersionTests
     [Theory(Timeout = 60_000)]
     [InlineData(1, 2)]
     [InlineData(2, 3)]
+    [InlineData(3, 4)]
     public async Task Server_RefusesAClientWhoseLowestVersionIsAboveItsOwn(int serverMax, int lowest)
     {
         var options = TestOptions.Loopback();
@@ -115,7 +122,12 @@ public sealed class VersionTests
     [InlineData(1, 2, 1)]
     [InlineData(2, 1, 1)]
     [InlineData(2, 2, 2)]
-    public async Task ClientAndServer_OfEitherVersion_ExchangeEveryMessage_PackedOnlyOnVersion2(int clientMax, int serverMax, int expected)
+    [InlineData(1, 3, 1)]
+    [InlineData(3, 1, 1)]
+    [InlineData(2, 3, 2)]
+    [InlineData(3, 2, 2)]
+    [InlineData(3, 3, 3)]
+    public async Task ClientAndServer_OfEitherVersion_ExchangeEveryMessage_PackedFromVersion2_EndInFrameFromVersion3(int clientMax, int serverMax, int expected)
     {
         var serverOptions = TestOptions.Loopback();
         serverOptions.MaxProtocolVersion = (byte)serverMax;
@@ -129,10 +141,23 @@ public sealed class VersionTests
 
         await MixedMessages.AssertAllAsync(client, relay.Address, target, Count);
 
-        var (version, frames) = relay.Recorded();
+        var (version, headers) = relay.RecordedHeaders();
+        var frames = headers.ConvertAll(header => header.Type);
         Assert.Equal(expected, version);
-        Assert.Equal(expected == Wire.PackedVersion, frames.Contains(FrameType.Messages));
+        Assert.Equal(expected >= Wire.PackedVersion, frames.Contains(FrameType.Messages));
         Assert.Contains(FrameType.Data, frames);
+
+        // The stream ends once: with END, or (version 3 only) with END_STREAM on its last DATA or MESSAGES frame.
+        var endsInFrame = headers.FindAll(header => header.Type is FrameType.Data or FrameType.Messages && (header.Flags & Wire.EndStream) != 0);
+        Assert.Equal(1, endsInFrame.Count + frames.FindAll(type => type == FrameType.End).Count);
+        if (expected < Wire.EndInFrameVersion)
+        {
+            Assert.Empty(endsInFrame);
+        }
+        else if (endsInFrame.Count == 1)
+        {
+            Assert.Equal(headers.FindLast(header => header.Type is FrameType.Data or FrameType.Messages), endsInFrame[0]);
+        }
     }
 
     [Fact(Timeout = 60_000)]
