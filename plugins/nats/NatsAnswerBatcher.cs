@@ -80,26 +80,14 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
                 _gathers.Add(gather.Inbox, gather);
             }
 
-            if (gather.Length + needed > BatchedAnswers.MaxFrameBytes)
+            if (gather.Entries.Length + needed > BatchedAnswers.MaxFrameBytes)
             {
                 PublishLocked(gather);
             }
 
-            if (gather.Buffer is null || gather.Buffer.Length < gather.Length + needed)
-            {
-                var bigger = BoundedArrayPool.Instance.Rent(Math.Min(BatchedAnswers.MaxFrameBytes, Math.Max(gather.Length + needed, Math.Max(gather.SizeHint, 2 * (gather.Buffer?.Length ?? 0)))));
-                if (gather.Buffer is not null)
-                {
-                    gather.Buffer.AsSpan(0, gather.Length).CopyTo(bigger);
-                    BoundedArrayPool.Instance.Return(gather.Buffer);
-                }
-
-                gather.Buffer = bigger;
-            }
-
-            BatchedAnswers.Write(gather.Buffer.AsSpan(gather.Length), number, kind, refused, code, payload);
-            gather.Length += needed;
-            if (++gather.Count == 1)
+            BatchedAnswers.Write(gather.Entries.Reserve(needed, BatchedAnswers.MaxFrameBytes), number, kind, refused, code, payload);
+            gather.Entries.Added(needed);
+            if (gather.Entries.Count == 1)
             {
                 gather.First = replyTo;
             }
@@ -163,14 +151,13 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
     // Under the lock: one client's answers as one frame; a lone answer as the frame it would have been alone.
     private void PublishLocked(Gather gather)
     {
-        if (gather.Count == 0)
+        if (gather.Entries.Count == 0)
         {
             return;
         }
 
-        var buffer = gather.Buffer!;
-        var payload = new ReadOnlySequence<byte>(buffer, 0, gather.Length);
-        if (gather.Count == 1)
+        var payload = gather.Entries.Contents;
+        if (gather.Entries.Count == 1)
         {
             var (_, kind, refused, code, length) = BatchedAnswers.Read(payload, 0);
             var headers = kind == BatchedAnswers.ErrorKind
@@ -180,15 +167,11 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
         }
         else
         {
-            NatsLink.Observe(_link.PublishAsync(gather.Subject, null, NatsWire.Headers(_headers, NatsWire.Names.Lasts, NatsWire.Names.Count, gather.Count, batch: true), payload));
+            NatsLink.Observe(_link.PublishAsync(gather.Subject, null, NatsWire.Headers(_headers, NatsWire.Names.Lasts, NatsWire.Names.Count, gather.Entries.Count, batch: true), payload));
         }
 
         // Appended to the connection (a copy): the array can go back.
-        gather.SizeHint = gather.Length;
-        BoundedArrayPool.Instance.Return(buffer);
-        gather.Buffer = null;
-        gather.Length = 0;
-        gather.Count = 0;
+        gather.Entries.Clear();
         gather.First = null;
     }
 
@@ -196,7 +179,7 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
     {
         foreach (var (inbox, gather) in _gathers)
         {
-            if (gather.Count == 0 && !gather.Pending)
+            if (gather.Entries.Count == 0 && !gather.Pending)
             {
                 _gathers.Remove(inbox);
             }
@@ -210,13 +193,8 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
 
         public string Subject { get; } = inbox + "." + NatsWire.Names.Lasts;
 
-        public byte[]? Buffer { get; set; }
-
-        public int Length { get; set; }
-
-        public int Count { get; set; }
-
-        public int SizeHint { get; set; } = 256;
+        // A field, not a property: the struct is used in place.
+        public GatherBuffer Entries = new(256);
 
         public string? First { get; set; }
 

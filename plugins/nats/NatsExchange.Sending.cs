@@ -28,10 +28,7 @@ internal sealed partial class NatsExchange : IThreadPoolWorkItem
     // and its bytes, in a pooled array rented for the frame and returned once it is published. The first message
     // queues one work item that publishes whatever has gathered when it runs; a full frame goes at once.
     private readonly bool _packs;
-    private byte[]? _batch;
-    private int _batchLength;
-    private int _batchCount;
-    private int _batchSizeHint = 1024;
+    private GatherBuffer _batch = new(1024);
     private bool _batchScheduled;
 
     /// <summary>Whether a response message was handed over (sent, or held back to be sent); from then on a failure
@@ -146,7 +143,7 @@ internal sealed partial class NatsExchange : IThreadPoolWorkItem
                 PublishDeferredLocked(NatsWire.Names.Data);
             }
 
-            if (_batchLength + needed > bound)
+            if (_batch.Length + needed > bound)
             {
                 sent = PublishBatchLocked(last: false);
             }
@@ -340,57 +337,30 @@ internal sealed partial class NatsExchange : IThreadPoolWorkItem
         NatsLink.Observe(PublishBatchLocked(last: false));
     }
 
-    // Under the lock: appends one message to the gathered frame, renting or growing its array.
+    // Under the lock: appends one message to the gathered frame.
     private void AppendLocked(ReadOnlySpan<byte> message, int bound)
     {
-        var needed = _batchLength + message.Length + PackedMessages.PrefixBytes;
-        if (_batch is null || _batch.Length < needed)
-        {
-            // Sized after the last frame, so that a steady stream rents once per frame and never grows it.
-            var bigger = BoundedArrayPool.Instance.Rent(Math.Min(bound, Math.Max(needed, Math.Max(_batchSizeHint, 2 * (_batch?.Length ?? 0)))));
-            if (_batch is not null)
-            {
-                _batch.AsSpan(0, _batchLength).CopyTo(bigger);
-                BoundedArrayPool.Instance.Return(_batch);
-            }
-
-            _batch = bigger;
-        }
-
-        PackedMessages.Write(_batch.AsSpan(_batchLength), message);
-        _batchLength = needed;
-        _batchCount++;
+        var needed = message.Length + PackedMessages.PrefixBytes;
+        PackedMessages.Write(_batch.Reserve(needed, bound), message);
+        _batch.Added(needed);
     }
 
     // Under the lock: publishes the gathered messages as one frame (`msgs`, or `msgs-last` with the end); a message
     // alone goes as `data` (or `last`), which is 8 bytes shorter. Completed when nothing has gathered.
     private ValueTask PublishBatchLocked(bool last)
     {
-        if (_batchCount == 0)
+        if (_batch.Count == 0)
         {
             return default;
         }
 
-        var sent = _batchCount == 1
-            ? PublishLocked(last ? NatsWire.Names.Last : NatsWire.Names.Data, payload: new ReadOnlySequence<byte>(_batch!, PackedMessages.PrefixBytes, _batchLength - PackedMessages.PrefixBytes))
-            : PublishLocked(last ? NatsWire.Names.MsgsLast : NatsWire.Names.Msgs, NatsWire.Names.Count, _batchCount, new ReadOnlySequence<byte>(_batch!, 0, _batchLength));
+        var sent = _batch.Count == 1
+            ? PublishLocked(last ? NatsWire.Names.Last : NatsWire.Names.Data, payload: _batch.Contents.Slice(PackedMessages.PrefixBytes))
+            : PublishLocked(last ? NatsWire.Names.MsgsLast : NatsWire.Names.Msgs, NatsWire.Names.Count, _batch.Count, _batch.Contents);
 
         // Appended to the connection (a copy): the array can go back.
-        _batchSizeHint = _batchLength;
-        ReturnBatchLocked();
+        _batch.Clear();
         return sent;
-    }
-
-    private void ReturnBatchLocked()
-    {
-        if (_batch is not null)
-        {
-            BoundedArrayPool.Instance.Return(_batch);
-            _batch = null;
-        }
-
-        _batchLength = 0;
-        _batchCount = 0;
     }
 
     // Under the lock: sends the held-back message as a frame of the given kind; false when there is none.

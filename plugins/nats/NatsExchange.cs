@@ -166,7 +166,7 @@ internal sealed partial class NatsExchange
             else if (error is null)
             {
                 // The last frame carries the end: `msgs-last` or `last` when messages are still held, else `end`.
-                if (_batchCount > 0)
+                if (_batch.Count > 0)
                 {
                     PublishDeferredLocked(NatsWire.Names.Data);
                     NatsLink.Observe(PublishBatchLocked(last: true));
@@ -183,7 +183,7 @@ internal sealed partial class NatsExchange
                     NatsLink.Observe(PublishLocked(NatsWire.Names.End));
                 }
             }
-            else if (_seq == 0 && _deferred is null && _batchCount == 0 && _answers is not null)
+            else if (_seq == 0 && _deferred is null && _batch.Count == 0 && _answers is not null)
             {
                 Failure = error;
                 if (_answers.TryAdd(ReplyTo, BatchedAnswers.ErrorKind, (int)error.Code, error.BeforeFirstByte, Encoding.UTF8.GetBytes(error.Message)))
@@ -238,7 +238,7 @@ internal sealed partial class NatsExchange
             else
             {
                 ReturnDeferredLocked();
-                ReturnBatchLocked();
+                _batch.Clear();
             }
         }
 

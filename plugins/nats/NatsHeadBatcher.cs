@@ -70,25 +70,13 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
                 _gathers.Add(subject, gather);
             }
 
-            if (gather.Length + needed > BatchedHeads.MaxFrameBytes)
+            if (gather.Entries.Length + needed > BatchedHeads.MaxFrameBytes)
             {
                 PublishLocked(gather);
             }
 
-            if (gather.Buffer is null || gather.Buffer.Length < gather.Length + needed)
-            {
-                var bigger = BoundedArrayPool.Instance.Rent((int)Math.Min(BatchedHeads.MaxFrameBytes, Math.Max(gather.Length + needed, Math.Max(gather.SizeHint, 2L * (gather.Buffer?.Length ?? 0)))));
-                if (gather.Buffer is not null)
-                {
-                    gather.Buffer.AsSpan(0, gather.Length).CopyTo(bigger);
-                    BoundedArrayPool.Instance.Return(gather.Buffer);
-                }
-
-                gather.Buffer = bigger;
-            }
-
-            BatchedHeads.Write(gather.Buffer.AsSpan(gather.Length), (ulong)stream.Id, head, block, payload);
-            gather.Length += (int)needed;
+            BatchedHeads.Write(gather.Entries.Reserve((int)needed, BatchedHeads.MaxFrameBytes), (ulong)stream.Id, head, block, payload);
+            gather.Entries.Added((int)needed);
             gather.Streams.Add(stream);
             if (gather.Streams.Count == 1)
             {
@@ -154,7 +142,7 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
             return;
         }
 
-        var payload = new ReadOnlySequence<byte>(gather.Buffer!, 0, gather.Length);
+        var payload = gather.Entries.Contents;
         if (streams.Count == 1)
         {
             var stream = streams[0];
@@ -184,10 +172,7 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
         }
 
         // Appended to the connection (a copy): the array can go back.
-        gather.SizeHint = gather.Length;
-        BoundedArrayPool.Instance.Return(gather.Buffer!);
-        gather.Buffer = null;
-        gather.Length = 0;
+        gather.Entries.Clear();
         gather.First = null;
         streams.Clear();
     }
@@ -226,11 +211,8 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
 
         public List<NatsResponseStream> Streams { get; } = [];
 
-        public byte[]? Buffer { get; set; }
-
-        public int Length { get; set; }
-
-        public int SizeHint { get; set; } = 1024;
+        // A field, not a property: the struct is used in place.
+        public GatherBuffer Entries = new(1024);
 
         public NatsHeaders? First { get; set; }
 
