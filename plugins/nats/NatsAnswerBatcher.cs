@@ -12,23 +12,19 @@ namespace Plexus.Transport.Nats;
 /// client's answers as one <c>lasts</c> frame to <c>_INBOX.&lt;id&gt;.lasts</c>, or a lone answer as the frame it
 /// would have been. A frame that reaches <see cref="BatchedAnswers.MaxFrameBytes"/> goes at once. No timer.
 /// </summary>
-internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
+internal sealed class NatsAnswerBatcher : NatsGatherer<NatsAnswerBatcher.Gather>
 {
     // Inboxes without answers gathered are forgotten once this many are known, so clients that come and go do not
     // make the table grow.
     private const int MaxInboxes = 1024;
 
     private readonly NatsLink _link;
-    private readonly Lock _gate = new();
     private readonly NatsHeaders _headers = new();
     private readonly Dictionary<string, Gather> _gathers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Gather>.AlternateLookup<ReadOnlySpan<char>> _lookup;
-    private readonly List<Gather> _pending = [];
-    private bool _scheduled;
 
     // The server's requests in flight: an answer is gathered only while others are, which may answer meanwhile.
     private int _inFlight;
-    private bool _requeued;
 
     /// <summary>Creates the gatherer of a server's connection.</summary>
     /// <param name="link">The connection.</param>
@@ -67,7 +63,7 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
 
         var needed = BatchedAnswers.EntryBytes + payload.Length;
         var schedule = false;
-        lock (_gate)
+        lock (Gate)
         {
             if (!_lookup.TryGetValue(replyTo.AsSpan(0, dot), out var gather))
             {
@@ -92,64 +88,19 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
                 gather.First = replyTo;
             }
 
-            if (!gather.Pending)
-            {
-                gather.Pending = true;
-                _pending.Add(gather);
-            }
-
-            if (!_scheduled)
-            {
-                _scheduled = true;
-                schedule = true;
-            }
+            schedule = PendLocked(gather);
         }
 
         if (schedule)
         {
-            // On the pool's global queue, not this thread's own: this thread's next work is often another handler
-            // of the same client's requests, whose answer should go with this one.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Schedule();
         }
 
         return true;
     }
 
-    /// <summary>Publishes everything gathered (the work item, and the server before it closes its connection).</summary>
-    public void Flush()
-    {
-        lock (_gate)
-        {
-            _scheduled = false;
-            foreach (var gather in _pending)
-            {
-                gather.Pending = false;
-                PublishLocked(gather);
-            }
-
-            _pending.Clear();
-        }
-    }
-
-    /// <inheritdoc />
-    void IThreadPoolWorkItem.Execute()
-    {
-        // Once around the pool's global queue before publishing: the callers and handlers woken together with the
-        // one that queued this item (on other threads' queues, which a thread looks at after the global one) add
-        // theirs first.
-        if (!_requeued)
-        {
-            _requeued = true;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            return;
-        }
-
-        _requeued = false;
-        Flush();
-    }
-
     // Under the lock: one client's answers as one frame; a lone answer as the frame it would have been alone.
-    private void PublishLocked(Gather gather)
+    protected override void PublishLocked(Gather gather)
     {
         if (gather.Entries.Count == 0)
         {
@@ -187,17 +138,12 @@ internal sealed class NatsAnswerBatcher : IThreadPoolWorkItem
     }
 
     // One client's answers being gathered.
-    private sealed class Gather(string inbox)
+    internal sealed class Gather(string inbox) : NatsGather
     {
         public string Inbox { get; } = inbox;
 
         public string Subject { get; } = inbox + "." + NatsWire.Names.Lasts;
 
-        // A field, not a property: the struct is used in place.
-        public GatherBuffer Entries = new(256);
-
         public string? First { get; set; }
-
-        public bool Pending { get; set; }
     }
 }

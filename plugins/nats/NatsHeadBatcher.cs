@@ -11,7 +11,7 @@ namespace Plexus.Transport.Nats;
 /// <c>_INBOX.&lt;id&gt;.b&lt;k&gt;</c> so that NATS answers "no responders" for the whole batch, or a lone head as
 /// the head it would have been. A frame that reaches <see cref="BatchedHeads.MaxFrameBytes"/> goes at once. No timer.
 /// </summary>
-internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
+internal sealed class NatsHeadBatcher : NatsGatherer<NatsHeadBatcher.Gather>
 {
     // Subjects without heads gathered are forgotten once this many are known.
     private const int MaxSubjects = 1024;
@@ -19,12 +19,8 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
     private readonly NatsClient _client;
     private readonly NatsLink _link;
     private readonly string _inbox;
-    private readonly Lock _gate = new();
     private readonly NatsHeaders _headers = new();
     private readonly Dictionary<string, Gather> _gathers = new(StringComparer.Ordinal);
-    private readonly List<Gather> _pending = [];
-    private bool _scheduled;
-    private bool _requeued;
     private long _nextBatch;
 
     /// <summary>Creates the gatherer of a client.</summary>
@@ -57,7 +53,7 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
         }
 
         var schedule = false;
-        lock (_gate)
+        lock (Gate)
         {
             if (!_gathers.TryGetValue(subject, out var gather))
             {
@@ -83,58 +79,19 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
                 gather.First = head;
             }
 
-            if (!gather.Pending)
-            {
-                gather.Pending = true;
-                _pending.Add(gather);
-            }
-
-            if (!_scheduled)
-            {
-                _scheduled = true;
-                schedule = true;
-            }
+            schedule = PendLocked(gather);
         }
 
         if (schedule)
         {
-            // On the pool's global queue, not this thread's own: this thread's next work is often another caller
-            // woken by the same frame, whose head should go with this one.
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Schedule();
         }
 
         return true;
     }
 
-    /// <inheritdoc />
-    void IThreadPoolWorkItem.Execute()
-    {
-        // Once around the pool's global queue before publishing: the callers and handlers woken together with the
-        // one that queued this item (on other threads' queues, which a thread looks at after the global one) add
-        // theirs first.
-        if (!_requeued)
-        {
-            _requeued = true;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
-            return;
-        }
-
-        _requeued = false;
-        lock (_gate)
-        {
-            _scheduled = false;
-            foreach (var gather in _pending)
-            {
-                gather.Pending = false;
-                PublishLocked(gather);
-            }
-
-            _pending.Clear();
-        }
-    }
-
     // Under the lock: one subject's heads as one frame; a lone head as the head it would have been alone.
-    private void PublishLocked(Gather gather)
+    protected override void PublishLocked(Gather gather)
     {
         var streams = gather.Streams;
         if (streams.Count == 0)
@@ -205,18 +162,13 @@ internal sealed class NatsHeadBatcher : IThreadPoolWorkItem
     }
 
     // One subject's heads being gathered.
-    private sealed class Gather(string subject)
+    internal sealed class Gather(string subject) : NatsGather
     {
         public string Subject { get; } = subject;
 
         public List<NatsResponseStream> Streams { get; } = [];
 
-        // A field, not a property: the struct is used in place.
-        public GatherBuffer Entries = new(1024);
-
         public NatsHeaders? First { get; set; }
-
-        public bool Pending { get; set; }
     }
 }
 

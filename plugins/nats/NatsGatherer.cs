@@ -1,0 +1,88 @@
+namespace Plexus.Transport.Nats;
+
+/// <summary>
+/// What the NATS transport gathers per key (a request subject's heads, a client's answers) and publishes as one NATS
+/// message per key from one thread-pool work item, never a timer. The first entry gathered anywhere queues the item on
+/// the pool's global queue, not the thread's own: the thread's next work is often another caller or handler woken by
+/// the same frame, whose entry should go with this one. The item goes once more around the global queue before it
+/// publishes, so that the callers and handlers woken together with the one that queued it (on other threads' queues,
+/// which a thread looks at after the global one) add theirs first.
+/// </summary>
+/// <typeparam name="TGather">One key's gather.</typeparam>
+internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
+    where TGather : NatsGather
+{
+    private readonly List<TGather> _pending = [];
+    private bool _scheduled;
+    private bool _requeued;
+
+    /// <summary>Guards every gather, and what a subclass keeps of them.</summary>
+    protected Lock Gate { get; } = new();
+
+    /// <summary>Publishes everything gathered (the work item, and the owner before it closes its connection).</summary>
+    public void Flush()
+    {
+        lock (Gate)
+        {
+            _scheduled = false;
+            foreach (var gather in _pending)
+            {
+                gather.Pending = false;
+                PublishLocked(gather);
+            }
+
+            _pending.Clear();
+        }
+    }
+
+    /// <inheritdoc />
+    void IThreadPoolWorkItem.Execute()
+    {
+        if (!_requeued)
+        {
+            _requeued = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            return;
+        }
+
+        _requeued = false;
+        Flush();
+    }
+
+    /// <summary>Under <see cref="Gate"/>: one key's entries as one NATS message, or a lone entry as the frame it would have been.</summary>
+    /// <param name="gather">The key's gather; empty it.</param>
+    protected abstract void PublishLocked(TGather gather);
+
+    /// <summary>Under <see cref="Gate"/>: a gather has a new entry and waits for the work item.</summary>
+    /// <param name="gather">The gather.</param>
+    /// <returns>True when the work item must be queued, by <see cref="Schedule"/> once the lock is left.</returns>
+    protected bool PendLocked(TGather gather)
+    {
+        if (!gather.Pending)
+        {
+            gather.Pending = true;
+            _pending.Add(gather);
+        }
+
+        if (_scheduled)
+        {
+            return false;
+        }
+
+        _scheduled = true;
+        return true;
+    }
+
+    /// <summary>Queues the work item; call outside the lock when <see cref="PendLocked"/> said so.</summary>
+    protected void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+}
+
+/// <summary>One key's entries gathered by a <see cref="NatsGatherer{TGather}"/>.</summary>
+internal abstract class NatsGather
+{
+    /// <summary>The entries; a field, since the struct is used in place.</summary>
+    public GatherBuffer Entries = new(256);
+
+    /// <summary>Whether the gatherer's work item will publish it.</summary>
+    public bool Pending { get; set; }
+}
