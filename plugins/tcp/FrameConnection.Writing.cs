@@ -22,6 +22,13 @@ internal sealed partial class FrameConnection
                     continue;
                 }
 
+                if (reader.TryPeek(out var first) && first.Batch is not null)
+                {
+                    // A stream is flushing message after message into this frame: once around the pool's queue
+                    // before sealing it, so that what it flushes meanwhile shares the frame.
+                    await Task.Yield();
+                }
+
                 while (reader.TryRead(out var frame))
                 {
                     Write(frame);
