@@ -23,7 +23,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
         const int Callers = 64;
         const int Rounds = 20;
         await using var harness = await TransportHarness.StartAsync(Options());
-        var (endpoint, instance) = Serve(harness, new EchoHandler());
+        var (endpoint, instance) = harness.Serve("batch", new EchoHandler());
 
         // The first answer tells the client that the server reads heads frames.
         Assert.Equal("hello"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "hello"u8.ToArray()))));
@@ -55,7 +55,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
     public async Task BatchedHeadsToAServerThatIsGone_FailEveryRequest_UnavailableBeforeFirstByte()
     {
         await using var harness = await TransportHarness.StartAsync(Options());
-        var (endpoint, instance) = Serve(harness, new EchoHandler());
+        var (endpoint, instance) = harness.Serve("batch", new EchoHandler());
         Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "hello"u8.ToArray())));
         var address = harness.Server.Address;
         await harness.Server.DisposeAsync();
@@ -98,7 +98,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
     {
         await using var harness = await TransportHarness.StartAsync(Options());
         var handler = new HoldingHandler();
-        var (endpoint, instance) = Serve(harness, handler);
+        var (endpoint, instance) = harness.Serve("batch", handler);
         Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "hello"u8.ToArray())));
         var client = (NatsClient)harness.Client;
 
@@ -152,7 +152,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
     [Fact(Timeout = 60_000)]
     public async Task ServerThatNeverAnnounces_OnlyEverGetsPlainHeads()
     {
-        var serverId = RandomServerId();
+        var serverId = TransportHarness.RandomServerId();
         await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "old-server" });
         await raw.ConnectAsync();
         await using var heads = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
@@ -202,7 +202,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
         await using var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox + ".>");
         await using var harness = await TransportHarness.StartAsync(Options());
         var target = NatsAddress.Parse(harness.Server.Address);
-        var (endpoint, instance) = Serve(harness, new EchoHandler());
+        var (endpoint, instance) = harness.Serve("batch", new EchoHandler());
         var subject = NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId);
 
         // Heads as a client from before lasts frames writes them, all at once.
@@ -234,7 +234,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
         await using var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox + ".>");
         await using var harness = await TransportHarness.StartAsync(Options());
         var target = NatsAddress.Parse(harness.Server.Address);
-        var (endpoint, instance) = Serve(harness, new EchoHandler());
+        var (endpoint, instance) = harness.Serve("batch", new EchoHandler());
         var subject = NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId);
         var batch = HeadsPayload((1, Head("r1", 10, "1"), "one"), (2, Head("r2", 10, "1"), "two"), (3, Head("r3", 10, "1"), "three"));
 
@@ -270,7 +270,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
     [InlineData(true)]
     public async Task LastsFrame_CompletesEachRequest_AndATruncatedOne_FailsOnlyTheRequestsItNames(bool truncated)
     {
-        var serverId = RandomServerId();
+        var serverId = TransportHarness.RandomServerId();
         await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
         await raw.ConnectAsync();
         await using var heads = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
@@ -390,16 +390,6 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
         }
 
         return [.. bytes];
-    }
-
-    private static string RandomServerId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-
-    private static (EndpointAddress Endpoint, InstanceId Instance) Serve(TransportHarness harness, IEndpointHandler handler)
-    {
-        var endpoint = new EndpointAddress("tests", "batch", Guid.NewGuid().ToString("N")[..12]);
-        var instance = InstanceId.NewId();
-        harness.Server.Register(endpoint, instance, handler);
-        return (endpoint, instance);
     }
 
     private NatsTransportOptions Options() =>

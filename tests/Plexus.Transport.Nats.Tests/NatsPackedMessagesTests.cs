@@ -21,7 +21,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
         const int Count = 10_000;
         await using var frames = await NatsSpy.StartAsync(nats.Server.Url, "_INBOX.>");
         await using var harness = await TransportHarness.StartAsync(Options());
-        var (endpoint, instance) = Serve(harness, new CountingHandler(Count, flushEach: true));
+        var (endpoint, instance) = harness.Serve("packed", new CountingHandler(Count, flushEach: true));
 
         var stream = (NatsResponseStream)await harness.Client.SendAsync(harness.Server.Address, TransportHarness.Request(endpoint, instance, "x"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step);
         var read = 0;
@@ -47,7 +47,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
         await using var requests = await NatsSpy.StartAsync(nats.Server.Url, "plexus.>");
         await using var frames = await NatsSpy.StartAsync(nats.Server.Url, "_INBOX.>");
         await using var harness = await TransportHarness.StartAsync(Options());
-        var (endpoint, instance) = Serve(harness, new EchoHandler());
+        var (endpoint, instance) = harness.Serve("packed", new EchoHandler());
 
         Assert.Equal("hello"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "hello"u8.ToArray()))));
 
@@ -71,7 +71,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
         // Around the packing limit (4,096 bytes with the length), empty ones, and one chunked past max_payload.
         int[] sizes = [16, 0, 4092, 4093, 3, 5000, 16, 16, 0, 1_500_000, 7, 4091, 100_000, 1, 2, 3, .. Enumerable.Repeat(16, 200), 4092];
         var handler = new SizesHandler(sizes);
-        var (endpoint, instance) = Serve(harness, handler);
+        var (endpoint, instance) = harness.Serve("packed", handler);
 
         var stream = (NatsResponseStream)await harness.Client.SendAsync(harness.Server.Address, TransportHarness.Request(endpoint, instance, "x"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step);
         var messages = new List<byte[]>();
@@ -100,7 +100,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
     {
         await using var harness = await TransportHarness.StartAsync(Options());
         var handler = new PacedHandler();
-        var (endpoint, instance) = Serve(harness, handler);
+        var (endpoint, instance) = harness.Serve("packed", handler);
 
         await using var stream = await harness.Client.SendAsync(harness.Server.Address, TransportHarness.Request(endpoint, instance, "x"u8.ToArray()), CancellationToken.None).AsTask().WaitAsync(Step);
 
@@ -126,7 +126,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
         await using var harness = await TransportHarness.StartAsync(Options());
         var server = (NatsServer)harness.Server;
         var target = NatsAddress.Parse(server.Address);
-        var (endpoint, instance) = Serve(harness, new CountingHandler(Count, flushEach: true));
+        var (endpoint, instance) = harness.Serve("packed", new CountingHandler(Count, flushEach: true));
 
         // A head as a client from before packed frames writes it, or with the announcement added by hand.
         var head = new NatsHeaders
@@ -185,7 +185,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
     [InlineData("duringpart", "chunked message was incomplete")]
     public async Task MalformedMsgsFrame_FailsOnlyItsStream_AfterTheEarlierMessages_AndTellsTheServer(string malformation, string expected)
     {
-        var serverId = RandomServerId();
+        var serverId = TransportHarness.RandomServerId();
         await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
         await raw.ConnectAsync();
         await using var heads = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
@@ -262,7 +262,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
     [Fact(Timeout = 60_000)]
     public async Task PackedMessageOverTheClientsLimit_FailsWithPayloadTooLarge()
     {
-        var serverId = RandomServerId();
+        var serverId = TransportHarness.RandomServerId();
         await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
         await raw.ConnectAsync();
         await using var heads = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
@@ -289,7 +289,7 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
         const int MessageBytes = 100;
         await using var harness = await TransportHarness.StartAsync(Options(o => o.WindowBytes = Window));
         var handler = new EndlessHandler(MessageBytes);
-        var (endpoint, instance) = Serve(harness, handler);
+        var (endpoint, instance) = harness.Serve("packed", handler);
 
         // Each message costs its bytes plus 64 against the window; the handler may be ahead by the window, the grant
         // not yet sent (a quarter window), and the credit of packed messages counted late (a sixteenth).
@@ -438,16 +438,6 @@ public sealed class NatsPackedMessagesTests(NatsServerFixture nats) : IClassFixt
         }
 
         return headers;
-    }
-
-    private static string RandomServerId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
-
-    private static (EndpointAddress Endpoint, InstanceId Instance) Serve(TransportHarness harness, IEndpointHandler handler)
-    {
-        var endpoint = new EndpointAddress("tests", "packed", Guid.NewGuid().ToString("N")[..12]);
-        var instance = InstanceId.NewId();
-        harness.Server.Register(endpoint, instance, handler);
-        return (endpoint, instance);
     }
 
     private NatsTransportOptions Options(Action<NatsTransportOptions>? change = null)

@@ -22,6 +22,18 @@ internal sealed class TransportHarness : IAsyncDisposable
 
     public static TimeSpan Step { get; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>A server id as a server process makes one: 16 random hexadecimal digits.</summary>
+    public static string RandomServerId() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>Serves a handler on the harness's server under a fresh endpoint of the given component.</summary>
+    public (EndpointAddress Endpoint, InstanceId Instance) Serve(string component, IEndpointHandler handler)
+    {
+        var endpoint = new EndpointAddress("tests", component, Guid.NewGuid().ToString("N")[..12]);
+        var instance = InstanceId.NewId();
+        Server.Register(endpoint, instance, handler);
+        return (endpoint, instance);
+    }
+
     public static async Task<TransportHarness> StartAsync(NatsTransportOptions options)
     {
         var factory = new NatsTransportFactory(options, ArrayPool<byte>.Shared);
