@@ -219,6 +219,7 @@ internal sealed partial class FrameConnection
         BinaryPrimitives.WriteUInt32LittleEndian(header[2..], frame.StreamId);
         BinaryPrimitives.WriteUInt32LittleEndian(header[Wire.CommonHeaderLength..], (uint)count);
         _codec.Write(header, body, _output);
+        batch.MarkWritten();
         _unflushed += Wire.MessagesHeaderLength + body.Length + Wire.FrameCharge;
         if (frame.Buffer is not null)
         {

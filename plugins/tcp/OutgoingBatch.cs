@@ -8,7 +8,7 @@ namespace Plexus.Transport.Tcp;
 /// waiting in the queue instead of queueing one of its own. The messages lie back to back in the response writer's
 /// buffer, each behind its 4-byte length, so the frame's body is one slice of it and nothing is copied. Only the
 /// writer that owns it grows it; the writer loop seals it when it takes it, after which it takes no more and may be
-/// filled again from scratch. Count, end and the seal share one word, so both sides need one atomic operation each.
+/// filled again from scratch once the writer loop has copied it out (<see cref="IsWritten"/>). Count, end and the seal share one word, so both sides need one atomic operation each.
 /// The writer takes credit for a batch once, when it fills it, for more than its first messages need: later messages
 /// are paid from that reserve without touching the windows, and the writer loop gives back what the sealed batch did
 /// not use, so credit stays exact (each message costs its length + 16) however the messages were grouped.
@@ -19,6 +19,9 @@ internal sealed class OutgoingBatch
 
     // Sealed bit, then the message count (30 bits), then the end offset in Buffer (32 bits).
     private long _state;
+
+    // Set by the writer loop once the sealed body is copied out of Buffer; cleared when the batch is filled again.
+    private int _written;
 
     /// <summary>The buffer the messages are in; set before the batch is queued and unchanged until it is sealed.</summary>
     public byte[] Buffer { get; private set; } = [];
@@ -36,6 +39,12 @@ internal sealed class OutgoingBatch
     public bool IsSealed => (Volatile.Read(ref _state) & SealedBit) != 0;
 
     /// <summary>
+    /// Whether the writer loop has copied the sealed batch's messages out of <see cref="Buffer"/>: that part of the
+    /// buffer may be written again, and the batch filled again.
+    /// </summary>
+    public bool IsWritten => Volatile.Read(ref _written) != 0;
+
+    /// <summary>
     /// Starts the batch over with <paramref name="count"/> messages in <paramref name="buffer"/> from
     /// <paramref name="start"/> to <paramref name="end"/>, paid from <paramref name="reserved"/> credit.
     /// </summary>
@@ -45,6 +54,7 @@ internal sealed class OutgoingBatch
         Start = start;
         StreamWindow = streamWindow;
         Reserved = reserved;
+        _written = 0;
         Volatile.Write(ref _state, Pack(count, end));
     }
 
@@ -69,6 +79,9 @@ internal sealed class OutgoingBatch
         var count = (int)((state >> 32) & 0x3FFF_FFFF);
         return new Taken(new ReadOnlySequence<byte>(buffer, start, end - start), count, reserved, window);
     }
+
+    /// <summary>The writer loop has copied what the sealed batch holds; called after <see cref="Seal"/>.</summary>
+    public void MarkWritten() => Volatile.Write(ref _written, 1);
 
     private static long Pack(int count, int end) => ((long)count << 32) | (uint)end;
 

@@ -146,7 +146,7 @@ internal sealed partial class TcpResponseStream
 
         // Room for the message and for the end-of-run mark that may follow it.
         var needed = length + (2 * MessageBlock.PrefixBytes);
-        if (!_runOpen || _block!.Array.Length - _block.Used < needed)
+        if ((!_runOpen || _block!.Array.Length - _block.Used < needed) && !TryRewindLocked(needed))
         {
             OpenRunLocked(needed);
         }
@@ -163,7 +163,7 @@ internal sealed partial class TcpResponseStream
     {
         var length = (int)body.Length;
         var needed = length + MessageBlock.PrefixBytes;
-        if (!_runOpen || _block!.Array.Length - _block.Used < needed)
+        if ((!_runOpen || _block!.Array.Length - _block.Used < needed) && !TryRewindLocked(needed))
         {
             OpenRunLocked(needed);
         }
@@ -171,6 +171,22 @@ internal sealed partial class TcpResponseStream
         var target = _block!;
         body.CopyTo(target.Array.AsSpan(target.Used));
         target.Used += length;
+    }
+
+    // The open run's block is full, but the caller has read all of it and holds no message from it (so it is not
+    // reading on in it without the lock either): the run goes on from the block's front. A token stream whose caller
+    // keeps up keeps its first block for its whole life instead of trading it for a bigger one every few dozen tokens.
+    private bool TryRewindLocked(int needed)
+    {
+        if (!_runOpen || _block is not { } block || _run != block || block.Runs != 1 || _runOffset != block.Used
+            || _hasCurrent || _messages.Count != 0 || block.Array.Length < needed)
+        {
+            return false;
+        }
+
+        block.Used = 0;
+        _runOffset = 0;
+        return true;
     }
 
     // Starts a run in a block with room for needed bytes (the end-of-run mark included): the current block, from the

@@ -14,6 +14,9 @@ internal sealed partial class TcpResponseWriter
     private int _openEnd;
     private int _openCredit;
 
+    // What a new batch takes beyond its messages' credit, for the flushes after it to join it.
+    private BatchReserve _reserve;
+
     // Whether a flush has sent messages before: a response's first lone message goes as a DATA frame.
     private bool _flushed;
 
@@ -67,7 +70,13 @@ internal sealed partial class TcpResponseWriter
             cost += chunk.Length + Wire.FrameCharge;
         }
 
-        if (cost > _openCredit || end - open.Start > _maxBody || !Grow(open, _ended.Count, end, cost))
+        if (cost > _openCredit)
+        {
+            _reserve.RanShort(!open.IsSealed, _maxBody);
+            return false;
+        }
+
+        if (end - open.Start > _maxBody || !Grow(open, _ended.Count, end, cost))
         {
             return false;
         }
@@ -110,7 +119,7 @@ internal sealed partial class TcpResponseWriter
                 {
                     // A new batch. A stream that flushes as it goes takes more credit than these messages need, so that
                     // its next flushes join the batch while it waits for the writer loop; the last flush takes what it needs.
-                    var reserve = final ? wanted : Math.Max(wanted, _maxBody);
+                    var reserve = _reserve.Take(wanted, final);
                     var taking = Credit.TakeAsync(_stream.SendWindow, _connection.SendWindow, chunk.Length + Wire.FrameCharge, reserve, cancellationToken);
                     var credit = taking.IsCompletedSuccessfully ? taking.Result : await taking.ConfigureAwait(false);
                     index = StartBatch(index, run, credit, final);
@@ -136,6 +145,7 @@ internal sealed partial class TcpResponseWriter
                     if (chunk.Buffer is not null && chunk.Buffer == _buffer)
                     {
                         _bufferQueued = true;
+                        _dataQueuedLast = true;
                     }
 
                     if (last && chunk.EndsMessage && index == _ended.Count - 1 && TryHold(frame, credit, final))
@@ -225,7 +235,13 @@ internal sealed partial class TcpResponseWriter
         {
             var chunk = _ended[index + count];
             var next = cost + chunk.Length + Wire.FrameCharge;
-            if (next > _openCredit || chunk.Offset + chunk.Length - open.Start > _maxBody)
+            if (next > _openCredit)
+            {
+                _reserve.RanShort(!open.IsSealed, _maxBody);
+                break;
+            }
+
+            if (chunk.Offset + chunk.Length - open.Start > _maxBody)
             {
                 break;
             }
@@ -329,6 +345,7 @@ internal sealed partial class TcpResponseWriter
         if (buffer == _buffer)
         {
             _bufferQueued = true;
+            _dataQueuedLast = false;
         }
 
         Volatile.Write(ref _responded, true);
@@ -347,12 +364,27 @@ internal sealed partial class TcpResponseWriter
         Release(buffer, queued: true);
     }
 
+    // Whether every batch queued from the buffer has been copied out of it by the writer loop.
+    private bool BatchesWritten(byte[] buffer)
+    {
+        foreach (var batch in _batches)
+        {
+            if (batch.Buffer == buffer && !batch.IsWritten)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     // A batch object the writer loop is done with, or a new one: a stream has as many as it has batches in the queue.
+    // Written, not only sealed: a batch filled again must not be marked written for the body it held before.
     private OutgoingBatch RentBatch()
     {
         foreach (var batch in _batches)
         {
-            if (batch.IsSealed)
+            if (batch.IsWritten)
             {
                 return batch;
             }

@@ -62,6 +62,11 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
 
     // Whether a queued frame points into _buffer, so that it may only go back to the pool behind that frame.
     private bool _bufferQueued;
+
+    // Whether the last frame queued from _buffer is a DATA frame. The writer loop writes a connection's frames in the
+    // order queued and marks each batch it has copied out, so a written batch vouches for every frame queued before it;
+    // nothing vouches for a DATA frame queued last, and then the buffer is not written again from the front (TryRewind).
+    private bool _dataQueuedLast;
     private bool _disposed;
     private bool _completed;
     private bool _responded;
@@ -140,6 +145,7 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         _ended.Add(new ResponseChunk(buffer, _start, length, ReturnsBuffer: true, Continues: continues));
         _buffer = null;
         _bufferQueued = false;
+        _dataQueuedLast = false;
         _start = _position = 0;
     }
 
@@ -261,6 +267,25 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         }
     }
 
+    // A full buffer whose messages have all been flushed and copied out by the writer loop is written again from the
+    // front, the message in progress moved there, instead of being traded for a bigger one: a stream that flushes
+    // its tokens one by one keeps its first small buffer for its whole life and allocates nothing per token, where
+    // trading let 10,000 streams that opened together allocate 20 MB at the same moment, every few dozen tokens.
+    private bool TryRewind(int message, int needed)
+    {
+        if (_buffer is not { } buffer || _ended.Count != 0 || _dataQueuedLast || buffer.Length - Slot - message < needed || !BatchesWritten(buffer))
+        {
+            return false;
+        }
+
+        buffer.AsSpan(_start, message).CopyTo(buffer.AsSpan(Slot));
+        _openBatch = null;
+        _bufferQueued = false;
+        _start = Slot;
+        _position = Slot + message;
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EnsureRoom(int sizeHint)
     {
@@ -288,6 +313,11 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
         var required = (long)message + needed;
         ThrowIfOverLimit(_messageBefore + required);
 
+        if (TryRewind(message, needed))
+        {
+            return;
+        }
+
         if (message > 0 && required + Slot > MaximumBufferSize && needed + Slot <= MaximumBufferSize)
         {
             // The bytes so far become a piece of their own (the last run in this buffer) and the message goes on in a
@@ -296,6 +326,7 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
             _messageBefore += message;
             _buffer = _pool.Rent(MaximumBufferSize);
             _bufferQueued = false;
+            _dataQueuedLast = false;
             _start = _position = Slot;
             return;
         }
@@ -321,6 +352,7 @@ internal sealed partial class TcpResponseWriter : IResponseChannel
 
         _buffer = bigger;
         _bufferQueued = false;
+        _dataQueuedLast = false;
         _start = Slot;
         _position = Slot + message;
     }
