@@ -33,6 +33,7 @@ internal sealed class ServingBench
     private readonly IBenchProgress _progress;
     private readonly Func<string, TimeSpan>? _externalCpu;
     private readonly TimeProvider _time;
+    private readonly TimeProvider _pacerTime;
 
     /// <param name="options">What to measure.</param>
     /// <param name="progress">Where each measurement is reported while the run is on.</param>
@@ -40,7 +41,10 @@ internal sealed class ServingBench
     /// Given a subject's name, the CPU time so far of a server outside this process that carries its tokens (the
     /// nats-server), added to the process's own; zero when there is none.
     /// </param>
-    /// <param name="time">The clock of the pacers and of every timestamp; the system's by default.</param>
+    /// <param name="time">
+    /// The clock of the pacers and of every timestamp; by default the system's, with the pacer's timer on a thread of
+    /// its own (<see cref="SleepingThreadTimeProvider"/>) so that it ticks every millisecond it is asked to.
+    /// </param>
     public ServingBench(BenchOptions options, IBenchProgress progress, Func<string, TimeSpan>? externalCpu = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -49,6 +53,7 @@ internal sealed class ServingBench
         _progress = progress;
         _externalCpu = externalCpu;
         _time = time ?? TimeProvider.System;
+        _pacerTime = time ?? SleepingThreadTimeProvider.Instance;
     }
 
     /// <summary>How many measurements a run of <paramref name="subjects"/> subjects makes (the reference's included).</summary>
@@ -182,7 +187,7 @@ internal sealed class ServingBench
         // Everything the measurement records into, and the pacer's wheel, is allocated before the first reading.
         var log = new ServingLog(plan.Streams, plan.Tokens, _time);
         var streams = new Task[plan.Streams];
-        using var pacer = new ServingPacer(plan, _time);
+        using var pacer = new ServingPacer(plan, _pacerTime);
         var bare = Resources(measure);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var client = await OpenAsync(subject, plan, pacer, cancellationToken);
