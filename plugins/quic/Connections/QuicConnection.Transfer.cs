@@ -122,8 +122,11 @@ internal sealed unsafe partial class QuicConnection
             _flushScheduled = true;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(static connection => connection.RunScheduledFlush(), this, preferLocal: true);
+        ThreadPool.UnsafeQueueUserWorkItem(_scheduledFlush ??= new ScheduledFlush(this), preferLocal: true);
     }
+
+    // One per connection, queued again for every scheduled flush: a delegate and its state would be an allocation each time.
+    private ScheduledFlush? _scheduledFlush;
 
     private void RunScheduledFlush()
     {
@@ -311,5 +314,10 @@ internal sealed unsafe partial class QuicConnection
         }
 
         _inbound.Writer.TryWrite(stream);
+    }
+
+    private sealed class ScheduledFlush(QuicConnection connection) : IThreadPoolWorkItem
+    {
+        public void Execute() => connection.RunScheduledFlush();
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Plexus.Transport.Quic.Connections;
 
@@ -8,11 +9,17 @@ internal sealed class QuicStreamReader(QuicStream stream, PipeReader inner) : Pi
 {
     private ReadOnlySequence<byte> _last;
 
-    public override async ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
+    public override ValueTask<ReadResult> ReadAsync(CancellationToken cancellationToken = default)
     {
-        var result = await inner.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var reading = inner.ReadAsync(cancellationToken);
+        if (!reading.IsCompletedSuccessfully)
+        {
+            return AwaitAsync(reading);
+        }
+
+        var result = reading.Result;
         _last = result.Buffer;
-        return result;
+        return new ValueTask<ReadResult>(result);
     }
 
     public override bool TryRead(out ReadResult result)
@@ -34,6 +41,15 @@ internal sealed class QuicStreamReader(QuicStream stream, PipeReader inner) : Pi
         _last = default;
         inner.AdvanceTo(consumed, examined);
         stream.Consumed(bytes);
+    }
+
+    // Pooled: a token stream's reader waits once per token, and a box per wait was most of what it allocated.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ReadResult> AwaitAsync(ValueTask<ReadResult> reading)
+    {
+        var result = await reading.ConfigureAwait(false);
+        _last = result.Buffer;
+        return result;
     }
 
     public override void CancelPendingRead() => inner.CancelPendingRead();
