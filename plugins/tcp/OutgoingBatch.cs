@@ -7,11 +7,12 @@ namespace Plexus.Transport.Tcp;
 /// writer loop takes it: a handler that flushes every message while the socket is busy adds to the frame already
 /// waiting in the queue instead of queueing one of its own. The messages lie back to back in the response writer's
 /// buffer, each behind its 4-byte length, so the frame's body is one slice of it and nothing is copied. Only the
-/// writer that owns it grows it; the writer loop seals it when it takes it, after which it takes no more and may be
-/// filled again from scratch once the writer loop has copied it out (<see cref="IsWritten"/>). Count, end and the seal share one word, so both sides need one atomic operation each.
-/// The writer takes credit for a batch once, when it fills it, for more than its first messages need: later messages
-/// are paid from that reserve without touching the windows, and the writer loop gives back what the sealed batch did
-/// not use, so credit stays exact (each message costs its length + 16) however the messages were grouped.
+/// writer that owns it grows it; the writer loop seals it when it takes it, after which it takes no more, and marks it
+/// written once it has copied it out (<see cref="IsWritten"/>), after which it may be filled again from scratch. Count,
+/// end and the seal share one word, so both sides need one atomic operation each. The writer takes credit for a batch
+/// once, when it fills it, with a reserve beyond its first messages (<see cref="BatchReserve"/>): later messages are
+/// paid from that reserve without touching the windows, and the writer loop gives back what the sealed batch did not
+/// use, so credit stays exact (each message costs its length + 16) however the messages were grouped.
 /// </summary>
 internal sealed class OutgoingBatch
 {

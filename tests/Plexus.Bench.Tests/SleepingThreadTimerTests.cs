@@ -10,25 +10,18 @@ public sealed class SleepingThreadTimerTests
     {
         var ticks = 0;
         var threads = new HashSet<int>();
-        var twenty = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var timer = SleepingThreadTimeProvider.Instance.CreateTimer(
-            _ =>
+        var timer = EveryMillisecond(() =>
+        {
+            lock (threads)
             {
-                lock (threads)
-                {
-                    threads.Add(Environment.CurrentManagedThreadId);
-                }
+                threads.Add(Environment.CurrentManagedThreadId);
+            }
 
-                if (Interlocked.Increment(ref ticks) == 20)
-                {
-                    twenty.SetResult();
-                }
-            },
-            null,
-            TimeSpan.Zero,
-            TimeSpan.FromMilliseconds(1));
+            Interlocked.Increment(ref ticks);
+        });
 
-        await twenty.Task.WaitAsync(Bound);
+        await UntilAsync(() => Volatile.Read(ref ticks) >= 20);
+        Assert.True(Volatile.Read(ref ticks) >= 20);
         timer.Dispose();
         await Task.Delay(50);
         var afterDispose = Volatile.Read(ref ticks);
@@ -55,11 +48,7 @@ public sealed class SleepingThreadTimerTests
 
         // Changed, the idle one starts ticking.
         Assert.True(idle.Change(TimeSpan.Zero, TimeSpan.FromMilliseconds(1)));
-        var deadline = DateTime.UtcNow + Bound;
-        while (Volatile.Read(ref never) < 3 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(5);
-        }
+        await UntilAsync(() => Volatile.Read(ref never) >= 3);
 
         Assert.True(Volatile.Read(ref never) >= 3);
     }
@@ -70,24 +59,17 @@ public sealed class SleepingThreadTimerTests
         var running = 0;
         var most = 0;
         var ticks = 0;
-        var five = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var timer = SleepingThreadTimeProvider.Instance.CreateTimer(
-            _ =>
-            {
-                var now = Interlocked.Increment(ref running);
-                InterlockedMax(ref most, now);
-                Thread.Sleep(5);
-                Interlocked.Decrement(ref running);
-                if (Interlocked.Increment(ref ticks) == 5)
-                {
-                    five.SetResult();
-                }
-            },
-            null,
-            TimeSpan.Zero,
-            TimeSpan.FromMilliseconds(1));
+        using var timer = EveryMillisecond(() =>
+        {
+            InterlockedMax(ref most, Interlocked.Increment(ref running));
+            Thread.Sleep(5);
+            Interlocked.Decrement(ref running);
+            Interlocked.Increment(ref ticks);
+        });
 
-        await five.Task.WaitAsync(Bound);
+        await UntilAsync(() => Volatile.Read(ref ticks) >= 5);
+
+        Assert.True(Volatile.Read(ref ticks) >= 5);
 
         Assert.Equal(1, Volatile.Read(ref most));
     }
@@ -96,12 +78,8 @@ public sealed class SleepingThreadTimerTests
     public async Task Changed_to_never_it_stops_ticking()
     {
         var ticks = 0;
-        using var timer = SleepingThreadTimeProvider.Instance.CreateTimer(_ => Interlocked.Increment(ref ticks), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
-        var deadline = DateTime.UtcNow + Bound;
-        while (Volatile.Read(ref ticks) < 3 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(5);
-        }
+        using var timer = EveryMillisecond(() => Interlocked.Increment(ref ticks));
+        await UntilAsync(() => Volatile.Read(ref ticks) >= 3);
 
         Assert.True(timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan));
         await Task.Delay(50);
@@ -110,6 +88,19 @@ public sealed class SleepingThreadTimerTests
 
         Assert.True(stopped >= 3);
         Assert.Equal(stopped, Volatile.Read(ref ticks));
+    }
+
+    private static ITimer EveryMillisecond(Action tick) =>
+        SleepingThreadTimeProvider.Instance.CreateTimer(_ => tick(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(1));
+
+    // Polls until the condition holds or the bound passes; the assertion after it says which.
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Bound;
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
     }
 
     private static void InterlockedMax(ref int target, int value)

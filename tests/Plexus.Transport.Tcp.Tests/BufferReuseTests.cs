@@ -34,7 +34,7 @@ public sealed class BufferReuseTests
                     await read.Reader.ReadAsync(request.RequestAborted);
                 }
 
-                Token(responses.GetSpan(32)[..32], i);
+                WriteToken(responses.GetSpan(32)[..32], i);
                 responses.Advance(32);
                 responses.EndMessage();
                 await responses.FlushAsync(request.RequestAborted);
@@ -48,7 +48,9 @@ public sealed class BufferReuseTests
         Assert.True(await stream.MoveNextAsync().AsTask().WaitAsync(Echo.Bound));
         while (true)
         {
-            Assert.Equal(Token(new byte[32], index), stream.Current.ToArray());
+            var expected = new byte[32];
+            WriteToken(expected, index);
+            Assert.Equal(expected, stream.Current.ToArray());
             index++;
             if (index == 10)
             {
@@ -139,11 +141,10 @@ public sealed class BufferReuseTests
         Assert.Equal(Count, index);
     }
 
-    private static byte[] Token(Span<byte> token, int sequence)
+    private static void WriteToken(Span<byte> token, int sequence)
     {
         token.Fill((byte)sequence);
         BinaryPrimitives.WriteInt32LittleEndian(token, sequence);
-        return token.ToArray();
     }
 
     // Mostly token-sized, some a few hundred bytes, a few larger than a packed message may be.

@@ -122,11 +122,8 @@ internal sealed unsafe partial class QuicConnection
             _flushScheduled = true;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(_scheduledFlush ??= new ScheduledFlush(this), preferLocal: true);
+        ThreadPool.UnsafeQueueUserWorkItem(_scheduledFlush, preferLocal: true);
     }
-
-    // One per connection, queued again for every scheduled flush: a delegate and its state would be an allocation each time.
-    private ScheduledFlush? _scheduledFlush;
 
     private void RunScheduledFlush()
     {

@@ -53,6 +53,10 @@ internal sealed partial class QuicConnection : IAsyncDisposable
     private bool _handshakeCompleted;
     private int _closedRemoteStreams;
     private bool _flushScheduled;
+
+    // The scheduled flush as a work item the connection keeps and queues again: a delegate with its state would be an
+    // allocation per flush.
+    private readonly ScheduledFlush _scheduledFlush;
     private int _datagramsSinceWrite;
     private int _streamCount;
     private long _connectionCreditOwed;
@@ -63,6 +67,7 @@ internal sealed partial class QuicConnection : IAsyncDisposable
         _socket = socket;
         _ownsSocket = ownsSocket;
         _settings = settings;
+        _scheduledFlush = new ScheduledFlush(this);
         // Credit goes back in batches no larger than a fraction of each window (see QuicStream.Consumed).
         StreamCreditBatch = Math.Max(1, Math.Min(16 * 1024, settings.StreamWindowBytes / 4));
         _connectionCreditBatch = Math.Max(1, Math.Min(64 * 1024, settings.ConnectionWindowBytes / 8));
