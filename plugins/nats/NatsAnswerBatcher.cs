@@ -50,7 +50,9 @@ internal sealed class NatsAnswerBatcher : NatsGatherer<NatsAnswerBatcher.Gather>
     /// caller sends it as a frame of its own.</returns>
     public bool TryAdd(string replyTo, byte kind, int code, bool refused, ReadOnlySpan<byte> payload)
     {
-        if (payload.Length > BatchedAnswers.MaxAnswerBytes || Volatile.Read(ref _inFlight) <= 1)
+        // Gathered while others are in flight, which may answer meanwhile, or while a heads frame's handlers run in
+        // turn, whose answers go together when the last has run.
+        if (payload.Length > BatchedAnswers.MaxAnswerBytes || (Volatile.Read(ref _inFlight) <= 1 && !IsCorkedHere))
         {
             return false;
         }

@@ -128,8 +128,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
 
             var first = Math.Min(length, maxPayload - headLength);
             var subject = NatsAddress.RequestSubject(target.Prefix, request.Endpoint, request.Instance, target.ServerId);
-            // Gathered only while other requests are in flight: alone, a head would wait for nobody.
-            if (first == length && target.ReadsBatchedHeads && Volatile.Read(ref _inFlight) > 1 && _heads.TryAdd(subject, stream, head, request.Payload))
+            // Gathered only while other requests are in flight (alone, a head would wait for nobody), or while callers
+            // woken by one answer frame run in turn, whose heads go together when the last has run.
+            if (first == length && target.ReadsBatchedHeads && (Volatile.Read(ref _inFlight) > 1 || _heads.IsCorkedHere) && _heads.TryAdd(subject, stream, head, request.Payload))
             {
                 // Published with the other heads to the subject gathered meanwhile, by the gatherer's work item; a
                 // failure to publish fails the stream as this call would have failed.
@@ -229,6 +230,9 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
             return;
         }
 
+        // The callers waiting for these answers are woken together by one work item, which sends the requests they
+        // make next as one heads frame: one wake-up for the frame instead of one per caller and two for their heads.
+        AnswerDelivery? delivery = null;
         long offset = 0;
         for (long i = 0; i < count; i++)
         {
@@ -239,11 +243,20 @@ internal sealed class NatsClient : IRequestPlaneClient, INatsMessageReceiver
                 var frame = kind == BatchedAnswers.ErrorKind
                     ? new FrameHeader(FrameKind.Error, 0, 0, -1, -1, code, refused, -1, batchesRead)
                     : new FrameHeader(FrameKind.Last, 0, 0, -1, -1, 0, false, -1, batchesRead);
-                stream.OnFrame(frame, payload.Slice(offset, length));
+                if (stream.OnFrame(frame, payload.Slice(offset, length), deferWake: true))
+                {
+                    (delivery ??= new AnswerDelivery(_heads, (int)count)).Add(stream);
+                }
+
                 LeaveBatch(stream);
             }
 
             offset += length;
+        }
+
+        if (delivery is not null)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(delivery, preferLocal: true);
         }
     }
 

@@ -6,15 +6,23 @@ namespace Plexus.Transport.Nats;
 /// the pool's global queue, not the thread's own: the thread's next work is often another caller or handler woken by
 /// the same frame, whose entry should go with this one. The item goes once more around the global queue before it
 /// publishes, so that the callers and handlers woken together with the one that queued it (on other threads' queues,
-/// which a thread looks at after the global one) add theirs first.
+/// which a thread looks at after the global one) add theirs first. A thread that runs a batch of handlers or callers
+/// in turn corks the gatherer instead (<see cref="Cork"/>): their entries then go when it uncorks, without the work item.
 /// </summary>
 /// <typeparam name="TGather">One key's gather.</typeparam>
 internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
     where TGather : NatsGather
 {
+    // The gatherer whose entries this thread publishes itself at the end of a batch (see Cork).
+    [ThreadStatic]
+    private static NatsGatherer<TGather>? t_corked;
+
     private readonly List<TGather> _pending = [];
     private bool _scheduled;
     private bool _requeued;
+
+    // Whether the corked thread took the place of the work item, and so owes a flush when it uncorks.
+    private bool _corkOwes;
 
     /// <summary>Guards every gather, and what a subclass keeps of them.</summary>
     protected Lock Gate { get; } = new();
@@ -32,6 +40,33 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
             }
 
             _pending.Clear();
+        }
+    }
+
+    /// <summary>
+    /// From now until <see cref="Uncork"/>, entries gathered on this thread queue no work item: the thread publishes
+    /// them itself when it uncorks. For a thread that runs several handlers in a row (a <c>heads</c> frame's requests),
+    /// whose answers then go as one frame without a work item and the wake-ups around it.
+    /// </summary>
+    public void Cork() => t_corked = this;
+
+    /// <summary>Whether this thread is between <see cref="Cork"/> and <see cref="Uncork"/> of this gatherer.</summary>
+    public bool IsCorkedHere => t_corked == this;
+
+    /// <summary>Ends <see cref="Cork"/> on this thread, and publishes what the work item would have.</summary>
+    public void Uncork()
+    {
+        t_corked = null;
+        bool owes;
+        lock (Gate)
+        {
+            owes = _corkOwes;
+            _corkOwes = false;
+        }
+
+        if (owes)
+        {
+            Flush();
         }
     }
 
@@ -70,6 +105,13 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
         }
 
         _scheduled = true;
+        if (t_corked == this)
+        {
+            // Entries from other threads meanwhile see the gatherer scheduled and go with this thread's flush.
+            _corkOwes = true;
+            return false;
+        }
+
         return true;
     }
 

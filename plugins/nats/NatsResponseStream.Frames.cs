@@ -26,13 +26,16 @@ internal sealed partial class NatsResponseStream
             return;
         }
 
-        OnFrame(header, payload);
+        _ = OnFrame(header, payload);
     }
 
     /// <summary>Handles one frame whose headers are read (or one answer of a <c>lasts</c> frame), on the read loop.</summary>
     /// <param name="header">The frame's headers.</param>
     /// <param name="payload">The frame's payload, valid only during the call.</param>
-    public void OnFrame(FrameHeader header, in ReadOnlySequence<byte> payload)
+    /// <param name="deferWake">Whether a reader due a wake is woken later by <see cref="WakeDeferred"/> (for answers that
+    /// end the stream, delivered together): then returns true when it is owed one.</param>
+    /// <returns>Whether <see cref="WakeDeferred"/> is owed a call.</returns>
+    public bool OnFrame(FrameHeader header, in ReadOnlySequence<byte> payload, bool deferWake = false)
     {
         if (header.Batch && Target is { ReadsBatchedHeads: false } target)
         {
@@ -43,11 +46,12 @@ internal sealed partial class NatsResponseStream
         long grant = -1;
         var endedNow = false;
         var cancel = false;
+        var owed = false;
         lock (_gate)
         {
             if (_ended)
             {
-                return;
+                return false;
             }
 
             _lastReceived = Environment.TickCount64;
@@ -68,15 +72,18 @@ internal sealed partial class NatsResponseStream
             }
             else
             {
+                _deferWake = deferWake;
                 failure = Apply(header, payload, ref grant, ref cancel);
+                _deferWake = false;
                 endedNow = _ended;
+                owed = _wakeOwed;
             }
         }
 
         if (failure is not null)
         {
             Fail(failure, cancelServer: header.Status == 0);
-            return;
+            return owed;
         }
 
         if (cancel)
@@ -94,6 +101,8 @@ internal sealed partial class NatsResponseStream
             // The server is done: nothing more arrives for this stream, and it needs no keep-alive.
             _client.Ended(this);
         }
+
+        return owed;
     }
 
     // Under the lock. Returns an error that ends the request at once, or null; sets grant to a credit to send, and

@@ -24,6 +24,12 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
     private readonly string _control;
     private ManualResetValueTaskSourceCore<bool> _core;
     private bool _waiting;
+
+    // Under the lock: a frame being applied wakes the reader later, from WakeDeferred, not from here.
+    private bool _deferWake;
+
+    // The reader was due a wake while _deferWake was set.
+    private bool _wakeOwed;
     private long _consumed;
     private long _granted;
     private long _lastReceived;
@@ -505,7 +511,44 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
         if (_waiting)
         {
             _waiting = false;
+            if (_deferWake)
+            {
+                _wakeOwed = true;
+                return;
+            }
+
             _core.SetResult(true);
+        }
+    }
+
+    /// <summary>
+    /// Wakes a reader that <see cref="OnFrame(FrameHeader, in ReadOnlySequence{byte}, bool)"/> owed a wake, running its
+    /// continuation on this thread (a work item of its own, never the read loop). Only for frames that end the stream:
+    /// nothing else signals an ended stream, so no other thread can run the continuation inline meanwhile.
+    /// </summary>
+    public void WakeDeferred()
+    {
+        lock (_gate)
+        {
+            if (!_wakeOwed)
+            {
+                return;
+            }
+
+            _wakeOwed = false;
+            _core.RunContinuationsAsynchronously = false;
+        }
+
+        try
+        {
+            _core.SetResult(true);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _core.RunContinuationsAsynchronously = true;
+            }
         }
     }
 

@@ -186,21 +186,26 @@ internal sealed partial class NatsServer
             return Refuse(replyTo, plain: false, PlexusErrorCode.ProtocolError, $"The batch of request heads to {endpoint} is malformed: {problem}.", beforeFirstByte: false);
         }
 
+        // The frame's requests run one after another on one work item, which then publishes their answers as one
+        // frame: one wake-up for the batch instead of one per request and two for the answers.
+        var batch = new DispatchBatch(this, (int)count);
         long offset = 0;
         for (long i = 0; i < count; i++)
         {
             var (number, block, body) = BatchedHeads.Read(payload, offset);
             offset += BatchedHeads.EntryBytes;
             var each = string.Create(CultureInfo.InvariantCulture, $"{replyTo.AsSpan(0, dot + 1)}{number}");
-            var taken = TakeAsync(each, endpoint, instance, kept, payload.Slice(offset, block), payload.Slice(offset + block, body));
+            var taken = TakeAsync(each, endpoint, instance, kept, payload.Slice(offset, block), payload.Slice(offset + block, body), batch);
             offset += block + (long)body;
             if (!taken.IsCompletedSuccessfully)
             {
                 // A refusal waits for room in the outbox: the rest follow once it has it.
+                batch.Queue();
                 return TakeRestAsync(taken, i + 1, offset);
             }
         }
 
+        batch.Queue();
         return default;
 
         async ValueTask TakeRestAsync(ValueTask waiting, long next, long at)
@@ -219,7 +224,7 @@ internal sealed partial class NatsServer
 
     // The dispatcher takes the request or refuses it before any payload is buffered, and the budget of request bytes
     // must have room for it; a taken one is dispatched once its payload is complete (at once when it fitted the head).
-    private ValueTask TakeAsync(string replyTo, EndpointAddress endpoint, InstanceId instance, bool kept, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload)
+    private ValueTask TakeAsync(string replyTo, EndpointAddress endpoint, InstanceId instance, bool kept, ReadOnlySequence<byte> headers, ReadOnlySequence<byte> payload, DispatchBatch? batch = null)
     {
         // Whether the caller is plain decides only how a refusal looks: before the head is read it is found from the
         // headers on the refusal path alone, so a request that is taken has its headers read once.
@@ -295,7 +300,14 @@ internal sealed partial class NatsServer
         exchange.AddFirst(payload);
         if (exchange.Complete)
         {
-            Dispatch(exchange);
+            if (batch is null)
+            {
+                Dispatch(exchange);
+            }
+            else if (exchange.TryClaim())
+            {
+                batch.Add(exchange);
+            }
         }
         else
         {

@@ -327,7 +327,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
         static ulong Number(string replyTo) => ulong.Parse(replyTo.AsSpan(replyTo.LastIndexOf('.') + 1), CultureInfo.InvariantCulture);
     }
 
-    private static NatsHeaders Head(string requestId, int length, string? packed)
+    internal static NatsHeaders Head(string requestId, int length, string? packed)
     {
         var head = new NatsHeaders
         {
@@ -344,10 +344,10 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
         return head;
     }
 
-    private static NatsHeaders HeadsHeaders(int count) => new() { ["Plexus-Frame"] = "heads", ["Plexus-Count"] = count.ToString(CultureInfo.InvariantCulture) };
+    internal static NatsHeaders HeadsHeaders(int count) => new() { ["Plexus-Frame"] = "heads", ["Plexus-Count"] = count.ToString(CultureInfo.InvariantCulture) };
 
     // Each head: u64 number, u32 header block length, u32 payload length, the block, the payload.
-    private static byte[] HeadsPayload(params (ulong Number, NatsHeaders Head, string Payload)[] heads)
+    internal static byte[] HeadsPayload(params (ulong Number, NatsHeaders Head, string Payload)[] heads)
     {
         var bytes = new List<byte>();
         foreach (var (number, head, text) in heads)
@@ -375,7 +375,7 @@ public sealed class NatsBatchingTests(NatsServerFixture nats) : IClassFixture<Na
     }
 
     // Each answer: u64 number, u8 kind (1 last), u8 flags, u16 error code, u32 length, the payload.
-    private static byte[] LastsPayload(params (ulong Number, string Payload)[] answers)
+    internal static byte[] LastsPayload(params (ulong Number, string Payload)[] answers)
     {
         var bytes = new List<byte>();
         foreach (var (number, text) in answers)

@@ -1,0 +1,198 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text;
+using NATS.Client.Core;
+
+namespace Plexus.Transport.Nats.Tests;
+
+/// <summary>
+/// Batches keep together across a round trip: the requests of one <c>heads</c> frame whose handlers answer at once
+/// are answered by one <c>lasts</c> frame, and the callers woken by one <c>lasts</c> frame send the requests they make
+/// next as one <c>heads</c> frame, each side's batch run on one work item.
+/// </summary>
+public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<NatsServerFixture>
+{
+    private const int Requests = 12;
+
+    private static TimeSpan Step => TransportHarness.Step;
+
+    [Fact(Timeout = 60_000)]
+    public async Task HeadsFrame_WhoseHandlersAnswerAtOnce_IsAnsweredByOneLastsFrame()
+    {
+        var inbox = "_INBOX.wave" + Guid.NewGuid().ToString("N");
+        await using var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox + ".>");
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var target = NatsAddress.Parse(harness.Server.Address);
+        var (endpoint, instance) = harness.Serve("wave", new EchoHandler());
+        var subject = NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId);
+
+        for (var round = 0; round < 3; round++)
+        {
+            var heads = Enumerable.Range(1, Requests)
+                .Select(i => ((ulong)i, NatsBatchingTests.Head($"r{round}-{i}", 0, "2"), $"round {round} request {i}"))
+                .ToArray();
+            await frames.Connection.PublishAsync(subject, NatsBatchingTests.HeadsPayload(heads), NatsBatchingTests.HeadsHeaders(Requests), $"{inbox}.b{round}");
+
+            // One NATS message answers them all, the last request's answer included, though nothing else is in flight.
+            var answer = await frames.NextAsync(Step);
+            Assert.Equal($"{inbox}.lasts", answer.Subject);
+            Assert.Equal("lasts", answer.Headers["Plexus-Frame"]);
+            Assert.Equal(Requests.ToString(CultureInfo.InvariantCulture), answer.Headers["Plexus-Count"]);
+            var answers = ReadLasts(answer.Payload);
+            Assert.Equal(Enumerable.Range(1, Requests).Select(i => ((ulong)i, $"round {round} request {i}")), answers.OrderBy(a => a.Number));
+            await Task.Delay(200);
+            Assert.False(frames.TryNext(out var extra), $"a further frame came: {extra}");
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task HandlerThatBlocksBeforeItsFirstWait_DelaysOnlyTheRequestsAfterItInItsFrame()
+    {
+        var inbox = "_INBOX.wave" + Guid.NewGuid().ToString("N");
+        await using var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox + ".>");
+        await using var harness = await TransportHarness.StartAsync(Options());
+        var target = NatsAddress.Parse(harness.Server.Address);
+        using var blocking = new BlockingHandler();
+        var (endpoint, instance) = harness.Serve("wave", blocking);
+        var subject = NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId);
+        var heads = NatsBatchingTests.HeadsPayload((1, NatsBatchingTests.Head("b1", 0, "2"), "block"), (2, NatsBatchingTests.Head("b2", 0, "2"), "after"));
+        await frames.Connection.PublishAsync(subject, heads, NatsBatchingTests.HeadsHeaders(2), $"{inbox}.b1");
+        Assert.True(blocking.Entered.Wait(Step), "the blocking handler never ran");
+
+        // The connection carries on: a call of its own is served while the frame's first handler blocks its thread.
+        Assert.Equal("alone"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "alone"u8.ToArray()))));
+        Assert.False(frames.TryNext(out var early), $"an answer of the blocked frame came early: {early}");
+
+        // Released, the frame's requests are answered together.
+        blocking.Release.Set();
+        var answer = await frames.NextAsync(Step);
+        Assert.Equal($"{inbox}.lasts", answer.Subject);
+        Assert.Equal([(1UL, "block"), (2UL, "after")], ReadLasts(answer.Payload).OrderBy(a => a.Number));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task CallersWokenByOneLastsFrame_SendTheirNextRequestsAsOneHeadsFrame()
+    {
+        var serverId = TransportHarness.RandomServerId();
+        await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
+        await raw.ConnectAsync();
+        await using var requests = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
+        await raw.PingAsync();
+        await using var client = new NatsTransportFactory(Options(), ArrayPool<byte>.Shared).CreateClient();
+        var address = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/{serverId}");
+        var endpoint = new EndpointAddress("tests", "wave", "client");
+        var instance = InstanceId.NewId();
+
+        // Each caller makes a call, and as soon as its answer is read, a second one.
+        var callers = Enumerable.Range(0, Requests).Select(caller => Task.Run(async () =>
+        {
+            var answers = new List<string>();
+            for (var call = 0; call < 2; call++)
+            {
+                await using var stream = await client.SendAsync(address, TransportHarness.Request(endpoint, instance, Encoding.UTF8.GetBytes($"{caller}/{call}")), CancellationToken.None);
+                while (await stream.MoveNextAsync())
+                {
+                    answers.Add(Encoding.UTF8.GetString(stream.Current.ToArray()));
+                }
+            }
+
+            return answers;
+        })).ToArray();
+
+        // The first calls come as plain heads (the stand-in has not said it reads heads frames), in any grouping.
+        var first = new List<(ulong Number, string Payload)>();
+        string? inbox = null;
+        while (first.Count < Requests)
+        {
+            var message = await requests.Msgs.ReadAsync().AsTask().WaitAsync(Step);
+            Assert.False(message.Headers?.ContainsKey("Plexus-Frame") == true, "a heads frame before the server said it reads them");
+            inbox = message.ReplyTo![..message.ReplyTo!.LastIndexOf('.')];
+            first.Add((Number(message.ReplyTo), Encoding.UTF8.GetString(message.Data!)));
+        }
+
+        // One lasts frame answers them all and says the server reads heads frames.
+        await raw.PublishAsync($"{inbox}.lasts", NatsBatchingTests.LastsPayload([.. first.Select(f => (f.Number, "answer " + f.Payload))]), LastsHeaders(Requests));
+
+        // The callers it wakes send their second calls as one heads frame.
+        var second = await requests.Msgs.ReadAsync().AsTask().WaitAsync(Step);
+        Assert.Equal("heads", second.Headers?["Plexus-Frame"].ToString());
+        Assert.Equal(Requests.ToString(CultureInfo.InvariantCulture), second.Headers?["Plexus-Count"].ToString());
+        var heads = ReadHeads(second.Data!);
+        Assert.Equal(Enumerable.Range(0, Requests).Select(c => $"{c}/1").Order(StringComparer.Ordinal), heads.Select(h => h.Payload).Order(StringComparer.Ordinal));
+
+        await raw.PublishAsync($"{inbox}.lasts", NatsBatchingTests.LastsPayload([.. heads.Select(h => (h.Number, "answer " + h.Payload))]), LastsHeaders(Requests));
+        var results = await Task.WhenAll(callers).WaitAsync(Step);
+        for (var caller = 0; caller < Requests; caller++)
+        {
+            Assert.Equal([$"answer {caller}/0", $"answer {caller}/1"], results[caller]);
+        }
+
+        Assert.Equal(0, ((NatsClient)client).InFlight);
+    }
+
+    private static NatsHeaders LastsHeaders(int count) =>
+        new() { ["Plexus-Frame"] = "lasts", ["Plexus-Count"] = count.ToString(CultureInfo.InvariantCulture), ["Plexus-Batch"] = "1" };
+
+    private static ulong Number(string replyTo) => ulong.Parse(replyTo.AsSpan(replyTo.LastIndexOf('.') + 1), CultureInfo.InvariantCulture);
+
+    // Each answer: u64 number, u8 kind, u8 flags, u16 code, u32 length, the payload.
+    private static List<(ulong Number, string Payload)> ReadLasts(byte[] payload)
+    {
+        var answers = new List<(ulong, string)>();
+        for (var at = 0; at < payload.Length;)
+        {
+            Assert.Equal(1, payload[at + 8]);
+            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(at + 12));
+            answers.Add((BinaryPrimitives.ReadUInt64BigEndian(payload.AsSpan(at)), Encoding.UTF8.GetString(payload, at + 16, length)));
+            at += 16 + length;
+        }
+
+        return answers;
+    }
+
+    // Each head: u64 number, u32 header block length, u32 payload length, the block, the payload.
+    private static List<(ulong Number, string Payload)> ReadHeads(byte[] payload)
+    {
+        var heads = new List<(ulong, string)>();
+        for (var at = 0; at < payload.Length;)
+        {
+            var block = (int)BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(at + 8));
+            var body = (int)BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan(at + 12));
+            heads.Add((BinaryPrimitives.ReadUInt64BigEndian(payload.AsSpan(at)), Encoding.UTF8.GetString(payload, at + 16 + block, body)));
+            at += 16 + block + body;
+        }
+
+        return heads;
+    }
+
+    /// <summary>Echoes; blocks its thread (no await) on "block" until released.</summary>
+    private sealed class BlockingHandler : IEndpointHandler, IDisposable
+    {
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public ValueTask HandleAsync(RequestContext request, IResponseWriter responses)
+        {
+            var payload = request.Payload.ToArray();
+            if (Encoding.UTF8.GetString(payload) == "block")
+            {
+                Entered.Set();
+                Release.Wait(TimeSpan.FromSeconds(30));
+            }
+
+            return responses.WriteMessageAsync(payload, request.RequestAborted);
+        }
+
+        public void Dispose()
+        {
+            Release.Set();
+            Entered.Dispose();
+            Release.Dispose();
+        }
+    }
+
+    private NatsTransportOptions Options() =>
+        new() { Url = nats.Server.Url.ToString(), KeepAliveInterval = TimeSpan.FromSeconds(10) };
+}
