@@ -517,14 +517,18 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
                 return;
             }
 
+            // Never inline under the lock (the caller's code would run holding it); set on every wake, since
+            // WakeDeferred clears it for its own.
+            _core.RunContinuationsAsynchronously = true;
             _core.SetResult(true);
         }
     }
 
     /// <summary>
     /// Wakes a reader that <see cref="OnFrame(FrameHeader, in ReadOnlySequence{byte}, bool)"/> owed a wake, running its
-    /// continuation on this thread (a work item of its own, never the read loop). Only for frames that end the stream:
-    /// nothing else signals an ended stream, so no other thread can run the continuation inline meanwhile.
+    /// continuation on this thread (a work item of its own, never the read loop, and no lock held). Nothing else
+    /// completes this wait meanwhile, since the wake was taken under the lock; every other wake sets the continuation
+    /// to run asynchronously again.
     /// </summary>
     public void WakeDeferred()
     {
@@ -539,17 +543,7 @@ internal sealed partial class NatsResponseStream : IResponseStream, IValueTaskSo
             _core.RunContinuationsAsynchronously = false;
         }
 
-        try
-        {
-            _core.SetResult(true);
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                _core.RunContinuationsAsynchronously = true;
-            }
-        }
+        _core.SetResult(true);
     }
 
     private void SendControl(string kind, string? name = null, long value = 0)

@@ -267,7 +267,7 @@ internal sealed class ClientSession : IFrameReceiver
                 EndStream(header.StreamId);
                 break;
             case FrameType.Error:
-                Find(header.StreamId, remove: true)?.OnEnd(Frames.ReadError(header, body));
+                Find(header.StreamId, remove: true)?.OnEnd(Frames.ReadError(header, body), onReader: true);
                 CloseIfIdle();
                 break;
             case FrameType.Credit:
@@ -296,9 +296,24 @@ internal sealed class ClientSession : IFrameReceiver
 
     public void OnReadComplete()
     {
-        for (var i = 0; i < _toWake.Count; i++)
+        if (_toWake.Count > 1 && !_connection.IsLowLatency)
         {
-            _toWake[i].WakeScheduled();
+            // The callers of one read run in turn on one work item, each until it next waits: one wake-up, not one
+            // per caller. (In low-latency mode each runs on the reader thread at once.)
+            var streams = _toWake.ToArray();
+            foreach (var stream in streams)
+            {
+                stream.TakeScheduledWake();
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(new WakeBatch(streams), preferLocal: true);
+        }
+        else
+        {
+            for (var i = 0; i < _toWake.Count; i++)
+            {
+                _toWake[i].WakeScheduled();
+            }
         }
 
         _toWake.Clear();
@@ -358,7 +373,7 @@ internal sealed class ClientSession : IFrameReceiver
     // The normal end of a response: an END frame, or END_STREAM on its last DATA or MESSAGES frame (version 3).
     private void EndStream(uint id)
     {
-        Find(id, remove: true)?.OnEnd(null);
+        Find(id, remove: true)?.OnEnd(null, onReader: true);
         CloseIfIdle();
     }
 

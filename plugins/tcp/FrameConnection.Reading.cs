@@ -20,23 +20,30 @@ internal sealed partial class FrameConnection
                 {
                     var any = false;
                     BeginDispatch();
-                    while (!IsClosed && _codec.TryRead(ref buffer, limits, out var frame))
+                    try
                     {
-                        any = true;
-                        Dispatch(frame);
-                        if (Volatile.Read(ref _queuedControl) >= _maxQueuedControl)
+                        while (!IsClosed && _codec.TryRead(ref buffer, limits, out var frame))
                         {
-                            // The peer is not reading what it is owed: read no further, not even what is buffered.
-                            owedTooMuch = true;
-                            break;
+                            any = true;
+                            Dispatch(frame);
+                            if (Volatile.Read(ref _queuedControl) >= _maxQueuedControl)
+                            {
+                                // The peer is not reading what it is owed: read no further, not even what is buffered.
+                                owedTooMuch = true;
+                                break;
+                            }
                         }
                     }
-
-                    if (any)
+                    finally
                     {
-                        // Once per read, not per frame: a read of many small frames costs one clock read and one round of wake-ups.
-                        Volatile.Write(ref _lastReceived, Environment.TickCount64);
-                        _receiver!.OnReadComplete();
+                        if (any)
+                        {
+                            // Once per read, not per frame: a read of many small frames costs one clock read and one
+                            // round of wake-ups. Also when a frame broke the connection: what the read's earlier frames
+                            // started or woke must still run, to see the connection closed.
+                            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+                            _receiver!.OnReadComplete();
+                        }
                     }
 
                     EndDispatch();

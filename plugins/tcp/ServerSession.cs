@@ -11,6 +11,9 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal sealed class ServerSession : IFrameReceiver
 {
+    // Requests whose payload completed during the current read, started together at its end; reader loop only.
+    private readonly List<TcpExchange> _toStart = [];
+
     private readonly TcpServer _server;
     private readonly IRequestDispatcher _dispatcher;
     private readonly FrameConnection _connection;
@@ -83,9 +86,24 @@ internal sealed class ServerSession : IFrameReceiver
         }
     }
 
+    /// <summary>Starts <paramref name="exchange"/> with the other requests completed by the current read; on the reader loop.</summary>
+    public void ScheduleStart(TcpExchange exchange) => _toStart.Add(exchange);
+
     public void OnReadComplete()
     {
-        // Requests are handed over per stream as their payload completes; nothing waits for the end of a read.
+        // Off the reader loop: a handler that blocks before its first await must not stop the connection. Queued to
+        // this thread's own queue, they run here once the reader loop waits for its next read, unless an idle thread
+        // takes them first. The requests of one read run in turn on one work item: one wake-up, not one per request.
+        if (_toStart.Count == 1)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_toStart[0], preferLocal: true);
+        }
+        else if (_toStart.Count > 1)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(new StartBatch([.. _toStart]), preferLocal: true);
+        }
+
+        _toStart.Clear();
     }
 
     public void OnClosed(PlexusException error)

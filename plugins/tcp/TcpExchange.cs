@@ -121,7 +121,8 @@ internal sealed partial class TcpExchange : IThreadPoolWorkItem
         }
         else
         {
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+            // With the other requests of the same read, on one work item once the read is parsed.
+            _session.ScheduleStart(this);
         }
     }
 

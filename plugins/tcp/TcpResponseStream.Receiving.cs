@@ -131,8 +131,35 @@ internal sealed partial class TcpResponseStream
         _signal.SetResult(true);
     }
 
+    /// <summary>Clears the wake the reader loop scheduled, which a <see cref="WakeBatch"/> now does; on the reader loop.</summary>
+    public void TakeScheduledWake() => _wakeScheduled = false;
+
+    /// <summary>
+    /// Wakes the caller if it still waits, running its continuation on this thread (a <see cref="WakeBatch"/>'s, never
+    /// the reader loop's) with no lock held. Nothing else completes this wait meanwhile, since the wait is taken under
+    /// the lock; every other wake sets the continuation to run asynchronously again.
+    /// </summary>
+    public void WakeInline()
+    {
+        lock (_gate)
+        {
+            if (!_waiting)
+            {
+                return;
+            }
+
+            _waiting = false;
+            _signal.RunContinuationsAsynchronously = false;
+        }
+
+        _signal.SetResult(true);
+    }
+
     /// <summary>The server ended the stream (END, or ERROR with <paramref name="error"/>); queued messages are still read first.</summary>
-    public void OnEnd(PlexusException? error)
+    /// <param name="error">The server's error, or <see langword="null"/> for a normal end.</param>
+    /// <param name="onReader">Called by the reader loop's dispatch of a frame: the caller is woken with the others of
+    /// the read once it is parsed, as for a message.</param>
+    public void OnEnd(PlexusException? error, bool onReader = false)
     {
         lock (_gate)
         {
@@ -144,7 +171,7 @@ internal sealed partial class TcpResponseStream
             _ended = true;
             _endError = error;
             DiscardAssemblyLocked();
-            if (_connection.IsDispatching)
+            if (onReader || _connection.IsDispatching)
             {
                 // With the messages of the same read, outside the lock (see WakeScheduled).
                 ScheduleWakeLocked();
