@@ -20,12 +20,8 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
     [Fact(Timeout = 60_000)]
     public async Task HeadsFrame_WhoseHandlersAnswerAtOnce_IsAnsweredByOneLastsFrame()
     {
-        var inbox = "_INBOX.wave" + Guid.NewGuid().ToString("N");
-        await using var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox + ".>");
-        await using var harness = await TransportHarness.StartAsync(Options());
-        var target = NatsAddress.Parse(harness.Server.Address);
-        var (endpoint, instance) = harness.Serve("wave", new EchoHandler());
-        var subject = NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId);
+        await using var wave = await ServedAsync(new EchoHandler());
+        var (inbox, frames, subject) = (wave.Inbox, wave.Frames, wave.Subject);
 
         for (var round = 0; round < 3; round++)
         {
@@ -49,19 +45,15 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
     [Fact(Timeout = 60_000)]
     public async Task HandlerThatBlocksBeforeItsFirstWait_DelaysOnlyTheRequestsAfterItInItsFrame()
     {
-        var inbox = "_INBOX.wave" + Guid.NewGuid().ToString("N");
-        await using var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox + ".>");
-        await using var harness = await TransportHarness.StartAsync(Options());
-        var target = NatsAddress.Parse(harness.Server.Address);
         using var blocking = new BlockingHandler();
-        var (endpoint, instance) = harness.Serve("wave", blocking);
-        var subject = NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId);
+        await using var wave = await ServedAsync(blocking);
+        var (inbox, frames, subject) = (wave.Inbox, wave.Frames, wave.Subject);
         var heads = NatsBatchingTests.HeadsPayload((1, NatsBatchingTests.Head("b1", 0, "2"), "block"), (2, NatsBatchingTests.Head("b2", 0, "2"), "after"));
         await frames.Connection.PublishAsync(subject, heads, NatsBatchingTests.HeadsHeaders(2), $"{inbox}.b1");
         Assert.True(blocking.Entered.Wait(Step), "the blocking handler never ran");
 
         // The connection carries on: a call of its own is served while the frame's first handler blocks its thread.
-        Assert.Equal("alone"u8.ToArray(), Assert.Single(await harness.CallAsync(TransportHarness.Request(endpoint, instance, "alone"u8.ToArray()))));
+        Assert.Equal("alone"u8.ToArray(), Assert.Single(await wave.Harness.CallAsync(TransportHarness.Request(wave.Endpoint, wave.Instance, "alone"u8.ToArray()))));
         Assert.False(frames.TryNext(out var early), $"an answer of the blocked frame came early: {early}");
 
         // Released, the frame's requests are answered together.
@@ -193,6 +185,26 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
         }
     }
 
+    // A server serving one endpoint with handler, and a spy on a fresh inbox to send heads frames by hand from.
+    private async Task<Served> ServedAsync(IEndpointHandler handler)
+    {
+        var inbox = "_INBOX.wave" + Guid.NewGuid().ToString("N");
+        var frames = await NatsSpy.StartAsync(nats.Server.Url, inbox + ".>");
+        var harness = await TransportHarness.StartAsync(Options());
+        var target = NatsAddress.Parse(harness.Server.Address);
+        var (endpoint, instance) = harness.Serve("wave", handler);
+        return new Served(inbox, frames, harness, endpoint, instance, NatsAddress.RequestSubject(target.Prefix, endpoint, instance, target.ServerId));
+    }
+
     private NatsTransportOptions Options() =>
         new() { Url = nats.Server.Url.ToString(), KeepAliveInterval = TimeSpan.FromSeconds(10) };
+
+    private sealed record Served(string Inbox, NatsSpy Frames, TransportHarness Harness, EndpointAddress Endpoint, InstanceId Instance, string Subject) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Harness.DisposeAsync();
+            await Frames.DisposeAsync();
+        }
+    }
 }

@@ -364,6 +364,7 @@ public sealed class GoPeerServer : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
+    private readonly SemaphoreSlim _lineAdded = new(0);
     private readonly StringBuilder _stderr = new();
     private readonly TaskCompletionSource<IPEndPoint> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _stdoutPump;
@@ -400,6 +401,29 @@ public sealed class GoPeerServer : IAsyncDisposable
 
     /// <summary>The process id.</summary>
     public int ProcessId => _process.Id;
+
+    /// <summary>
+    /// Waits until a stdout line equals <paramref name="expected"/>: the server prints a request's line on its own
+    /// goroutine, and the pump reads it on its own, so it may come after the client has had its answer.
+    /// </summary>
+    /// <returns>Whether it came within <paramref name="timeout"/>.</returns>
+    public async Task<bool> WaitForLineAsync(string expected, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (_lines.Contains(expected))
+            {
+                return true;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await _lineAdded.WaitAsync(left))
+            {
+                return _lines.Contains(expected);
+            }
+        }
+    }
 
     internal async Task WaitForListeningAsync(TimeSpan timeout)
     {
@@ -447,6 +471,7 @@ public sealed class GoPeerServer : IAsyncDisposable
 
         await Task.WhenAll(_stdoutPump, _stderrPump);
         _process.Dispose();
+        _lineAdded.Dispose();
     }
 
     private async Task PumpStdoutAsync()
@@ -456,6 +481,7 @@ public sealed class GoPeerServer : IAsyncDisposable
             while (await _process.StandardOutput.ReadLineAsync() is { } line)
             {
                 _lines.Enqueue(line);
+                _lineAdded.Release();
                 if (line.StartsWith("listening ", StringComparison.Ordinal))
                 {
                     if (IPEndPoint.TryParse(line["listening ".Length..].Trim(), out var endPoint))

@@ -24,9 +24,8 @@ public sealed class GoPeerTests(TestCertificates certificates) : IClassFixture<T
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(["alpn plexus/1", "message hello", "end"], result.Lines);
-        Assert.Contains(
-            "request interop/go/echo id=direct-1 instance=0 deadline=0 length=5 headers=traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-            server.Lines);
+        const string Expected = "request interop/go/echo id=direct-1 instance=0 deadline=0 length=5 headers=traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        Assert.True(await server.WaitForLineAsync(Expected, TimeSpan.FromSeconds(10)), $"The server never printed \"{Expected}\"; it printed: {string.Join(" | ", server.Lines)}");
     }
 
     [Fact(Timeout = 180_000)]
