@@ -7,7 +7,9 @@ namespace Plexus.Transport.Nats;
 /// the same frame, whose entry should go with this one. The item goes once more around the global queue before it
 /// publishes, so that the callers and handlers woken together with the one that queued it (on other threads' queues,
 /// which a thread looks at after the global one) add theirs first. A thread that runs a batch of handlers or callers
-/// in turn corks the gatherer instead (<see cref="Cork"/>): their entries then go when it uncorks, without the work item.
+/// in turn corks the gatherer instead (<see cref="Cork"/>): their entries then go when it uncorks. Should it block
+/// before then (a caller waiting, thread blocked, for the answer to a request it has just made), a one-shot timer
+/// that a cork arms publishes them once the same cork has owed them for 10 ms or more.
 /// </summary>
 /// <typeparam name="TGather">One key's gather.</typeparam>
 internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
@@ -23,6 +25,18 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
 
     // Whether the corked thread took the place of the work item, and so owes a flush when it uncorks.
     private bool _corkOwes;
+
+    // Rescues a cork whose thread blocked before it uncorked. One-shot, armed by a cork that owes while it is not
+    // armed, so at most once per period under load and dormant otherwise; each uncork counts one epoch.
+    private static readonly TimeSpan StuckAfter = TimeSpan.FromMilliseconds(10);
+    private readonly Timer _watch;
+    private bool _watchArmed;
+    private long _corkEpoch;
+    private long _watchedEpoch;
+
+    /// <summary>Creates the gatherer.</summary>
+    protected NatsGatherer() =>
+        _watch = new Timer(static gatherer => ((NatsGatherer<TGather>)gatherer!).Watch(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
     /// <summary>Guards every gather, and what a subclass keeps of them.</summary>
     protected Lock Gate { get; } = new();
@@ -44,9 +58,10 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// From now until <see cref="Uncork"/>, entries gathered on this thread queue no work item: the thread publishes
-    /// them itself when it uncorks. For a thread that runs several handlers in a row (a <c>heads</c> frame's requests),
-    /// whose answers then go as one frame without a work item and the wake-ups around it.
+    /// From now until <see cref="Uncork"/>, entries gathered on this thread are published by this thread when it
+    /// uncorks, not by the work item. For a thread that runs several handlers or callers in a row (a <c>heads</c>
+    /// frame's requests, a <c>lasts</c> frame's callers), whose entries then go as one frame without the work item's
+    /// trips around the global queue. A backup on this thread's own queue publishes them if the thread blocks first.
     /// </summary>
     public void Cork() => t_corked = this;
 
@@ -62,6 +77,7 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
         {
             owes = _corkOwes;
             _corkOwes = false;
+            _corkEpoch++;
         }
 
         if (owes)
@@ -109,6 +125,7 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
         {
             // Entries from other threads meanwhile see the gatherer scheduled and go with this thread's flush.
             _corkOwes = true;
+            ArmWatchLocked();
             return false;
         }
 
@@ -117,6 +134,40 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
 
     /// <summary>Queues the work item; call outside the lock when <see cref="PendLocked"/> said so.</summary>
     protected void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
+    private void ArmWatchLocked()
+    {
+        if (!_watchArmed)
+        {
+            _watchArmed = true;
+            _watchedEpoch = _corkEpoch;
+            _watch.Change(StuckAfter, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    // The watch fired: a cork that has owed since it was armed (no uncork since) is stuck, and its entries go now.
+    private void Watch()
+    {
+        bool stuck;
+        lock (Gate)
+        {
+            _watchArmed = false;
+            stuck = _corkOwes && _corkEpoch == _watchedEpoch;
+            if (stuck)
+            {
+                _corkOwes = false;
+            }
+            else if (_corkOwes)
+            {
+                ArmWatchLocked();
+            }
+        }
+
+        if (stuck)
+        {
+            Flush();
+        }
+    }
 }
 
 /// <summary>One key's entries gathered by a <see cref="NatsGatherer{TGather}"/>.</summary>

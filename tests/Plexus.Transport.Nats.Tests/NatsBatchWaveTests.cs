@@ -123,6 +123,60 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
         Assert.Equal(0, ((NatsClient)client).InFlight);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task CallerWokenByALastsFrame_ThatBlocksOnANewCall_IsAnswered()
+    {
+        var serverId = TransportHarness.RandomServerId();
+        await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
+        await raw.ConnectAsync();
+        await using var requests = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
+        await raw.PingAsync();
+        await using var client = new NatsTransportFactory(Options(), ArrayPool<byte>.Shared).CreateClient();
+        var address = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/{serverId}");
+        var endpoint = new EndpointAddress("tests", "wave", "blocking");
+        var instance = InstanceId.NewId();
+
+        // Two callers; once answered, the first makes a new call and blocks its thread until that is answered.
+        var callers = Enumerable.Range(0, 2).Select(caller => Task.Run(async () =>
+        {
+            await using var stream = await client.SendAsync(address, TransportHarness.Request(endpoint, instance, Encoding.UTF8.GetBytes($"{caller}")), CancellationToken.None);
+            Assert.True(await stream.MoveNextAsync());
+            if (caller != 0)
+            {
+                return "done";
+            }
+
+            var nested = client.SendAsync(address, TransportHarness.Request(endpoint, instance, "nested"u8.ToArray()), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            try
+            {
+                var read = nested.MoveNextAsync().AsTask();
+                Assert.True(read.Wait(Step), "the call made by a caller that blocks was never answered");
+                return Encoding.UTF8.GetString(nested.Current.ToArray());
+            }
+            finally
+            {
+                await nested.DisposeAsync();
+            }
+        })).ToArray();
+
+        var first = new List<(ulong Number, string Payload)>();
+        string? inbox = null;
+        while (first.Count < 2)
+        {
+            var message = await requests.Msgs.ReadAsync().AsTask().WaitAsync(Step);
+            inbox = message.ReplyTo![..message.ReplyTo!.LastIndexOf('.')];
+            first.Add((Number(message.ReplyTo), Encoding.UTF8.GetString(message.Data!)));
+        }
+
+        await raw.PublishAsync($"{inbox}.lasts", NatsBatchingTests.LastsPayload([.. first.Select(f => (f.Number, "answer " + f.Payload))]), LastsHeaders(2));
+
+        // The nested call arrives (alone or in a heads frame) although the thread that made it is blocked.
+        var nested = await requests.Msgs.ReadAsync().AsTask().WaitAsync(Step);
+        var number = nested.Headers?.ContainsKey("Plexus-Frame") == true ? ReadHeads(nested.Data!).Single().Number : Number(nested.ReplyTo!);
+        await raw.PublishAsync($"{inbox}.{number}", "answer nested"u8.ToArray(), new NatsHeaders { ["Plexus-Frame"] = "last", ["Plexus-Seq"] = "0" });
+        Assert.Equal(["answer nested", "done"], await Task.WhenAll(callers).WaitAsync(Step));
+    }
+
     private static NatsHeaders LastsHeaders(int count) =>
         new() { ["Plexus-Frame"] = "lasts", ["Plexus-Count"] = count.ToString(CultureInfo.InvariantCulture), ["Plexus-Batch"] = "1" };
 
