@@ -66,15 +66,8 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
     [Fact(Timeout = 60_000)]
     public async Task CallersWokenByOneLastsFrame_SendTheirNextRequestsAsOneHeadsFrame()
     {
-        var serverId = TransportHarness.RandomServerId();
-        await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
-        await raw.ConnectAsync();
-        await using var requests = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
-        await raw.PingAsync();
-        await using var client = new NatsTransportFactory(Options(), ArrayPool<byte>.Shared).CreateClient();
-        var address = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/{serverId}");
-        var endpoint = new EndpointAddress("tests", "wave", "client");
-        var instance = InstanceId.NewId();
+        await using var standIn = await StandInAsync("client");
+        var (raw, requests, client, address, endpoint, instance) = (standIn.Raw, standIn.Requests, standIn.Client, standIn.Address, standIn.Endpoint, standIn.Instance);
 
         // Each caller makes a call, and as soon as its answer is read, a second one.
         var callers = Enumerable.Range(0, Requests).Select(caller => Task.Run(async () =>
@@ -126,15 +119,8 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
     [Fact(Timeout = 60_000)]
     public async Task CallerWokenByALastsFrame_ThatBlocksOnANewCall_IsAnswered()
     {
-        var serverId = TransportHarness.RandomServerId();
-        await using var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
-        await raw.ConnectAsync();
-        await using var requests = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
-        await raw.PingAsync();
-        await using var client = new NatsTransportFactory(Options(), ArrayPool<byte>.Shared).CreateClient();
-        var address = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/{serverId}");
-        var endpoint = new EndpointAddress("tests", "wave", "blocking");
-        var instance = InstanceId.NewId();
+        await using var standIn = await StandInAsync("blocking");
+        var (raw, requests, client, address, endpoint, instance) = (standIn.Raw, standIn.Requests, standIn.Client, standIn.Address, standIn.Endpoint, standIn.Instance);
 
         // Two callers; once answered, the first makes a new call and blocks its thread until that is answered.
         var callers = Enumerable.Range(0, 2).Select(caller => Task.Run(async () =>
@@ -239,6 +225,19 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
         }
     }
 
+    // A raw NATS connection standing in for a server (it sees every request to its server id), and a client.
+    private async Task<StandIn> StandInAsync(string endpoint)
+    {
+        var serverId = TransportHarness.RandomServerId();
+        var raw = new NatsConnection(new NatsOpts { Url = nats.Server.Url.ToString(), Name = "stand-in" });
+        await raw.ConnectAsync();
+        var requests = await raw.SubscribeCoreAsync<byte[]>($"plexus.*.*.*.*.{serverId}");
+        await raw.PingAsync();
+        var client = new NatsTransportFactory(Options(), ArrayPool<byte>.Shared).CreateClient();
+        var address = new Uri($"nats://127.0.0.1:{nats.Server.Port}/plexus/{serverId}");
+        return new StandIn(raw, requests, client, address, new EndpointAddress("tests", "wave", endpoint), InstanceId.NewId());
+    }
+
     // A server serving one endpoint with handler, and a spy on a fresh inbox to send heads frames by hand from.
     private async Task<Served> ServedAsync(IEndpointHandler handler)
     {
@@ -252,6 +251,16 @@ public sealed class NatsBatchWaveTests(NatsServerFixture nats) : IClassFixture<N
 
     private NatsTransportOptions Options() =>
         new() { Url = nats.Server.Url.ToString(), KeepAliveInterval = TimeSpan.FromSeconds(10) };
+
+    private sealed record StandIn(NatsConnection Raw, INatsSub<byte[]> Requests, IRequestPlaneClient Client, Uri Address, EndpointAddress Endpoint, InstanceId Instance) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            await Requests.DisposeAsync();
+            await Raw.DisposeAsync();
+        }
+    }
 
     private sealed record Served(string Inbox, NatsSpy Frames, TransportHarness Harness, EndpointAddress Endpoint, InstanceId Instance, string Subject) : IAsyncDisposable
     {
