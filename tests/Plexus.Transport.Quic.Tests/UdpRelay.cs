@@ -253,18 +253,21 @@ public sealed class UdpRelay : IAsyncDisposable
                 return;
             }
 
+            // Counted before it goes: the receiver may answer, and a test may read the count, before SendTo returns here.
+            Interlocked.Increment(ref _relay._forwarded);
             try
             {
                 _socket.SendTo(datagram, SocketFlags.None, destination);
-                Interlocked.Increment(ref _relay._forwarded);
             }
             catch (SocketException)
             {
                 // The destination is gone or the buffer is full: like loss on a real link.
+                Interlocked.Decrement(ref _relay._forwarded);
             }
             catch (ObjectDisposedException)
             {
                 // The relay is being disposed.
+                Interlocked.Decrement(ref _relay._forwarded);
             }
         }
     }
