@@ -111,17 +111,14 @@ internal sealed partial class TcpExchange : IThreadPoolWorkItem
             return;
         }
 
-        // Off the reader loop: a handler that blocks before its first await must not stop the connection. Queued to this
-        // thread's own queue, it runs here once the reader loop waits for its next read, unless an idle thread takes it
-        // first: no other thread has to be woken for a lone request. In low-latency mode the request runs here at once,
-        // on the reader thread, until it first waits.
+        // In low-latency mode the request runs here at once, on the reader thread, until it first waits. Otherwise it
+        // starts off the reader loop with the other requests of the same read (ServerSession.OnReadComplete).
         if (_connection.IsDispatching)
         {
             Execute();
         }
         else
         {
-            // With the other requests of the same read, on one work item once the read is parsed.
             _session.ScheduleStart(this);
         }
     }

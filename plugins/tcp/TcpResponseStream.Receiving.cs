@@ -109,34 +109,25 @@ internal sealed partial class TcpResponseStream
     public void WakeScheduled()
     {
         _wakeScheduled = false;
-        lock (_gate)
+        if (_connection.IsLowLatency)
         {
-            if (!_connection.IsLowLatency)
-            {
-                WakeLocked();
-                return;
-            }
-
-            if (!_waiting)
-            {
-                return;
-            }
-
-            _waiting = false;
-            _signal.RunContinuationsAsynchronously = false;
+            // The caller's continuation runs here, on the reader thread.
+            WakeInline();
+            return;
         }
 
-        // Low-latency mode: the caller's continuation runs here, on the reader thread, with no lock held; nothing else
-        // completes this wait, since _waiting was cleared under the lock.
-        _signal.SetResult(true);
+        lock (_gate)
+        {
+            WakeLocked();
+        }
     }
 
     /// <summary>Clears the wake the reader loop scheduled, which a <see cref="WakeBatch"/> now does; on the reader loop.</summary>
     public void TakeScheduledWake() => _wakeScheduled = false;
 
     /// <summary>
-    /// Wakes the caller if it still waits, running its continuation on this thread (a <see cref="WakeBatch"/>'s, never
-    /// the reader loop's) with no lock held. Nothing else completes this wait meanwhile, since the wait is taken under
+    /// Wakes the caller if it still waits, running its continuation on this thread (a <see cref="WakeBatch"/>'s, or
+    /// the reader thread in low-latency mode) with no lock held. Nothing else completes this wait meanwhile, since the wait is taken under
     /// the lock; every other wake sets the continuation to run asynchronously again.
     /// </summary>
     public void WakeInline()
