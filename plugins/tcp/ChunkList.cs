@@ -7,7 +7,9 @@ namespace Plexus.Transport.Tcp;
 /// </summary>
 internal sealed class ChunkList
 {
-    private ResponseChunk[] _items = new ResponseChunk[16];
+    // Room for a unary answer and one more: a writer that flushes every message never needs more, and one that ends
+    // many before a flush doubles it as it goes and keeps what it grew to.
+    private ResponseChunk[] _items = new ResponseChunk[2];
 
     /// <summary>How many messages are held.</summary>
     public int Count { get; private set; }

@@ -9,15 +9,20 @@ namespace Plexus.Transport.Tcp;
 /// On a low-latency connection a waiter woken by credit that arrives on the connection's reader thread resumes there,
 /// inside the read's dispatch (see FrameConnection.LowLatency.cs): a stream that outgrew its window goes on writing
 /// where its frames are flushed once per read, instead of one write per message from the pool.
+/// A window allocates its waiter queue only when someone first waits, and a window closed because its stream ended
+/// makes the error it reports only when someone is there to hear it: a unary request's two windows cost neither.
 /// </summary>
 internal sealed class CreditWindow
 {
     private readonly Lock _gate = new();
-    private readonly Queue<Waiter> _waiters = new();
     private readonly FrameConnection? _connection;
+    private Queue<Waiter>? _waiters;
     private long _available;
     private int _waiting;
-    private Exception? _closed;
+
+    // Set once closed: the error, or the state it is made from by _closedError when first needed (ClosedErrorLocked).
+    private object? _closed;
+    private Func<object, Exception>? _closedError;
 
     /// <param name="initial">The credit granted at the start.</param>
     /// <param name="connection">The connection whose reader thread waiters may resume on, in low-latency mode.</param>
@@ -47,30 +52,31 @@ internal sealed class CreditWindow
         {
             if (_closed is not null)
             {
-                return ValueTask.FromException<int>(_closed);
+                return ValueTask.FromException<int>(ClosedErrorLocked());
             }
 
-            while (_waiters.TryPeek(out var head) && head.IsDone)
+            var waiters = _waiters ??= new Queue<Waiter>();
+            while (waiters.TryPeek(out var head) && head.IsDone)
             {
                 // Cancelled while queued: it must not hold up those behind it.
-                _waiters.Dequeue();
+                waiters.Dequeue();
             }
 
-            if (_waiters.Count == 0 && TryTake(minimum, maximum, out var taken))
+            if (waiters.Count == 0 && TryTake(minimum, maximum, out var taken))
             {
                 return new ValueTask<int>(taken);
             }
 
             // Added under the lock, and Add looks at the queue under the lock: no credit can arrive unseen.
             waiter = new Waiter(minimum, maximum, resumesInline: _connection?.IsLowLatency == true);
-            _waiters.Enqueue(waiter);
-            Interlocked.Exchange(ref _waiting, _waiters.Count);
+            waiters.Enqueue(waiter);
+            Interlocked.Exchange(ref _waiting, waiters.Count);
 
             // Return adds without the lock while nobody waits: credit it added just before _waiting was published is
             // taken here.
-            if (_waiters.Count == 1 && TryTake(minimum, maximum, out var late))
+            if (waiters.Count == 1 && TryTake(minimum, maximum, out var late))
             {
-                _waiters.Dequeue();
+                waiters.Dequeue();
                 Volatile.Write(ref _waiting, 0);
                 return new ValueTask<int>(late);
             }
@@ -115,12 +121,13 @@ internal sealed class CreditWindow
             }
 
             Interlocked.Add(ref _available, credit);
-            while (_waiters.TryPeek(out var head))
+            var waiters = _waiters;
+            while (waiters is not null && waiters.TryPeek(out var head))
             {
                 if (head.IsDone)
                 {
                     // Cancelled while queued.
-                    _waiters.Dequeue();
+                    waiters.Dequeue();
                     continue;
                 }
 
@@ -129,11 +136,11 @@ internal sealed class CreditWindow
                     break;
                 }
 
-                _waiters.Dequeue();
+                waiters.Dequeue();
                 (wake ??= []).Add((head, taken));
             }
 
-            Volatile.Write(ref _waiting, _waiters.Count);
+            Volatile.Write(ref _waiting, waiters?.Count ?? 0);
         }
 
         if (wake is not null)
@@ -156,9 +163,18 @@ internal sealed class CreditWindow
     }
 
     /// <summary>Ends the window: waiters and later takers fail with <paramref name="error"/>.</summary>
-    public void Close(Exception error)
+    public void Close(Exception error) => End(null, error);
+
+    /// <summary>
+    /// Ends the window: waiters and later takers fail with the error <paramref name="error"/> makes from
+    /// <paramref name="state"/>, made once, when the first of them needs it.
+    /// </summary>
+    public void Close(Func<object, Exception> error, object state) => End(error, state);
+
+    private void End(Func<object, Exception>? error, object state)
     {
-        Waiter[] waiting;
+        Waiter[]? waiting = null;
+        Exception? failure = null;
         lock (_gate)
         {
             if (_closed is not null)
@@ -166,16 +182,36 @@ internal sealed class CreditWindow
                 return;
             }
 
-            Volatile.Write(ref _closed, error);
-            waiting = _waiters.ToArray();
-            _waiters.Clear();
+            _closedError = error;
+            Volatile.Write(ref _closed, state);
+            if (_waiters is { Count: > 0 } waiters)
+            {
+                waiting = waiters.ToArray();
+                waiters.Clear();
+                failure = ClosedErrorLocked();
+            }
+
             Volatile.Write(ref _waiting, 0);
         }
 
-        foreach (var waiter in waiting)
+        if (waiting is not null)
         {
-            waiter.Fail(error);
+            foreach (var waiter in waiting)
+            {
+                waiter.Fail(failure!);
+            }
         }
+    }
+
+    private Exception ClosedErrorLocked()
+    {
+        if (_closedError is { } make)
+        {
+            _closed = make(_closed!);
+            _closedError = null;
+        }
+
+        return (Exception)_closed!;
     }
 
     // Takes between minimum and maximum when at least minimum is there, racing other takers with compare-and-swap.

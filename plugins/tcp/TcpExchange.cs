@@ -329,7 +329,15 @@ internal sealed partial class TcpExchange : IThreadPoolWorkItem
             DropHeldLocked();
         }
 
-        SendWindow.Close(_abortError ?? PlexusException.Unavailable("The request has ended."));
+        if (_abortError is { } aborted)
+        {
+            SendWindow.Close(aborted);
+        }
+        else
+        {
+            SendWindow.Close(static _ => PlexusException.Unavailable("The request has ended."), this);
+        }
+
         if (!_started)
         {
             _payload.Discard();

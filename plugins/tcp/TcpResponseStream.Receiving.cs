@@ -18,13 +18,13 @@ internal sealed partial class TcpResponseStream
                 return;
             }
 
-            var length = _assembly.Length + body.Length;
+            var length = (_assembly?.Length ?? 0) + body.Length;
             if (length > _maxMessageBytes)
             {
                 tooLarge = PlexusException.TooLarge("response message", length, _maxMessageBytes, TcpTransportOptions.Key(nameof(TcpTransportOptions.MaxPayloadBytes)));
                 _connection.ReturnCredit(charge);
             }
-            else if (endMessage && _assembly.IsEmpty && _withheld == 0 && body.Length <= SmallMessageBytes)
+            else if (endMessage && AssemblyIsEmpty && _withheld == 0 && body.Length <= SmallMessageBytes)
             {
                 // Its credit is its length + the frame charge, which the caller works out again when moving past it.
                 AppendSmallLocked(body);
@@ -32,11 +32,12 @@ internal sealed partial class TcpResponseStream
             }
             else
             {
-                _assembly.Append(body, _assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
+                var assembly = _assembly ??= new PayloadBuilder(_pool);
+                assembly.Append(body, assembly.IsEmpty && endMessage ? (int)body.Length : 16 * 1024);
                 if (endMessage)
                 {
                     CloseRunLocked();
-                    _messages.Enqueue(new ReceivedMessage(_assembly.Take(), _withheld + charge, null, 0));
+                    _messages.Enqueue(new ReceivedMessage(assembly.Take(), _withheld + charge, null, 0));
                     _withheld = 0;
                     ScheduleWakeLocked();
                 }
@@ -73,9 +74,9 @@ internal sealed partial class TcpResponseStream
             }
 
             long largest = 0;
-            var problem = _assembly.IsEmpty
+            var problem = AssemblyIsEmpty
                 ? PackedMessages.Check(body, count, out largest)
-                : $"a MESSAGES frame arrived while {_assembly.Length} bytes of a message waited for the rest of it";
+                : $"a MESSAGES frame arrived while {_assembly!.Length} bytes of a message waited for the rest of it";
             if (problem is not null)
             {
                 // The frame's bytes are read and dropped; this stream cannot go on, the connection can.
@@ -174,7 +175,15 @@ internal sealed partial class TcpResponseStream
         }
 
         // The server grants no more credit for an ended stream: a sender still waiting for some must fail, not hang.
-        SendWindow.Close(error ?? PlexusException.Unavailable($"Stream {Id} has ended; it takes no more request payload."));
+        if (error is not null)
+        {
+            SendWindow.Close(error);
+        }
+        else
+        {
+            SendWindow.Close(static stream => PlexusException.Unavailable($"Stream {((TcpResponseStream)stream).Id} has ended; it takes no more request payload."), this);
+        }
+
         DisposeTimer();
     }
 
@@ -217,4 +226,7 @@ internal sealed partial class TcpResponseStream
             ? true
             : throw PlexusException.Protocol($"Stream {Id} received more than its window of {_connection.Local.StreamWindowBytes} bytes of credit; flow control was not respected.");
     }
+
+    // Whether no large message is part way in.
+    private bool AssemblyIsEmpty => _assembly is null || _assembly.IsEmpty;
 }

@@ -28,8 +28,13 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
     private readonly ClientSession _session;
     private readonly FrameConnection _connection;
     private readonly ArrayPool<byte> _pool;
-    private readonly Queue<ReceivedMessage> _messages = new();
-    private readonly PayloadBuilder _assembly;
+
+    // Room for one at the start: a unary answer, or the first run of a stream (a run holds many small messages).
+    private readonly Queue<ReceivedMessage> _messages = new(1);
+
+    // A message larger than a small one, in pieces until its last arrives; made for the first such message, as most
+    // streams (every unary answer of up to a kilobyte) have none.
+    private PayloadBuilder? _assembly;
     private readonly Lock _gate = new();
     private readonly long _maxMessageBytes;
     private readonly int _returnThreshold;
@@ -70,7 +75,6 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
         _session = session;
         _connection = connection;
         _pool = connection.Pool;
-        _assembly = new PayloadBuilder(_pool);
         _maxMessageBytes = maxMessageBytes;
         _receiveRemaining = connection.Local.StreamWindowBytes;
         _returnThreshold = connection.Local.StreamWindowBytes / 4;
@@ -184,8 +188,13 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
             return default;
         }
 
-        // Disposing before the end cancels the request on the server.
-        Abort(new ObjectDisposedException(nameof(TcpResponseStream), "The response stream was disposed."), PlexusErrorCode.Cancelled);
+        // Disposing before the end cancels the request on the server. After it, nothing is left to cancel: no error is
+        // made (a stale read only costs the check under the lock).
+        if (!Volatile.Read(ref _ended))
+        {
+            Abort(new ObjectDisposedException(nameof(TcpResponseStream), "The response stream was disposed."), PlexusErrorCode.Cancelled);
+        }
+
         Timer? timer;
         lock (_gate)
         {
@@ -326,7 +335,7 @@ internal sealed partial class TcpResponseStream : IResponseStream, IFrameObserve
 
     private void DiscardAssemblyLocked()
     {
-        _assembly.Discard();
+        _assembly?.Discard();
         _connection.ReturnCredit(_withheld);
         _withheld = 0;
     }

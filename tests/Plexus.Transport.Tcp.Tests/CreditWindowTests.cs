@@ -61,4 +61,69 @@ public sealed class CreditWindowTests
             Assert.Equal(1, await taking.WaitAsync(TimeSpan.FromSeconds(10)));
         }
     }
+
+    [Fact]
+    public async Task ClosedByAnEnd_MakesItsErrorOnlyForATakerAfterIt_AndOnlyOnce()
+    {
+        var window = new CreditWindow(100);
+        var made = new List<Exception>();
+        window.Close(static state => Make((List<Exception>)state), made);
+        Assert.Empty(made);
+
+        var first = await Assert.ThrowsAsync<PlexusException>(() => window.TakeAsync(1, 1, CancellationToken.None).AsTask());
+        var second = await Assert.ThrowsAsync<PlexusException>(() => window.TakeAsync(1, 1, CancellationToken.None).AsTask());
+        Assert.Same(made.Single(), first);
+        Assert.Same(first, second);
+        Assert.Equal("Stream 7 has ended.", first.Message);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task ClosedByAnEnd_FailsTheWaitersWithTheErrorItMakes()
+    {
+        var window = new CreditWindow(0);
+        var waiting = new[] { window.TakeAsync(1, 1, CancellationToken.None).AsTask(), window.TakeAsync(1, 1, CancellationToken.None).AsTask() };
+        Assert.All(waiting, task => Assert.False(task.IsCompleted));
+
+        var made = new List<Exception>();
+        window.Close(static state => Make((List<Exception>)state), made);
+        foreach (var task in waiting)
+        {
+            Assert.Same(made.Single(), await Assert.ThrowsAsync<PlexusException>(() => task.WaitAsync(TimeSpan.FromSeconds(10))));
+        }
+    }
+
+    [Fact]
+    public void TakingReturningAndEnding_WithNobodyWaiting_AllocateNothing()
+    {
+        // Asserts allocate, so none runs between the readings.
+        static int Use(CreditWindow window)
+        {
+            var taking = window.TakeAsync(10, 10, CancellationToken.None);
+            var taken = taking.IsCompletedSuccessfully ? taking.Result : -1;
+            window.Return(taken);
+            window.Close(static _ => new InvalidOperationException("never made"), window);
+            return taken;
+        }
+
+        // Once first, so that the runtime's own first-use costs (the cached lambda) are behind.
+        Use(new CreditWindow(100));
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var window = new CreditWindow(100);
+        var created = GC.GetAllocatedBytesForCurrentThread() - before;
+        var taken = Use(window);
+        var used = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // Taking, returning and ending with nobody waiting cost nothing beyond the window itself: no error is made
+        // for an end nobody hears of.
+        Assert.Equal(10, taken);
+        Assert.Equal(100, window.Available);
+        Assert.Equal(created, used);
+    }
+
+    private static PlexusException Make(List<Exception> made)
+    {
+        var error = PlexusException.Unavailable("Stream 7 has ended.");
+        made.Add(error);
+        return error;
+    }
 }
