@@ -61,7 +61,7 @@ internal abstract class NatsGatherer<TGather> : IThreadPoolWorkItem
     /// From now until <see cref="Uncork"/>, entries gathered on this thread are published by this thread when it
     /// uncorks, not by the work item. For a thread that runs several handlers or callers in a row (a <c>heads</c>
     /// frame's requests, a <c>lasts</c> frame's callers), whose entries then go as one frame without the work item's
-    /// trips around the global queue. A backup on this thread's own queue publishes them if the thread blocks first.
+    /// trips around the global queue. Should the thread block first, the watch timer publishes them (see the class).
     /// </summary>
     public void Cork() => t_corked = this;
 

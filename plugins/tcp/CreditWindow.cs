@@ -163,7 +163,7 @@ internal sealed class CreditWindow
     }
 
     /// <summary>Ends the window: waiters and later takers fail with <paramref name="error"/>.</summary>
-    public void Close(Exception error) => End(null, error);
+    public void Close(Exception error) => End(makeError: null, error);
 
     /// <summary>
     /// Ends the window: waiters and later takers fail with the error <paramref name="error"/> makes from
@@ -171,7 +171,8 @@ internal sealed class CreditWindow
     /// </summary>
     public void Close(Func<object, Exception> error, object state) => End(error, state);
 
-    private void End(Func<object, Exception>? error, object state)
+    // closedBy is the error itself when makeError is null, else the state makeError makes it from.
+    private void End(Func<object, Exception>? makeError, object closedBy)
     {
         Waiter[]? waiting = null;
         Exception? failure = null;
@@ -182,8 +183,8 @@ internal sealed class CreditWindow
                 return;
             }
 
-            _closedError = error;
-            Volatile.Write(ref _closed, state);
+            _closedError = makeError;
+            Volatile.Write(ref _closed, closedBy);
             if (_waiters is { Count: > 0 } waiters)
             {
                 waiting = waiters.ToArray();

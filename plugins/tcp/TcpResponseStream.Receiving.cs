@@ -127,9 +127,9 @@ internal sealed partial class TcpResponseStream
     public void TakeScheduledWake() => _wakeScheduled = false;
 
     /// <summary>
-    /// Wakes the caller if it still waits, running its continuation on this thread (a <see cref="WakeBatch"/>'s, or
-    /// the reader thread in low-latency mode) with no lock held. Nothing else completes this wait meanwhile, since the wait is taken under
-    /// the lock; every other wake sets the continuation to run asynchronously again.
+    /// Wakes the caller if it still waits, running its continuation on this thread (a <see cref="WakeBatch"/>'s, or the
+    /// reader thread in low-latency mode) with no lock held. Nothing else completes this wait meanwhile, since the wait
+    /// is taken under the lock; every other wake sets the continuation to run asynchronously again.
     /// </summary>
     public void WakeInline()
     {
